@@ -1,0 +1,145 @@
+/**
+ * The kernel interface. Two implementations exist: `reference.ts` (plain TypeScript, the oracle
+ * for tests) and `native.ts` (the C++ addon). Kernels work on flat row-major buffers and know
+ * nothing of tensors or autograd; every buffer named `out`/`d*` is written, never reallocated.
+ *
+ * Shape legend used throughout: B batch, T query length, S key length, H query heads,
+ * KVH key/value heads, D head dim, C model width, V vocab, N rows.
+ */
+import type { DType, Storage } from "../dtype.js";
+
+export interface GemmArgs {
+  /** Independent products; operand i starts at i*stride (a stride of 0 shares an operand). */
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  /** op(A) is M×K: A is stored M×K (lda ≥ K) or, when transA, K×M (lda ≥ M). */
+  transA: boolean;
+  /** op(B) is K×N: B is stored K×N (ldb ≥ N) or, when transB, N×K (ldb ≥ K). */
+  transB: boolean;
+  A: Float32Array;
+  lda: number;
+  strideA: number;
+  /** B may keep a 16-bit storage dtype (weights); it is widened while packing. */
+  B: Storage;
+  bDtype: DType;
+  ldb: number;
+  strideB: number;
+  C: Float32Array;
+  ldc: number;
+  strideC: number;
+  /** C = alpha·op(A)·op(B) + beta·C. beta = 0 ignores C's old contents (NaN included). */
+  alpha: number;
+  beta: number;
+}
+
+export interface AttentionShape {
+  B: number;
+  T: number;
+  S: number;
+  H: number;
+  KVH: number;
+  D: number;
+  /** Query i attends key j only if j ≤ i + (S − T) when causal. */
+  causal: boolean;
+  /** [B, S], 1 = a real key. null = every key is real. */
+  keyMask: Uint8Array | null;
+  scale: number;
+  /** Dropout on the attention probabilities; the keep mask comes from `dropoutKeep` below. */
+  dropoutP: number;
+  seed: number;
+}
+
+export type GatedActivation = "silu" | "gelu_tanh";
+
+export interface Backend {
+  readonly name: string;
+
+  gemm(a: GemmArgs): void;
+
+  /**
+   * q [B,T,H,D], k/v [B,S,KVH,D] (head h reads kv head floor(h / (H/KVH))), out [B,T,H,D],
+   * lse [B,H,T] (log-sum-exp of the scaled, masked scores; saved for the backward).
+   * A query row with no visible key yields zeros and lse = -Infinity.
+   */
+  attentionForward(s: AttentionShape, q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array): void;
+  /** Writes (overwrites) dq, dk, dv from dOut, recomputing the probabilities from lse. */
+  attentionBackward(
+    s: AttentionShape,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    dOut: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+  ): void;
+
+  /** x, out [N, C]; rstd [N]. y = x·rstd·w, or x·rstd·(1+w) when addOne (Gemma). */
+  rmsnormForward(x: Float32Array, w: Storage, wDtype: DType, addOne: boolean, eps: number, N: number, C: number, out: Float32Array, rstd: Float32Array): void;
+  /** Overwrites dx; accumulates into dw when it is not null. */
+  rmsnormBackward(
+    x: Float32Array,
+    w: Storage,
+    wDtype: DType,
+    addOne: boolean,
+    rstd: Float32Array,
+    dOut: Float32Array,
+    N: number,
+    C: number,
+    dx: Float32Array,
+    dw: Float32Array | null,
+  ): void;
+
+  /**
+   * Rotate-half RoPE (Hugging Face convention) on x [N, H, D] with positions [N] into cos/sin
+   * tables [P, D/2]. inverse = rotate by −θ (this is also the backward).
+   */
+  rope(x: Float32Array, positions: Int32Array, cos: Float32Array, sin: Float32Array, N: number, H: number, D: number, inverse: boolean, out: Float32Array): void;
+
+  /** out = act(gate) ⊙ up over n elements. */
+  gatedActForward(kind: GatedActivation, gate: Float32Array, up: Float32Array, out: Float32Array): void;
+  /** Overwrites dGate and dUp. */
+  gatedActBackward(kind: GatedActivation, gate: Float32Array, up: Float32Array, dOut: Float32Array, dGate: Float32Array, dUp: Float32Array): void;
+
+  /**
+   * logits [N, V], targets [N] (ignoreIndex rows count nothing). Writes per-row loss [N]
+   * (0 for ignored rows) and per-row log-sum-exp [N].
+   */
+  crossEntropyForward(logits: Float32Array, targets: Int32Array, ignoreIndex: number, N: number, V: number, loss: Float32Array, lse: Float32Array): void;
+  /** dLogits[r] = rowScale[r]·(softmax(logits[r]) − onehot(target[r])); zero for ignored rows. */
+  crossEntropyBackward(logits: Float32Array, targets: Int32Array, ignoreIndex: number, lse: Float32Array, rowScale: Float32Array, N: number, V: number, dLogits: Float32Array): void;
+
+  /** out[i] = table[ids[i]] rows of width C (table widened from its storage dtype). */
+  embeddingForward(table: Storage, dtype: DType, ids: Int32Array, C: number, out: Float32Array): void;
+
+  /** Elementwise over equal lengths. */
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** y += alpha·x */
+  axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  scale(x: Float32Array, alpha: number, out: Float32Array): void;
+}
+
+/** murmur3's 32-bit finaliser: the mixing step of the dropout hash, shared by every backend. */
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * Counter-based dropout: element `index` (= ((b·H + h)·T + i)·S + j for attention) is kept iff
+ * this returns true. Stateless, so the backward and the native kernels regenerate the same mask.
+ * C++ twin: `dropout_keep` in native/src/common.h.
+ */
+export function dropoutKeep(seed: number, index: number, p: number): boolean {
+  const h = fmix32((index ^ fmix32(seed >>> 0)) >>> 0);
+  return (h >>> 8) / 16777216 >= p;
+}
