@@ -1,0 +1,108 @@
+/**
+ * Tape-based reverse-mode autograd. Each op that sees an input requiring grad appends an entry
+ * (inputs, output, backward closure) to one global tape; `backward(loss)` walks the tape in
+ * reverse, hands each entry its output gradient, and accumulates the input gradients: into
+ * `.grad` for leaves (parameters), into a transient map for intermediates (freed as soon as
+ * they are consumed). Frozen weights (requiresGrad false) are never given a gradient, and op
+ * backwards skip computing one for them.
+ */
+import { backend } from "./backend/index.js";
+import { Tensor } from "./tensor.js";
+
+export type BackwardFn = (gradOut: Float32Array) => (Float32Array | null)[];
+
+interface TapeEntry {
+  inputs: Tensor[];
+  output: Tensor;
+  backward: BackwardFn;
+}
+
+const tape: TapeEntry[] = [];
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn with recording off: inference costs no tape memory. */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+export async function noGradAsync<T>(fn: () => Promise<T>): Promise<T> {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return await fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** True when an op on these inputs must be recorded. */
+export function needsGrad(...inputs: Tensor[]): boolean {
+  return gradEnabled && inputs.some((t) => t.requiresGrad);
+}
+
+/**
+ * Creates an op output and, when any input requires grad, records how to differentiate it.
+ * `backward` returns one gradient per input (null where none is needed).
+ */
+export function makeOutput(data: Float32Array, shape: readonly number[], inputs: Tensor[], backward: BackwardFn): Tensor {
+  const record = needsGrad(...inputs);
+  const out = new Tensor(data, shape, { requiresGrad: record, isLeaf: !record });
+  if (record) tape.push({ inputs, output: out, backward });
+  return out;
+}
+
+export function tapeLength(): number {
+  return tape.length;
+}
+
+/** Forgets everything recorded (e.g. after a forward whose loss is not needed). */
+export function clearTape(): void {
+  tape.length = 0;
+}
+
+/** Reverse pass from a scalar loss (or from `gradOut` for a non-scalar output). Clears the tape. */
+export function backward(output: Tensor, gradOut?: Float32Array): void {
+  if (!output.requiresGrad) throw new Error(`backward: ${output.label()} does not require grad (nothing on the tape leads to it)`);
+  if (!gradOut && output.size !== 1) throw new Error(`backward: ${output.label()} is not a scalar; pass gradOut`);
+  const grads = new Map<Tensor, Float32Array>();
+  grads.set(output, gradOut ?? new Float32Array([1]));
+  const be = backend();
+  try {
+    for (let e = tape.length - 1; e >= 0; e--) {
+      const entry = tape[e]!;
+      const g = grads.get(entry.output);
+      if (!g) continue;
+      grads.delete(entry.output);
+      const inGrads = entry.backward(g);
+      entry.inputs.forEach((input, i) => {
+        const gi = inGrads[i];
+        if (!gi || !input.requiresGrad) return;
+        if (input.isLeaf) {
+          if (!input.grad) input.grad = new Tensor(gi === g ? gi.slice() : gi, input.shape);
+          else be.axpy(1, gi, input.grad.f32);
+        } else {
+          const prev = grads.get(input);
+          if (!prev) grads.set(input, gi === g ? gi.slice() : gi);
+          else be.axpy(1, gi, prev);
+        }
+      });
+    }
+  } finally {
+    tape.length = 0;
+  }
+}
+
+/** Zeroes (drops) the gradients of the given parameters. */
+export function zeroGrad(params: Iterable<Tensor>): void {
+  for (const p of params) p.grad = null;
+}

@@ -1,0 +1,18 @@
+/** Gated MLP activations: SwiGLU's silu(gate)·up and Gemma's gelu_tanh(gate)·up, fused. */
+import { makeOutput } from "../autograd.js";
+import { backend } from "../backend/index.js";
+import type { GatedActivation } from "../backend/types.js";
+import { ShapeError, shapeStr, Tensor } from "../tensor.js";
+
+export function gatedActivation(kind: GatedActivation, gate: Tensor, up: Tensor): Tensor {
+  if (gate.size !== up.size) throw new ShapeError("gatedActivation", `gate ${shapeStr(gate.shape)} and up ${shapeStr(up.shape)} differ`);
+  const be = backend();
+  const out = new Float32Array(gate.size);
+  be.gatedActForward(kind, gate.f32, up.f32, out);
+  return makeOutput(out, gate.shape, [gate, up], (g) => {
+    const dGate = new Float32Array(gate.size);
+    const dUp = new Float32Array(up.size);
+    be.gatedActBackward(kind, gate.f32, up.f32, g, dGate, dUp);
+    return [gate.requiresGrad ? dGate : null, up.requiresGrad ? dUp : null];
+  });
+}

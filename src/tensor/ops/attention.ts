@@ -1,0 +1,49 @@
+/**
+ * Fused scaled-dot-product attention with grouped-query heads, causal or bidirectional masking,
+ * a key-padding mask and seeded dropout on the probabilities. q [B,T,H,D], k/v [B,S,KVH,D] →
+ * [B,T,H,D]. Only the log-sum-exp per query row is saved; the backward recomputes probabilities.
+ */
+import { makeOutput } from "../autograd.js";
+import { backend } from "../backend/index.js";
+import type { AttentionShape } from "../backend/types.js";
+import { ShapeError, shapeStr, Tensor } from "../tensor.js";
+
+export interface AttentionOptions {
+  causal: boolean;
+  /** [B, S], 1 = real key. */
+  keyMask?: Uint8Array | null;
+  scale?: number;
+  dropoutP?: number;
+  seed?: number;
+}
+
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Tensor {
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4)
+    throw new ShapeError("attention", `expected rank-4 q/k/v, got ${shapeStr(q.shape)}, ${shapeStr(k.shape)}, ${shapeStr(v.shape)}`);
+  const [B, T, H, D] = q.shape as [number, number, number, number];
+  const [Bk, S, KVH, Dk] = k.shape as [number, number, number, number];
+  if (Bk !== B || Dk !== D || v.shape.some((d, i) => d !== k.shape[i]) || H % KVH !== 0)
+    throw new ShapeError("attention", `incompatible q ${shapeStr(q.shape)}, k ${shapeStr(k.shape)}, v ${shapeStr(v.shape)} (need equal B and D, k = v, H divisible by KVH)`);
+  if (opts.keyMask && opts.keyMask.length !== B * S) throw new ShapeError("attention", `key mask has ${opts.keyMask.length} entries for ${B}×${S} keys`);
+  const p = opts.dropoutP ?? 0;
+  if (!(p >= 0 && p < 1)) throw new RangeError(`attention: dropout probability ${p} outside [0, 1)`);
+  const s: AttentionShape = {
+    B, T, S, H, KVH, D,
+    causal: opts.causal,
+    keyMask: opts.keyMask ?? null,
+    scale: opts.scale ?? 1 / Math.sqrt(D),
+    dropoutP: p,
+    seed: (opts.seed ?? 0) >>> 0,
+  };
+  const be = backend();
+  const out = new Float32Array(q.size);
+  const lse = new Float32Array(B * H * T);
+  be.attentionForward(s, q.f32, k.f32, v.f32, out, lse);
+  return makeOutput(out, q.shape, [q, k, v], (g) => {
+    const dq = new Float32Array(q.size);
+    const dk = new Float32Array(k.size);
+    const dv = new Float32Array(v.size);
+    be.attentionBackward(s, q.f32, k.f32, v.f32, out, lse, g, dq, dk, dv);
+    return [q.requiresGrad ? dq : null, k.requiresGrad ? dk : null, v.requiresGrad ? dv : null];
+  });
+}

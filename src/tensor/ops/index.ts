@@ -1,0 +1,14 @@
+export { matmul, linear, type MatmulOptions } from "./matmul.js";
+export { add, mul, scale, sub } from "./elementwise.js";
+export { reshape, narrow, concat, transposeLast2 } from "./shape.js";
+export { embedding } from "./embedding.js";
+export { rmsnorm } from "./rmsnorm.js";
+export { rope, type RopeTables } from "./rope.js";
+export { attention, type AttentionOptions } from "./attention.js";
+export { gatedActivation } from "./activation.js";
+export { crossEntropy, IGNORE_INDEX } from "./loss.js";
+export { softmax, logSoftmax } from "./softmax.js";
+export { l2Normalize, cosineSimilarity } from "./normalize.js";
+export { weightedPool } from "./pool.js";
+export { sum, mean, meanSquare } from "./reduce.js";
+export { dropout } from "./dropout.js";

@@ -1,0 +1,155 @@
+/** Every op's backward against central finite differences, on each available backend. */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as ops from "../../src/tensor/ops/index.js";
+import { backend, referenceBackend, setBackend } from "../../src/tensor/backend/index.js";
+import { Tensor } from "../../src/tensor/tensor.js";
+import { fromFloat32 } from "../../src/tensor/dtype.js";
+import { gradCheck, param } from "../helpers/gradcheck.js";
+import { randn } from "../helpers/rng.js";
+
+const active = backend();
+const backends = active.name === referenceBackend.name ? [referenceBackend] : [referenceBackend, active];
+
+function ropeTables(maxPos: number, D: number): ops.RopeTables {
+  const half = D / 2;
+  const cos = new Float32Array(maxPos * half);
+  const sin = new Float32Array(maxPos * half);
+  for (let p = 0; p < maxPos; p++)
+    for (let i = 0; i < half; i++) {
+      const a = p / 10000 ** ((2 * i) / D);
+      cos[p * half + i] = Math.cos(a);
+      sin[p * half + i] = Math.sin(a);
+    }
+  return { cos, sin, maxPositions: maxPos, headDim: D };
+}
+
+for (const be of backends) {
+  describe(`gradients (${be.name} backend)`, () => {
+    const use = () => setBackend(be);
+
+    it("matmul: every transpose combination, batched and shared weights", () => {
+      use();
+      for (const transA of [false, true])
+        for (const transB of [false, true]) {
+          const [M, K, N] = [3, 5, 4];
+          const a = param(randn(2 * M * K, 1), transA ? [2, K, M] : [2, M, K]);
+          const bShared = param(randn(K * N, 2), transB ? [N, K] : [K, N]);
+          const bBatch = param(randn(2 * K * N, 3), transB ? [2, N, K] : [2, K, N]);
+          gradCheck(`matmul shared tA=${transA} tB=${transB}`, ([x, y]) => ops.matmul(x!, y!, { transA, transB }), [a, bShared]);
+          gradCheck(`matmul batched tA=${transA} tB=${transB}`, ([x, y]) => ops.matmul(x!, y!, { transA, transB }), [a, bBatch]);
+        }
+    });
+
+    it("linear with bias, and frozen bf16 weight gives input grads only", () => {
+      use();
+      const x = param(randn(2 * 3 * 6, 4), [2, 3, 6]);
+      const w = param(randn(5 * 6, 5), [5, 6]);
+      const b = param(randn(5, 6), [5]);
+      gradCheck("linear", ([x_, w_, b_]) => ops.linear(x_!, w_!, b_!), [x, w, b]);
+      const frozen = new Tensor(fromFloat32(randn(5 * 6, 7), "bf16"), [5, 6], { dtype: "bf16" });
+      gradCheck("linear frozen bf16", ([x_]) => ops.linear(x_!, frozen), [x]);
+      assert.equal(frozen.grad, null);
+    });
+
+    it("add / mul / scale with suffix broadcasting", () => {
+      use();
+      const a = param(randn(24, 8), [2, 3, 4]);
+      const b = param(randn(12, 9), [3, 4]);
+      const c = param(randn(4, 10), [4]);
+      gradCheck("add", ([x, y]) => ops.add(x!, y!), [a, b]);
+      gradCheck("mul", ([x, y]) => ops.mul(x!, y!), [a, c]);
+      gradCheck("scale", ([x]) => ops.scale(x!, -1.5), [a]);
+    });
+
+    it("rmsnorm, Llama and Gemma (1+w)", () => {
+      use();
+      const x = param(randn(3 * 7, 11), [3, 7]);
+      const w = param(randn(7, 12, 0.5), [7]);
+      gradCheck("rmsnorm", ([x_, w_]) => ops.rmsnorm(x_!, w_!, 1e-5), [x, w]);
+      gradCheck("rmsnorm (1+w)", ([x_, w_]) => ops.rmsnorm(x_!, w_!, 1e-6, true), [x, w]);
+    });
+
+    it("rope with per-row positions", () => {
+      use();
+      const x = param(randn(2 * 3 * 2 * 8, 13), [2, 3, 2, 8]);
+      const pos = Int32Array.from([0, 1, 2, 5, 6, 7]);
+      gradCheck("rope", ([x_]) => ops.rope(x_!, pos, ropeTables(16, 8)), [x]);
+    });
+
+    it("attention: causal/bidirectional, key mask, GQA, dropout", () => {
+      use();
+      const [B, T, H, KVH, D] = [2, 5, 4, 2, 3];
+      const q = param(randn(B * T * H * D, 14), [B, T, H, D]);
+      const k = param(randn(B * T * KVH * D, 15), [B, T, KVH, D]);
+      const v = param(randn(B * T * KVH * D, 16), [B, T, KVH, D]);
+      const keyMask = Uint8Array.from([0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+      for (const causal of [false, true])
+        gradCheck(`attention causal=${causal}`, ([a, b, c]) => ops.attention(a!, b!, c!, { causal, keyMask }), [q, k, v], { samples: 16 });
+      gradCheck("attention dropout", ([a, b, c]) => ops.attention(a!, b!, c!, { causal: false, keyMask, dropoutP: 0.3, seed: 42 }), [q, k, v], { samples: 16 });
+    });
+
+    it("gated activations", () => {
+      use();
+      const g = param(randn(20, 17, 2), [4, 5]);
+      const u = param(randn(20, 18), [4, 5]);
+      gradCheck("silu gate", ([a, b]) => ops.gatedActivation("silu", a!, b!), [g, u]);
+      gradCheck("gelu_tanh gate", ([a, b]) => ops.gatedActivation("gelu_tanh", a!, b!), [g, u]);
+    });
+
+    it("cross-entropy with ignore index", () => {
+      use();
+      const logits = param(randn(4 * 6, 19, 2), [4, 6]);
+      const targets = Int32Array.from([2, -100, 5, 0]);
+      gradCheck("crossEntropy", ([x]) => ops.crossEntropy(x!, targets), [logits]);
+    });
+
+    it("embedding gather into a trainable table", () => {
+      use();
+      const table = param(randn(5 * 3, 20), [5, 3]);
+      gradCheck("embedding", ([t]) => ops.embedding(t!, Int32Array.from([4, 0, 4, 2])), [table]);
+    });
+  });
+}
+
+describe("gradients of TypeScript-only ops", () => {
+  it("softmax, logSoftmax, l2Normalize, cosineSimilarity, weightedPool, reductions, shapes, dropout", () => {
+    const x = param(randn(3 * 5, 21), [3, 5]);
+    const y = param(randn(4 * 5, 22), [4, 5]);
+    gradCheck("softmax", ([a]) => ops.softmax(a!), [x]);
+    gradCheck("logSoftmax", ([a]) => ops.logSoftmax(a!), [x]);
+    gradCheck("l2Normalize", ([a]) => ops.l2Normalize(a!), [x]);
+    gradCheck("cosineSimilarity", ([a, b]) => ops.cosineSimilarity(a!, b!), [x, y]);
+    const h = param(randn(2 * 3 * 4, 23), [2, 3, 4]);
+    gradCheck("weightedPool", ([a]) => ops.weightedPool(a!, Float32Array.from([0, 0.5, 0.5, 1 / 3, 1 / 3, 1 / 3])), [h]);
+    gradCheck("sum", ([a]) => ops.sum(a!), [x]);
+    gradCheck("mean", ([a]) => ops.mean(a!), [x]);
+    gradCheck("meanSquare", ([a]) => ops.meanSquare(a!), [x]);
+    gradCheck("narrow", ([a]) => ops.narrow(a!, 1, 1, 2), [h]);
+    gradCheck("concat", ([a, b]) => ops.concat([a!, b!], 0), [x, y]);
+    gradCheck("transposeLast2", ([a]) => ops.transposeLast2(a!), [h]);
+    gradCheck("reshape", ([a]) => ops.reshape(a!, [6, -1]), [h]);
+    gradCheck("dropout", ([a]) => ops.dropout(a!, 0.4, 3), [x]);
+  });
+
+  it("accumulates gradients across backward calls and leaves frozen tensors alone", async () => {
+    const { backward } = await import("../../src/tensor/autograd.js");
+    const w = param(Float32Array.from([1, 2]), [2]);
+    const frozen = Tensor.from([3, 4], [2]);
+    backward(ops.sum(ops.mul(w, frozen)));
+    backward(ops.sum(ops.mul(w, frozen)));
+    assert.deepEqual(Array.from(w.grad!.f32), [6, 8]);
+    assert.equal(frozen.grad, null);
+  });
+});
+
+describe("bad input", () => {
+  it("names the op and the shapes", () => {
+    assert.throws(() => ops.matmul(Tensor.zeros([2, 3]), Tensor.zeros([4, 5])), /matmul: inner dimensions differ: a \[2,3\] · b \[4,5\]/);
+    assert.throws(() => ops.add(Tensor.zeros([2, 3]), Tensor.zeros([2])), /add: cannot broadcast/);
+    assert.throws(() => ops.embedding(Tensor.zeros([4, 2]), Int32Array.from([1, 9])), /token id 9 at position 1 is outside the vocabulary \[0, 4\)/);
+    assert.throws(() => ops.crossEntropy(Tensor.from([NaN, 1], [1, 2]), Int32Array.from([0])), /crossEntropy: loss is NaN/);
+    assert.throws(() => ops.attention(Tensor.zeros([1, 2, 3, 4]), Tensor.zeros([1, 2, 2, 4]), Tensor.zeros([1, 2, 2, 4]), { causal: false }), /attention: incompatible/);
+    assert.throws(() => new Tensor(new Float32Array(5), [2, 3]), /needs 6 elements/);
+  });
+});
