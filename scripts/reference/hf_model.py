@@ -1,0 +1,300 @@
+"""Plain-PyTorch reference of the Hugging Face decoder families used by LLM2Vec.
+
+Independent of `transformers` (not installed here). Written from HF's
+modeling_{llama,mistral,qwen2,gemma}.py and modeling_rope_utils.py (the 4.43/4.44
+code paths that LLM2Vec pins) so that, given the same weights, it produces the
+same last hidden state and logits as HF's eager attention in float32:
+
+  * RMSNorm: x * rsqrt(mean(x^2) + eps), computed in float32, then
+      llama/mistral/qwen2: weight * x          gemma: x * (1 + weight)
+  * RoPE: rotate-half, inv_freq = 1 / theta^(arange(0, D, 2) / D), optional
+    `rope_scaling` type "llama3" (_compute_llama3_parameters)
+  * GQA: kv heads repeated (repeat_kv) to the number of query heads
+  * MLP: down(act(gate(x)) * up(x)), act = silu (gemma: gelu tanh approx.)
+  * qwen2: q/k/v projections have biases; llama: `attention_bias`/`mlp_bias`
+  * gemma: embeddings * sqrt(hidden_size) (the scalar cast to the compute dtype
+    first, as HF does), explicit head_dim, tied lm_head
+  * attention: softmax(q k^T / sqrt(head_dim) + mask) v with an additive mask
+    that is 0 where allowed and finfo(dtype).min where not (as HF eager does).
+
+Attention modes (LLM2Vec semantics, docs/llm2vec.md §1a):
+  causal        key j visible from query i iff attention_mask[j] == 1 and j <= i
+                (mistral: and j > i - sliding_window when a window is configured)
+  bidirectional key j visible iff attention_mask[j] == 1 (no triangle, no window)
+Positions are always 0..T-1 over the padded row (what HF does when position_ids
+is not passed, also under left padding). Query rows whose keys are all masked
+(pad queries in causal mode under left padding) get a uniform softmax because
+every score becomes finfo.min, exactly like HF; their outputs are meaningless.
+
+Usage as a library:
+    from hf_model import load_model
+    model = load_model("path/to/hf_folder")          # float32 compute
+    hidden, logits = model.forward(ids, mask, mode="bidirectional")
+CLI smoke test:
+    /usr/bin/python3 scripts/reference/hf_model.py DIR [--mode bidirectional]
+"""
+import json
+import math
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_io import load_hf_folder_tensors  # noqa: E402
+
+FAMILIES = ("llama", "mistral", "qwen2", "gemma")
+
+# HF config defaults for the fields we read (used only when config.json omits them).
+_DEFAULTS = {
+    "llama": dict(rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=False, hidden_act="silu"),
+    "mistral": dict(rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=False, hidden_act="silu",
+                    sliding_window=4096),
+    "qwen2": dict(rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=False, hidden_act="silu"),
+    "gemma": dict(rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=True, hidden_act="gelu_pytorch_tanh",
+                  head_dim=256),
+}
+
+
+class Config:
+    """The subset of an HF config.json that the forward pass needs."""
+
+    def __init__(self, d: dict):
+        mt = d.get("model_type")
+        if mt not in FAMILIES:
+            raise ValueError(f"unsupported model_type {mt!r}; expected one of {FAMILIES}")
+        defaults = _DEFAULTS[mt]
+        g = lambda k: d.get(k) if d.get(k) is not None else defaults.get(k)  # noqa: E731
+        self.model_type = mt
+        self.vocab_size = d["vocab_size"]
+        self.hidden_size = d["hidden_size"]
+        self.intermediate_size = d["intermediate_size"]
+        self.num_hidden_layers = d["num_hidden_layers"]
+        self.num_attention_heads = d["num_attention_heads"]
+        self.num_key_value_heads = d.get("num_key_value_heads") or self.num_attention_heads
+        # llama (>=4.45) and gemma have an explicit head_dim; otherwise hidden/heads.
+        hd = d.get("head_dim") if mt != "gemma" else g("head_dim")
+        self.head_dim = hd if hd else self.hidden_size // self.num_attention_heads
+        self.rms_norm_eps = g("rms_norm_eps")
+        self.rope_theta = float(g("rope_theta"))
+        self.rope_scaling = d.get("rope_scaling")
+        self.tie_word_embeddings = bool(g("tie_word_embeddings"))
+        if mt == "gemma":
+            # GemmaMLP uses `hidden_activation`; when it is None HF forces
+            # gelu_pytorch_tanh (the legacy `hidden_act: "gelu"` is ignored).
+            self.hidden_act = d.get("hidden_activation") or "gelu_pytorch_tanh"
+        else:
+            self.hidden_act = g("hidden_act")
+        # qwen2 always has q/k/v biases; llama has an optional `attention_bias`.
+        self.qkv_bias = True if mt == "qwen2" else bool(d.get("attention_bias", False))
+        self.o_bias = False if mt == "qwen2" else bool(d.get("attention_bias", False))
+        self.mlp_bias = bool(d.get("mlp_bias", False))
+        # Sliding window only matters in causal mode (LLM2Vec's bidirectional mask disables it).
+        if mt == "mistral":
+            self.sliding_window = g("sliding_window")
+        elif mt == "qwen2" and d.get("use_sliding_window"):
+            # HF qwen2 applies the window only to layers >= max_window_layers; we do
+            # not model that split, so refuse rather than be silently wrong.
+            raise NotImplementedError("qwen2 use_sliding_window=true is not modelled")
+        else:
+            self.sliding_window = None
+
+
+def _act(name):
+    if name in ("silu", "swish"):
+        return F.silu
+    if name in ("gelu_pytorch_tanh", "gelu_new", "gelu_fast"):
+        # gelu_new/gelu_fast are the same tanh formula up to rounding.
+        return lambda x: F.gelu(x, approximate="tanh")
+    if name == "gelu":
+        return F.gelu
+    raise ValueError(f"unsupported activation {name}")
+
+
+def rope_inv_freq(cfg: Config) -> torch.Tensor:
+    """inv_freq as in modeling_rope_utils (default + llama3), float32."""
+    dim = cfg.head_dim
+    base = cfg.rope_theta
+    # _compute_default_rope_parameters: int64 arange -> float32, pow in float32.
+    inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
+    rs = cfg.rope_scaling
+    if rs is None:
+        return inv_freq
+    rtype = rs.get("rope_type", rs.get("type"))
+    if rtype in (None, "default"):
+        return inv_freq
+    if rtype != "llama3":
+        raise NotImplementedError(f"rope_scaling type {rtype!r} not supported")
+    # _compute_llama3_parameters
+    factor = rs["factor"]
+    low_freq_factor = rs["low_freq_factor"]
+    high_freq_factor = rs["high_freq_factor"]
+    old_context_len = rs["original_max_position_embeddings"]
+    low_freq_wavelen = old_context_len / low_freq_factor
+    high_freq_wavelen = old_context_len / high_freq_factor
+    wavelen = 2 * math.pi / inv_freq
+    # wavelen < high_freq_wavelen: keep; wavelen > low_freq_wavelen: divide by factor
+    inv_freq_llama = torch.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq)
+    # in between: interpolate smoothly
+    smooth_factor = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
+    smoothed_inv_freq = (1 - smooth_factor) * inv_freq_llama / factor + smooth_factor * inv_freq_llama
+    is_medium_freq = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
+    return torch.where(is_medium_freq, smoothed_inv_freq, inv_freq_llama)
+
+
+def rope_cos_sin(inv_freq, T, dtype):
+    """cos/sin [T, D] for positions 0..T-1, computed in float32 (HF autocast-off block)."""
+    pos = torch.arange(T, dtype=torch.int64).float()
+    freqs = pos[:, None] * inv_freq.float()[None, :]  # == HF's (inv_freq @ position_ids)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    # attention_scaling is 1.0 for default and llama3 rope.
+    return emb.cos().to(dtype), emb.sin().to(dtype)
+
+
+def rotate_half(x):
+    x1 = x[..., : x.shape[-1] // 2]
+    x2 = x[..., x.shape[-1] // 2:]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def build_attention_mask(attention_mask, mode, dtype=torch.float32, sliding_window=None):
+    """Additive mask [B, 1, T, T]: 0 = attend, finfo(dtype).min = blocked."""
+    am = attention_mask.to(torch.bool)
+    B, T = am.shape
+    allowed = am[:, None, None, :].expand(B, 1, T, T)
+    if mode == "causal":
+        i = torch.arange(T)[:, None]
+        j = torch.arange(T)[None, :]
+        tri = j <= i
+        if sliding_window is not None:
+            # HF mistral: exclude j <= i - sliding_window
+            tri = tri & (j > i - sliding_window)
+        allowed = allowed & tri
+    elif mode != "bidirectional":
+        raise ValueError(f"mode must be causal or bidirectional, got {mode}")
+    mask = torch.zeros(B, 1, T, T, dtype=dtype)
+    return mask.masked_fill(~allowed, torch.finfo(dtype).min)
+
+
+class HFDecoder:
+    """Functional decoder: holds a dict of weights (HF names without the `model.` prefix)."""
+
+    def __init__(self, cfg: Config, weights: dict, dtype=torch.float32):
+        self.cfg = cfg
+        self.dtype = dtype
+        w = {}
+        for k, v in weights.items():
+            # Accept both *ForCausalLM names (model.layers...) and bare *Model names
+            # (layers..., as LLM2Vec's BiModel saves them).
+            k2 = k[len("model."):] if k.startswith("model.") else k
+            w[k2] = v.to(dtype)
+        if cfg.tie_word_embeddings:
+            # Tied: HF usually does not store lm_head.weight, and if it does,
+            # tie_weights() replaces it by the embedding matrix anyway.
+            w["lm_head.weight"] = w["embed_tokens.weight"]
+        elif "lm_head.weight" not in w:
+            # A bare *Model checkpoint (e.g. LLM2Vec BiModel) has no head; logits are unavailable.
+            w["lm_head.weight"] = None
+        self.w = w
+        self.inv_freq = rope_inv_freq(cfg)
+        self.act = _act(cfg.hidden_act)
+
+    # -- building blocks ------------------------------------------------------
+    def rms_norm(self, x, weight):
+        eps = self.cfg.rms_norm_eps
+        xf = x.float()
+        xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)
+        if self.cfg.model_type == "gemma":
+            # GemmaRMSNorm: (x * rstd) * (1 + w) in float32, then back to x.dtype
+            return (xf * (1.0 + weight.float())).to(x.dtype)
+        # LlamaRMSNorm: weight * (x * rstd).to(input_dtype)
+        return weight * xf.to(x.dtype)
+
+    def linear(self, x, prefix, bias):
+        b = self.w.get(prefix + ".bias") if bias else None
+        return F.linear(x, self.w[prefix + ".weight"], b)
+
+    def attention(self, x, i, mask, cos, sin):
+        cfg = self.cfg
+        B, T, _ = x.shape
+        H, KV, D = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
+        p = f"layers.{i}.self_attn"
+        q = self.linear(x, p + ".q_proj", cfg.qkv_bias).view(B, T, H, D).transpose(1, 2)
+        k = self.linear(x, p + ".k_proj", cfg.qkv_bias).view(B, T, KV, D).transpose(1, 2)
+        v = self.linear(x, p + ".v_proj", cfg.qkv_bias).view(B, T, KV, D).transpose(1, 2)
+        # apply_rotary_pos_emb: cos/sin broadcast over batch and heads
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        # repeat_kv: kv head g serves query heads g*rep .. g*rep+rep-1
+        rep = H // KV
+        if rep > 1:
+            k = k.repeat_interleave(rep, dim=1)
+            v = v.repeat_interleave(rep, dim=1)
+        scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(D)
+        scores = scores + mask
+        probs = torch.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
+        out = torch.matmul(probs, v).transpose(1, 2).reshape(B, T, H * D)
+        return self.linear(out, p + ".o_proj", cfg.o_bias)
+
+    def mlp(self, x, i):
+        p = f"layers.{i}.mlp"
+        b = self.cfg.mlp_bias
+        return self.linear(self.act(self.linear(x, p + ".gate_proj", b)) * self.linear(x, p + ".up_proj", b),
+                           p + ".down_proj", b)
+
+    # -- full forward -----------------------------------------------------------
+    @torch.no_grad()
+    def forward(self, input_ids, attention_mask=None, mode="bidirectional", lm_head=True):
+        """input_ids/attention_mask: [B, T] int tensors (or nested lists).
+        Returns (last hidden state after the final norm [B,T,C], logits [B,T,V] float32 or None)."""
+        cfg = self.cfg
+        input_ids = torch.as_tensor(input_ids, dtype=torch.long)
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        attention_mask = torch.as_tensor(attention_mask, dtype=torch.long)
+        B, T = input_ids.shape
+        h = F.embedding(input_ids, self.w["embed_tokens.weight"])
+        if cfg.model_type == "gemma":
+            # GemmaModel: normalizer = torch.tensor(hidden_size**0.5, dtype=hidden_states.dtype)
+            h = h * torch.tensor(cfg.hidden_size ** 0.5, dtype=h.dtype)
+        window = cfg.sliding_window if mode == "causal" else None
+        mask = build_attention_mask(attention_mask, mode, self.dtype, window)
+        cos, sin = rope_cos_sin(self.inv_freq, T, self.dtype)
+        for i in range(cfg.num_hidden_layers):
+            r = h
+            h = r + self.attention(self.rms_norm(h, self.w[f"layers.{i}.input_layernorm.weight"]), i, mask, cos, sin)
+            r = h
+            h = r + self.mlp(self.rms_norm(h, self.w[f"layers.{i}.post_attention_layernorm.weight"]), i)
+        h = self.rms_norm(h, self.w["norm.weight"])
+        head = self.w["lm_head.weight"]
+        logits = F.linear(h, head).float() if (lm_head and head is not None) else None
+        return h, logits
+
+
+def read_config(folder):
+    with open(os.path.join(folder, "config.json")) as f:
+        return Config(json.load(f))
+
+
+def load_model(folder, dtype=torch.float32) -> HFDecoder:
+    """Load an HF folder (config.json + model.safetensors or sharded index);
+    bf16/f16 weights are upcast to `dtype` (float32 by default)."""
+    cfg = read_config(folder)
+    weights = load_hf_folder_tensors(folder)
+    return HFDecoder(cfg, weights, dtype)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("folder")
+    ap.add_argument("--mode", default="bidirectional", choices=["causal", "bidirectional"])
+    args = ap.parse_args()
+    m = load_model(args.folder)
+    ids = torch.randint(0, m.cfg.vocab_size, (2, 7), generator=torch.Generator().manual_seed(0))
+    mask = torch.tensor([[1] * 7, [0, 0, 0, 1, 1, 1, 1]])
+    h, lg = m.forward(ids, mask, args.mode)
+    print(json.dumps({"hidden_shape": list(h.shape), "logits_shape": list(lg.shape),
+                      "hidden_mean_abs": h.abs().mean().item(), "logits_std": lg.std().item()}))
