@@ -1,0 +1,61 @@
+/**
+ * Atomic writes: readers never see a half-written file or folder under its final name, even if
+ * the process dies mid-write. Files go through a same-folder temp file + fsync + rename;
+ * folders are filled under a temp name next to the target and renamed into place.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** Write all of `bytes`, looping over short writes. */
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+}
+
+/** Write `file` through a same-folder temp file + fsync + rename. */
+export function atomicWrite(file: string, write: (fd: number) => void): void {
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = fs.openSync(tmp, "w");
+  try {
+    write(fd);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+}
+
+/** Atomically write a text file (JSON configs etc.). */
+export function atomicWriteText(file: string, text: string): void {
+  atomicWrite(file, (fd) => writeAll(fd, Buffer.from(text, "utf8")));
+}
+
+/**
+ * Create folder `output` atomically: `fill(tmpDir)` writes the contents into a temp folder next
+ * to it, which is then renamed to `output`. An existing `output` is an error unless
+ * `overwrite`, in which case it is moved aside first and removed only after the rename.
+ */
+export function writeFolderAtomically(output: string, overwrite: boolean, fill: (tmpDir: string) => void): void {
+  const out = path.resolve(output);
+  if (fs.existsSync(out) && !overwrite) throw new Error(`${out}: output folder already exists`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(path.dirname(out), `.${path.basename(out)}.tmp-`));
+  try {
+    fill(tmp);
+    if (fs.existsSync(out)) {
+      const old = `${tmp}.old`;
+      fs.renameSync(out, old);
+      fs.renameSync(tmp, out);
+      fs.rmSync(old, { recursive: true, force: true });
+    } else {
+      fs.renameSync(tmp, out);
+    }
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * A Hugging Face model folder: `config.json` plus weights in `model.safetensors` or sharded
+ * through `model.safetensors.index.json`. Shards are opened lazily on first use, so listing
+ * names or reading the config never touches (possibly missing) weight files.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { SafetensorsFile, type LoadedTensor, type TensorInfo } from "./safetensors.js";
+import { readModelConfig, type ModelConfig } from "./hf-config.js";
+import { isLfsPointer, lfsPointerError } from "./lfs.js";
+
+/** Read access to named tensors, whatever files they live in. */
+export interface WeightSource {
+  names(): string[];
+  has(name: string): boolean;
+  info(name: string): TensorInfo;
+  read(name: string): LoadedTensor;
+  close(): void;
+}
+
+/** Weights of one safetensors file. The file is opened on first access. */
+export class SingleFileWeights implements WeightSource {
+  private file: SafetensorsFile | null = null;
+  constructor(readonly path: string) {}
+  private open(): SafetensorsFile {
+    return (this.file ??= openShard(this.path));
+  }
+  names(): string[] {
+    return this.open().names();
+  }
+  has(name: string): boolean {
+    return this.open().has(name);
+  }
+  info(name: string): TensorInfo {
+    return this.open().info(name);
+  }
+  read(name: string): LoadedTensor {
+    return this.open().read(name);
+  }
+  close(): void {
+    this.file?.close();
+    this.file = null;
+  }
+}
+
+/** Weights spread over shards listed in a `model.safetensors.index.json`. */
+export class ShardedWeights implements WeightSource {
+  private readonly weightMap: Map<string, string>;
+  private readonly shards = new Map<string, SafetensorsFile>();
+  readonly dir: string;
+
+  constructor(readonly indexPath: string) {
+    this.dir = path.dirname(indexPath);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(fs.readFileSync(indexPath, "utf8"));
+    } catch (e) {
+      throw new Error(`${indexPath}: cannot read shard index: ${(e as Error).message}`);
+    }
+    const wm = (raw as { weight_map?: unknown } | null)?.weight_map;
+    if (typeof wm !== "object" || wm === null || Array.isArray(wm)) {
+      throw new Error(`${indexPath}: field "weight_map" is missing or not an object`);
+    }
+    this.weightMap = new Map();
+    for (const [name, shard] of Object.entries(wm)) {
+      // A shard name must stay inside the folder: no absolute paths, no "..".
+      if (typeof shard !== "string" || shard === "" || path.isAbsolute(shard) || shard.split(/[\\/]/).includes("..")) {
+        throw new Error(`${indexPath}: weight_map entry for "${name}" is not a file name in the folder: ${JSON.stringify(shard)}`);
+      }
+      this.weightMap.set(name, shard);
+    }
+  }
+
+  /** The shard file names, in first-seen order. */
+  shardFiles(): string[] {
+    return [...new Set(this.weightMap.values())];
+  }
+
+  names(): string[] {
+    return [...this.weightMap.keys()];
+  }
+  has(name: string): boolean {
+    return this.weightMap.has(name);
+  }
+  info(name: string): TensorInfo {
+    return this.shardFor(name).info(name);
+  }
+  read(name: string): LoadedTensor {
+    return this.shardFor(name).read(name);
+  }
+  close(): void {
+    for (const f of this.shards.values()) f.close();
+    this.shards.clear();
+  }
+
+  private shardFor(name: string): SafetensorsFile {
+    const shard = this.weightMap.get(name);
+    if (shard === undefined) throw new Error(`${this.indexPath}: no tensor named "${name}" in weight_map`);
+    let f = this.shards.get(shard);
+    if (!f) {
+      f = openShard(path.join(this.dir, shard));
+      this.shards.set(shard, f);
+    }
+    if (!f.has(name)) throw new Error(`${f.path}: tensor "${name}" is listed in ${path.basename(this.indexPath)} but not in the shard`);
+    return f;
+  }
+}
+
+function openShard(file: string): SafetensorsFile {
+  if (!fs.existsSync(file)) throw new Error(`weights file missing: ${file}`);
+  if (isLfsPointer(file)) throw lfsPointerError(file);
+  return SafetensorsFile.open(file);
+}
+
+export interface HfFolder {
+  dir: string;
+  config: ModelConfig;
+  weights: WeightSource;
+}
+
+/** Open the weights of a folder: `model.safetensors`, else the shard index. */
+export function openWeights(dir: string): WeightSource {
+  const single = path.join(dir, "model.safetensors");
+  const index = path.join(dir, "model.safetensors.index.json");
+  if (fs.existsSync(single)) return new SingleFileWeights(single);
+  if (fs.existsSync(index)) return new ShardedWeights(index);
+  if (fs.existsSync(path.join(dir, "pytorch_model.bin")) || fs.existsSync(path.join(dir, "pytorch_model.bin.index.json"))) {
+    throw new Error(`${dir}: only PyTorch .bin weights found; convert them to safetensors first`);
+  }
+  throw new Error(`${dir}: no model.safetensors or model.safetensors.index.json`);
+}
+
+/** Open a Hugging Face model folder (config parsed now, weights opened lazily). */
+export function openHfFolder(dir: string): HfFolder {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: model folder does not exist`);
+  const config = readModelConfig(path.join(dir, "config.json"));
+  return { dir, config, weights: openWeights(dir) };
+}

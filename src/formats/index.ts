@@ -1,0 +1,45 @@
+/** Public API of the file-format layer: safetensors, HF folders, tokenizers, llama2.c, PEFT. */
+export {
+  SafetensorsFile,
+  writeSafetensors,
+  numel,
+  MAX_HEADER_SIZE,
+  type TensorInfo,
+  type LoadedTensor,
+  type TensorToWrite,
+  type SafetensorsDType,
+} from "./safetensors.js";
+export { atomicWrite, atomicWriteText, writeFolderAtomically } from "./atomic.js";
+export { isLfsPointer } from "./lfs.js";
+export { parseModelConfig, readModelConfig, SUPPORTED_MODEL_TYPES, type ModelConfig, type RopeScaling } from "./hf-config.js";
+export { openHfFolder, openWeights, SingleFileWeights, ShardedWeights, type WeightSource, type HfFolder } from "./hf-folder.js";
+export { Tokenizer, type EncodeOptions, type DecodeOptions, type BatchOptions, type BatchEncoding } from "./tokenizer.js";
+export {
+  importLlama2c,
+  readLlama2cCheckpoint,
+  readLlama2cTokenizer,
+  llama2cEncode,
+  permuteForHf,
+  buildTokenizerJson,
+  deriveMerges,
+  hfLlamaConfig,
+  hfLlamaTensors,
+  type Llama2cConfig,
+  type Llama2cWeights,
+  type Llama2cTokenizer,
+  type ImportLlama2cOptions,
+} from "./llama2c.js";
+export {
+  parseLoraConfig,
+  readLoraConfig,
+  readLoraAdapter,
+  writeLoraAdapter,
+  loraScaling,
+  isTargetModule,
+  parseLoraTensorName,
+  loraConfigJson,
+  type LoraConfig,
+  type LoraLayer,
+  type LoraAdapter,
+  type LoraToWrite,
+} from "./peft.js";

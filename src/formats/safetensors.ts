@@ -1,0 +1,367 @@
+/**
+ * Strict safetensors reader and atomic writer.
+ *
+ * The reader follows the rules of huggingface/safetensors `tensor.rs` (see
+ * ../shared/docs/safetensors-and-peft-format.md): a little-endian u64 header length capped at
+ * 100 MB, a JSON header that starts with `{`, tensors that tile the byte buffer exactly (no
+ * holes, no overlaps, nothing left over) and byte sizes equal to prod(shape) · element size.
+ * Every error names the file and, where there is one, the tensor.
+ *
+ * The file is opened once; tensor bytes are read on demand with `fs.readSync` straight into a
+ * fresh typed array, so a 10 GB checkpoint never becomes a 10 GB Buffer and nothing large is
+ * allocated before the header has been validated against the real file size.
+ */
+import * as fs from "node:fs";
+import type { DType, Storage } from "../tensor/dtype.js";
+import { readLfsPointerPrefix, lfsPointerError } from "./lfs.js";
+import { atomicWrite, writeAll } from "./atomic.js";
+
+/** `MAX_HEADER_SIZE` in safetensors' tensor.rs. */
+export const MAX_HEADER_SIZE = 100_000_000;
+
+/** Every dtype string the format defines, with its size in bits (`Dtype::bitsize`). */
+const DTYPE_BITS: Readonly<Record<string, number>> = {
+  BOOL: 8,
+  U8: 8,
+  I8: 8,
+  F8_E5M2: 8,
+  F8_E4M3: 8,
+  F8_E8M0: 8,
+  F8_E4M3FNUZ: 8,
+  F8_E5M2FNUZ: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  F64: 64,
+  I64: 64,
+  U64: 64,
+  C64: 64,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
+};
+
+/** The on-disk dtypes we can turn into storage dtypes. */
+const TO_STORAGE: Readonly<Record<string, DType>> = { F32: "f32", BF16: "bf16", F16: "f16" };
+const FROM_STORAGE: Readonly<Record<DType, string>> = { f32: "F32", bf16: "BF16", f16: "F16" };
+
+/** A safetensors dtype string (e.g. "BF16", "I64"). */
+export type SafetensorsDType = string;
+
+export interface TensorInfo {
+  /** The on-disk dtype string, e.g. "BF16". */
+  dtype: SafetensorsDType;
+  shape: number[];
+}
+
+export interface LoadedTensor {
+  dtype: DType;
+  shape: number[];
+  data: Storage;
+}
+
+interface Entry extends TensorInfo {
+  /** Absolute file offsets [begin, end). */
+  begin: number;
+  end: number;
+}
+
+/** Product of a shape; [] is a scalar (1 element). */
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function isU64(x: unknown): x is number {
+  return typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+}
+
+/**
+ * Parse JSON while rejecting duplicate keys in the top-level object. JSON.parse silently keeps
+ * the last duplicate, so we first scan the top-level keys with a tiny tokenizer: string
+ * literals are skipped with their escapes, and depth tracks nesting.
+ */
+function topLevelKeys(text: string, file: string): void {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (seen.has(key)) throw new Error(`${file}: duplicate key "${key}" in safetensors header`);
+        seen.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === "{" || c === "[") {
+      depth++;
+      expectKey = c === "{" && depth === 1;
+    } else if (c === "}" || c === "]") {
+      depth--;
+    } else if (c === "," && depth === 1) {
+      expectKey = true;
+    }
+  }
+}
+
+/** Read exactly `length` bytes at `position` into `target`, looping over short reads. */
+function readFully(fd: number, target: Uint8Array, position: number, file: string): void {
+  let done = 0;
+  while (done < target.length) {
+    const n = fs.readSync(fd, target, done, target.length - done, position + done);
+    if (n === 0) throw new Error(`${file}: unexpected end of file at byte ${position + done}`);
+    done += n;
+  }
+}
+
+export class SafetensorsFile {
+  readonly path: string;
+  /** The `__metadata__` string map (empty when absent). */
+  readonly metadata: Readonly<Record<string, string>>;
+  private fd: number | null;
+  private readonly entries: Map<string, Entry>;
+
+  private constructor(file: string, fd: number, entries: Map<string, Entry>, metadata: Record<string, string>) {
+    this.path = file;
+    this.fd = fd;
+    this.entries = entries;
+    this.metadata = metadata;
+  }
+
+  /** Open and validate a file. The descriptor stays open until `close()`. */
+  static open(file: string): SafetensorsFile {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, "r");
+    } catch (e) {
+      throw new Error(`${file}: cannot open safetensors file: ${(e as Error).message}`);
+    }
+    try {
+      const { entries, metadata } = parseHeader(fd, file);
+      return new SafetensorsFile(file, fd, entries, metadata);
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+  }
+
+  /** Tensor names, in the header's order. */
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  info(name: string): TensorInfo {
+    const e = this.entry(name);
+    return { dtype: e.dtype, shape: [...e.shape] };
+  }
+
+  /** Read one tensor into a fresh, aligned typed array (F32/BF16/F16 only). */
+  read(name: string): LoadedTensor {
+    const e = this.entry(name);
+    const dtype = TO_STORAGE[e.dtype];
+    if (dtype === undefined) {
+      throw new Error(`${this.path}: tensor "${name}" has dtype ${e.dtype}, which cannot be loaded (only F32, BF16, F16)`);
+    }
+    if (this.fd === null) throw new Error(`${this.path}: file is closed (reading "${name}")`);
+    const n = numel(e.shape);
+    // A fresh typed array is aligned to its element size whatever the file offset is.
+    const data: Storage = dtype === "f32" ? new Float32Array(n) : new Uint16Array(n);
+    readFully(this.fd, new Uint8Array(data.buffer, 0, e.end - e.begin), e.begin, `${this.path} (tensor "${name}")`);
+    // Data is little-endian; every platform Node supports in practice is too. Guard anyway.
+    if (!LITTLE_ENDIAN) swapInPlace(data);
+    return { dtype, shape: [...e.shape], data };
+  }
+
+  /** Raw little-endian bytes of a tensor of any dtype. */
+  readBytes(name: string): Uint8Array {
+    const e = this.entry(name);
+    if (this.fd === null) throw new Error(`${this.path}: file is closed (reading "${name}")`);
+    const out = new Uint8Array(e.end - e.begin);
+    readFully(this.fd, out, e.begin, `${this.path} (tensor "${name}")`);
+    return out;
+  }
+
+  close(): void {
+    if (this.fd !== null) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+  }
+
+  private entry(name: string): Entry {
+    const e = this.entries.get(name);
+    if (!e) throw new Error(`${this.path}: no tensor named "${name}"`);
+    return e;
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function swapInPlace(data: Storage): void {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const w = data.BYTES_PER_ELEMENT;
+  for (let i = 0; i < bytes.length; i += w) bytes.subarray(i, i + w).reverse();
+}
+
+function parseHeader(fd: number, file: string): { entries: Map<string, Entry>; metadata: Record<string, string> } {
+  const fileSize = fs.fstatSync(fd).size;
+  // An un-fetched LFS file is a small text file; say so instead of "header too large".
+  if (readLfsPointerPrefix(fd)) throw lfsPointerError(file);
+  if (fileSize < 8) throw new Error(`${file}: truncated safetensors file (${fileSize} bytes, need at least 8)`);
+  const lenBuf = new Uint8Array(8);
+  readFully(fd, lenBuf, 0, file);
+  const n64 = new DataView(lenBuf.buffer).getBigUint64(0, true);
+  if (n64 > BigInt(MAX_HEADER_SIZE)) {
+    throw new Error(`${file}: safetensors header length ${n64} exceeds the maximum ${MAX_HEADER_SIZE}`);
+  }
+  const n = Number(n64);
+  if (8 + n > fileSize) {
+    throw new Error(`${file}: safetensors header length ${n} goes beyond the end of the file (${fileSize} bytes)`);
+  }
+  const headerBytes = new Uint8Array(n);
+  readFully(fd, headerBytes, 8, file);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(headerBytes);
+  } catch {
+    throw new Error(`${file}: safetensors header is not valid UTF-8`);
+  }
+  if (text[0] !== "{") throw new Error(`${file}: safetensors header does not start with '{'`);
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: safetensors header is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) {
+    throw new Error(`${file}: safetensors header is not a JSON object`);
+  }
+  topLevelKeys(text, file);
+
+  const dataStart = 8 + n;
+  const metadata: Record<string, string> = {};
+  const list: Array<{ name: string; info: TensorInfo; rel: [number, number] }> = [];
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === "__metadata__") {
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+        throw new Error(`${file}: __metadata__ must be an object of strings`);
+      }
+      for (const [k, v] of Object.entries(raw)) {
+        if (typeof v !== "string") throw new Error(`${file}: __metadata__ value for "${k}" is not a string`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const where = `${file}: tensor "${name}"`;
+    if (typeof raw !== "object" || raw === null) throw new Error(`${where}: entry is not an object`);
+    const { dtype, shape, data_offsets } = raw as Record<string, unknown>;
+    if (typeof dtype !== "string") throw new Error(`${where}: missing dtype`);
+    const bits = DTYPE_BITS[dtype];
+    if (bits === undefined) throw new Error(`${where}: unknown dtype "${dtype}"`);
+    if (!Array.isArray(shape) || !shape.every(isU64)) throw new Error(`${where}: shape must be a list of non-negative integers`);
+    if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every(isU64)) {
+      throw new Error(`${where}: data_offsets must be [begin, end] non-negative integers`);
+    }
+    const [b, e] = data_offsets as [number, number];
+    if (e < b) throw new Error(`${where}: data_offsets end ${e} < begin ${b}`);
+    const totalBits = numel(shape as number[]) * bits;
+    if (!Number.isSafeInteger(totalBits)) throw new Error(`${where}: shape ${JSON.stringify(shape)} is too large`);
+    if (totalBits % 8 !== 0) throw new Error(`${where}: shape ${JSON.stringify(shape)} × ${dtype} is not a whole number of bytes`);
+    if (e - b !== totalBits / 8) {
+      throw new Error(`${where}: ${e - b} bytes in data_offsets but shape ${JSON.stringify(shape)} × ${dtype} needs ${totalBits / 8}`);
+    }
+    list.push({ name, info: { dtype, shape: shape as number[] }, rel: [b, e] });
+  }
+
+  // Sorted by offset, the tensors must tile [0, bufferLength) exactly.
+  const sorted = [...list].sort((x, y) => x.rel[0] - y.rel[0] || x.rel[1] - y.rel[1]);
+  let cursor = 0;
+  for (const t of sorted) {
+    if (t.rel[0] < cursor) throw new Error(`${file}: tensor "${t.name}" overlaps the previous tensor (begins at ${t.rel[0]}, previous ends at ${cursor})`);
+    if (t.rel[0] > cursor) throw new Error(`${file}: hole in the byte buffer before tensor "${t.name}" (begins at ${t.rel[0]}, previous ends at ${cursor})`);
+    cursor = t.rel[1];
+  }
+  if (dataStart + cursor !== fileSize) {
+    const last = sorted.length ? `tensor "${sorted[sorted.length - 1]!.name}"` : "no tensors";
+    if (dataStart + cursor > fileSize) {
+      throw new Error(`${file}: truncated: data ends at byte ${dataStart + cursor} (${last}) but the file has ${fileSize} bytes`);
+    }
+    throw new Error(`${file}: ${fileSize - dataStart - cursor} trailing bytes after the last tensor (${last})`);
+  }
+
+  const entries = new Map<string, Entry>();
+  for (const t of list) {
+    entries.set(t.name, { ...t.info, begin: dataStart + t.rel[0], end: dataStart + t.rel[1] });
+  }
+  return { entries, metadata };
+}
+
+export interface TensorToWrite {
+  /** Storage dtype ("f32" | "bf16" | "f16") or any safetensors dtype string with raw bytes. */
+  dtype: DType | SafetensorsDType;
+  shape: number[];
+  data: Storage | Uint8Array | ArrayBufferView;
+}
+
+/** Dtype order of the reference writer (descending `Dtype` enum order, then by name). */
+const WRITE_ORDER = ["F64", "I64", "U64", "C64", "F32", "I32", "U32", "F16", "BF16", "I16", "U16"];
+
+/**
+ * Write a safetensors file atomically: a temp file in the same folder, fsync, then rename, so a
+ * crash never leaves a half-written file under the final name. The header is padded with
+ * spaces to a multiple of 8 bytes, as the reference writer does.
+ */
+export function writeSafetensors(
+  file: string,
+  tensors: Record<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): void {
+  const items = Object.entries(tensors).map(([name, t]) => {
+    const dtype = (FROM_STORAGE as Record<string, string>)[t.dtype] ?? t.dtype;
+    const bits = DTYPE_BITS[dtype];
+    if (bits === undefined) throw new Error(`${file}: tensor "${name}": unknown dtype "${t.dtype}"`);
+    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const want = (numel(t.shape) * bits) / 8;
+    if (bytes.length !== want) {
+      throw new Error(`${file}: tensor "${name}": ${bytes.length} bytes of data but shape ${JSON.stringify(t.shape)} × ${dtype} needs ${want}`);
+    }
+    return { name, dtype, shape: t.shape, bytes };
+  });
+  const rank = (d: string) => {
+    const i = WRITE_ORDER.indexOf(d);
+    return i < 0 ? WRITE_ORDER.length : i;
+  };
+  items.sort((a, b) => rank(a.dtype) - rank(b.dtype) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const it of items) {
+    header[it.name] = { dtype: it.dtype, shape: it.shape, data_offsets: [offset, offset + it.bytes.length] };
+    offset += it.bytes.length;
+  }
+  let headerBytes = Buffer.from(JSON.stringify(header), "utf8");
+  const padded = Math.ceil(headerBytes.length / 8) * 8;
+  if (padded !== headerBytes.length) headerBytes = Buffer.concat([headerBytes, Buffer.alloc(padded - headerBytes.length, 0x20)]);
+  const lenBuf = Buffer.alloc(8);
+  lenBuf.writeBigUInt64LE(BigInt(headerBytes.length));
+
+  atomicWrite(file, (fd) => {
+    writeAll(fd, lenBuf);
+    writeAll(fd, headerBytes);
+    for (const it of items) writeAll(fd, it.bytes);
+  });
+}
