@@ -1,0 +1,134 @@
+/**
+ * The decoder stack shared by every family: embeddings → N × (RMSNorm → attention → residual →
+ * RMSNorm → gated MLP → residual) → final RMSNorm, with the attention mode chosen per call.
+ * Family differences live in DecoderSpec (biases, norm variant, activation, embedding scale).
+ *
+ * Masks and positions follow the reference (llm2vec.md §1a): bidirectional = key-padding mask
+ * only; causal adds the triangle; positions are 0..T−1 over the padded row, also under left
+ * padding. Query rows at padded positions are computed but meaningless (nothing pools them).
+ */
+import { fmix32 } from "../tensor/backend/types.js";
+import { add, attention, embedding, gatedActivation, matmul, reshape, rmsnorm, rope, scale } from "../tensor/ops/index.js";
+import { Tensor } from "../tensor/tensor.js";
+import { applyLinear, type LinearContext, type LinearLayer } from "./linear.js";
+import { RopeCache } from "./rope-tables.js";
+import { LINEAR_MODULES, type AttentionMode, type DecoderSpec, type LinearModule } from "./spec.js";
+
+export interface DecoderLayer {
+  inputNorm: Tensor;
+  postAttentionNorm: Tensor;
+  linears: Record<LinearModule, LinearLayer>;
+}
+
+export interface ForwardOptions {
+  mode: AttentionMode;
+  /** [B·T], 1 = real token. Omitted = no padding. */
+  attentionMask?: Uint8Array | null;
+  /** [B·T]; default 0..T−1 for every row (the reference's behaviour). */
+  positions?: Int32Array;
+  /** Dropout on attention probabilities (SimCSE uses 0.3) and LoRA dropout: training only. */
+  training?: boolean;
+  attentionDropout?: number;
+  seed?: number;
+}
+
+/** HF module path of a projection inside layer i (used for LoRA and PEFT names). */
+export function modulePath(layer: number, m: LinearModule): string {
+  const group = m === "gate_proj" || m === "up_proj" || m === "down_proj" ? "mlp" : "self_attn";
+  return `model.layers.${layer}.${group}.${m}`;
+}
+
+export class DecoderModel {
+  readonly rope: RopeCache;
+
+  constructor(
+    readonly spec: DecoderSpec,
+    readonly embedTokens: Tensor,
+    readonly layers: DecoderLayer[],
+    readonly norm: Tensor,
+    /** The output projection [V, C]; the embedding table itself when tied. */
+    readonly lmHead: Tensor,
+  ) {
+    this.rope = new RopeCache(spec);
+  }
+
+  /** Token ids [B·T] → last hidden states [B, T, C] (after the final norm). */
+  forward(inputIds: Int32Array, B: number, T: number, opts: ForwardOptions): Tensor {
+    if (inputIds.length !== B * T) throw new Error(`forward: ${inputIds.length} ids for a ${B}×${T} batch`);
+    let x = embedding(this.embedTokens, inputIds, [B, T]);
+    if (this.spec.embedScale !== 1) x = scale(x, this.spec.embedScale);
+    x = this.runLayers(x, opts);
+    return rmsnorm(x, this.norm, this.spec.rmsNormEps, this.spec.normAddOne);
+  }
+
+  /** Hidden states [B, T, C] through every block (no final norm): what the block benchmark times. */
+  runLayers(x: Tensor, opts: ForwardOptions): Tensor {
+    const [B, T] = x.shape as [number, number, number];
+    const s = this.spec;
+    if (opts.mode === "causal" && s.slidingWindow !== null && T > s.slidingWindow)
+      throw new Error(`forward: causal ${s.family} attention over ${T} tokens needs its sliding window (${s.slidingWindow}), which llm2vec does not implement; use at most ${s.slidingWindow} tokens or bidirectional mode`);
+    const positions = opts.positions ?? defaultPositions(B, T);
+    const tables = this.rope.get(maxOf(positions) + 1);
+    const mask = opts.attentionMask && !opts.attentionMask.every((m) => m === 1) ? opts.attentionMask : null;
+    const training = opts.training ?? false;
+    const seed = opts.seed ?? 0;
+    this.layers.forEach((layer, i) => {
+      const ctx = (k: number): LinearContext => ({ training, seed: fmix32(seed ^ fmix32(i * 16 + k + 1)) });
+      const l = layer.linears;
+      const h = rmsnorm(x, layer.inputNorm, s.rmsNormEps, s.normAddOne);
+      const q = rope(reshape(applyLinear(l.q_proj, h, ctx(0)), [B, T, s.numHeads, s.headDim]), positions, tables);
+      const k = rope(reshape(applyLinear(l.k_proj, h, ctx(1)), [B, T, s.numKvHeads, s.headDim]), positions, tables);
+      const v = reshape(applyLinear(l.v_proj, h, ctx(2)), [B, T, s.numKvHeads, s.headDim]);
+      const a = attention(q, k, v, {
+        causal: opts.mode === "causal",
+        keyMask: mask,
+        dropoutP: training ? (opts.attentionDropout ?? 0) : 0,
+        seed: fmix32(seed ^ fmix32(i * 16 + 9)),
+      });
+      x = add(x, applyLinear(l.o_proj, reshape(a, [B, T, s.numHeads * s.headDim]), ctx(3)));
+      const h2 = rmsnorm(x, layer.postAttentionNorm, s.rmsNormEps, s.normAddOne);
+      const act = gatedActivation(s.activation, applyLinear(l.gate_proj, h2, ctx(4)), applyLinear(l.up_proj, h2, ctx(5)));
+      x = add(x, applyLinear(l.down_proj, act, ctx(6)));
+    });
+    return x;
+  }
+
+  /** [.., C] → [.., V] logits. */
+  logits(hidden: Tensor): Tensor {
+    return matmul(hidden, this.lmHead, { transB: true });
+  }
+
+  /** Every projection with its HF module path (LoRA injection, PEFT save/load, merging). */
+  *linearModules(): Generator<[string, LinearLayer]> {
+    for (let i = 0; i < this.layers.length; i++) for (const m of LINEAR_MODULES) yield [modulePath(i, m), this.layers[i]!.linears[m]];
+  }
+
+  /** All tensors by their HF checkpoint names. */
+  *namedWeights(): Generator<[string, Tensor]> {
+    yield ["model.embed_tokens.weight", this.embedTokens];
+    for (let i = 0; i < this.layers.length; i++) {
+      const layer = this.layers[i]!;
+      yield [`model.layers.${i}.input_layernorm.weight`, layer.inputNorm];
+      yield [`model.layers.${i}.post_attention_layernorm.weight`, layer.postAttentionNorm];
+      for (const m of LINEAR_MODULES) {
+        const lin = layer.linears[m];
+        yield [`${modulePath(i, m)}.weight`, lin.weight];
+        if (lin.bias) yield [`${modulePath(i, m)}.bias`, lin.bias];
+      }
+    }
+    yield ["model.norm.weight", this.norm];
+    if (!this.spec.tieWordEmbeddings) yield ["lm_head.weight", this.lmHead];
+  }
+}
+
+export function defaultPositions(B: number, T: number): Int32Array {
+  const p = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) p[b * T + t] = t;
+  return p;
+}
+
+function maxOf(a: Int32Array): number {
+  let m = 0;
+  for (const v of a) if (v > m) m = v;
+  return m;
+}
