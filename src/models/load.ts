@@ -8,7 +8,8 @@ import type { DecoderModel } from "./decoder.js";
 import { specFromConfig } from "./registry.js";
 import type { DecoderSpec } from "./spec.js";
 
-export function readSpec(dir: string): DecoderSpec {
+/** config.json as parsed JSON (kept so a saved model can write it back unchanged). */
+export function readConfigJson(dir: string): RawConfig {
   const file = path.join(dir, "config.json");
   if (!fs.existsSync(file)) throw new Error(`${dir}: no config.json (is this a Hugging Face model folder?)`);
   let raw: unknown;
@@ -18,7 +19,11 @@ export function readSpec(dir: string): DecoderSpec {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new Error(`${file}: expected a JSON object`);
-  return specFromConfig(raw as RawConfig, file);
+  return raw as RawConfig;
+}
+
+export function readSpec(dir: string): DecoderSpec {
+  return specFromConfig(readConfigJson(dir), path.join(dir, "config.json"));
 }
 
 export function loadModelFolder(dir: string): DecoderModel {

@@ -1,0 +1,195 @@
+/**
+ * LLM2Vec: a decoder LLM used as a text encoder. Loads a Hugging Face folder (plus optional PEFT
+ * adapters, merged or attached), prepares inputs as the reference does (instructions condition
+ * the text but are left out of pooling), batches by length, pools, and returns float32 rows.
+ *
+ *   const model = await LLM2Vec.fromPretrained(dir, { adapter, pooling: "mean" });
+ *   const vecs = await model.encode([["Retrieve relevant passages:", "what is llm2vec"], "a doc"]);
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { atomicWriteText, writeFolderAtomically } from "../formats/atomic.js";
+import { readLoraAdapter } from "../formats/peft.js";
+import { writeSafetensors, type TensorToWrite } from "../formats/safetensors.js";
+import { Tokenizer } from "../formats/tokenizer.js";
+import { loadDecoder } from "../models/build.js";
+import type { RawConfig } from "../models/config-fields.js";
+import type { DecoderModel } from "../models/decoder.js";
+import { openWeights } from "../formats/hf-folder.js";
+import { readConfigJson } from "../models/load.js";
+import { applyLoraAdapter } from "../models/lora.js";
+import { specFromConfig } from "../models/registry.js";
+import { noGrad } from "../tensor/autograd.js";
+import { weightedPool } from "../tensor/ops/index.js";
+import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, readConfigFile, validateOptions, type EncoderOptions } from "./options.js";
+import { poolingWeights } from "./pooling.js";
+import { prepareRow, type EncodeInput, type PreparedRow } from "./prepare.js";
+
+export interface FromPretrainedOptions extends Partial<EncoderOptions> {
+  /** PEFT adapter folder(s), applied in order (MNTP first, then SimCSE, as the recipe stacks them). */
+  adapter?: string | string[];
+  /** Merge adapters into the base weights (default) or keep them as separate low-rank paths. */
+  mergeAdapter?: boolean;
+  /** Tokenizer folder when it is not the model folder. */
+  tokenizer?: string;
+}
+
+export interface EncodeOptions {
+  batchSize?: number;
+  /** L2-normalise each row (then a dot product is the cosine). */
+  normalize?: boolean;
+  onProgress?: (done: number, total: number, tokens: number) => void;
+  signal?: AbortSignal;
+}
+
+export class LLM2Vec {
+  constructor(
+    readonly model: DecoderModel,
+    readonly tokenizer: Tokenizer,
+    readonly options: EncoderOptions,
+    /** config.json as loaded, written back by save(). */
+    readonly rawConfig: RawConfig,
+    private readonly tokenizerDir: string,
+  ) {}
+
+  static async fromPretrained(dir: string, opts: FromPretrainedOptions = {}): Promise<LLM2Vec> {
+    const rawConfig = readConfigJson(dir);
+    const spec = specFromConfig(rawConfig, path.join(dir, "config.json"));
+    const weights = openWeights(dir);
+    let model: DecoderModel;
+    try {
+      model = loadDecoder(spec, weights, dir);
+    } finally {
+      weights.close();
+    }
+    const adapters = opts.adapter === undefined ? [] : Array.isArray(opts.adapter) ? opts.adapter : [opts.adapter];
+    let fileOpts = readConfigFile(dir);
+    for (const a of adapters) {
+      applyLoraAdapter(model, readLoraAdapter(a), { merge: opts.mergeAdapter ?? true, source: a });
+      fileOpts = { ...fileOpts, ...readConfigFile(a) };
+    }
+    const tokDir = opts.tokenizer ?? findTokenizerDir([dir, ...adapters.slice().reverse()]);
+    const tokenizer = Tokenizer.fromFolder(tokDir);
+    const explicit: Partial<EncoderOptions> = {};
+    for (const k of Object.keys(DEFAULT_OPTIONS) as (keyof EncoderOptions)[]) if (opts[k] !== undefined) (explicit as Record<string, unknown>)[k] = opts[k];
+    validateOptions(explicit, "LLM2Vec.fromPretrained options");
+    return new LLM2Vec(model, tokenizer, { ...DEFAULT_OPTIONS, ...fileOpts, ...explicit }, rawConfig, tokDir);
+  }
+
+  get dimension(): number {
+    return this.model.spec.hiddenSize;
+  }
+
+  /** Token rows as the encoder will run them (for `llm2vec tokenize` and tests). */
+  prepare(inputs: readonly EncodeInput[]): PreparedRow[] {
+    if (!Array.isArray(inputs)) throw new TypeError("encode: inputs must be an array of strings or [instruction, text] pairs");
+    return inputs.map((x, i) => prepareRow(this.tokenizer, x, i, this.options, this.model.spec.family));
+  }
+
+  async encode(inputs: readonly EncodeInput[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+    return this.encodePrepared(this.prepare(inputs), opts);
+  }
+
+  /** Encodes already-tokenised rows (e.g. `{"input_ids": [...]}` lines); all their tokens are text. */
+  async encodeIds(rows: readonly (readonly number[])[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+    const V = this.model.spec.vocabSize;
+    const prepared = rows.map((r, i) => {
+      if (r.length === 0) throw new Error(`encode: input ${i} has no token ids`);
+      if (r.length > this.options.maxLength) throw new Error(`encode: input ${i} has ${r.length} ids, over maxLength ${this.options.maxLength}`);
+      for (const id of r) if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`encode: input ${i} holds token id ${id}, outside [0, ${V})`);
+      return { ids: Int32Array.from(r), textTokens: r.length };
+    });
+    return this.encodePrepared(prepared, opts);
+  }
+
+  private async encodePrepared(rows: PreparedRow[], opts: EncodeOptions): Promise<Float32Array[]> {
+    const batchSize = opts.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`encode: batchSize must be a positive integer, got ${batchSize}`);
+    // Longest first (as the reference): similar lengths share a batch, so little is padding.
+    const order = rows.map((_, i) => i).sort((a, b) => rows[b]!.ids.length - rows[a]!.ids.length || a - b);
+    const out: Float32Array[] = new Array(rows.length);
+    const C = this.model.spec.hiddenSize;
+    let done = 0;
+    let tokens = 0;
+    for (let start = 0; start < order.length; start += batchSize) {
+      if (opts.signal?.aborted) throw new Error("encode: aborted");
+      const idx = order.slice(start, start + batchSize);
+      const batch = idx.map((i) => rows[i]!);
+      const pooled = this.runBatch(batch);
+      idx.forEach((i, b) => {
+        const v = pooled.slice(b * C, (b + 1) * C);
+        if (opts.normalize) normalizeInPlace(v);
+        out[i] = v;
+      });
+      done += batch.length;
+      tokens += batch.reduce((s, r) => s + r.ids.length, 0);
+      opts.onProgress?.(done, rows.length, tokens);
+      // Let timers, signals and progress output run between batches.
+      await new Promise((r) => setImmediate(r));
+    }
+    return out;
+  }
+
+  /** One left-padded batch through the model and the pooling. Returns [B·C]. */
+  private runBatch(batch: PreparedRow[]): Float32Array {
+    const B = batch.length;
+    const T = Math.max(...batch.map((r) => r.ids.length));
+    const pad = this.tokenizer.padTokenId ?? 0;
+    const ids = new Int32Array(B * T).fill(pad);
+    const mask = new Uint8Array(B * T);
+    batch.forEach((r, b) => {
+      ids.set(r.ids, b * T + T - r.ids.length);
+      mask.fill(1, b * T + T - r.ids.length, (b + 1) * T);
+    });
+    const weights = poolingWeights(
+      this.options.pooling,
+      batch.map((r) => ({ length: r.ids.length, textTokens: r.textTokens, ids: padLeft(r.ids, T, pad) })),
+      T,
+      this.options.skipInstruction,
+      this.tokenizer.bosTokenId,
+    );
+    return noGrad(() => {
+      const h = this.model.forward(ids, B, T, { mode: this.options.bidirectional ? "bidirectional" : "causal", attentionMask: mask });
+      return weightedPool(h, weights).f32;
+    });
+  }
+
+  /**
+   * Writes a self-contained model folder: config.json, model.safetensors (adapters merged),
+   * the tokenizer files and llm2vec_config.json. Atomic: a killed save leaves no half folder.
+   */
+  save(dir: string, opts: { overwrite?: boolean } = {}): void {
+    for (const [, lin] of this.model.linearModules())
+      if (lin.lora) throw new Error("save: adapters are attached unmerged; load with mergeAdapter: true (or merge them) before saving a full model");
+    const tensors: Record<string, TensorToWrite> = {};
+    for (const [name, t] of this.model.namedWeights()) tensors[name] = { dtype: t.dtype, shape: [...t.shape], data: t.data };
+    writeFolderAtomically(dir, opts.overwrite ?? false, (tmp) => {
+      atomicWriteText(path.join(tmp, "config.json"), JSON.stringify(this.rawConfig, null, 2) + "\n");
+      writeSafetensors(path.join(tmp, "model.safetensors"), tensors, { format: "pt" });
+      for (const f of ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]) {
+        const src = path.join(this.tokenizerDir, f);
+        if (fs.existsSync(src)) fs.copyFileSync(src, path.join(tmp, f));
+      }
+      atomicWriteText(path.join(tmp, CONFIG_FILE), JSON.stringify(configFileJson(this.options), null, 2) + "\n");
+    });
+  }
+}
+
+function findTokenizerDir(candidates: string[]): string {
+  for (const d of candidates) if (fs.existsSync(path.join(d, "tokenizer.json"))) return d;
+  throw new Error(`no tokenizer.json in ${candidates.join(" or ")}; pass the tokenizer folder explicitly`);
+}
+
+function padLeft(ids: Int32Array, T: number, pad: number): Int32Array {
+  if (ids.length === T) return ids;
+  const out = new Int32Array(T).fill(pad);
+  out.set(ids, T - ids.length);
+  return out;
+}
+
+function normalizeInPlace(v: Float32Array): void {
+  let ss = 0;
+  for (let i = 0; i < v.length; i++) ss += v[i]! * v[i]!;
+  const inv = 1 / Math.max(Math.sqrt(ss), 1e-12);
+  for (let i = 0; i < v.length; i++) v[i] *= inv;
+}

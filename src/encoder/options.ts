@@ -1,0 +1,81 @@
+/**
+ * The encoder's options: one definition with defaults, shared by the library API, the CLI flags
+ * and llm2vec_config.json (which uses the reference's snake_case keys).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CHAT_TEMPLATES, type ChatTemplateName } from "./templates.js";
+
+export const POOLING_MODES = ["mean", "weighted_mean", "last_token", "eos_token", "bos_token"] as const;
+export type PoolingMode = (typeof POOLING_MODES)[number];
+
+export interface EncoderOptions {
+  pooling: PoolingMode;
+  /** Tokens per input after templating, special tokens included (right truncation). */
+  maxLength: number;
+  /** Word-ratio truncation of every text before templating (the reference's doc_max_length). */
+  docMaxLength: number;
+  /** Pool only the text (and template suffix) tokens, not BOS, template prefix or instruction. */
+  skipInstruction: boolean;
+  /** Bidirectional attention (LLM2Vec); false gives the causal baseline. */
+  bidirectional: boolean;
+  /** Chat template preset wrapped around "instruction text" (never inferred from a model name). */
+  chatTemplate: ChatTemplateName;
+}
+
+export const DEFAULT_OPTIONS: EncoderOptions = {
+  pooling: "mean",
+  maxLength: 512,
+  docMaxLength: 400,
+  skipInstruction: true,
+  bidirectional: true,
+  chatTemplate: "none",
+};
+
+export const CONFIG_FILE = "llm2vec_config.json";
+
+/** llm2vec_config.json keys ↔ option names. The first four are the reference's own keys. */
+const FILE_KEYS: Record<string, keyof EncoderOptions> = {
+  pooling_mode: "pooling",
+  max_length: "maxLength",
+  doc_max_length: "docMaxLength",
+  skip_instruction: "skipInstruction",
+  bidirectional: "bidirectional",
+  chat_template: "chatTemplate",
+};
+
+export function validateOptions(o: Partial<EncoderOptions>, source: string): Partial<EncoderOptions> {
+  const fail = (field: string, detail: string) => {
+    throw new Error(`${source}: ${field} ${detail}`);
+  };
+  if (o.pooling !== undefined && !POOLING_MODES.includes(o.pooling)) fail("pooling", `must be one of ${POOLING_MODES.join(", ")}, got ${JSON.stringify(o.pooling)}`);
+  for (const k of ["maxLength", "docMaxLength"] as const)
+    if (o[k] !== undefined && (!Number.isInteger(o[k]) || o[k]! <= 0)) fail(k, `must be a positive integer, got ${JSON.stringify(o[k])}`);
+  for (const k of ["skipInstruction", "bidirectional"] as const)
+    if (o[k] !== undefined && typeof o[k] !== "boolean") fail(k, `must be true or false, got ${JSON.stringify(o[k])}`);
+  if (o.chatTemplate !== undefined && !(o.chatTemplate in CHAT_TEMPLATES))
+    fail("chatTemplate", `must be one of ${Object.keys(CHAT_TEMPLATES).join(", ")}, got ${JSON.stringify(o.chatTemplate)}`);
+  return o;
+}
+
+/** Reads llm2vec_config.json from a folder, if present. Unknown keys are ignored on purpose. */
+export function readConfigFile(dir: string): Partial<EncoderOptions> {
+  const file = path.join(dir, CONFIG_FILE);
+  if (!fs.existsSync(file)) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!raw || typeof raw !== "object") throw new Error(`${file}: expected a JSON object`);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) if (FILE_KEYS[k]) out[FILE_KEYS[k]!] = v;
+  return validateOptions(out as Partial<EncoderOptions>, file);
+}
+
+export function configFileJson(o: EncoderOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, name] of Object.entries(FILE_KEYS)) out[k] = o[name];
+  return out;
+}

@@ -1,0 +1,63 @@
+/**
+ * PEFT LoRA adapters on a DecoderModel: attach (y = Wx + s·B·A·x at run time) or merge
+ * (W ← W + s·B·A, kept in W's storage dtype, as the reference's merge_and_unload under bf16).
+ * Adapter module paths are matched by the part from "layers." on, because an adapter trained on
+ * the bare decoder (LLM2Vec's `model.model`) names `layers.0…` while one trained on a
+ * *ForCausalLM names `model.layers.0…`.
+ */
+import type { LoraAdapter } from "../formats/peft.js";
+import { noGrad } from "../tensor/autograd.js";
+import { fromFloat32, toFloat32 } from "../tensor/dtype.js";
+import { matmul } from "../tensor/ops/index.js";
+import { shapeStr, Tensor } from "../tensor/tensor.js";
+import type { DecoderModel } from "./decoder.js";
+import type { LinearLayer } from "./linear.js";
+
+function layerKey(modulePath: string): string | null {
+  const i = modulePath.indexOf("layers.");
+  return i < 0 ? null : modulePath.slice(i);
+}
+
+/** Modules an encoder never runs (the LM head): an adapter may target them harmlessly. */
+const UNUSED_BY_ENCODER = /(^|\.)lm_head$/;
+
+export function applyLoraAdapter(model: DecoderModel, adapter: LoraAdapter, opts: { merge: boolean; source?: string }): { applied: number } {
+  const source = opts.source ?? "adapter";
+  if (adapter.config.fanInFanOut) throw new Error(`${source}: fan_in_fan_out adapters (GPT-2 Conv1D) do not apply to ${model.spec.family} models`);
+  const byKey = new Map<string, LinearLayer>();
+  for (const [p, lin] of model.linearModules()) byKey.set(layerKey(p)!, lin);
+  let applied = 0;
+  for (const [modulePath, l] of adapter.layers) {
+    if (UNUSED_BY_ENCODER.test(modulePath)) continue;
+    const key = layerKey(modulePath);
+    const lin = key ? byKey.get(key) : undefined;
+    if (!lin) throw new Error(`${source}: adapter module "${modulePath}" does not exist in this ${model.spec.family} model`);
+    const [out, inp] = lin.weight.shape as [number, number];
+    if (l.a.shape[1] !== inp || l.b.shape[0] !== out)
+      throw new Error(`${source}: adapter module "${modulePath}" has A ${shapeStr(l.a.shape)} and B ${shapeStr(l.b.shape)}, but the weight is ${shapeStr(lin.weight.shape)}`);
+    const A = new Tensor(toFloat32(l.a.data, l.a.dtype), l.a.shape, { name: `${modulePath}.lora_A.weight` });
+    const B = new Tensor(toFloat32(l.b.data, l.b.dtype), l.b.shape, { name: `${modulePath}.lora_B.weight` });
+    if (opts.merge) mergeInto(lin, A, B, l.scaling);
+    else lin.lora = { A, B, scaling: l.scaling, dropoutP: 0 };
+    applied++;
+  }
+  return { applied };
+}
+
+/** W ← W + s·B·A in float32, stored back in W's dtype. */
+export function mergeInto(lin: LinearLayer, A: Tensor, B: Tensor, scaling: number): void {
+  const delta = noGrad(() => matmul(B, A)).f32;
+  const w = toFloat32(lin.weight.data, lin.weight.dtype);
+  const merged = w === lin.weight.data ? new Float32Array(w) : w;
+  for (let i = 0; i < merged.length; i++) merged[i] += scaling * delta[i]!;
+  lin.weight = new Tensor(fromFloat32(merged, lin.weight.dtype), lin.weight.shape, { dtype: lin.weight.dtype, name: lin.weight.name });
+}
+
+/** Merges every attached adapter into its base weight and detaches it. */
+export function mergeAttachedLora(model: DecoderModel): void {
+  for (const [, lin] of model.linearModules()) {
+    if (!lin.lora) continue;
+    mergeInto(lin, lin.lora.A, lin.lora.B, lin.lora.scaling);
+    lin.lora = null;
+  }
+}
