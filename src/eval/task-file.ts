@@ -1,0 +1,33 @@
+/**
+ * Task files and the data root. The data root comes from an explicit flag value,
+ * else the LLM2VEC_DATA environment variable, else ../shared/data (relative to the
+ * working directory) — never a hard-coded absolute path.
+ */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { validateTaskFile, type TaskFile, type TaskSpec } from "./tasks/spec.js";
+
+export const DEFAULT_DATA_ROOT = "../shared/data";
+
+export function resolveDataRoot(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag ?? env.LLM2VEC_DATA ?? DEFAULT_DATA_ROOT);
+}
+
+export async function loadTaskFile(path: string): Promise<TaskFile> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, "utf8"));
+  } catch (e) {
+    throw new Error(`cannot load task file ${path}: ${(e as Error).message}`);
+  }
+  return validateTaskFile(raw, path);
+}
+
+/** Keep tasks whose name is listed (error on unknown names, so typos do not silently run nothing). */
+export function selectTasks(tasks: TaskSpec[], names?: string[]): TaskSpec[] {
+  if (!names || names.length === 0) return tasks;
+  const known = new Set(tasks.map((t) => t.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length) throw new Error(`unknown task(s): ${unknown.join(", ")} (known: ${[...known].join(", ")})`);
+  return tasks.filter((t) => names.includes(t.name));
+}
