@@ -1,6 +1,392 @@
-/** Placeholder until the addon binding lands: reports the addon as missing. */
-import type { Backend } from "./types.js";
+/**
+ * The native backend: a thin binding over the C++ addon (native/src). Every call is validated
+ * here (buffer lengths against shapes, index ranges) so that a bad call throws an Error naming
+ * the kernel and the shapes instead of reading or writing out of bounds in C++.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { DType, Storage } from "../dtype.js";
+import type { AttentionShape, Backend, GatedActivation, GemmArgs } from "./types.js";
+
+/** The raw addon surface (see native/src/addon.cc). Scalar parameters travel in Float64Arrays. */
+interface Addon {
+  info(): { isa: string; gemm: string; kernels: string; threads: number };
+  gemm(A: Float32Array, B: Storage, C: Float32Array, params: Float64Array): void;
+  attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, keyMask: Uint8Array | null, params: Float64Array): void;
+  attentionBackward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    dOut: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    keyMask: Uint8Array | null,
+    params: Float64Array,
+  ): void;
+  rmsnormForward(x: Float32Array, w: Storage, out: Float32Array, rstd: Float32Array, params: Float64Array): void;
+  rmsnormBackward(x: Float32Array, w: Storage, rstd: Float32Array, dOut: Float32Array, dx: Float32Array, dw: Float32Array | null, params: Float64Array): void;
+  rope(x: Float32Array, positions: Int32Array, cos: Float32Array, sin: Float32Array, out: Float32Array, params: Float64Array): void;
+  gatedActForward(kind: number, gate: Float32Array, up: Float32Array, out: Float32Array): void;
+  gatedActBackward(kind: number, gate: Float32Array, up: Float32Array, dOut: Float32Array, dGate: Float32Array, dUp: Float32Array): void;
+  crossEntropyForward(logits: Float32Array, targets: Int32Array, loss: Float32Array, lse: Float32Array, params: Float64Array): void;
+  crossEntropyBackward(logits: Float32Array, targets: Int32Array, lse: Float32Array, rowScale: Float32Array, dLogits: Float32Array, params: Float64Array): void;
+  embeddingForward(table: Storage, dtype: number, ids: Int32Array, C: number, out: Float32Array): void;
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  scale(x: Float32Array, alpha: number, out: Float32Array): void;
+}
+
+const DTYPE_CODE: Record<DType, number> = { f32: 0, bf16: 1, f16: 2 };
+
+class KernelArgError extends Error {
+  constructor(kernel: string, detail: string) {
+    super(`native ${kernel}: ${detail}`);
+    this.name = "KernelArgError";
+  }
+}
+
+function isCount(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= Number.MAX_SAFE_INTEGER;
+}
+
+function counts(kernel: string, shape: Record<string, number>): void {
+  for (const [k, v] of Object.entries(shape)) if (!isCount(v)) throw new KernelArgError(kernel, `${k} must be a non-negative integer, got ${v} (${fmt(shape)})`);
+}
+
+function fmt(shape: Record<string, number | boolean>): string {
+  return Object.entries(shape)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+}
+
+function f32(kernel: string, name: string, a: unknown, need: number, shape: Record<string, number | boolean>): Float32Array {
+  if (!(a instanceof Float32Array)) throw new KernelArgError(kernel, `${name} must be a Float32Array (${fmt(shape)})`);
+  if (a.length < need) throw new KernelArgError(kernel, `${name} has ${a.length} elements, needs ${need} (${fmt(shape)})`);
+  return a;
+}
+
+function i32(kernel: string, name: string, a: unknown, need: number, shape: Record<string, number | boolean>): Int32Array {
+  if (!(a instanceof Int32Array)) throw new KernelArgError(kernel, `${name} must be an Int32Array (${fmt(shape)})`);
+  if (a.length < need) throw new KernelArgError(kernel, `${name} has ${a.length} elements, needs ${need} (${fmt(shape)})`);
+  return a;
+}
+
+function storage(kernel: string, name: string, a: unknown, dtype: DType, need: number, shape: Record<string, number | boolean>): Storage {
+  if (!(dtype in DTYPE_CODE)) throw new KernelArgError(kernel, `${name}: unknown dtype ${String(dtype)}`);
+  if (dtype === "f32" ? !(a instanceof Float32Array) : !(a instanceof Uint16Array))
+    throw new KernelArgError(kernel, `${name} must be a ${dtype === "f32" ? "Float32Array" : "Uint16Array"} for dtype ${dtype} (${fmt(shape)})`);
+  const s = a as Storage;
+  if (s.length < need) throw new KernelArgError(kernel, `${name} has ${s.length} elements, needs ${need} (${fmt(shape)})`);
+  return s;
+}
+
+/** Elements a strided batch of rows×cols matrices spans (0 when empty). */
+function span(batch: number, stride: number, rows: number, ld: number, cols: number): number {
+  if (batch === 0 || rows === 0 || cols === 0) return 0;
+  return (batch - 1) * stride + (rows - 1) * ld + cols;
+}
+
+function attnCheck(kernel: string, s: AttentionShape): Record<string, number | boolean> {
+  const shape = { B: s.B, T: s.T, S: s.S, H: s.H, KVH: s.KVH, D: s.D, causal: s.causal };
+  counts(kernel, { B: s.B, T: s.T, S: s.S, H: s.H, KVH: s.KVH, D: s.D });
+  if (s.KVH < 1 || s.H % s.KVH !== 0) throw new KernelArgError(kernel, `H must be a multiple of KVH ≥ 1 (${fmt(shape)})`);
+  if (!(s.dropoutP >= 0 && s.dropoutP < 1)) throw new KernelArgError(kernel, `dropoutP must be in [0, 1), got ${s.dropoutP}`);
+  if (!Number.isFinite(s.scale)) throw new KernelArgError(kernel, `scale must be finite, got ${s.scale}`);
+  if (s.keyMask !== null && !(s.keyMask instanceof Uint8Array && s.keyMask.length >= s.B * s.S))
+    throw new KernelArgError(kernel, `keyMask must be null or a Uint8Array of ≥ B·S = ${s.B * s.S} elements (${fmt(shape)})`);
+  return shape;
+}
+
+function attnParams(p: Float64Array, s: AttentionShape): Float64Array {
+  p[0] = s.B;
+  p[1] = s.T;
+  p[2] = s.S;
+  p[3] = s.H;
+  p[4] = s.KVH;
+  p[5] = s.D;
+  p[6] = s.causal ? 1 : 0;
+  p[7] = s.scale;
+  p[8] = s.dropoutP;
+  p[9] = s.seed >>> 0;
+  return p;
+}
+
+const ACT_CODE: Record<GatedActivation, number> = { silu: 0, gelu_tanh: 1 };
+
+function actCode(kernel: string, kind: GatedActivation): number {
+  const c = ACT_CODE[kind];
+  if (c === undefined) throw new KernelArgError(kernel, `unknown activation ${String(kind)}`);
+  return c;
+}
+
+function makeBackend(addon: Addon): Backend {
+  // Reused parameter blocks (kernels are synchronous, so no call can observe another's block).
+  const gp = new Float64Array(15);
+  const ap = new Float64Array(10);
+  const np = new Float64Array(5);
+  const rp = new Float64Array(4);
+  const cp = new Float64Array(3);
+
+  return {
+    name: "native",
+
+    gemm(g: GemmArgs) {
+      const K = "gemm";
+      const shape = { batch: g.batch, M: g.M, N: g.N, K: g.K, transA: g.transA, transB: g.transB, lda: g.lda, ldb: g.ldb, ldc: g.ldc };
+      counts(K, { batch: g.batch, M: g.M, N: g.N, K: g.K, lda: g.lda, ldb: g.ldb, ldc: g.ldc, strideA: g.strideA, strideB: g.strideB, strideC: g.strideC });
+      const aRows = g.transA ? g.K : g.M,
+        aCols = g.transA ? g.M : g.K;
+      const bRows = g.transB ? g.N : g.K,
+        bCols = g.transB ? g.K : g.N;
+      if (aCols > 0 && g.lda < aCols) throw new KernelArgError(K, `lda ${g.lda} < ${aCols} (${fmt(shape)})`);
+      if (bCols > 0 && g.ldb < bCols) throw new KernelArgError(K, `ldb ${g.ldb} < ${bCols} (${fmt(shape)})`);
+      if (g.N > 0 && g.ldc < g.N) throw new KernelArgError(K, `ldc ${g.ldc} < N (${fmt(shape)})`);
+      const live = g.M > 0 && g.N > 0 ? g.batch : 0;
+      const A = f32(K, "A", g.A, span(live, g.strideA, aRows, g.lda, aCols), shape);
+      const B = storage(K, "B", g.B, g.bDtype, span(live, g.strideB, bRows, g.ldb, bCols), shape);
+      const C = f32(K, "C", g.C, span(live, g.strideC, g.M, g.ldc, g.N), shape);
+      if (live === 0) return;
+      gp[0] = g.batch;
+      gp[1] = g.M;
+      gp[2] = g.N;
+      gp[3] = g.K;
+      gp[4] = g.transA ? 1 : 0;
+      gp[5] = g.transB ? 1 : 0;
+      gp[6] = g.lda;
+      gp[7] = g.strideA;
+      gp[8] = DTYPE_CODE[g.bDtype];
+      gp[9] = g.ldb;
+      gp[10] = g.strideB;
+      gp[11] = g.ldc;
+      gp[12] = g.strideC;
+      gp[13] = g.alpha;
+      gp[14] = g.beta;
+      addon.gemm(A, B, C, gp);
+    },
+
+    attentionForward(s, q, k, v, out, lse) {
+      const K = "attentionForward";
+      const shape = attnCheck(K, s);
+      const nq = s.B * s.T * s.H * s.D,
+        nk = s.B * s.S * s.KVH * s.D;
+      addon.attentionForward(
+        f32(K, "q", q, nq, shape),
+        f32(K, "k", k, nk, shape),
+        f32(K, "v", v, nk, shape),
+        f32(K, "out", out, nq, shape),
+        f32(K, "lse", lse, s.B * s.H * s.T, shape),
+        s.keyMask,
+        attnParams(ap, s),
+      );
+    },
+
+    attentionBackward(s, q, k, v, out, lse, dOut, dq, dk, dv) {
+      const K = "attentionBackward";
+      const shape = attnCheck(K, s);
+      const nq = s.B * s.T * s.H * s.D,
+        nk = s.B * s.S * s.KVH * s.D;
+      addon.attentionBackward(
+        f32(K, "q", q, nq, shape),
+        f32(K, "k", k, nk, shape),
+        f32(K, "v", v, nk, shape),
+        f32(K, "out", out, nq, shape),
+        f32(K, "lse", lse, s.B * s.H * s.T, shape),
+        f32(K, "dOut", dOut, nq, shape),
+        f32(K, "dq", dq, nq, shape),
+        f32(K, "dk", dk, nk, shape),
+        f32(K, "dv", dv, nk, shape),
+        s.keyMask,
+        attnParams(ap, s),
+      );
+    },
+
+    rmsnormForward(x, w, wDtype, addOne, eps, N, C, out, rstd) {
+      const K = "rmsnormForward";
+      const shape = { N, C };
+      counts(K, shape);
+      np[0] = DTYPE_CODE[wDtype];
+      np[1] = addOne ? 1 : 0;
+      np[2] = eps;
+      np[3] = N;
+      np[4] = C;
+      addon.rmsnormForward(f32(K, "x", x, N * C, shape), storage(K, "w", w, wDtype, C, shape), f32(K, "out", out, N * C, shape), f32(K, "rstd", rstd, N, shape), np);
+    },
+
+    rmsnormBackward(x, w, wDtype, addOne, rstd, dOut, N, C, dx, dw) {
+      const K = "rmsnormBackward";
+      const shape = { N, C };
+      counts(K, shape);
+      np[0] = DTYPE_CODE[wDtype];
+      np[1] = addOne ? 1 : 0;
+      np[2] = N;
+      np[3] = C;
+      addon.rmsnormBackward(
+        f32(K, "x", x, N * C, shape),
+        storage(K, "w", w, wDtype, C, shape),
+        f32(K, "rstd", rstd, N, shape),
+        f32(K, "dOut", dOut, N * C, shape),
+        f32(K, "dx", dx, N * C, shape),
+        dw === null ? null : f32(K, "dw", dw, C, shape),
+        np,
+      );
+    },
+
+    rope(x, positions, cos, sin, N, H, D, inverse, out) {
+      const K = "rope";
+      const shape = { N, H, D };
+      counts(K, shape);
+      if (D % 2 !== 0) throw new KernelArgError(K, `D must be even (${fmt(shape)})`);
+      const half = D / 2;
+      const P = half > 0 ? Math.floor(Math.min(cos.length, sin.length) / half) : 0;
+      const pos = i32(K, "positions", positions, N, shape);
+      f32(K, "cos", cos, 0, shape);
+      f32(K, "sin", sin, 0, shape);
+      if (half > 0 && H > 0)
+        for (let n = 0; n < N; n++) {
+          const p = pos[n]!;
+          if (p < 0 || p >= P) throw new KernelArgError(K, `positions[${n}] = ${p} outside the ${P}-row cos/sin tables (${fmt(shape)})`);
+        }
+      rp[0] = N;
+      rp[1] = H;
+      rp[2] = D;
+      rp[3] = inverse ? 1 : 0;
+      addon.rope(f32(K, "x", x, N * H * D, shape), pos, cos, sin, f32(K, "out", out, N * H * D, shape), rp);
+    },
+
+    gatedActForward(kind, gate, up, out) {
+      const K = "gatedActForward";
+      const code = actCode(K, kind);
+      const n = f32(K, "gate", gate, 0, {}).length;
+      addon.gatedActForward(code, gate, f32(K, "up", up, n, { n }), f32(K, "out", out, n, { n }));
+    },
+
+    gatedActBackward(kind, gate, up, dOut, dGate, dUp) {
+      const K = "gatedActBackward";
+      const code = actCode(K, kind);
+      const n = f32(K, "gate", gate, 0, {}).length;
+      const shape = { n };
+      addon.gatedActBackward(code, gate, f32(K, "up", up, n, shape), f32(K, "dOut", dOut, n, shape), f32(K, "dGate", dGate, n, shape), f32(K, "dUp", dUp, n, shape));
+    },
+
+    crossEntropyForward(logits, targets, ignoreIndex, N, V, loss, lse) {
+      const K = "crossEntropyForward";
+      const shape = { N, V };
+      counts(K, shape);
+      const t = i32(K, "targets", targets, N, shape);
+      checkTargets(K, t, ignoreIndex, N, V);
+      cp[0] = ignoreIndex;
+      cp[1] = N;
+      cp[2] = V;
+      addon.crossEntropyForward(f32(K, "logits", logits, N * V, shape), t, f32(K, "loss", loss, N, shape), f32(K, "lse", lse, N, shape), cp);
+    },
+
+    crossEntropyBackward(logits, targets, ignoreIndex, lse, rowScale, N, V, dLogits) {
+      const K = "crossEntropyBackward";
+      const shape = { N, V };
+      counts(K, shape);
+      const t = i32(K, "targets", targets, N, shape);
+      checkTargets(K, t, ignoreIndex, N, V);
+      cp[0] = ignoreIndex;
+      cp[1] = N;
+      cp[2] = V;
+      addon.crossEntropyBackward(
+        f32(K, "logits", logits, N * V, shape),
+        t,
+        f32(K, "lse", lse, N, shape),
+        f32(K, "rowScale", rowScale, N, shape),
+        f32(K, "dLogits", dLogits, N * V, shape),
+        cp,
+      );
+    },
+
+    embeddingForward(table, dtype, ids, C, out) {
+      const K = "embeddingForward";
+      counts(K, { C });
+      const shape = { C, n: ids?.length ?? 0 };
+      const tab = storage(K, "table", table, dtype, 0, shape);
+      const rows = C > 0 ? Math.floor(tab.length / C) : 0;
+      const idv = i32(K, "ids", ids, 0, shape);
+      if (C > 0)
+        for (let i = 0; i < idv.length; i++) {
+          const id = idv[i]!;
+          if (id < 0 || id >= rows) throw new KernelArgError(K, `ids[${i}] = ${id} outside the ${rows}-row table (${fmt(shape)})`);
+        }
+      addon.embeddingForward(tab, DTYPE_CODE[dtype], idv, C, f32(K, "out", out, idv.length * C, shape));
+    },
+
+    add(a, b, out) {
+      const n = f32("add", "out", out, 0, {}).length;
+      addon.add(f32("add", "a", a, n, { n }), f32("add", "b", b, n, { n }), out);
+    },
+    mul(a, b, out) {
+      const n = f32("mul", "out", out, 0, {}).length;
+      addon.mul(f32("mul", "a", a, n, { n }), f32("mul", "b", b, n, { n }), out);
+    },
+    axpy(alpha, x, y) {
+      const n = f32("axpy", "y", y, 0, {}).length;
+      addon.axpy(alpha, f32("axpy", "x", x, n, { n }), y);
+    },
+    scale(x, alpha, out) {
+      const n = f32("scale", "out", out, 0, {}).length;
+      addon.scale(f32("scale", "x", x, n, { n }), alpha, out);
+    },
+  };
+}
+
+function checkTargets(kernel: string, t: Int32Array, ignoreIndex: number, N: number, V: number): void {
+  for (let r = 0; r < N; r++) {
+    const x = t[r]!;
+    if (x !== ignoreIndex && (x < 0 || x >= V)) throw new KernelArgError(kernel, `targets[${r}] = ${x} is neither in [0, ${V}) nor the ignore index ${ignoreIndex}`);
+  }
+}
+
+/** The package root: the nearest ancestor folder whose package.json is named "llm2vec". */
+function packageRoot(start: string): string | null {
+  let dir = start;
+  for (;;) {
+    const pj = join(dir, "package.json");
+    if (existsSync(pj)) {
+      try {
+        if ((JSON.parse(readFileSync(pj, "utf8")) as { name?: string }).name === "llm2vec") return dir;
+      } catch {
+        /* unreadable package.json: keep walking */
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
+
+let cachedAddon: Addon | null = null;
+
+/** Addon details (ISA picked, thread count) or null when it does not load. */
+export function nativeInfo(): { isa: string; gemm: string; kernels: string; threads: number } | null {
+  return loadNativeBackend().backend && cachedAddon ? cachedAddon.info() : null;
+}
+
+let cached: { backend: Backend | null; error?: string } | null = null;
 
 export function loadNativeBackend(): { backend: Backend | null; error?: string } {
-  return { backend: null, error: "native binding not written yet" };
+  if (cached) return cached;
+  try {
+    const here = dirname(fileURLToPath(import.meta.url));
+    const root = packageRoot(here);
+    if (!root) return (cached = { backend: null, error: `no llm2vec package.json above ${here}` });
+    const file = join(root, "build", "Release", "llm2vec_native.node");
+    if (!existsSync(file)) return (cached = { backend: null, error: `${file} not found (the addon was not built)` });
+    const addon = createRequire(import.meta.url)(file) as Addon;
+    for (const fn of ["info", "gemm", "attentionForward", "attentionBackward", "rmsnormForward", "rmsnormBackward", "rope", "embeddingForward"] as const)
+      if (typeof addon[fn] !== "function") return (cached = { backend: null, error: `${file} is stale: it lacks ${fn}() (rebuild with npm rebuild llm2vec)` });
+    cachedAddon = addon;
+    return (cached = { backend: makeBackend(addon) });
+  } catch (e) {
+    return (cached = { backend: null, error: e instanceof Error ? e.message : String(e) });
+  }
 }

@@ -1,0 +1,69 @@
+// Shared helpers for every translation unit: dtype codes, half-precision widening, the dropout
+// hash (bit-for-bit twin of `dropoutKeep` in src/tensor/backend/types.ts).
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+namespace llm {
+
+enum DType : int { DT_F32 = 0, DT_BF16 = 1, DT_F16 = 2 };
+
+static inline float bf16_to_f32(uint16_t h) {
+  uint32_t u = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+// Exact IEEE half -> float, subnormals, infinities and NaN included (no F16C needed).
+static inline float f16_to_f32(uint16_t h) {
+  uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ff;
+  uint32_t u;
+  if (exp == 0) {
+    if (mant == 0) {
+      u = sign;
+    } else {  // subnormal: renormalise
+      int e = -1;
+      do {
+        e++;
+        mant <<= 1;
+      } while ((mant & 0x400) == 0);
+      mant &= 0x3ff;
+      u = sign | static_cast<uint32_t>(127 - 15 - e) << 23 | mant << 13;
+    }
+  } else if (exp == 31) {
+    u = sign | 0x7f800000u | mant << 13;
+  } else {
+    u = sign | (exp + 127 - 15) << 23 | mant << 13;
+  }
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+static inline float load_widen(const void* p, int dt, long i) {
+  if (dt == DT_F32) return static_cast<const float*>(p)[i];
+  if (dt == DT_BF16) return bf16_to_f32(static_cast<const uint16_t*>(p)[i]);
+  return f16_to_f32(static_cast<const uint16_t*>(p)[i]);
+}
+
+// murmur3 fmix32.
+static inline uint32_t fmix32(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
+// Element `index` is kept iff this returns true. The index is reduced mod 2^32 exactly as the
+// JavaScript `^` operator does (ToInt32); the comparison is done in double like JavaScript.
+static inline bool dropout_keep(uint32_t seed_mix, uint64_t index, double p) {
+  uint32_t h = fmix32(static_cast<uint32_t>(index) ^ seed_mix);
+  return static_cast<double>(h >> 8) / 16777216.0 >= p;
+}
+
+}  // namespace llm

@@ -1,0 +1,40 @@
+// BLIS-style GEMM: C = alpha·op(A)·op(B) + beta·C, batched with strides, B in f32/bf16/f16.
+#pragma once
+#include <cstdint>
+
+namespace llm {
+
+struct GemmArgs {
+  long batch, M, N, K;
+  bool transA, transB;
+  const float* A;
+  long lda, strideA;
+  const void* B;
+  int bDtype;
+  long ldb, strideB;
+  float* C;
+  long ldc, strideC;
+  float alpha, beta;
+};
+
+// One ISA's building blocks. Packed A: MR-row slivers, element (i,k) at k*MR+i. Packed B:
+// NR-column slivers, element (k,j) at k*NR+j. Slivers are zero-padded to MR/NR.
+struct GemmKernel {
+  const char* name;
+  int MR, NR;
+  int MC, KC, NC;
+  // C[0:m,0:n] = alpha·Ap·Bp + beta·C (beta == 0: C is not read). m ≤ MR, n ≤ NR.
+  void (*micro)(long kc, const float* Ap, const float* Bp, float* C, long ldc, float alpha, float beta, int m, int n);
+  // Packs op(A)[i0:i0+mc, k0:k0+kc].
+  void (*packA)(const float* A, long lda, bool transA, long i0, long mc, long k0, long kc, float* Ap);
+  // Packs op(B)[k0:k0+kc, j0:j0+nc], widening from dtype.
+  void (*packB)(const void* B, int dtype, long ldb, bool transB, long k0, long kc, long j0, long nc, float* Bp);
+};
+
+const GemmKernel* gemm_kernel_generic();
+const GemmKernel* gemm_kernel_avx2();    // null when not compiled in
+const GemmKernel* gemm_kernel_avx512();  // null when not compiled in
+
+void gemm(const GemmKernel* kern, const GemmArgs& g);
+
+}  // namespace llm

@@ -1,0 +1,44 @@
+// Non-GEMM kernels, one table per ISA (generic scalar, AVX2/FMA). Semantics match
+// src/tensor/backend/types.ts; shapes are validated by the TypeScript side.
+#pragma once
+#include <cstdint>
+
+namespace llm {
+
+struct AttnShape {
+  long B, T, S, H, KVH, D;
+  bool causal;
+  const uint8_t* keyMask;  // [B, S] or null
+  float scale;
+  double dropoutP;
+  uint32_t seed;
+};
+
+enum ActKind : int { ACT_SILU = 0, ACT_GELU_TANH = 1 };
+
+struct Kernels {
+  const char* name;
+  void (*attn_fwd)(const AttnShape& s, const float* q, const float* k, const float* v, float* out, float* lse);
+  void (*attn_bwd)(const AttnShape& s, const float* q, const float* k, const float* v, const float* out, const float* lse,
+                   const float* dOut, float* dq, float* dk, float* dv);
+  void (*rmsnorm_fwd)(const float* x, const void* w, int wdt, bool addOne, float eps, long N, long C, float* out, float* rstd);
+  void (*rmsnorm_bwd)(const float* x, const void* w, int wdt, bool addOne, const float* rstd, const float* dOut, long N, long C,
+                      float* dx, float* dw);
+  void (*rope)(const float* x, const int32_t* pos, const float* cos, const float* sin, long N, long H, long D, bool inverse,
+               float* out);
+  void (*gated_fwd)(int kind, const float* gate, const float* up, float* out, long n);
+  void (*gated_bwd)(int kind, const float* gate, const float* up, const float* dOut, float* dGate, float* dUp, long n);
+  void (*ce_fwd)(const float* logits, const int32_t* targets, int32_t ignore, long N, long V, float* loss, float* lse);
+  void (*ce_bwd)(const float* logits, const int32_t* targets, int32_t ignore, const float* lse, const float* rowScale, long N,
+                 long V, float* dLogits);
+  void (*embedding)(const void* table, int dt, const int32_t* ids, long n, long C, float* out);
+  void (*add)(const float* a, const float* b, float* out, long n);
+  void (*mul)(const float* a, const float* b, float* out, long n);
+  void (*axpy)(float alpha, const float* x, float* y, long n);
+  void (*scale)(const float* x, float alpha, float* out, long n);
+};
+
+const Kernels* kernels_generic();
+const Kernels* kernels_avx2();  // null when not compiled in
+
+}  // namespace llm

@@ -1,0 +1,143 @@
+// Vector helpers, compiled per ISA: AVX2/FMA intrinsics when the translation unit has them,
+// plain loops otherwise. Included inside an ISA namespace; everything is static.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define LLM_AVX2 1
+#endif
+
+#ifdef LLM_AVX2
+static inline float hsum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+static inline float hmax8(__m256 v) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+// Cephes-style expf, ~1 ulp on [-87, 88]; inputs below -87.3 (and -inf) give exactly 0.
+static inline __m256 exp8(__m256 x) {
+  const __m256 lo = _mm256_set1_ps(-87.3f);
+  __m256 under = _mm256_cmp_ps(x, lo, _CMP_GE_OQ);
+  x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(88.0f));
+  __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+  __m256 y = _mm256_set1_ps(1.9875691500E-4f);
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507E-3f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073E-3f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894E-2f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459E-1f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201E-1f));
+  y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.f)));
+  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+  return _mm256_and_ps(_mm256_mul_ps(y, _mm256_castsi256_ps(e)), under);
+}
+#endif
+
+static inline float dotf(const float* a, const float* b, long n) {
+  long i = 0;
+#ifdef LLM_AVX2
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+  }
+  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+  float s = hsum8(_mm256_add_ps(s0, s1));
+#else
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  float s = (s0 + s1) + (s2 + s3);
+#endif
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+static inline float sumsq(const float* a, long n) { return dotf(a, a, n); }
+
+static inline float maxf(const float* a, long n) {
+  long i = 0;
+  float m = -INFINITY;
+#ifdef LLM_AVX2
+  if (n >= 8) {
+    __m256 vm = _mm256_loadu_ps(a);
+    for (i = 8; i + 8 <= n; i += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(a + i));
+    m = hmax8(vm);
+  }
+#endif
+  for (; i < n; i++) m = a[i] > m ? a[i] : m;
+  return m;
+}
+
+// y += a·x
+static inline void axpyf(float a, const float* __restrict x, float* __restrict y, long n) {
+  for (long i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+// dst[i] = exp(src[i] − sub) (−inf → 0); returns the sum of the results.
+static inline float exp_sub_sum(const float* src, float sub, float* dst, long n) {
+  long i = 0;
+  float s = 0.f;
+#ifdef LLM_AVX2
+  __m256 vs = _mm256_set1_ps(sub), acc = _mm256_setzero_ps();
+  for (; i + 8 <= n; i += 8) {
+    __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(src + i), vs));
+    _mm256_storeu_ps(dst + i, e);
+    acc = _mm256_add_ps(acc, e);
+  }
+  s = hsum8(acc);
+#endif
+  for (; i < n; i++) {
+    float e = std::exp(src[i] - sub);
+    dst[i] = e;
+    s += e;
+  }
+  return s;
+}
+
+// Σ exp(src[i] − sub) without storing.
+static inline float exp_sub_sum_nostore(const float* src, float sub, long n) {
+  long i = 0;
+  float s = 0.f;
+#ifdef LLM_AVX2
+  __m256 vs = _mm256_set1_ps(sub), acc = _mm256_setzero_ps();
+  for (; i + 8 <= n; i += 8) acc = _mm256_add_ps(acc, exp8(_mm256_sub_ps(_mm256_loadu_ps(src + i), vs)));
+  s = hsum8(acc);
+#endif
+  for (; i < n; i++) s += std::exp(src[i] - sub);
+  return s;
+}
+
+// dst[0:n] = widen(src[off:off+n]).
+static inline void widen_row(const void* src, int dt, long off, long n, float* dst) {
+  if (dt == llm::DT_F32) {
+    const float* s = static_cast<const float*>(src) + off;
+    for (long i = 0; i < n; i++) dst[i] = s[i];
+    return;
+  }
+  const uint16_t* s = static_cast<const uint16_t*>(src) + off;
+  long i = 0;
+  if (dt == llm::DT_BF16) {
+    for (; i < n; i++) {
+      uint32_t u = static_cast<uint32_t>(s[i]) << 16;
+      std::memcpy(dst + i, &u, 4);
+    }
+    return;
+  }
+#if defined(LLM_AVX2) && defined(__F16C__)
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
+#endif
+  for (; i < n; i++) dst[i] = llm::f16_to_f32(s[i]);
+}

@@ -1,0 +1,138 @@
+// The single thread pool. Workers spin briefly after a job (kernels come in bursts), then sleep
+// on a condition variable so an idle process costs no CPU.
+#include "thread_pool.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LLM_PAUSE() _mm_pause()
+#else
+#define LLM_PAUSE() ((void)0)
+#endif
+
+namespace llm {
+namespace {
+
+struct Pool {
+  int nthreads = 1;
+  std::vector<std::thread> workers;
+  std::mutex mu;
+  std::condition_variable wake;
+  std::condition_variable done;
+  std::atomic<uint64_t> generation{0};
+  std::atomic<int> next{0};
+  std::atomic<int> pending{0};  // workers that have not finished the current job
+  int ntasks = 0;
+  void (*fn)(void*, int, int) = nullptr;
+  void* ctx = nullptr;
+  std::mutex busy;  // one job at a time; a second caller runs serially
+
+  explicit Pool(int n) : nthreads(n) {
+    for (int t = 1; t < n; t++) workers.emplace_back([this, t] { loop(t); });
+  }
+
+  void run_tasks(int tid) {
+    for (;;) {
+      int t = next.fetch_add(1, std::memory_order_relaxed);
+      if (t >= ntasks) break;
+      fn(ctx, t, tid);
+    }
+  }
+
+  void loop(int tid) {
+    uint64_t seen = 0;
+    for (;;) {
+      uint64_t g = generation.load(std::memory_order_acquire);
+      for (int spin = 0; g == seen && spin < 20000; spin++) {
+        LLM_PAUSE();
+        g = generation.load(std::memory_order_acquire);
+      }
+      if (g == seen) {
+        std::unique_lock<std::mutex> lk(mu);
+        wake.wait(lk, [&] { return generation.load(std::memory_order_acquire) != seen; });
+        g = generation.load(std::memory_order_acquire);
+      }
+      seen = g;
+      run_tasks(tid);
+      if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lk(mu);
+        done.notify_one();
+      }
+    }
+  }
+
+  void run(int n, void (*f)(void*, int, int), void* c) {
+    ntasks = n;
+    fn = f;
+    ctx = c;
+    next.store(0, std::memory_order_relaxed);
+    pending.store(nthreads - 1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      generation.fetch_add(1, std::memory_order_release);
+    }
+    wake.notify_all();
+    run_tasks(0);
+    for (int spin = 0; pending.load(std::memory_order_acquire) != 0 && spin < 200000; spin++) LLM_PAUSE();
+    if (pending.load(std::memory_order_acquire) != 0) {
+      std::unique_lock<std::mutex> lk(mu);
+      done.wait(lk, [&] { return pending.load(std::memory_order_acquire) == 0; });
+    }
+  }
+};
+
+int configured_threads() {
+  unsigned hc = std::thread::hardware_concurrency();
+  int n = hc ? static_cast<int>(hc) : 1;
+  if (const char* e = std::getenv("LLM2VEC_THREADS")) {
+    int v = std::atoi(e);
+    if (v >= 1 && v < n) n = v;
+  }
+  return n < 1 ? 1 : n;
+}
+
+// Never destroyed: joinable std::threads in a static destructor would call std::terminate.
+Pool* pool() {
+  static Pool* p = new Pool(configured_threads());
+  return p;
+}
+
+}  // namespace
+
+int num_threads() { return pool()->nthreads; }
+
+void parallel_for_raw(int ntasks, void (*fn)(void*, int, int), void* ctx) {
+  if (ntasks <= 0) return;
+  Pool* p = pool();
+  if (ntasks == 1 || p->nthreads == 1 || !p->busy.try_lock()) {
+    for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
+    return;
+  }
+  p->run(ntasks, fn, ctx);
+  p->busy.unlock();
+}
+
+float* thread_scratch(int /*tid*/, int slot, size_t floats) {
+  struct Buf {
+    float* p = nullptr;
+    size_t n = 0;
+    ~Buf() { std::free(p); }
+  };
+  thread_local Buf bufs[8];
+  Buf& b = bufs[slot & 7];
+  if (b.n < floats) {
+    std::free(b.p);
+    size_t bytes = ((floats * sizeof(float) + 63) / 64) * 64;
+    b.p = static_cast<float*>(std::aligned_alloc(64, bytes));
+    b.n = floats;
+  }
+  return b.p;
+}
+
+}  // namespace llm

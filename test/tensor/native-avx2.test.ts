@@ -1,0 +1,6 @@
+/**
+ * The native-vs-reference cases with the ISA capped at AVX2/FMA, so the 6×16 AVX2 GEMM kernel is
+ * exercised even on machines whose default pick is the AVX-512 kernel.
+ */
+process.env.LLM2VEC_NATIVE_ISA = "avx2";
+await import("./native-vs-reference.test.js");
