@@ -1,0 +1,49 @@
+/** `llm2vec generate`: causal generation, to check that a loaded model writes sensible text. */
+import { Command } from "commander";
+import { Tokenizer } from "../../formats/tokenizer.js";
+import { generate } from "../../models/generate.js";
+import { loadModelFolder } from "../../models/load.js";
+
+export interface GenerateCommandOptions {
+  model: string;
+  prompt: string;
+  maxTokens: string;
+  greedy?: boolean;
+  temperature?: string;
+  seed?: string;
+  json?: boolean;
+}
+
+export function generateCommand(o: GenerateCommandOptions): { ids: number[]; text: string } {
+  const maxTokens = Number(o.maxTokens);
+  if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new Error(`--max-tokens must be a non-negative integer, got ${o.maxTokens}`);
+  const model = loadModelFolder(o.model);
+  const tok = Tokenizer.fromFolder(o.model);
+  const prompt = tok.encode(o.prompt);
+  const stop = tok.eosTokenId === null ? [] : [tok.eosTokenId];
+  const ids = generate(model, prompt, {
+    maxTokens,
+    greedy: o.greedy,
+    temperature: o.temperature === undefined ? 1 : Number(o.temperature),
+    seed: o.seed === undefined ? 0 : Number(o.seed),
+    stopIds: stop,
+  });
+  return { ids, text: tok.decode(ids, { skipSpecialTokens: true }) };
+}
+
+export function registerGenerate(program: Command): void {
+  program
+    .command("generate")
+    .description("generate text with causal attention (a check that a model loaded correctly)")
+    .requiredOption("--model <dir>", "Hugging Face model folder")
+    .option("--prompt <text>", "prompt (BOS is added as the tokenizer says)", "")
+    .option("--max-tokens <n>", "tokens to generate", "32")
+    .option("--greedy", "argmax decoding")
+    .option("--temperature <t>", "sampling temperature", "1")
+    .option("--seed <n>", "sampling seed", "0")
+    .option("--json", 'print {"ids": [...], "text": "..."}')
+    .action((o: GenerateCommandOptions) => {
+      const r = generateCommand(o);
+      process.stdout.write((o.json ? JSON.stringify(r) : o.prompt + r.text) + "\n");
+    });
+}

@@ -1,0 +1,56 @@
+/** The encoder's options as CLI flags: one mapping onto EncoderOptions, shared by every command. */
+import { Option, type Command } from "commander";
+import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
+import { POOLING_MODES } from "../encoder/options.js";
+import { CHAT_TEMPLATES } from "../encoder/templates.js";
+
+export interface EncoderFlags {
+  model: string;
+  adapter?: string[];
+  unmerged?: boolean;
+  tokenizer?: string;
+  pooling?: string;
+  maxLength?: string;
+  docMaxLength?: string;
+  skipInstruction?: boolean;
+  causal?: boolean;
+  chatTemplate?: string;
+}
+
+export function addEncoderFlags(cmd: Command): Command {
+  return cmd
+    .requiredOption("--model <dir>", "Hugging Face model folder (config.json, safetensors, tokenizer.json)")
+    .option("--adapter <dir...>", "PEFT LoRA adapter folder(s), applied in order (e.g. MNTP then SimCSE)")
+    .option("--unmerged", "keep adapters as separate low-rank paths instead of merging them")
+    .option("--tokenizer <dir>", "tokenizer folder, when not the model folder")
+    .addOption(new Option("--pooling <mode>", "pooling (default mean, or llm2vec_config.json's)").choices([...POOLING_MODES]))
+    .option("--max-length <n>", "max tokens per input after templating (default 512)")
+    .option("--doc-max-length <n>", "word-ratio truncation of texts, in tokens (default 400)")
+    .option("--no-skip-instruction", "pool instruction and BOS tokens too")
+    .option("--causal", "causal attention (the base LLM) instead of bidirectional")
+    .addOption(new Option("--chat-template <name>", "chat template preset").choices(Object.keys(CHAT_TEMPLATES)));
+}
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export function encoderOptionsFromFlags(f: EncoderFlags): FromPretrainedOptions {
+  const o: FromPretrainedOptions = {
+    adapter: f.adapter,
+    mergeAdapter: !f.unmerged,
+    tokenizer: f.tokenizer,
+    pooling: f.pooling as FromPretrainedOptions["pooling"],
+    maxLength: positiveInt("--max-length", f.maxLength),
+    docMaxLength: positiveInt("--doc-max-length", f.docMaxLength),
+    // commander sets skipInstruction = true by default for a --no- flag: only pass an explicit false.
+    skipInstruction: f.skipInstruction === false ? false : undefined,
+    bidirectional: f.causal ? false : undefined,
+    chatTemplate: f.chatTemplate as FromPretrainedOptions["chatTemplate"],
+  };
+  for (const k of Object.keys(o) as (keyof FromPretrainedOptions)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
