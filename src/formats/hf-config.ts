@@ -32,13 +32,14 @@ export interface ModelConfig {
   padTokenId: number | number[] | null;
   /** torch_dtype (older) or dtype (newer transformers), e.g. "bfloat16"; null when absent. */
   torchDtype: string | null;
-  /** hidden_act / hidden_activation, e.g. "silu", "gelu", "gelu_pytorch_tanh". */
+  /** The MLP activation: hidden_act ("silu"), or for Gemma hidden_activation (default "gelu_pytorch_tanh"). */
   hiddenAct: string;
   /**
    * Bias on the attention projections. Llama/Mistral read `attention_bias` (q/k/v/o). Qwen2 has
    * no such field: its q/k/v always have a bias (o does not), so this defaults to true there.
    */
   attentionBias: boolean;
+  /** Null when absent or disabled (Qwen2 with use_sliding_window false). */
   slidingWindow: number | null;
   nameOrPath: string | null;
   /** The parsed JSON as found, for fields not modelled here. */
@@ -159,8 +160,14 @@ export function parseModelConfig(raw: unknown, file = "config.json"): ModelConfi
   }
   if (headDim % 2 !== 0) throw f.err("head_dim", `(${headDim}) must be even for RoPE`);
   const isGemma = modelType.startsWith("gemma");
-  const hiddenAct = f.str("hidden_activation") ?? f.str("hidden_act") ?? (isGemma ? "gelu_pytorch_tanh" : "silu");
-  const slidingWindow = f.has("sliding_window") ? f.posInt("sliding_window") : null;
+  // Gemma's MLP reads only `hidden_activation`; when it is absent transformers (≥4.39) ignores
+  // `hidden_act` (often "gelu" in the original configs) and uses the tanh approximation.
+  const hiddenAct = isGemma
+    ? (f.str("hidden_activation") ?? "gelu_pytorch_tanh")
+    : (f.str("hidden_act") ?? f.str("hidden_activation") ?? "silu");
+  // Qwen2 lists a sliding_window but applies it only when use_sliding_window is true.
+  const slidingOn = modelType !== "qwen2" || f.bool("use_sliding_window", false);
+  const slidingWindow = slidingOn && f.has("sliding_window") ? f.posInt("sliding_window") : null;
   return {
     modelType: modelType as ModelConfig["modelType"],
     hiddenSize,

@@ -54,13 +54,13 @@ test("config values: Dolphin (Mistral) eos list and head_dim, TinyLlama `dtype`,
   const g = readModelConfig(path.join(CONFIGS, "google__gemma-2b.config.reconstructed.json"));
   assert.equal(g.modelType, "gemma");
   assert.equal(g.headDim, 256);
-  assert.equal(g.hiddenAct, "gelu");
+  assert.equal(g.hiddenAct, "gelu_pytorch_tanh"); // hidden_act "gelu" is ignored by transformers' Gemma
   assert.equal(g.tieWordEmbeddings, true); // Gemma's default
   assert.equal(g.padTokenId, 0);
   const q = readModelConfig(path.join(CONFIGS, "Qwen__Qwen2-0.5B-Instruct.probable.config.reconstructed.json"));
   assert.equal(q.modelType, "qwen2");
   assert.equal(q.rmsNormEps, 1e-6);
-  assert.equal(q.slidingWindow, 32768);
+  assert.equal(q.slidingWindow, null); // use_sliding_window: false
   assert.equal(q.attentionBias, true);
 });
 
