@@ -181,14 +181,19 @@ class HFDecoder:
     """Functional decoder: holds a dict of weights (HF names without the `model.` prefix)."""
 
     def __init__(self, cfg: Config, weights: dict, dtype=torch.float32):
+        """weights: HF tensor names -> tensors (any float dtype); consumed (emptied)."""
         self.cfg = cfg
         self.dtype = dtype
         w = {}
-        for k, v in weights.items():
+        # Convert tensor by tensor and pop each source tensor from `weights` (which is
+        # emptied) so that a bf16 checkpoint upcast to f32 never holds both full copies.
+        for k in list(weights):
+            v = weights.pop(k)
             # Accept both *ForCausalLM names (model.layers...) and bare *Model names
             # (layers..., as LLM2Vec's BiModel saves them).
             k2 = k[len("model."):] if k.startswith("model.") else k
-            w[k2] = v.to(dtype)
+            w[k2] = v.to(dtype).contiguous()
+            del v
         if cfg.tie_word_embeddings:
             # Tied: HF usually does not store lm_head.weight, and if it does,
             # tie_weights() replaces it by the embedding matrix anyway.

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""PyTorch competitor: load an HF checkpoint and run the encoder forward (LLM2Vec-style).
+
+    OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/competitors/torch_forward.py --model DIR \
+        --batch 8 --seq 128 [--repeats 3] [--warmup 1] [--dtype float32|bfloat16] [--threads 2]
+
+Model: scripts/reference/hf_model.py (plain PyTorch, eager matmul+softmax attention).
+Input: random token ids [batch, seq] (seeded), all real (attention_mask all ones),
+bidirectional attention; output: the final hidden states after the last norm. The
+lm_head is NOT applied (an encoder does not need it).
+
+Compute dtype: float32 by default. bf16/f16 checkpoints are upcast at load time, tensor by
+tensor. That is the fair comparison with a float32 engine, and it is the fastest option on
+CPUs without native bf16 matmul: torch 1.13's CPU bf16 GEMM is emulated there and runs many
+times slower. `--dtype bfloat16` keeps bf16 weights and activations if you want to see that.
+
+Output (one JSON line): load_s (read safetensors + convert + build), forward median_ms /
+runs_ms, tokens_per_s = batch*seq / median, peak_rss_mb (includes load), blas in use.
+Uses the BLAS switch in torch_common.py (OpenBLAS when unpacked, see there).
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import torch_common  # noqa: E402
+
+torch_common.setup_process()  # may re-exec with OpenBLAS; must run before `import torch`
+
+import torch  # noqa: E402
+
+sys.path.insert(0, os.path.join(torch_common.REPO, "scripts", "reference"))
+from hf_model import load_model  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True, help="HF folder (config.json + safetensors)")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--seq", type=int, default=128)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    ap.add_argument("--blas", default="openblas", choices=["openblas", "reference"],
+                    help="see torch_common.py (handled before torch is imported)")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}[args.dtype]
+
+    t0 = time.perf_counter()
+    model = load_model(args.model, dtype)
+    load_s = time.perf_counter() - t0
+
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, model.cfg.vocab_size, (args.batch, args.seq), generator=g)
+    mask = torch.ones_like(ids)
+
+    def fwd():
+        h, _ = model.forward(ids, mask, mode="bidirectional", lm_head=False)
+        return h
+
+    for _ in range(args.warmup):
+        fwd()
+    runs = []
+    for _ in range(args.repeats):
+        t = time.perf_counter()
+        h = fwd()
+        runs.append((time.perf_counter() - t) * 1000.0)
+    med = statistics.median(runs)
+    print(json.dumps({
+        "model": os.path.abspath(args.model),
+        "model_type": model.cfg.model_type,
+        "compute_dtype": args.dtype,
+        "batch": args.batch, "seq": args.seq,
+        "load_s": round(load_s, 3),
+        "median_ms": round(med, 2),
+        "runs_ms": [round(r, 2) for r in runs],
+        "tokens_per_s": round(args.batch * args.seq / (med / 1000.0), 1),
+        "peak_rss_mb": torch_common.peak_rss_mb(),
+        "hidden_checksum": round(h.float().abs().mean().item(), 6),
+        "threads": args.threads, "blas": torch_common.blas_in_use(), "torch": torch.__version__,
+    }))
+
+
+if __name__ == "__main__":
+    main()
