@@ -346,6 +346,9 @@ export function writeSafetensors(
   };
   items.sort((a, b) => rank(a.dtype) - rank(b.dtype) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
+  for (const [k, v] of Object.entries(metadata ?? {})) {
+    if (typeof v !== "string") throw new Error(`${file}: __metadata__ value for "${k}" must be a string`);
+  }
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;

@@ -11,6 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
+import { isLfsPointer, lfsPointerError } from "./lfs.js";
 
 export interface EncodeOptions {
   /** Add BOS/EOS as the tokenizer is configured to (default true). */
@@ -46,6 +47,8 @@ function tokenString(v: unknown): string | null {
 }
 
 function readJson(file: string): Json {
+  // Large tokenizer.json files are LFS-tracked on the Hub; a pointer is not JSON.
+  if (isLfsPointer(file)) throw lfsPointerError(file);
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, "utf8"));

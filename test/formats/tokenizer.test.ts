@@ -155,4 +155,6 @@ test("missing tokenizer.json names the folder", () => {
   assert.throws(() => Tokenizer.fromFolder(d), (e: unknown) => e instanceof Error && e.message.includes(d) && /no tokenizer\.json/.test(e.message));
   fs.writeFileSync(path.join(d, "tokenizer.json"), "{broken");
   assert.throws(() => Tokenizer.fromFolder(d), /tokenizer\.json: cannot read tokenizer file/);
+  fs.writeFileSync(path.join(d, "tokenizer.json"), "version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 9\n");
+  assert.throws(() => Tokenizer.fromFolder(d), /weights not downloaded \(Git LFS pointer\): .*tokenizer\.json/);
 });
