@@ -1,0 +1,159 @@
+/**
+ * GEMM benchmark: the native addon against numpy (OpenBLAS) in the same run, same shapes, same
+ * transposes, both on 2 threads. Run directly: `node dist/bench/gemm.js`.
+ *
+ * ratio = competitor_ms / ours_ms, i.e. our speed relative to the competitor (> 1: we are faster).
+ * Each figure is the median over several timed repetitions after warm-up; the whole comparison
+ * is done in two interleaved rounds (ours, numpy, ours, numpy) and each side keeps its best
+ * round median, which damps the noise of other processes sharing the cores.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { loadNativeBackend, nativeInfo } from "../src/tensor/backend/native.js";
+import type { GemmArgs } from "../src/tensor/backend/types.js";
+import { fromFloat32, type DType } from "../src/tensor/dtype.js";
+
+export interface BenchRow {
+  name: string;
+  ours_ms: number;
+  competitor: string;
+  competitor_ms: number;
+  /** competitor_ms / ours_ms: our speed relative to the competitor (> 1 = faster). */
+  ratio: number;
+  note?: string;
+}
+
+interface Case {
+  name: string;
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean;
+  transB: boolean;
+  bDtype: DType;
+  warmup: number;
+  reps: number;
+}
+
+const CASES: Case[] = [
+  { name: "1024³ A·B", M: 1024, N: 1024, K: 1024, transA: false, transB: false, bDtype: "f32", warmup: 3, reps: 9 },
+  { name: "2048³ A·B", M: 2048, N: 2048, K: 2048, transA: false, transB: false, bDtype: "f32", warmup: 2, reps: 7 },
+  { name: "1024×512·512×512 A·B", M: 1024, N: 512, K: 512, transA: false, transB: false, bDtype: "f32", warmup: 5, reps: 21 },
+  { name: "1024×512·512×1408 A·B", M: 1024, N: 1408, K: 512, transA: false, transB: false, bDtype: "f32", warmup: 5, reps: 21 },
+  { name: "x·Wᵀ 1024×512·(1408×512)ᵀ A·Bᵀ", M: 1024, N: 1408, K: 512, transA: false, transB: true, bDtype: "f32", warmup: 5, reps: 21 },
+  { name: "dX 1024×1408·1408×512 A·B", M: 1024, N: 512, K: 1408, transA: false, transB: false, bDtype: "f32", warmup: 5, reps: 21 },
+  { name: "dX 1024×1408·(512×1408)ᵀ A·Bᵀ", M: 1024, N: 512, K: 1408, transA: false, transB: true, bDtype: "f32", warmup: 5, reps: 21 },
+  { name: "dW (1024×512)ᵀ·1024×1408 Aᵀ·B", M: 512, N: 1408, K: 1024, transA: true, transB: false, bDtype: "f32", warmup: 5, reps: 21 },
+  { name: "dW (1024×1408)ᵀ·1024×512 Aᵀ·B", M: 1408, N: 512, K: 1024, transA: true, transB: false, bDtype: "f32", warmup: 5, reps: 21 },
+  { name: "x·Wᵀ bf16 W 1024×512·(1408×512)ᵀ", M: 1024, N: 1408, K: 512, transA: false, transB: true, bDtype: "bf16", warmup: 5, reps: 21 },
+];
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function randomF32(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    a[i] = ((x >>> 0) / 4294967296) * 2 - 1;
+  }
+  return a;
+}
+
+function timeOurs(c: Case): number {
+  const { backend } = loadNativeBackend();
+  if (!backend) throw new Error("native backend unavailable");
+  const A = randomF32(c.M * c.K, 1);
+  const B = fromFloat32(randomF32(c.K * c.N, 2), c.bDtype);
+  const C = new Float32Array(c.M * c.N);
+  const g: GemmArgs = {
+    batch: 1,
+    M: c.M,
+    N: c.N,
+    K: c.K,
+    transA: c.transA,
+    transB: c.transB,
+    A,
+    lda: c.transA ? c.M : c.K,
+    strideA: 0,
+    B,
+    bDtype: c.bDtype,
+    ldb: c.transB ? c.K : c.N,
+    strideB: 0,
+    C,
+    ldc: c.N,
+    strideC: 0,
+    alpha: 1,
+    beta: 0,
+  };
+  for (let i = 0; i < c.warmup; i++) backend.gemm(g);
+  const ts: number[] = [];
+  for (let i = 0; i < c.reps; i++) {
+    const t0 = process.hrtime.bigint();
+    backend.gemm(g);
+    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return median(ts);
+}
+
+function competitorScript(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const p = join(dir, "bench", "competitors", "gemm_numpy.py");
+    if (existsSync(p)) return p;
+    const up = dirname(dir);
+    if (up === dir) throw new Error("bench/competitors/gemm_numpy.py not found");
+    dir = up;
+  }
+}
+
+function timeNumpy(cases: Case[]): { ms: Map<string, number>; label: string } {
+  const env: Record<string, string | undefined> = { ...process.env, OPENBLAS_NUM_THREADS: "2", OMP_NUM_THREADS: "2" };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const input = JSON.stringify(cases.map(({ name, M, N, K, transA, transB, warmup, reps }) => ({ name, M, N, K, transA, transB, warmup, reps })));
+  const r = spawnSync("python3", [competitorScript()], { input, env, encoding: "utf8", maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`numpy competitor failed: ${r.error?.message ?? r.stderr}`);
+  const out = JSON.parse(r.stdout) as { results: { name: string; ms: number }[]; info: { numpy: string; blas?: string } };
+  return { ms: new Map(out.results.map((x) => [x.name, x.ms])), label: `numpy ${out.info.numpy}${out.info.blas ? ` (${out.info.blas})` : ""}, 2 threads` };
+}
+
+export async function benchGemm(rounds = 2): Promise<BenchRow[]> {
+  const ours = new Map<string, number>();
+  const theirs = new Map<string, number>();
+  let label = "numpy";
+  for (let r = 0; r < rounds; r++) {
+    for (const c of CASES) ours.set(c.name, Math.min(ours.get(c.name) ?? Infinity, timeOurs(c)));
+    const np = timeNumpy(CASES);
+    label = np.label;
+    for (const [k, v] of np.ms) theirs.set(k, Math.min(theirs.get(k) ?? Infinity, v));
+  }
+  const info = nativeInfo();
+  return CASES.map((c) => {
+    const o = ours.get(c.name)!,
+      t = theirs.get(c.name)!;
+    const gflops = (2 * c.M * c.N * c.K) / (o * 1e6);
+    const notes = [`${gflops.toFixed(0)} GFLOP/s ours`, info ? `${info.gemm} kernel, ${info.threads} threads` : ""];
+    if (c.bDtype !== "f32") notes.push(`B stored ${c.bDtype}, widened while packing; numpy multiplies f32`);
+    return { name: c.name, ours_ms: o, competitor: label, competitor_ms: t, ratio: t / o, note: notes.filter(Boolean).join("; ") };
+  });
+}
+
+export function printRows(rows: BenchRow[]): void {
+  console.log("GEMM: ours (llm2vec native) vs numpy; ratio = competitor_ms / ours_ms (> 1 means ours is faster)");
+  console.log(`competitor: ${rows[0]?.competitor ?? "?"}`);
+  const w = Math.max(...rows.map((r) => r.name.length));
+  console.log(`${"case".padEnd(w)}  ${"ours ms".padStart(9)}  ${"numpy ms".padStart(9)}  ${"ratio".padStart(6)}  note`);
+  for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.ours_ms.toFixed(2).padStart(9)}  ${r.competitor_ms.toFixed(2).padStart(9)}  ${r.ratio.toFixed(2).padStart(6)}  ${r.note ?? ""}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  printRows(await benchGemm());
+}
