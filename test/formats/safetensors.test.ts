@@ -108,7 +108,8 @@ test("header must be JSON starting with {", () => {
   expectOpenError("notjson.safetensors", rawSafetensors("{nope"), /not valid JSON/);
   expectOpenError("array.safetensors", rawSafetensors(" {}"), /does not start with '\{'/);
   expectOpenError("list.safetensors", rawSafetensors("[]"), /does not start with '\{'/);
-  expectOpenError("badutf8.safetensors", rawSafetensors(Buffer.from([0x7b, 0xff, 0x7d]).toString("latin1")), /./);
+  const badUtf8 = Buffer.concat([Buffer.from([3, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0x7b, 0xff, 0x7d])]);
+  expectOpenError("badutf8.safetensors", badUtf8, /not valid UTF-8/);
 });
 
 test("trailing spaces in the header are allowed", () => {
