@@ -43,7 +43,7 @@ static void attn_fwd(const llm::AttnShape& s, const float* q, const float* k, co
   const long T = s.T, S = s.S, H = s.H, KVH = s.KVH, D = s.D;
   const long qBlocks = (T + ATT_QB - 1) / ATT_QB;
   const long ntasks = s.B * H * qBlocks;
-  const bool tiny = s.B * H * T * S * D < 32768;
+  const bool tiny = s.B * H * T * S * D < (1L << 18);
   auto body = [&](int task, int tid) {
     long qb = task % qBlocks, bh = task / qBlocks, h = bh % H, b = bh / H;
     long kvh = h / cx.rep;
@@ -101,7 +101,7 @@ static void attn_bwd(const llm::AttnShape& s, const float* q, const float* k, co
                      const float* dOut, float* dq, float* dk, float* dv) {
   const AttnCtx cx = make_ctx(s);
   const long B = s.B, T = s.T, S = s.S, H = s.H, KVH = s.KVH, D = s.D;
-  const bool tiny = B * H * T * S * D < 32768;
+  const bool tiny = B * H * T * S * D < (1L << 18);
   auto run = [&](long ntasks, auto&& body) {
     if (tiny) {
       for (long t = 0; t < ntasks; t++) body(static_cast<int>(t), 0);

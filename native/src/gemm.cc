@@ -77,6 +77,10 @@ void scale_block(const GemmArgs& g, float* C, long m0, long m1, long n0, long n1
   }
 }
 
+// Below this many flops (~50-100 µs on one core) a product runs on the calling thread: waking a
+// worker costs tens of microseconds when the cores are shared.
+constexpr double kParallelFlops = 6.0e6;
+
 }  // namespace
 
 void gemm(const GemmKernel* kr, const GemmArgs& g) {
@@ -88,14 +92,14 @@ void gemm(const GemmKernel* kr, const GemmArgs& g) {
   // A shared output (strideC 0) accumulates over the batch in order: never split the batch then.
   const bool serialBatch = g.strideC == 0 && g.batch > 1;
   long pm = 1, pn = 1;
-  if (nt > 1 && flops >= 4.0e5 && (serialBatch || g.batch < 2L * nt)) {
+  if (nt > 1 && flops >= kParallelFlops && (serialBatch || g.batch < 2L * nt)) {
     long want = nt * (g.batch == 1 || serialBatch ? 1 : 2);
     long mBlocks = (g.M + kr->MR - 1) / kr->MR, nBlocks = (g.N + kr->NR - 1) / kr->NR;
     if (mBlocks >= want * 4 || mBlocks >= nBlocks) pm = std::min(want, mBlocks);
     else pn = std::min(want, nBlocks);
   }
   const long pieces = pm * pn;
-  const long ntasks = flops < 4.0e5 ? 1 : (serialBatch ? pieces : g.batch * pieces);
+  const long ntasks = flops < kParallelFlops ? 1 : (serialBatch ? pieces : g.batch * pieces);
   auto body = [&](int task, int) {
     long lo = 0, hi = g.batch, piece = 0;
     if (serialBatch) {

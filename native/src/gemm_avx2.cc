@@ -65,7 +65,10 @@ void packB(const void* B, int dt, long ldb, bool tB, long k0, long kc, long j0, 
 }
 
 // A block 144×256 (144 KiB) sits in L2 next to the B sliver stream; B panel 256×3072 (3 MiB) in L3.
-const GemmKernel kernel = {"avx2", MR, NR, 144, 256, 3072, micro, packA, packB};
+#ifndef LLM_AVX2_BLOCKS
+#define LLM_AVX2_BLOCKS 144, 256, 3072
+#endif
+const GemmKernel kernel = {"avx2", MR, NR, LLM_AVX2_BLOCKS, micro, packA, packB};
 }  // namespace avx2_gemm
 
 const GemmKernel* gemm_kernel_avx2() { return &avx2_gemm::kernel; }

@@ -64,7 +64,10 @@ void packB(const void* B, int dt, long ldb, bool tB, long k0, long kc, long j0, 
   pack_b_avx2<NR>(B, dt, ldb, tB, k0, kc, j0, nc, Bp);
 }
 
-const GemmKernel kernel = {"avx512", MR, NR, 192, 256, 3072, micro, packA, packB};
+#ifndef LLM_AVX512_BLOCKS
+#define LLM_AVX512_BLOCKS 192, 256, 3072
+#endif
+const GemmKernel kernel = {"avx512", MR, NR, LLM_AVX512_BLOCKS, micro, packA, packB};
 }  // namespace avx512_gemm
 
 const GemmKernel* gemm_kernel_avx512() { return &avx512_gemm::kernel; }

@@ -49,8 +49,11 @@ struct Pool {
     uint64_t seen = 0;
     for (;;) {
       uint64_t g = generation.load(std::memory_order_acquire);
-      for (int spin = 0; g == seen && spin < 20000; spin++) {
-        LLM_PAUSE();
+      // Spin (then yield) a little: kernels come in bursts. With `pause` at ~100 cycles on
+      // recent cores this is a few hundred microseconds before sleeping.
+      for (int spin = 0; g == seen && spin < 4000; spin++) {
+        if (spin < 2000) LLM_PAUSE();
+        else std::this_thread::yield();
         g = generation.load(std::memory_order_acquire);
       }
       if (g == seen) {
@@ -79,7 +82,10 @@ struct Pool {
     }
     wake.notify_all();
     run_tasks(0);
-    for (int spin = 0; pending.load(std::memory_order_acquire) != 0 && spin < 200000; spin++) LLM_PAUSE();
+    for (int spin = 0; pending.load(std::memory_order_acquire) != 0 && spin < 4000; spin++) {
+      if (spin < 2000) LLM_PAUSE();
+      else std::this_thread::yield();  // the worker may be descheduled: give it the core
+    }
     if (pending.load(std::memory_order_acquire) != 0) {
       std::unique_lock<std::mutex> lk(mu);
       done.wait(lk, [&] { return pending.load(std::memory_order_acquire) == 0; });

@@ -123,10 +123,10 @@ test(`gemm: shapes × transposes × strides × beta × dtypes ${tag}`, () => {
 });
 
 test(`gemm: shared output (strideC 0) accumulates over the batch; K = 0 ${tag}`, () => {
-  const M = 40,
-    N = 50,
-    K = 60,
-    batch = 4;
+  const M = 100,
+    N = 120,
+    K = 150,
+    batch = 4; // large enough to be split across threads
   const A = randn(batch * M * K),
     B = randn(batch * K * N);
   const C0 = randn(M * N);
