@@ -51,6 +51,7 @@ void select_isa() {
     g_k = kernels_avx2();
   }
   if (cap >= 2 && avx512 && gemm_kernel_avx512()) g_gemm = gemm_kernel_avx512();
+  set_active_gemm(g_gemm);
   g_isa = std::string("gemm:") + g_gemm->name + " kernels:" + g_k->name;
 }
 

@@ -66,4 +66,13 @@ static inline bool dropout_keep(uint32_t seed_mix, uint64_t index, double p) {
   return static_cast<double>(h >> 8) / 16777216.0 >= p;
 }
 
+// Integer form of the same test: (h >> 8) / 2^24 >= p  ⟺  (h >> 8) >= ceil(p·2^24), exact
+// because p·2^24 is computed exactly in double and h >> 8 is an integer.
+static inline uint32_t dropout_threshold(double p) {
+  double t = p * 16777216.0;
+  double c = static_cast<double>(static_cast<uint64_t>(t));
+  if (c < t) c += 1.0;
+  return static_cast<uint32_t>(c);
+}
+
 }  // namespace llm

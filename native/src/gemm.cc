@@ -2,6 +2,7 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "common.h"
 #include "thread_pool.h"
@@ -125,6 +126,22 @@ void gemm(const GemmKernel* kr, const GemmArgs& g) {
     }
   };
   parallel_for(static_cast<int>(ntasks), body);
+}
+
+namespace {
+std::atomic<const GemmKernel*> g_active{nullptr};
+}
+
+const GemmKernel* active_gemm() {
+  const GemmKernel* k = g_active.load(std::memory_order_relaxed);
+  return k ? k : gemm_kernel_generic();
+}
+void set_active_gemm(const GemmKernel* k) { g_active.store(k, std::memory_order_relaxed); }
+
+void sgemm(bool transA, bool transB, long M, long N, long K, float alpha, const float* A, long lda, const float* B, long ldb,
+           float beta, float* C, long ldc) {
+  GemmArgs g{1, M, N, K, transA, transB, A, lda, 0, B, DT_F32, ldb, 0, C, ldc, 0, alpha, beta};
+  gemm(active_gemm(), g);
 }
 
 }  // namespace llm

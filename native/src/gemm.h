@@ -37,4 +37,12 @@ const GemmKernel* gemm_kernel_avx512();  // null when not compiled in
 
 void gemm(const GemmKernel* kern, const GemmArgs& g);
 
+// The kernel picked at load time (generic until set); attention builds on it.
+const GemmKernel* active_gemm();
+void set_active_gemm(const GemmKernel* k);
+
+// Single product C = alpha·op(A)·op(B) + beta·C on f32 operands with the active kernel.
+void sgemm(bool transA, bool transB, long M, long N, long K, float alpha, const float* A, long lda, const float* B, long ldb,
+           float beta, float* C, long ldc);
+
 }  // namespace llm

@@ -9,5 +9,6 @@
 #include <immintrin.h>
 #endif
 #include "common.h"
+#include "gemm.h"
 #include "kernels.h"
 #include "thread_pool.h"

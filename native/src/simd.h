@@ -141,3 +141,34 @@ static inline void widen_row(const void* src, int dt, long off, long n, float* d
 #endif
   for (; i < n; i++) dst[i] = llm::f16_to_f32(s[i]);
 }
+
+// row[c] *= keep(base + c) ? keepScale : 0 for c in [0, n), where keep(idx) is the dropout test
+// ((fmix32(uint32(idx) ^ seedMix) >> 8) >= thr).
+static inline void dropout_scale_row(uint32_t seedMix, uint64_t base, uint32_t thr, float keepScale, float* row, long n) {
+  long c = 0;
+  uint32_t b32 = static_cast<uint32_t>(base);
+#ifdef LLM_AVX2
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i vseed = _mm256_set1_epi32(static_cast<int>(seedMix));
+  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(0x85ebca6bu)), m2 = _mm256_set1_epi32(static_cast<int>(0xc2b2ae35u));
+  // Compare unsigned 24-bit values as signed: both sides are < 2^25, so no sign issues.
+  const __m256i vthr = _mm256_set1_epi32(static_cast<int>(thr) - 1);
+  const __m256 vks = _mm256_set1_ps(keepScale);
+  for (; c + 8 <= n; c += 8) {
+    __m256i h = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(b32 + static_cast<uint32_t>(c))), lane);
+    h = _mm256_xor_si256(h, vseed);
+    h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 16));
+    h = _mm256_mullo_epi32(h, m1);
+    h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 13));
+    h = _mm256_mullo_epi32(h, m2);
+    h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 16));
+    __m256i keep = _mm256_cmpgt_epi32(_mm256_srli_epi32(h, 8), vthr);  // (h>>8) > thr-1
+    __m256 f = _mm256_and_ps(_mm256_castsi256_ps(keep), vks);
+    _mm256_storeu_ps(row + c, _mm256_mul_ps(_mm256_loadu_ps(row + c), f));
+  }
+#endif
+  for (; c < n; c++) {
+    uint32_t h = llm::fmix32((b32 + static_cast<uint32_t>(c)) ^ seedMix);
+    row[c] *= (h >> 8) >= thr ? keepScale : 0.f;
+  }
+}

@@ -31,7 +31,7 @@ struct Pool {
   int ntasks = 0;
   void (*fn)(void*, int, int) = nullptr;
   void* ctx = nullptr;
-  std::mutex busy;  // one job at a time; a second caller runs serially
+  std::atomic<bool> busy{false};  // one job at a time; nested or concurrent callers run serially
 
   explicit Pool(int n) : nthreads(n) {
     for (int t = 1; t < n; t++) workers.emplace_back([this, t] { loop(t); });
@@ -116,12 +116,12 @@ int num_threads() { return pool()->nthreads; }
 void parallel_for_raw(int ntasks, void (*fn)(void*, int, int), void* ctx) {
   if (ntasks <= 0) return;
   Pool* p = pool();
-  if (ntasks == 1 || p->nthreads == 1 || !p->busy.try_lock()) {
+  if (ntasks == 1 || p->nthreads == 1 || p->busy.exchange(true, std::memory_order_acquire)) {
     for (int t = 0; t < ntasks; t++) fn(ctx, t, 0);
     return;
   }
   p->run(ntasks, fn, ctx);
-  p->busy.unlock();
+  p->busy.store(false, std::memory_order_release);
 }
 
 float* thread_scratch(int /*tid*/, int slot, size_t floats) {

@@ -220,6 +220,9 @@ test(`attention forward/backward: causal, bidirectional, GQA, masks, dropout ${t
   for (const seed of [1, 42, 0xdeadbeef, 2 ** 31 + 7])
     for (const causal of [false, true])
       attnCase({ B: 2, T: 17, S: 23, H: 2, KVH: 1, D: 8, causal, keyMask: null, scale: 0.35, dropoutP: 0.3, seed }, `dropout seed=${seed} causal=${causal}`);
+  // p = 0.5 sits exactly on a hash bucket boundary; a long row exercises the vectorised hash.
+  attnCase({ B: 1, T: 9, S: 150, H: 2, KVH: 2, D: 16, causal: false, keyMask: null, scale: 0.25, dropoutP: 0.5, seed: 7 }, "dropout p=0.5");
+  attnCase({ B: 2, T: 70, S: 70, H: 4, KVH: 2, D: 32, causal: true, keyMask: null, scale: 0.2, dropoutP: 0.1, seed: 99 }, "dropout threaded");
 });
 
 test(`rmsnorm forward/backward: f32/bf16/f16 weights, (1+w) ${tag}`, () => {
