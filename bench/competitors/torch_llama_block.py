@@ -169,6 +169,7 @@ def main():
         "mode": args.mode,
         "median_ms": round(statistics.median(runs), 2),
         "runs_ms": [round(r, 2) for r in runs],
+        "min_ms": round(min(runs), 2),  # less sensitive to other processes on shared cores
         "peak_rss_mb": torch_common.peak_rss_mb(),
         "trainable_params": n_trainable,
         "attention": "sdpa" if args.sdpa else "matmul+softmax",
