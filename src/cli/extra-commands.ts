@@ -1,4 +1,7 @@
-/** Commands registered beyond the core set (evaluation, demo), kept apart so main.ts stays a list. */
+/** Commands registered beyond the core set (evaluation), kept apart so main.ts stays a list. */
 import type { Command } from "commander";
+import { registerEval } from "./commands/eval.js";
 
-export function registerExtraCommands(_program: Command): void {}
+export function registerExtraCommands(program: Command): void {
+  registerEval(program);
+}

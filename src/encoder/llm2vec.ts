@@ -130,17 +130,44 @@ export class LLM2Vec {
     return out;
   }
 
-  /** One left-padded batch through the model and the pooling. Returns [B·C]. */
-  private runBatch(batch: PreparedRow[]): Float32Array {
-    const B = batch.length;
-    const T = Math.max(...batch.map((r) => r.ids.length));
+  /**
+   * Last-layer hidden states of token rows (no pooling): [length·C] per row, in input order.
+   * What token-level uses (the word probe, issue #21's "word embeddings") need.
+   */
+  tokenStates(rows: readonly Int32Array[], batchSize = 16): Float32Array[] {
+    const C = this.model.spec.hiddenSize;
+    const out: Float32Array[] = [];
+    for (let start = 0; start < rows.length; start += batchSize) {
+      const batch = rows.slice(start, start + batchSize);
+      const { ids, mask, B, T } = this.padBatch(batch);
+      const h = noGrad(() => this.model.forward(ids, B, T, { mode: this.mode, attentionMask: mask })).f32;
+      batch.forEach((r, b) => out.push(h.slice((b * T + T - r.length) * C, (b + 1) * T * C)));
+    }
+    return out;
+  }
+
+  private get mode(): "bidirectional" | "causal" {
+    return this.options.bidirectional ? "bidirectional" : "causal";
+  }
+
+  /** Left-pads rows into one [B·T] id buffer and its attention mask. */
+  private padBatch(rows: readonly Int32Array[]): { ids: Int32Array; mask: Uint8Array; B: number; T: number } {
+    const B = rows.length;
+    const T = Math.max(...rows.map((r) => r.length));
     const pad = this.tokenizer.padTokenId ?? 0;
     const ids = new Int32Array(B * T).fill(pad);
     const mask = new Uint8Array(B * T);
-    batch.forEach((r, b) => {
-      ids.set(r.ids, b * T + T - r.ids.length);
-      mask.fill(1, b * T + T - r.ids.length, (b + 1) * T);
+    rows.forEach((r, b) => {
+      ids.set(r, b * T + T - r.length);
+      mask.fill(1, b * T + T - r.length, (b + 1) * T);
     });
+    return { ids, mask, B, T };
+  }
+
+  /** One left-padded batch through the model and the pooling. Returns [B·C]. */
+  private runBatch(batch: PreparedRow[]): Float32Array {
+    const { ids, mask, B, T } = this.padBatch(batch.map((r) => r.ids));
+    const pad = this.tokenizer.padTokenId ?? 0;
     const weights = poolingWeights(
       this.options.pooling,
       batch.map((r) => ({ length: r.ids.length, textTokens: r.textTokens, ids: padLeft(r.ids, T, pad) })),
@@ -149,7 +176,7 @@ export class LLM2Vec {
       this.tokenizer.bosTokenId,
     );
     return noGrad(() => {
-      const h = this.model.forward(ids, B, T, { mode: this.options.bidirectional ? "bidirectional" : "causal", attentionMask: mask });
+      const h = this.model.forward(ids, B, T, { mode: this.mode, attentionMask: mask });
       return weightedPool(h, weights).f32;
     });
   }

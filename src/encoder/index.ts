@@ -1,0 +1,5 @@
+export { LLM2Vec, type FromPretrainedOptions, type EncodeOptions } from "./llm2vec.js";
+export { WordFeatures } from "./word-features.js";
+export { DEFAULT_OPTIONS, POOLING_MODES, CONFIG_FILE, type EncoderOptions, type PoolingMode } from "./options.js";
+export { CHAT_TEMPLATES, type ChatTemplateName } from "./templates.js";
+export { SEPARATOR, type EncodeInput } from "./prepare.js";
