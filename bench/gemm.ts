@@ -155,5 +155,6 @@ export function printRows(rows: BenchRow[]): void {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  printRows(await benchGemm());
+  const i = process.argv.indexOf("--rounds");
+  printRows(await benchGemm(i > 0 ? Math.max(1, Number(process.argv[i + 1]) || 2) : 2));
 }
