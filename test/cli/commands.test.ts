@@ -1,0 +1,89 @@
+/** CLI commands called as functions (no subprocess), on the real stories260K model. */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { encodeCommand } from "../../src/cli/commands/encode.js";
+import { generateCommand } from "../../src/cli/commands/generate.js";
+import { tokenizeCommand } from "../../src/cli/commands/tokenize.js";
+import { storiesFolder } from "../helpers/stories.js";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-cli-"));
+process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
+const file = (name: string, content: string | Buffer) => {
+  const p = path.join(tmp, name);
+  fs.writeFileSync(p, content);
+  return p;
+};
+
+function readNpy(p: string): { shape: number[]; data: Float32Array } {
+  const b = fs.readFileSync(p);
+  assert.equal(b.subarray(1, 6).toString("latin1"), "NUMPY");
+  const hlen = b.readUInt16LE(8);
+  const header = b.subarray(10, 10 + hlen).toString("latin1");
+  assert.match(header, /'descr': '<f4'/);
+  const shape = header.match(/\((\d+), (\d+)\)/)!.slice(1).map(Number);
+  const off = 10 + hlen;
+  assert.equal(off % 64, 0, "data is 64-byte aligned");
+  return { shape, data: new Float32Array(b.buffer.slice(b.byteOffset + off, b.byteOffset + b.length)) };
+}
+
+describe("llm2vec encode", () => {
+  const model = storiesFolder();
+
+  it(".txt in, .npy out (a final newline adds no input; empty lines are inputs)", async () => {
+    const out = path.join(tmp, "a.npy");
+    const r = await encodeCommand({ model, input: file("a.txt", "Lily saw a dog.\n\nTom ran.\n"), output: out, progress: false });
+    assert.deepEqual(r, { count: 3, dim: 64 });
+    const npy = readNpy(out);
+    assert.deepEqual(npy.shape, [3, 64]);
+    assert.ok(npy.data.every(Number.isFinite));
+  });
+
+  it(".jsonl with instructions in, .jsonl out; the same text gives the same vector as from .txt", async () => {
+    const input = file("b.jsonl", ['{"text": "Lily saw a dog."}', '{"instruction": "Find the story:", "text": "Lily saw a dog."}', '{"instruction": "Find the story:", "text": ""}'].join("\n"));
+    const out = path.join(tmp, "b.jsonl.out.jsonl");
+    await encodeCommand({ model, input, output: out, progress: false });
+    const rows = fs.readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { index: number; embedding: number[] });
+    assert.deepEqual(rows.map((r) => r.index), [0, 1, 2]);
+    const fromTxt = readNpy(path.join(tmp, "a.npy")).data.slice(0, 64);
+    const diff = Math.max(...rows[0]!.embedding.map((x, i) => Math.abs(x - fromTxt[i]!)));
+    assert.ok(diff < 1e-5, `jsonl vs txt differ by ${diff}`);
+    assert.ok(rows[1]!.embedding.some((x, i) => Math.abs(x - rows[0]!.embedding[i]!) > 1e-4), "the instruction conditions the text");
+  });
+
+  it("input_ids lines, and a text far over maxLength is truncated, not an error", async () => {
+    const out = path.join(tmp, "c.jsonl");
+    await encodeCommand({ model, input: file("c.jsonl", '{"input_ids": [1, 403, 407]}\n'), output: out, progress: false });
+    const long = "Lily ran to the park. ".repeat(400);
+    await encodeCommand({ model, input: file("d.txt", long + "\n"), output: path.join(tmp, "d.npy"), maxLength: "64", progress: false });
+    assert.deepEqual(readNpy(path.join(tmp, "d.npy")).shape, [1, 64]);
+  });
+
+  it("bad input: malformed JSONL with its line number, non-UTF-8 bytes, mixed kinds, bad ids, wrong extensions", async () => {
+    const o = { model, output: path.join(tmp, "x.jsonl"), progress: false };
+    await assert.rejects(encodeCommand({ ...o, input: file("e.jsonl", '{"text": "ok"}\n{"text": broken}\n') }), /e\.jsonl:2: malformed JSON/);
+    await assert.rejects(encodeCommand({ ...o, input: file("f.txt", Buffer.from([0x61, 0x0a, 0x62, 0xff, 0x0a])) }), /f\.txt:2: not valid UTF-8/);
+    await assert.rejects(encodeCommand({ ...o, input: file("g.jsonl", '{"text": "a"}\n{"input_ids": [1]}\n') }), /mixes "text" lines and "input_ids" lines/);
+    await assert.rejects(encodeCommand({ ...o, input: file("h.jsonl", '{"input_ids": [1, 100000]}\n') }), /token id 100000, outside \[0, 512\)/);
+    await assert.rejects(encodeCommand({ ...o, input: file("i.csv", "a\n") }), /input must be \.txt .* or \.jsonl/);
+    await assert.rejects(encodeCommand({ ...o, input: path.join(tmp, "a.txt"), output: path.join(tmp, "o.bin") }), /output must be \.jsonl or \.npy/);
+    await assert.rejects(encodeCommand({ ...o, input: path.join(tmp, "nope.txt") }), /nope\.txt: cannot read \(ENOENT\)/);
+  });
+});
+
+describe("llm2vec tokenize and generate", () => {
+  it("tokenize shows the ids and how many trailing tokens are pooled", async () => {
+    const r = await tokenizeCommand("Lily saw a dog.", { model: storiesFolder(), instruction: "Find:" });
+    assert.equal(r.ids[0], 1);
+    assert.equal(r.tokens[0], "<s>");
+    assert.equal(r.pooled, 6);
+  });
+
+  it("generate --greedy --json reproduces the golden story", () => {
+    const r = generateCommand({ model: storiesFolder(), prompt: "", maxTokens: "10", greedy: true });
+    assert.deepEqual(r.ids, [403, 407, 261, 378, 432, 383, 286, 261, 376, 298]);
+    assert.match(r.text, /^Once upon a time/);
+  });
+});
