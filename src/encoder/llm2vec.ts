@@ -118,6 +118,8 @@ export class LLM2Vec {
       const pooled = this.runBatch(batch);
       idx.forEach((i, b) => {
         const v = pooled.slice(b * C, (b + 1) * C);
+        // A NaN here means the weights or the model blew up: say which input, never return it.
+        if (!v.every(Number.isFinite)) throw new Error(`encode: input ${i} produced a non-finite embedding (check the model weights; LLM2VEC_CHECK_FINITE=1 names the op)`);
         if (opts.normalize) normalizeInPlace(v);
         out[i] = v;
       });

@@ -50,14 +50,47 @@ export function needsGrad(...inputs: Tensor[]): boolean {
   return gradEnabled && inputs.some((t) => t.requiresGrad);
 }
 
+let checkFinite = process.env.LLM2VEC_CHECK_FINITE === "1";
+
+/**
+ * Debug mode: every op output and every gradient is scanned for NaN/Inf, and the first one found
+ * is an error naming the op and the shapes. Off by default (a full pass over each buffer);
+ * LLM2VEC_CHECK_FINITE=1 turns it on.
+ */
+export function setCheckFinite(on: boolean): boolean {
+  const prev = checkFinite;
+  checkFinite = on;
+  return prev;
+}
+
+function assertFinite(op: string, what: string, data: Float32Array, shape: readonly number[], inputs: Tensor[]): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v - v !== 0) {
+      const ins = inputs.map((t) => t.label()).join(", ");
+      throw new Error(`${op}: ${what} holds ${v} at element ${i} of [${shape.join(",")}] (inputs: ${ins || "none"})`);
+    }
+  }
+}
+
 /**
  * Creates an op output and, when any input requires grad, records how to differentiate it.
  * `backward` returns one gradient per input (null where none is needed).
  */
-export function makeOutput(data: Float32Array, shape: readonly number[], inputs: Tensor[], backward: BackwardFn): Tensor {
+export function makeOutput(op: string, data: Float32Array, shape: readonly number[], inputs: Tensor[], backward: BackwardFn): Tensor {
+  if (checkFinite) assertFinite(op, "output", data, shape, inputs);
   const record = needsGrad(...inputs);
   const out = new Tensor(data, shape, { requiresGrad: record, isLeaf: !record });
-  if (record) tape.push({ inputs, output: out, backward });
+  if (record) {
+    const bw: BackwardFn = checkFinite
+      ? (g) => {
+          const gs = backward(g);
+          gs.forEach((gi, i) => gi && assertFinite(op, `gradient of input ${i}`, gi, inputs[i]!.shape, inputs));
+          return gs;
+        }
+      : backward;
+    tape.push({ inputs, output: out, backward: bw });
+  }
   return out;
 }
 

@@ -153,3 +153,17 @@ describe("bad input", () => {
     assert.throws(() => new Tensor(new Float32Array(5), [2, 3]), /needs 6 elements/);
   });
 });
+
+describe("finite checks", () => {
+  it("debug mode names the op that produced NaN, in forward and in backward", async () => {
+    const { setCheckFinite } = await import("../../src/tensor/autograd.js");
+    const prev = setCheckFinite(true);
+    try {
+      assert.throws(() => ops.rmsnorm(Tensor.from([Infinity, 1], [1, 2]), Tensor.from([1, 1], [2]), 1e-5), /rmsnorm: output holds NaN at element 0 of \[1,2\] \(inputs: tensor\[1,2\], tensor\[2\]\)/);
+      const x = param(Float32Array.from([0, 0]), [2]);
+      assert.throws(() => ops.l2Normalize(ops.scale(x, Infinity)), /scale: output holds NaN/);
+    } finally {
+      setCheckFinite(prev);
+    }
+  });
+});

@@ -149,7 +149,7 @@ test(`gemm: shared output (strideC 0) accumulates over the batch; K = 0 ${tag}`,
   }
 });
 
-test(`gemm: larger products with threads (1024×512 · 512×160) ${tag}`, () => {
+test(`gemm: larger products split across threads ${tag}`, () => {
   const M = 256,
     N = 160,
     K = 512;
@@ -166,6 +166,22 @@ test(`gemm: larger products with threads (1024×512 · 512×160) ${tag}`, () => 
     ref.gemm(mk(r));
     native.gemm(mk(n));
     close(n, r, `gemm big tA=${transA} tB=${transB}`);
+  }
+  // Threaded with ragged edges everywhere, N past one NC panel, K past one KC block, 16-bit B,
+  // and a batch of 2 (split inside each product rather than across the batch).
+  for (const [M, N, K, dtype, batch] of [
+    [37, 3100, 300, "f16", 1],
+    [131, 77, 517, "bf16", 2],
+  ] as const) {
+    const A = randn(batch * M * K),
+      B = storageOf(randn(batch * K * N), dtype);
+    const mk = (C: Float32Array): GemmArgs => ({ batch, M, N, K, transA: false, transB: true, A, lda: K, strideA: M * K, B, bDtype: dtype, ldb: K, strideB: K * N, C, ldc: N, strideC: M * N, alpha: 0.5, beta: 1 });
+    const c0 = randn(batch * M * N);
+    const r = c0.slice(),
+      n = c0.slice();
+    ref.gemm(mk(r));
+    native.gemm(mk(n));
+    close(n, r, `gemm threaded ragged M=${M} N=${N} K=${K} ${dtype}`);
   }
 });
 

@@ -9,7 +9,7 @@ export function gatedActivation(kind: GatedActivation, gate: Tensor, up: Tensor)
   const be = backend();
   const out = new Float32Array(gate.size);
   be.gatedActForward(kind, gate.f32, up.f32, out);
-  return makeOutput(out, gate.shape, [gate, up], (g) => {
+  return makeOutput("gatedActivation", out, gate.shape, [gate, up], (g) => {
     const dGate = new Float32Array(gate.size);
     const dUp = new Float32Array(up.size);
     be.gatedActBackward(kind, gate.f32, up.f32, g, dGate, dUp);

@@ -39,7 +39,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const out = new Float32Array(q.size);
   const lse = new Float32Array(B * H * T);
   be.attentionForward(s, q.f32, k.f32, v.f32, out, lse);
-  return makeOutput(out, q.shape, [q, k, v], (g) => {
+  return makeOutput("attention", out, q.shape, [q, k, v], (g) => {
     const dq = new Float32Array(q.size);
     const dk = new Float32Array(k.size);
     const dv = new Float32Array(v.size);

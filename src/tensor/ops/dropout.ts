@@ -11,7 +11,7 @@ export function dropout(x: Tensor, p: number, seed: number): Tensor {
   const k = 1 / (1 - p);
   const out = new Float32Array(x.size);
   for (let i = 0; i < src.length; i++) if ((keep[i] = dropoutKeep(seed, i, p) ? 1 : 0)) out[i] = src[i]! * k;
-  return makeOutput(out, x.shape, [x], (g) => {
+  return makeOutput("dropout", out, x.shape, [x], (g) => {
     const dx = new Float32Array(x.size);
     for (let i = 0; i < g.length; i++) if (keep[i]) dx[i] = g[i]! * k;
     return [dx];

@@ -33,7 +33,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
   const B = b.f32;
   if (rows === 1) be.add(A, B, out);
   else for (let r = 0; r < rows; r++) be.add(A.subarray(r * B.length, (r + 1) * B.length), B, out.subarray(r * B.length, (r + 1) * B.length));
-  return makeOutput(out, a.shape, [a, b], (g) => [a.requiresGrad ? g : null, b.requiresGrad ? (rows === 1 ? g : sumRows(g, rows, b.size)) : null]);
+  return makeOutput("add", out, a.shape, [a, b], (g) => [a.requiresGrad ? g : null, b.requiresGrad ? (rows === 1 ? g : sumRows(g, rows, b.size)) : null]);
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
@@ -45,7 +45,7 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   const w = B.length;
   if (rows === 1) be.mul(A, B, out);
   else for (let r = 0; r < rows; r++) be.mul(A.subarray(r * w, (r + 1) * w), B, out.subarray(r * w, (r + 1) * w));
-  return makeOutput(out, a.shape, [a, b], (g) => {
+  return makeOutput("mul", out, a.shape, [a, b], (g) => {
     let dA: Float32Array | null = null;
     let dB: Float32Array | null = null;
     if (a.requiresGrad) {
@@ -65,7 +65,7 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 export function scale(a: Tensor, alpha: number): Tensor {
   const out = new Float32Array(a.size);
   backend().scale(a.f32, alpha, out);
-  return makeOutput(out, a.shape, [a], (g) => {
+  return makeOutput("scale", out, a.shape, [a], (g) => {
     const d = new Float32Array(g.length);
     backend().scale(g, alpha, d);
     return [d];

@@ -12,7 +12,7 @@ export function embedding(table: Tensor, ids: Int32Array, shape: readonly number
   }
   const out = new Float32Array(ids.length * C);
   backend().embeddingForward(table.data, table.dtype, ids, C, out);
-  return makeOutput(out, [...shape, C], [table], (g) => {
+  return makeOutput("embedding", out, [...shape, C], [table], (g) => {
     if (!table.requiresGrad) return [null];
     const dT = new Float32Array(table.size);
     for (let i = 0; i < ids.length; i++) {

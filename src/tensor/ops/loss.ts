@@ -28,7 +28,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, ignoreIndex = 
   for (let i = 0; i < N; i++) total += rowLoss[i]!;
   const loss = count ? total / count : 0;
   if (!Number.isFinite(loss)) throw new Error(`crossEntropy: loss is ${loss} over ${logits.label()} (non-finite logits)`);
-  return makeOutput(new Float32Array([loss]), [], [logits], (g) => {
+  return makeOutput("crossEntropy", new Float32Array([loss]), [], [logits], (g) => {
     const rowScale = new Float32Array(N).fill(count ? g[0]! / count : 0);
     const d = new Float32Array(logits.size);
     be.crossEntropyBackward(logits.f32, targets, ignoreIndex, lse, rowScale, N, V, d);

@@ -76,8 +76,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     alpha: 1,
     beta: 0,
   });
-  if (!needsGrad(a, b)) return makeOutput(out, p.outShape, [], () => []);
-  return makeOutput(out, p.outShape, [a, b], (g) => {
+  if (!needsGrad(a, b)) return makeOutput("matmul", out, p.outShape, [], () => []);
+  return makeOutput("matmul", out, p.outShape, [a, b], (g) => {
     let dA: Float32Array | null = null;
     let dB: Float32Array | null = null;
     if (a.requiresGrad) {

@@ -16,7 +16,7 @@ export function l2Normalize(x: Tensor, eps = 1e-12): Tensor {
     inv[r] = 1 / Math.max(Math.sqrt(ss), eps);
     for (let c = 0; c < C; c++) out[r * C + c] = src[r * C + c]! * inv[r]!;
   }
-  return makeOutput(out, x.shape, [x], (g) => {
+  return makeOutput("l2Normalize", out, x.shape, [x], (g) => {
     // dx = (g − y·(g·y)) / ‖x‖
     const dx = new Float32Array(x.size);
     for (let r = 0; r < N; r++) {

@@ -19,7 +19,7 @@ export function weightedPool(h: Tensor, weights: Float32Array): Tensor {
       const off = (b * T + t) * C;
       for (let c = 0; c < C; c++) out[b * C + c] += w * src[off + c]!;
     }
-  return makeOutput(out, [B, C], [h], (g) => {
+  return makeOutput("weightedPool", out, [B, C], [h], (g) => {
     const dh = new Float32Array(h.size);
     for (let b = 0; b < B; b++)
       for (let t = 0; t < T; t++) {

@@ -6,7 +6,7 @@ export function sum(x: Tensor): Tensor {
   const src = x.f32;
   let s = 0;
   for (let i = 0; i < src.length; i++) s += src[i]!;
-  return makeOutput(new Float32Array([s]), [], [x], (g) => [new Float32Array(x.size).fill(g[0]!)]);
+  return makeOutput("sum", new Float32Array([s]), [], [x], (g) => [new Float32Array(x.size).fill(g[0]!)]);
 }
 
 export function mean(x: Tensor): Tensor {
@@ -14,7 +14,7 @@ export function mean(x: Tensor): Tensor {
   let s = 0;
   for (let i = 0; i < src.length; i++) s += src[i]!;
   const n = Math.max(x.size, 1);
-  return makeOutput(new Float32Array([s / n]), [], [x], (g) => [new Float32Array(x.size).fill(g[0]! / n)]);
+  return makeOutput("mean", new Float32Array([s / n]), [], [x], (g) => [new Float32Array(x.size).fill(g[0]! / n)]);
 }
 
 /** mean(x²): the synthetic loss of the block benchmark, fused so it costs one pass. */
@@ -23,7 +23,7 @@ export function meanSquare(x: Tensor): Tensor {
   let s = 0;
   for (let i = 0; i < src.length; i++) s += src[i]! * src[i]!;
   const n = Math.max(x.size, 1);
-  return makeOutput(new Float32Array([s / n]), [], [x], (g) => {
+  return makeOutput("meanSquare", new Float32Array([s / n]), [], [x], (g) => {
     const d = new Float32Array(x.size);
     const k = (2 * g[0]!) / n;
     for (let i = 0; i < src.length; i++) d[i] = k * src[i]!;

@@ -11,7 +11,7 @@ export function rmsnorm(x: Tensor, weight: Tensor, eps: number, addOne = false):
   const out = new Float32Array(x.size);
   const rstd = new Float32Array(N);
   be.rmsnormForward(x.f32, weight.data, weight.dtype, addOne, eps, N, C, out, rstd);
-  return makeOutput(out, x.shape, [x, weight], (g) => {
+  return makeOutput("rmsnorm", out, x.shape, [x, weight], (g) => {
     const dx = x.requiresGrad ? new Float32Array(x.size) : new Float32Array(0);
     const dw = weight.requiresGrad ? new Float32Array(C) : null;
     // The kernel always produces dx; when x needs none we still pay one pass (rare: x is an activation).

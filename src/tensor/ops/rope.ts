@@ -25,7 +25,7 @@ export function rope(x: Tensor, positions: Int32Array, tables: RopeTables): Tens
   const be = backend();
   const out = new Float32Array(x.size);
   be.rope(x.f32, positions, tables.cos, tables.sin, B * T, H, D, false, out);
-  return makeOutput(out, x.shape, [x], (g) => {
+  return makeOutput("rope", out, x.shape, [x], (g) => {
     const dx = new Float32Array(x.size);
     be.rope(g, positions, tables.cos, tables.sin, B * T, H, D, true, dx);
     return [dx];

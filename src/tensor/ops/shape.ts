@@ -12,7 +12,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (numel(full) !== x.size || full.some((d) => !Number.isInteger(d)))
     throw new ShapeError("reshape", `cannot view ${x.label()} (${x.size} elements) as ${shapeStr(shape)}`);
   if (x.dtype !== "f32") return new Tensor(x.data, full, { dtype: x.dtype, name: x.name });
-  return makeOutput(x.f32, full, [x], (g) => [g]);
+  return makeOutput("reshape", x.f32, full, [x], (g) => [g]);
 }
 
 function outerInner(x: Tensor, dim: number): { outer: number; len: number; inner: number } {
@@ -32,7 +32,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   for (let o = 0; o < outer; o++) out.set(src.subarray((o * len + start) * inner, (o * len + start + length) * inner), o * length * inner);
   const shape = [...x.shape];
   shape[d] = length;
-  return makeOutput(out, shape, [x], (g) => {
+  return makeOutput("narrow", out, shape, [x], (g) => {
     const dx = new Float32Array(x.size);
     for (let o = 0; o < outer; o++) dx.set(g.subarray(o * length * inner, (o + 1) * length * inner), (o * len + start) * inner);
     return [dx];
@@ -62,7 +62,7 @@ export function concat(xs: Tensor[], dim: number): Tensor {
   }
   const shape = [...first.shape];
   shape[d] = total;
-  return makeOutput(out, shape, xs, (g) =>
+  return makeOutput("concat", out, shape, xs, (g) =>
     xs.map((x, i) => {
       if (!x.requiresGrad) return null;
       const len = x.shape[d]!;
@@ -87,5 +87,5 @@ export function transposeLast2(x: Tensor): Tensor {
     return dst;
   };
   const shape = [...x.shape.slice(0, -2), c, r];
-  return makeOutput(swap(x.f32, r, c), shape, [x], (g) => [swap(g, c, r)]);
+  return makeOutput("transposeLast2", swap(x.f32, r, c), shape, [x], (g) => [swap(g, c, r)]);
 }

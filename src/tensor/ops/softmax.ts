@@ -19,7 +19,7 @@ export function logSoftmax(x: Tensor): Tensor {
     const lse = max + Math.log(sum);
     for (let c = 0; c < V; c++) out[r * V + c] = src[r * V + c]! - lse;
   }
-  return makeOutput(out, x.shape, [x], (g) => {
+  return makeOutput("logSoftmax", out, x.shape, [x], (g) => {
     // d x = g − softmax · Σ g
     const dx = new Float32Array(x.size);
     for (let r = 0; r < N; r++) {
@@ -42,7 +42,7 @@ export function softmax(x: Tensor): Tensor {
     for (let c = 0; c < V; c++) sum += out[r * V + c] = Math.exp(src[r * V + c]! - max);
     for (let c = 0; c < V; c++) out[r * V + c] /= sum;
   }
-  return makeOutput(out, x.shape, [x], (g) => {
+  return makeOutput("softmax", out, x.shape, [x], (g) => {
     // d x = y ⊙ (g − Σ g⊙y)
     const dx = new Float32Array(x.size);
     for (let r = 0; r < N; r++) {
