@@ -84,48 +84,97 @@ constexpr double kParallelFlops = 6.0e6;
 
 }  // namespace
 
+namespace {
+
+// One product on all threads, BLIS style: for each (jc, pc) panel the threads first pack the
+// KC×NC panel of B together (one shared copy), then take (MC block × NR-sliver range) tiles
+// from a dynamic queue, each packing its own A block. Finer tiles than threads keep both cores
+// busy when one of them is slowed down by another process.
+void gemm_shared(const GemmKernel* kr, const GemmArgs& g, const float* A, const void* B, float* C, int nt) {
+  const int MR = kr->MR, NR = kr->NR;
+  const long M = g.M, N = g.N, K = g.K, KC = kr->KC, NC = kr->NC;
+  // Row blocks: at most MC rows, and enough blocks to share out.
+  long mc = kr->MC;
+  long want = 4L * nt;
+  if ((M + mc - 1) / mc < want) {
+    mc = ((M + want - 1) / want + MR - 1) / MR * MR;
+    if (mc < 4L * MR) mc = std::min<long>(4L * MR, kr->MC);
+  }
+  const long mBlocks = (M + mc - 1) / mc;
+  const long ncmax = std::min(NC, N), kcmax = std::min(KC, K);
+  float* Bp = thread_scratch(0, 3, static_cast<size_t>((ncmax + NR) * kcmax));
+  for (long jc = 0; jc < N; jc += NC) {
+    const long nc = std::min(NC, N - jc);
+    const long slivers = (nc + NR - 1) / NR;
+    // Column chunks per row block so that there are ≥ want tiles in all.
+    long nChunks = std::max<long>(1, std::min(slivers, (want + mBlocks - 1) / mBlocks));
+    for (long pc = 0; pc < K; pc += KC) {
+      const long kc = std::min(KC, K - pc);
+      const float beta = pc == 0 ? g.beta : 1.f;
+      const long packTasks = std::min<long>(slivers, 2L * nt);
+      parallel_for(static_cast<int>(packTasks), [&](int t, int) {
+        long s0 = slivers * t / packTasks, s1 = slivers * (t + 1) / packTasks;
+        long j0 = s0 * NR, j1 = std::min(nc, s1 * NR);
+        if (j1 > j0) kr->packB(B, g.bDtype, g.ldb, g.transB, pc, kc, jc + j0, j1 - j0, Bp + j0 * kc);
+      });
+      parallel_for(static_cast<int>(mBlocks * nChunks), [&](int t, int) {
+        long ib = t / nChunks, ch = t % nChunks;
+        long ic = ib * mc, mcur = std::min(mc, M - ic);
+        long s0 = slivers * ch / nChunks, s1 = slivers * (ch + 1) / nChunks;
+        float* Ap = thread_scratch(0, 1, static_cast<size_t>((mc + MR) * kc));
+        kr->packA(A, g.lda, g.transA, ic, mcur, pc, kc, Ap);
+        for (long s = s0; s < s1; s++) {
+          long jr = s * NR;
+          int nr = static_cast<int>(std::min<long>(NR, nc - jr));
+          const float* bp = Bp + jr * kc;
+          for (long ir = 0; ir < mcur; ir += MR) {
+            int mr = static_cast<int>(std::min<long>(MR, mcur - ir));
+            kr->micro(kc, Ap + ir * kc, bp, C + (ic + ir) * g.ldc + jc + jr, g.ldc, g.alpha, beta, mr, nr);
+          }
+        }
+      });
+    }
+  }
+}
+
+}  // namespace
+
 void gemm(const GemmKernel* kr, const GemmArgs& g) {
   if (g.batch <= 0 || g.M <= 0 || g.N <= 0) return;
   const long esz = g.bDtype == DT_F32 ? 4 : 2;
   const int nt = num_threads();
   const double flops = 2.0 * g.M * g.N * (g.K > 0 ? g.K : 1) * g.batch;
-  // Pieces per product: split M (or N when M is short) so that every thread has work.
+  auto operands = [&](long b, const float*& A, const void*& B, float*& C) {
+    A = g.A + b * g.strideA;
+    B = static_cast<const char*>(g.B) + b * g.strideB * esz;
+    C = g.C + b * g.strideC;
+  };
+  auto serial = [&](long b) {
+    const float* A;
+    const void* B;
+    float* C;
+    operands(b, A, B, C);
+    if (g.K <= 0) scale_block(g, C, 0, g.M, 0, g.N);
+    else gemm_block(kr, g, A, B, C, 0, g.M, 0, g.N);
+  };
+  if (nt == 1 || flops < kParallelFlops) {
+    for (long b = 0; b < g.batch; b++) serial(b);
+    return;
+  }
   // A shared output (strideC 0) accumulates over the batch in order: never split the batch then.
   const bool serialBatch = g.strideC == 0 && g.batch > 1;
-  long pm = 1, pn = 1;
-  if (nt > 1 && flops >= kParallelFlops && (serialBatch || g.batch < 2L * nt)) {
-    long want = nt * (g.batch == 1 || serialBatch ? 1 : 2);
-    long mBlocks = (g.M + kr->MR - 1) / kr->MR, nBlocks = (g.N + kr->NR - 1) / kr->NR;
-    if (mBlocks >= want * 4 || mBlocks >= nBlocks) pm = std::min(want, mBlocks);
-    else pn = std::min(want, nBlocks);
+  if (!serialBatch && g.batch >= 2L * nt) {
+    parallel_for(static_cast<int>(g.batch), [&](int b, int) { serial(b); });
+    return;
   }
-  const long pieces = pm * pn;
-  const long ntasks = flops < kParallelFlops ? 1 : (serialBatch ? pieces : g.batch * pieces);
-  auto body = [&](int task, int) {
-    long lo = 0, hi = g.batch, piece = 0;
-    if (serialBatch) {
-      piece = task;
-    } else if (ntasks > 1) {
-      lo = task / pieces;
-      hi = lo + 1;
-      piece = task % pieces;
-    }
-    long pi = piece / pn, pj = piece % pn;
-    // Split on MR/NR boundaries.
-    long mBlocks = (g.M + kr->MR - 1) / kr->MR, nBlocks = (g.N + kr->NR - 1) / kr->NR;
-    long m0 = std::min(g.M, (mBlocks * pi / pm) * kr->MR), m1 = std::min(g.M, (mBlocks * (pi + 1) / pm) * kr->MR);
-    long n0 = std::min(g.N, (nBlocks * pj / pn) * kr->NR), n1 = std::min(g.N, (nBlocks * (pj + 1) / pn) * kr->NR);
-    if (ntasks == 1) m0 = 0, m1 = g.M, n0 = 0, n1 = g.N;
-    if (m0 >= m1 || n0 >= n1) return;
-    for (long b = lo; b < hi; b++) {
-      const float* A = g.A + b * g.strideA;
-      const void* B = static_cast<const char*>(g.B) + b * g.strideB * esz;
-      float* C = g.C + b * g.strideC;
-      if (g.K <= 0) scale_block(g, C, m0, m1, n0, n1);
-      else gemm_block(kr, g, A, B, C, m0, m1, n0, n1);
-    }
-  };
-  parallel_for(static_cast<int>(ntasks), body);
+  for (long b = 0; b < g.batch; b++) {
+    const float* A;
+    const void* B;
+    float* C;
+    operands(b, A, B, C);
+    if (g.K <= 0) serial(b);
+    else gemm_shared(kr, g, A, B, C, nt);
+  }
 }
 
 namespace {
