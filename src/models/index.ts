@@ -6,5 +6,5 @@ export { applyLinear, type LinearLayer, type LoraWeights } from "./linear.js";
 export { buildDecoder, loadDecoder, randomDecoder, MissingWeightError, type WeightReader } from "./build.js";
 export { RopeCache, inverseFrequencies } from "./rope-tables.js";
 export { loadModelFolder, readSpec, readConfigJson } from "./load.js";
-export { applyLoraAdapter, mergeAttachedLora, mergeInto } from "./lora.js";
+export { applyLoraAdapter, mergeAttachedLora, mergeInto, injectLora, type LoraInjectOptions } from "./lora.js";
 export { generate, type GenerateOptions } from "./generate.js";

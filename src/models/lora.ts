@@ -61,3 +61,42 @@ export function mergeAttachedLora(model: DecoderModel): void {
     lin.lora = null;
   }
 }
+
+export interface LoraInjectOptions {
+  r: number;
+  alpha: number;
+  dropout: number;
+  /** Module names (q_proj, …, down_proj) to wrap; LLM2Vec wraps all seven. */
+  targets: readonly string[];
+  seed?: number;
+}
+
+/**
+ * Fresh trainable LoRA on the target projections, initialised as PEFT does (A kaiming-uniform
+ * with a = √5, i.e. U(±1/√in); B = 0, so the model is unchanged until B trains). Base weights
+ * are frozen. Returns the trainable tensors by their PEFT names.
+ */
+export function injectLora(model: DecoderModel, o: LoraInjectOptions): Map<string, Tensor> {
+  let state = (o.seed ?? 0) >>> 0;
+  const rand = () => {
+    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    state ^= state >>> 12;
+    return (state >>> 0) / 4294967296;
+  };
+  const params = new Map<string, Tensor>();
+  for (const [p, lin] of model.linearModules()) {
+    lin.weight.requiresGrad = false;
+    if (lin.bias) lin.bias.requiresGrad = false;
+    if (!o.targets.some((t) => p.endsWith(`.${t}`))) continue;
+    const [out, inp] = lin.weight.shape as [number, number];
+    const bound = 1 / Math.sqrt(inp);
+    const a = new Float32Array(o.r * inp);
+    for (let i = 0; i < a.length; i++) a[i] = (2 * rand() - 1) * bound;
+    const A = new Tensor(a, [o.r, inp], { requiresGrad: true, name: `${p}.lora_A.weight` });
+    const B = new Tensor(new Float32Array(out * o.r), [out, o.r], { requiresGrad: true, name: `${p}.lora_B.weight` });
+    lin.lora = { A, B, scaling: o.alpha / o.r, dropoutP: o.dropout };
+    params.set(A.name!, A);
+    params.set(B.name!, B);
+  }
+  return params;
+}
