@@ -8,6 +8,7 @@
  * round median, which damps the noise of other processes sharing the cores.
  */
 import { spawnSync } from "node:child_process";
+import { cpus, loadavg } from "node:os";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -149,6 +150,7 @@ export async function benchGemm(rounds = 2): Promise<BenchRow[]> {
 export function printRows(rows: BenchRow[]): void {
   console.log("GEMM: ours (llm2vec native) vs numpy; ratio = competitor_ms / ours_ms (> 1 means ours is faster)");
   console.log(`competitor: ${rows[0]?.competitor ?? "?"}`);
+  console.log(`machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length}; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")} (other processes share these cores: expect noise)`);
   const w = Math.max(...rows.map((r) => r.name.length));
   console.log(`${"case".padEnd(w)}  ${"ours ms".padStart(9)}  ${"numpy ms".padStart(9)}  ${"ratio".padStart(6)}  note`);
   for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.ours_ms.toFixed(2).padStart(9)}  ${r.competitor_ms.toFixed(2).padStart(9)}  ${r.ratio.toFixed(2).padStart(6)}  ${r.note ?? ""}`);
