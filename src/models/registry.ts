@@ -1,4 +1,7 @@
-/** Model families keyed by config.json's model_type: a table, so adding one touches one line. */
+/**
+ * Model families keyed by config.json's model_type: a table, so adding one touches one line.
+ * `specFromConfig` is the one interpreter of config.json (the formats layer only reads the file).
+ */
 import { ConfigError, ConfigReader, type RawConfig } from "./config-fields.js";
 import { gemmaSpec } from "./families/gemma.js";
 import { llamaSpec } from "./families/llama.js";
@@ -13,13 +16,27 @@ const FAMILIES: Record<string, (cfg: ConfigReader) => DecoderSpec> = {
   gemma: gemmaSpec,
 };
 
+/** Types that look close to a supported one but are different architectures. */
+const NOT_LIKE: Record<string, string> = {
+  gemma2: "Gemma 2 is a different architecture from Gemma (logit soft-capping, alternating sliding/global attention, extra pre/post-FFN norms)",
+  gemma3: "Gemma 3 is a different architecture from Gemma (q/k norms, alternating sliding/global attention, extra norms)",
+  gemma3_text: "Gemma 3 is a different architecture from Gemma (q/k norms, alternating sliding/global attention, extra norms)",
+  qwen3: "Qwen3 is a different architecture from Qwen2 (q/k norms, no q/k/v biases)",
+};
+
 export const SUPPORTED_MODEL_TYPES = Object.keys(FAMILIES);
 
+/** Build a DecoderSpec from a parsed config.json; `source` (the file) is named in every error. */
 export function specFromConfig(raw: RawConfig, source = "config.json"): DecoderSpec {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error(`${source}: not a JSON object`);
   const cfg = new ConfigReader(raw, source);
+  const supported = `(supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`;
   const type = cfg.str("model_type");
-  if (!type) throw new ConfigError(source, "model_type", `is missing (supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`);
-  const build = FAMILIES[type];
-  if (!build) throw new ConfigError(source, "model_type", `is ${JSON.stringify(type)}, which llm2vec does not support (supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`);
+  if (!type) throw new ConfigError(source, "model_type", `is missing ${supported}`);
+  const build = Object.prototype.hasOwnProperty.call(FAMILIES, type) ? FAMILIES[type] : undefined;
+  if (!build) {
+    const why = Object.prototype.hasOwnProperty.call(NOT_LIKE, type) ? `: ${NOT_LIKE[type]}` : "";
+    throw new ConfigError(source, "model_type", `is ${JSON.stringify(type)}, which llm2vec does not support${why} ${supported}`);
+  }
   return build(cfg);
 }

@@ -1,25 +1,37 @@
 /**
  * Gemma (1): RMSNorm with (1 + w), embeddings scaled by √hidden, GELU-tanh gated MLP, an
  * explicit head_dim (256 in gemma-2b/7b, not hidden/heads), tied embeddings.
+ *
+ * Follows GemmaConfig / modeling_gemma: the MLP reads only `hidden_activation` (default
+ * "gelu_pytorch_tanh"); `hidden_act` — "gelu" in the original configs — is ignored. Attention
+ * biases follow attention_bias (q/k/v/o); the MLP has none. Absent keys take GemmaConfig's
+ * defaults: head_dim 256, num_key_value_heads 16, max_position_embeddings 8192, tied embeddings.
+ * Gemma 2 (model_type "gemma2") is a different architecture and is rejected by the registry.
  */
-import { ConfigError, type ConfigReader } from "../config-fields.js";
+import type { ConfigReader } from "../config-fields.js";
 import type { DecoderSpec } from "../spec.js";
-import { llamaSpec } from "./llama.js";
+import { baseSpec } from "./llama.js";
 
-const GELU_TANH = new Set(["gelu_pytorch_tanh", "gelu_tanh", "gelu"]);
+// ACT2FN names whose function is the tanh-approximated GELU (same formula). Plain "gelu" is the
+// exact erf GELU in transformers, which llm2vec does not implement.
+const GELU_TANH = new Set(["gelu_pytorch_tanh", "gelu_new"]);
 
 export function gemmaSpec(cfg: ConfigReader): DecoderSpec {
-  // HF Gemma reads hidden_activation (falling back to hidden_act) and always uses the tanh GELU.
-  const act = cfg.str("hidden_activation") ?? cfg.str("hidden_act", "gelu_pytorch_tanh");
-  if (!GELU_TANH.has(act!)) throw new ConfigError(cfg.source, "hidden_activation", `is ${JSON.stringify(act)}; Gemma supports gelu_pytorch_tanh`);
-  const base = llamaSpec(new (cfg.constructor as typeof ConfigReader)({ ...cfg.raw, hidden_act: "silu" }, cfg.source));
-  // Gemma computes √hidden in the activation dtype (float32 here): Math.fround mirrors that.
-  return {
-    ...base,
+  const act = cfg.str("hidden_activation", "gelu_pytorch_tanh")!;
+  if (!GELU_TANH.has(act)) {
+    const why = act === "gelu" ? " (transformers' exact erf GELU, which llm2vec does not implement)" : "";
+    throw cfg.error("hidden_activation", `is ${JSON.stringify(act)}${why}; Gemma supports "gelu_pytorch_tanh"`);
+  }
+  const base = baseSpec(cfg, {
     family: "gemma",
     activation: "gelu_tanh",
-    normAddOne: true,
-    embedScale: Math.fround(Math.sqrt(base.hiddenSize)),
-    tieWordEmbeddings: cfg.bool("tie_word_embeddings", true),
-  };
+    maxPositions: 8192,
+    tieWordEmbeddings: true,
+    numKvHeadsIfAbsent: 16,
+    headDim: 256,
+    attentionBias: "config",
+    readsMlpBias: false,
+  });
+  // Gemma computes √hidden in the activation dtype (float32 here): Math.fround mirrors that.
+  return { ...base, normAddOne: true, embedScale: Math.fround(Math.sqrt(base.hiddenSize)) };
 }

@@ -1,46 +1,92 @@
 /**
  * Llama (1/2/3, incl. Llama-3 rope_scaling "llama3"), and the base every other family extends:
- * RMSNorm, rotate-half RoPE, grouped-query attention, SwiGLU MLP.
+ * RMSNorm, rotate-half RoPE, grouped-query attention, gated MLP. Field meanings and defaults
+ * follow transformers' LlamaConfig / modeling_llama / modeling_rope_utils; the other families
+ * pass their own config-class defaults through `FamilyDefaults`.
  */
 import { ConfigError, type ConfigReader } from "../config-fields.js";
 import type { DecoderSpec, RopeScaling } from "../spec.js";
 
-function ropeScaling(cfg: ConfigReader): RopeScaling {
-  const rs = cfg.object("rope_scaling");
+const SUPPORTED_ROPE = '"default", "linear", "llama3"';
+
+/**
+ * rope_scaling (transformers ≤ 4.x) or rope_parameters (transformers 5, which also holds
+ * rope_theta). The type is `rope_type`, or the older spelling `type`; the keys each type needs
+ * are required, as transformers' rope validation requires them.
+ */
+function ropeScaling(rs: ConfigReader | null): RopeScaling {
   if (!rs) return { type: "none" };
-  const type = (rs.rope_type ?? rs.type) as unknown;
-  const num = (k: string, fallback?: number): number => {
-    const v = rs[k] ?? fallback;
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new ConfigError(cfg.source, `rope_scaling.${k}`, `must be a number, got ${JSON.stringify(rs[k])}`);
-    return v;
-  };
-  if (type === "default") return { type: "none" };
-  if (type === "linear") return { type: "linear", factor: num("factor") };
-  if (type === "llama3")
-    return {
-      type: "llama3",
-      factor: num("factor"),
-      lowFreqFactor: num("low_freq_factor", 1),
-      highFreqFactor: num("high_freq_factor", 4),
-      originalMaxPositions: num("original_max_position_embeddings", 8192),
-    };
-  throw new ConfigError(cfg.source, "rope_scaling", `has type ${JSON.stringify(type)}, which llm2vec does not support (supported: "default", "linear", "llama3")`);
+  const typeKey = rs.has("rope_type") || !rs.has("type") ? "rope_type" : "type";
+  const type = rs.str(typeKey);
+  if (type === null) throw rs.error("rope_type", `is missing (supported: ${SUPPORTED_ROPE})`);
+  const partial = rs.num("partial_rotary_factor", 1);
+  if (partial !== 1) throw rs.error("partial_rotary_factor", `is ${partial}; llm2vec rotates the whole head (1.0 only)`);
+  switch (type) {
+    case "default":
+      return { type: "none" };
+    case "linear":
+      return { type: "linear", factor: rs.num("factor") };
+    case "llama3": {
+      const lowFreqFactor = rs.num("low_freq_factor");
+      const highFreqFactor = rs.num("high_freq_factor");
+      // _compute_llama3_parameters divides by (high - low): equal values would give NaN tables.
+      if (!(highFreqFactor > lowFreqFactor)) throw rs.error("high_freq_factor", `(${highFreqFactor}) must be greater than low_freq_factor (${lowFreqFactor})`);
+      return { type: "llama3", factor: rs.num("factor"), lowFreqFactor, highFreqFactor, originalMaxPositions: rs.int("original_max_position_embeddings") };
+    }
+    case "dynamic":
+      // HF's dynamic NTK recomputes inv_freq per sequence length beyond the original context;
+      // our RoPE tables are static, so accepting it would silently give other numbers.
+      throw rs.error(typeKey, `is "dynamic" (dynamic NTK scaling), which llm2vec's RoPE tables do not implement (supported: ${SUPPORTED_ROPE})`);
+    default:
+      throw rs.error(typeKey, `is ${JSON.stringify(type)}, which llm2vec does not support (supported: ${SUPPORTED_ROPE})`);
+  }
 }
 
-export function llamaSpec(cfg: ConfigReader): DecoderSpec {
+/** What differs between the config classes of the families built on this base. */
+export interface FamilyDefaults {
+  family: string;
+  activation: DecoderSpec["activation"];
+  /** max_position_embeddings when absent. */
+  maxPositions: number;
+  /** tie_word_embeddings when absent. */
+  tieWordEmbeddings: boolean;
+  /**
+   * num_key_value_heads when the key is absent (the config class's default); an explicit null
+   * always means num_attention_heads. Undefined: num_attention_heads in both cases (Llama).
+   */
+  numKvHeadsIfAbsent?: number;
+  /** head_dim when absent / null; undefined: hidden_size / num_attention_heads. */
+  headDim?: number;
+  /** Attention biases: "config" reads attention_bias (q/k/v/o); otherwise fixed. */
+  attentionBias: "config" | { qkv: boolean; o: boolean };
+  /** Whether the family reads mlp_bias (only Llama does; the others have bias-free MLPs). */
+  readsMlpBias: boolean;
+}
+
+export function baseSpec(cfg: ConfigReader, d: FamilyDefaults): DecoderSpec {
   const hiddenSize = cfg.int("hidden_size");
   const numHeads = cfg.int("num_attention_heads");
-  const headDim = cfg.int("head_dim", Math.floor(hiddenSize / numHeads));
-  const numKvHeads = cfg.int("num_key_value_heads", numHeads);
-  if (numHeads % numKvHeads !== 0) throw new ConfigError(cfg.source, "num_key_value_heads", `(${numKvHeads}) must divide num_attention_heads (${numHeads})`);
-  if (headDim % 2 !== 0) throw new ConfigError(cfg.source, "head_dim", `must be even for RoPE, got ${headDim}`);
-  const act = cfg.str("hidden_act", "silu");
-  if (act !== "silu") throw new ConfigError(cfg.source, "hidden_act", `is ${JSON.stringify(act)}; this family supports "silu"`);
-  const attentionBias = cfg.bool("attention_bias", false);
+  let headDim: number;
+  if (cfg.has("head_dim")) headDim = cfg.int("head_dim");
+  else if (d.headDim !== undefined) headDim = d.headDim;
+  else {
+    if (hiddenSize % numHeads !== 0) throw cfg.error("hidden_size", `(${hiddenSize}) is not divisible by num_attention_heads (${numHeads}) and no head_dim is given`);
+    headDim = hiddenSize / numHeads;
+  }
+  if (headDim % 2 !== 0) throw cfg.error("head_dim", `must be even for RoPE, got ${headDim}`);
+  const numKvHeads = cfg.absent("num_key_value_heads") && d.numKvHeadsIfAbsent !== undefined ? d.numKvHeadsIfAbsent : cfg.int("num_key_value_heads", numHeads);
+  if (numHeads % numKvHeads !== 0) throw cfg.error("num_key_value_heads", `(${numKvHeads}) must divide num_attention_heads (${numHeads})`);
+  const bias = d.attentionBias === "config" ? { qkv: cfg.bool("attention_bias", false), o: cfg.bool("attention_bias", false) } : d.attentionBias;
+  // transformers 5 moves rope_theta and the scaling into rope_parameters; older configs have
+  // top-level rope_theta and rope_scaling.
+  const ropeParams = cfg.sub("rope_parameters");
+  const ropeTheta = ropeParams?.has("rope_theta") ? ropeParams.num("rope_theta") : cfg.num("rope_theta", 10000);
+  const partial = cfg.num("partial_rotary_factor", 1);
+  if (partial !== 1) throw cfg.error("partial_rotary_factor", `is ${partial}; llm2vec rotates the whole head (1.0 only)`);
   const pad = cfg.ids("pad_token_id");
   const bos = cfg.ids("bos_token_id");
   return {
-    family: "llama",
+    family: d.family,
     hiddenSize,
     intermediateSize: cfg.int("intermediate_size"),
     numLayers: cfg.int("num_hidden_layers"),
@@ -49,14 +95,14 @@ export function llamaSpec(cfg: ConfigReader): DecoderSpec {
     headDim,
     vocabSize: cfg.int("vocab_size"),
     rmsNormEps: cfg.num("rms_norm_eps", 1e-6),
-    ropeTheta: cfg.num("rope_theta", 10000),
-    ropeScaling: ropeScaling(cfg),
-    maxPositions: cfg.int("max_position_embeddings", 2048),
-    tieWordEmbeddings: cfg.bool("tie_word_embeddings", false),
-    qkvBias: attentionBias,
-    oBias: attentionBias,
-    mlpBias: cfg.bool("mlp_bias", false),
-    activation: "silu",
+    ropeTheta,
+    ropeScaling: ropeScaling(ropeParams ?? cfg.sub("rope_scaling")),
+    maxPositions: cfg.int("max_position_embeddings", d.maxPositions),
+    tieWordEmbeddings: cfg.bool("tie_word_embeddings", d.tieWordEmbeddings),
+    qkvBias: bias.qkv,
+    oBias: bias.o,
+    mlpBias: d.readsMlpBias ? cfg.bool("mlp_bias", false) : false,
+    activation: d.activation,
     normAddOne: false,
     embedScale: 1,
     slidingWindow: null,
@@ -64,6 +110,27 @@ export function llamaSpec(cfg: ConfigReader): DecoderSpec {
     eosTokenIds: cfg.ids("eos_token_id"),
     padTokenId: pad[0] ?? null,
     nameOrPath: cfg.str("_name_or_path"),
-    dtype: cfg.str("torch_dtype") ?? cfg.str("dtype"),
+    // transformers ≥ 4.56 writes `dtype`; when both are present it keeps `dtype`.
+    dtype: cfg.str("dtype") ?? cfg.str("torch_dtype"),
   };
+}
+
+const SILU = new Set(["silu", "swish"]); // ACT2FN maps both to SiLU
+
+/** hidden_act of the SiLU-gated families (Llama, Mistral, Qwen2); default "silu". */
+export function siluActivation(cfg: ConfigReader): "silu" {
+  const act = cfg.str("hidden_act", "silu")!;
+  if (!SILU.has(act)) throw new ConfigError(cfg.source, cfg.name("hidden_act"), `is ${JSON.stringify(act)}; this family supports "silu"`);
+  return "silu";
+}
+
+export function llamaSpec(cfg: ConfigReader): DecoderSpec {
+  return baseSpec(cfg, {
+    family: "llama",
+    activation: siluActivation(cfg),
+    maxPositions: 2048,
+    tieWordEmbeddings: false,
+    attentionBias: "config",
+    readsMlpBias: true,
+  });
 }
