@@ -2,11 +2,13 @@
  * A Hugging Face model folder: `config.json` plus weights in `model.safetensors` or sharded
  * through `model.safetensors.index.json`. Shards are opened lazily on first use, so listing
  * names or reading the config never touches (possibly missing) weight files.
+ *
+ * This layer only reads files: config.json comes back as the parsed JSON object. What its
+ * fields mean (per model family) is decided above, by models/ (`specFromConfig`).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SafetensorsFile, type LoadedTensor, type TensorInfo } from "./safetensors.js";
-import { readModelConfig, type ModelConfig } from "./hf-config.js";
 import { isLfsPointer, lfsPointerError } from "./lfs.js";
 
 /** Read access to named tensors, whatever files they live in. */
@@ -114,8 +116,39 @@ function openShard(file: string): SafetensorsFile {
 
 export interface HfFolder {
   dir: string;
-  config: ModelConfig;
+  /** config.json as parsed JSON, uninterpreted. */
+  config: Record<string, unknown>;
   weights: WeightSource;
+}
+
+/** The path of a folder's config.json. */
+export function hfConfigPath(dir: string): string {
+  return path.join(dir, "config.json");
+}
+
+/**
+ * Read a model folder's config.json as a JSON object (no field is interpreted). Errors name the
+ * folder or the file: folder missing, config.json missing / unreadable, invalid JSON, not an object.
+ */
+export function readHfConfig(dir: string): Record<string, unknown> {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: model folder does not exist`);
+  const file = hfConfigPath(dir);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === "ENOENT" ? "no such file (is this a Hugging Face model folder?)" : err.message;
+    throw new Error(`${file}: cannot read model config: ${why}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: invalid JSON: ${(e as Error).message}`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error(`${file}: not a JSON object`);
+  return raw as Record<string, unknown>;
 }
 
 /** Open the weights of a folder: `model.safetensors`, else the shard index. */
@@ -130,9 +163,8 @@ export function openWeights(dir: string): WeightSource {
   throw new Error(`${dir}: no model.safetensors or model.safetensors.index.json`);
 }
 
-/** Open a Hugging Face model folder (config parsed now, weights opened lazily). */
+/** Open a Hugging Face model folder (config.json read now, weight files opened lazily). */
 export function openHfFolder(dir: string): HfFolder {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: model folder does not exist`);
-  const config = readModelConfig(path.join(dir, "config.json"));
+  const config = readHfConfig(dir);
   return { dir, config, weights: openWeights(dir) };
 }

@@ -11,8 +11,7 @@ export {
 } from "./safetensors.js";
 export { atomicWrite, atomicWriteText, writeFolderAtomically } from "./atomic.js";
 export { isLfsPointer } from "./lfs.js";
-export { parseModelConfig, readModelConfig, SUPPORTED_MODEL_TYPES, type ModelConfig, type RopeScaling } from "./hf-config.js";
-export { openHfFolder, openWeights, SingleFileWeights, ShardedWeights, type WeightSource, type HfFolder } from "./hf-folder.js";
+export { openHfFolder, openWeights, readHfConfig, hfConfigPath, SingleFileWeights, ShardedWeights, type WeightSource, type HfFolder } from "./hf-folder.js";
 export { Tokenizer, type EncodeOptions, type DecodeOptions, type BatchOptions, type BatchEncoding } from "./tokenizer.js";
 export {
   importLlama2c,

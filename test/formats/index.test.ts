@@ -8,8 +8,8 @@ test("index re-exports the public API", () => {
     "writeSafetensors",
     "openHfFolder",
     "openWeights",
-    "readModelConfig",
-    "parseModelConfig",
+    "readHfConfig",
+    "hfConfigPath",
     "Tokenizer",
     "importLlama2c",
     "readLoraAdapter",
@@ -17,5 +17,9 @@ test("index re-exports the public API", () => {
     "loraScaling",
   ]) {
     assert.equal(typeof (formats as Record<string, unknown>)[name], "function", name);
+  }
+  // config.json semantics live in models/ (specFromConfig), not in the file-format layer.
+  for (const name of ["readModelConfig", "parseModelConfig", "SUPPORTED_MODEL_TYPES"]) {
+    assert.equal((formats as Record<string, unknown>)[name], undefined, name);
   }
 });

@@ -30,21 +30,22 @@ test("header and size check of stories260K", () => {
 test("imported folder: config and tensor names", () => {
   assert.deepEqual(fs.readdirSync(out).sort(), ["config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]);
   const f = openHfFolder(out);
+  // The raw config.json the importer wrote (its meaning is checked by the models tests).
   const c = f.config;
-  assert.equal(c.modelType, "llama");
-  assert.equal(c.hiddenSize, 64);
-  assert.equal(c.intermediateSize, 172);
-  assert.equal(c.numHiddenLayers, 5);
-  assert.equal(c.numAttentionHeads, 8);
-  assert.equal(c.numKeyValueHeads, 4);
-  assert.equal(c.vocabSize, 512);
-  assert.equal(c.maxPositionEmbeddings, 512);
-  assert.equal(c.ropeTheta, 10000);
-  assert.equal(c.rmsNormEps, 1e-5);
-  assert.equal(c.tieWordEmbeddings, true);
-  assert.equal(c.bosTokenId, 1);
-  assert.equal(c.eosTokenId, 2);
-  assert.equal(c.torchDtype, "float32");
+  assert.equal(c.model_type, "llama");
+  assert.equal(c.hidden_size, 64);
+  assert.equal(c.intermediate_size, 172);
+  assert.equal(c.num_hidden_layers, 5);
+  assert.equal(c.num_attention_heads, 8);
+  assert.equal(c.num_key_value_heads, 4);
+  assert.equal(c.vocab_size, 512);
+  assert.equal(c.max_position_embeddings, 512);
+  assert.equal(c.rope_theta, 10000);
+  assert.equal(c.rms_norm_eps, 1e-5);
+  assert.equal(c.tie_word_embeddings, true);
+  assert.equal(c.bos_token_id, 1);
+  assert.equal(c.eos_token_id, 2);
+  assert.equal(c.torch_dtype, "float32");
   const names = f.weights.names();
   assert.equal(names.length, 1 + 5 * 9 + 1);
   assert.ok(!names.includes("lm_head.weight"));
