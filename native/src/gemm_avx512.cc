@@ -65,7 +65,7 @@ void packB(const void* B, int dt, long ldb, bool tB, long k0, long kc, long j0, 
 }
 
 #ifndef LLM_AVX512_BLOCKS
-#define LLM_AVX512_BLOCKS 192, 256, 3072
+#define LLM_AVX512_BLOCKS 192, 384, 3072  // MC, KC, NC (KC 384 measured a little faster at 2048³)
 #endif
 const GemmKernel kernel = {"avx512", MR, NR, LLM_AVX512_BLOCKS, micro, packA, packB};
 }  // namespace avx512_gemm
