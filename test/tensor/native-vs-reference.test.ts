@@ -78,7 +78,7 @@ test(`gemm: shapes × transposes × strides × beta × dtypes ${tag}`, () => {
     [7, 33, 129],
     [33, 7, 1],
     [129, 33, 7],
-    [13, 70, 300], // K spans two KC blocks
+    [13, 70, 400], // K spans two KC blocks (KC is 256 or 384)
     [200, 37, 19], // M spans two MC blocks
     [2, 3100, 3], // N spans two NC blocks
     [1, 129, 33],
