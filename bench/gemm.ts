@@ -1,6 +1,7 @@
 /**
  * GEMM benchmark: the native addon against numpy (OpenBLAS) in the same run, same shapes, same
- * transposes, both on 2 threads. Run directly: `node dist/bench/gemm.js`.
+ * transposes, both on 2 threads (plus a few single-threaded rows, which are less sensitive to
+ * other processes on the cores). Run directly: `node dist/bench/gemm.js [--rounds N]`.
  *
  * ratio = competitor_ms / ours_ms, i.e. our speed relative to the competitor (> 1: we are faster).
  * Each figure is the median over several timed repetitions after warm-up; the whole comparison
@@ -115,48 +116,73 @@ function competitorScript(): string {
   }
 }
 
-function timeNumpy(cases: Case[]): { ms: Map<string, number>; label: string } {
-  const env: Record<string, string | undefined> = { ...process.env, OPENBLAS_NUM_THREADS: "2", OMP_NUM_THREADS: "2" };
+function timeNumpy(cases: Case[], threads = 2): { ms: Map<string, number>; label: string } {
+  const env: Record<string, string | undefined> = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   const input = JSON.stringify(cases.map(({ name, M, N, K, transA, transB, warmup, reps }) => ({ name, M, N, K, transA, transB, warmup, reps })));
   const r = spawnSync("python3", [competitorScript()], { input, env, encoding: "utf8", maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`numpy competitor failed: ${r.error?.message ?? r.stderr}`);
   const out = JSON.parse(r.stdout) as { results: { name: string; ms: number }[]; info: { numpy: string; blas?: string } };
-  return { ms: new Map(out.results.map((x) => [x.name, x.ms])), label: `numpy ${out.info.numpy}${out.info.blas ? ` (${out.info.blas})` : ""}, 2 threads` };
+  return { ms: new Map(out.results.map((x) => [x.name, x.ms])), label: `numpy ${out.info.numpy}${out.info.blas ? ` (${out.info.blas})` : ""}` };
+}
+
+/** Single-threaded comparison on a few shapes: less sensitive to other processes on the cores. */
+const SINGLE_THREAD = new Set(["1024³ A·B", "2048³ A·B", "1024×512·512×1408 A·B"]);
+
+/** Our timings in a child process whose pool has `threads` threads (the pool size is fixed at load). */
+function timeOursChild(cases: Case[], threads: number): Map<string, number> {
+  const env = { ...process.env, LLM2VEC_THREADS: String(threads) };
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", JSON.stringify(cases)], { env, encoding: "utf8", maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`bench child failed: ${r.error?.message ?? r.stderr}`);
+  return new Map(Object.entries(JSON.parse(r.stdout) as Record<string, number>));
+}
+
+function minInto(into: Map<string, number>, from: Map<string, number>): void {
+  for (const [k, v] of from) into.set(k, Math.min(into.get(k) ?? Infinity, v));
 }
 
 export async function benchGemm(rounds = 2): Promise<BenchRow[]> {
   const ours = new Map<string, number>();
   const theirs = new Map<string, number>();
+  const ours1 = new Map<string, number>();
+  const theirs1 = new Map<string, number>();
+  const single = CASES.filter((c) => SINGLE_THREAD.has(c.name)).map((c) => ({ ...c, reps: Math.min(c.reps, 7) }));
   let label = "numpy";
   for (let r = 0; r < rounds; r++) {
-    for (const c of CASES) ours.set(c.name, Math.min(ours.get(c.name) ?? Infinity, timeOurs(c)));
-    const np = timeNumpy(CASES);
+    minInto(ours, timeOursChild(CASES, 2));
+    const np = timeNumpy(CASES, 2);
     label = np.label;
-    for (const [k, v] of np.ms) theirs.set(k, Math.min(theirs.get(k) ?? Infinity, v));
+    minInto(theirs, np.ms);
+    minInto(ours1, timeOursChild(single, 1));
+    minInto(theirs1, timeNumpy(single, 1).ms);
   }
   const info = nativeInfo();
-  return CASES.map((c) => {
-    const o = ours.get(c.name)!,
-      t = theirs.get(c.name)!;
+  const row = (c: Case, o: number, t: number, threads: number): BenchRow => {
     const gflops = (2 * c.M * c.N * c.K) / (o * 1e6);
-    const notes = [`${gflops.toFixed(0)} GFLOP/s ours`, info ? `${info.gemm} kernel, ${info.threads} threads` : ""];
+    const notes = [`${gflops.toFixed(0)} GFLOP/s ours`, info ? `${info.gemm} kernel` : ""];
     if (c.bDtype !== "f32") notes.push(`B stored ${c.bDtype}, widened while packing; numpy multiplies f32`);
-    return { name: c.name, ours_ms: o, competitor: label, competitor_ms: t, ratio: t / o, note: notes.filter(Boolean).join("; ") };
-  });
+    return { name: `${c.name} [${threads}T]`, ours_ms: o, competitor: `${label}, ${threads} thread${threads > 1 ? "s" : ""}`, competitor_ms: t, ratio: t / o, note: notes.filter(Boolean).join("; ") };
+  };
+  return [
+    ...CASES.map((c) => row(c, ours.get(c.name)!, theirs.get(c.name)!, 2)),
+    ...single.map((c) => row(c, ours1.get(c.name)!, theirs1.get(c.name)!, 1)),
+  ];
 }
 
 export function printRows(rows: BenchRow[]): void {
   console.log("GEMM: ours (llm2vec native) vs numpy; ratio = competitor_ms / ours_ms (> 1 means ours is faster)");
-  console.log(`competitor: ${rows[0]?.competitor ?? "?"}`);
+  console.log(`competitor: ${rows[0]?.competitor ?? "?"} ([2T] rows; [1T] rows: both sides single-threaded)`);
   console.log(`machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length}; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")} (other processes share these cores: expect noise)`);
   const w = Math.max(...rows.map((r) => r.name.length));
   console.log(`${"case".padEnd(w)}  ${"ours ms".padStart(9)}  ${"numpy ms".padStart(9)}  ${"ratio".padStart(6)}  note`);
   for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.ours_ms.toFixed(2).padStart(9)}  ${r.competitor_ms.toFixed(2).padStart(9)}  ${r.ratio.toFixed(2).padStart(6)}  ${r.note ?? ""}`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === "--child") {
+  const cases = JSON.parse(process.argv[3]!) as Case[];
+  process.stdout.write(JSON.stringify(Object.fromEntries(cases.map((c) => [c.name, timeOurs(c)]))));
+} else if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const i = process.argv.indexOf("--rounds");
   printRows(await benchGemm(i > 0 ? Math.max(1, Number(process.argv[i + 1]) || 2) : 2));
 }
