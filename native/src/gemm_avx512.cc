@@ -12,20 +12,32 @@ namespace avx512_gemm {
 #include "gemm_pack.h"
 #include "gemm_pack_avx2.h"
 
-constexpr int MR = 12, NR = 32;
+#ifndef LLM_AVX512_TILE
+#define LLM_AVX512_TILE 12, 2
+#endif
+template <int MR_, int NV_>
+struct Tile {
+  static constexpr int MR = MR_, NV = NV_, NR = 16 * NV_;
+};
+using T = Tile<LLM_AVX512_TILE>;
+constexpr int MR = T::MR, NV = T::NV, NR = T::NR;
 
 void micro(long kc, const float* Ap, const float* Bp, float* C, long ldc, float alpha, float beta, int m, int n) {
-  __m512 c[MR][2];
-#pragma GCC unroll 12
-  for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
+  __m512 c[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) c[i][v] = _mm512_setzero_ps();
 #pragma GCC unroll 2
   for (long k = 0; k < kc; k++) {
-    __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
-#pragma GCC unroll 12
+    __m512 b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(Bp + 16 * v);
+#pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
       __m512 a = _mm512_set1_ps(Ap[i]);
-      c[i][0] = _mm512_fmadd_ps(a, b0, c[i][0]);
-      c[i][1] = _mm512_fmadd_ps(a, b1, c[i][1]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) c[i][v] = _mm512_fmadd_ps(a, b[v], c[i][v]);
     }
     Ap += MR;
     Bp += NR;
@@ -33,27 +45,25 @@ void micro(long kc, const float* Ap, const float* Bp, float* C, long ldc, float 
   __m512 va = _mm512_set1_ps(alpha);
   if (m == MR && n == NR) {
     if (beta == 0.f) {
-#pragma GCC unroll 12
-      for (int i = 0; i < MR; i++) {
-        _mm512_storeu_ps(C + i * ldc, _mm512_mul_ps(va, c[i][0]));
-        _mm512_storeu_ps(C + i * ldc + 16, _mm512_mul_ps(va, c[i][1]));
-      }
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) _mm512_storeu_ps(C + i * ldc + 16 * v, _mm512_mul_ps(va, c[i][v]));
     } else {
       __m512 vb = _mm512_set1_ps(beta);
-#pragma GCC unroll 12
-      for (int i = 0; i < MR; i++) {
-        float* r = C + i * ldc;
-        _mm512_storeu_ps(r, _mm512_fmadd_ps(va, c[i][0], _mm512_mul_ps(vb, _mm512_loadu_ps(r))));
-        _mm512_storeu_ps(r + 16, _mm512_fmadd_ps(va, c[i][1], _mm512_mul_ps(vb, _mm512_loadu_ps(r + 16))));
-      }
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+          float* r = C + i * ldc + 16 * v;
+          _mm512_storeu_ps(r, _mm512_fmadd_ps(va, c[i][v], _mm512_mul_ps(vb, _mm512_loadu_ps(r))));
+        }
     }
     return;
   }
   alignas(64) float acc[MR * NR];
-  for (int i = 0; i < MR; i++) {
-    _mm512_store_ps(acc + i * NR, c[i][0]);
-    _mm512_store_ps(acc + i * NR + 16, c[i][1]);
-  }
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) _mm512_store_ps(acc + i * NR + 16 * v, c[i][v]);
   store_tile_scalar<NR>(acc, C, ldc, alpha, beta, m, n);
 }
 
