@@ -10,6 +10,7 @@
 namespace llm {
 namespace generic_gemm {
 #include "gemm_pack.h"
+#include "gemm_small.h"
 
 constexpr int MR = 4, NR = 8;
 
@@ -31,7 +32,7 @@ void packB(const void* B, int dt, long ldb, bool tB, long k0, long kc, long j0, 
   pack_b_scalar<NR>(B, dt, ldb, tB, k0, kc, j0, nc, Bp);
 }
 
-const GemmKernel kernel = {"generic", MR, NR, 128, 256, 2048, micro, packA, packB};
+const GemmKernel kernel = {"generic", MR, NR, 128, 256, 2048, micro, packA, packB, SMALL_M, small_m};
 }  // namespace generic_gemm
 
 const GemmKernel* gemm_kernel_generic() { return &generic_gemm::kernel; }
@@ -157,12 +158,34 @@ void gemm(const GemmKernel* kr, const GemmArgs& g) {
     if (g.K <= 0) scale_block(g, C, 0, g.M, 0, g.N);
     else gemm_block(kr, g, A, B, C, 0, g.M, 0, g.N);
   };
+  // A shared output (strideC 0) accumulates over the batch in order: never split the batch then.
+  const bool serialBatch = g.strideC == 0 && g.batch > 1;
+  if (g.M <= kr->smallM && g.K > 0) {  // a few rows: stream B once, no packing
+    auto rows = [&](long b, long n0, long n1) {
+      const float* A;
+      const void* B;
+      float* C;
+      operands(b, A, B, C);
+      kr->smallRows(g, A, B, C, n0, n1);
+    };
+    if (nt == 1 || flops < kParallelFlops) {
+      for (long b = 0; b < g.batch; b++) rows(b, 0, g.N);
+    } else if (!serialBatch && g.batch >= 2L * nt) {
+      parallel_for(static_cast<int>(g.batch), [&](int b, int) { rows(b, 0, g.N); });
+    } else {
+      const long chunks = std::max<long>(1, std::min<long>(4L * nt, g.N / 64));
+      for (long b = 0; b < g.batch; b++)
+        parallel_for(static_cast<int>(chunks), [&](int c, int) {
+          long n0 = g.N * c / chunks / 8 * 8, n1 = c + 1 == chunks ? g.N : g.N * (c + 1) / chunks / 8 * 8;
+          if (n1 > n0) rows(b, n0, n1);
+        });
+    }
+    return;
+  }
   if (nt == 1 || flops < kParallelFlops) {
     for (long b = 0; b < g.batch; b++) serial(b);
     return;
   }
-  // A shared output (strideC 0) accumulates over the batch in order: never split the batch then.
-  const bool serialBatch = g.strideC == 0 && g.batch > 1;
   if (!serialBatch && g.batch >= 2L * nt) {
     parallel_for(static_cast<int>(g.batch), [&](int b, int) { serial(b); });
     return;

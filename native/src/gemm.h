@@ -29,6 +29,9 @@ struct GemmKernel {
   void (*packA)(const float* A, long lda, bool transA, long i0, long mc, long k0, long kc, float* Ap);
   // Packs op(B)[k0:k0+kc, j0:j0+nc], widening from dtype.
   void (*packB)(const void* B, int dtype, long ldb, bool transB, long k0, long kc, long j0, long nc, float* Bp);
+  // Few-row products without packing: C[0:M, n0:n1] for M ≤ smallM (K > 0).
+  int smallM;
+  void (*smallRows)(const GemmArgs& g, const float* A, const void* B, float* C, long n0, long n1);
 };
 
 const GemmKernel* gemm_kernel_generic();

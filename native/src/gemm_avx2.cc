@@ -6,11 +6,13 @@
 #include <immintrin.h>
 
 #include "common.h"
+#include "thread_pool.h"
 
 namespace llm {
 namespace avx2_gemm {
 #include "gemm_pack.h"
 #include "gemm_pack_avx2.h"
+#include "gemm_small.h"
 
 constexpr int MR = 6, NR = 16;
 
@@ -68,7 +70,7 @@ void packB(const void* B, int dt, long ldb, bool tB, long k0, long kc, long j0, 
 #ifndef LLM_AVX2_BLOCKS
 #define LLM_AVX2_BLOCKS 144, 256, 3072
 #endif
-const GemmKernel kernel = {"avx2", MR, NR, LLM_AVX2_BLOCKS, micro, packA, packB};
+const GemmKernel kernel = {"avx2", MR, NR, LLM_AVX2_BLOCKS, micro, packA, packB, SMALL_M, small_m};
 }  // namespace avx2_gemm
 
 const GemmKernel* gemm_kernel_avx2() { return &avx2_gemm::kernel; }

@@ -6,11 +6,13 @@
 #include <immintrin.h>
 
 #include "common.h"
+#include "thread_pool.h"
 
 namespace llm {
 namespace avx512_gemm {
 #include "gemm_pack.h"
 #include "gemm_pack_avx2.h"
+#include "gemm_small.h"
 
 #ifndef LLM_AVX512_TILE
 #define LLM_AVX512_TILE 12, 2
@@ -77,7 +79,7 @@ void packB(const void* B, int dt, long ldb, bool tB, long k0, long kc, long j0, 
 #ifndef LLM_AVX512_BLOCKS
 #define LLM_AVX512_BLOCKS 192, 384, 3072  // MC, KC, NC (KC 384 measured a little faster at 2048³)
 #endif
-const GemmKernel kernel = {"avx512", MR, NR, LLM_AVX512_BLOCKS, micro, packA, packB};
+const GemmKernel kernel = {"avx512", MR, NR, LLM_AVX512_BLOCKS, micro, packA, packB, SMALL_M, small_m};
 }  // namespace avx512_gemm
 
 const GemmKernel* gemm_kernel_avx512() { return &avx512_gemm::kernel; }

@@ -172,6 +172,7 @@ test(`gemm: larger products split across threads ${tag}`, () => {
   for (const [M, N, K, dtype, batch] of [
     [9, 3100, 300, "f16", 1],
     [131, 77, 517, "bf16", 2],
+    [3, 2100, 700, "bf16", 2], // few rows: the unpacked path, split over N
   ] as const) {
     const A = randn(batch * M * K),
       B = storageOf(randn(batch * K * N), dtype);
