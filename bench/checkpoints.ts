@@ -1,0 +1,120 @@
+/**
+ * The benchmark checkpoints, made on demand in a cache folder (default `.bench-cache/` at the repo
+ * root, git-ignored; `LLM2VEC_BENCH_CACHE` overrides). Never commit anything from it.
+ *
+ *   - sheared-llama-1.3b-bf16/: random weights at princeton-nlp/Sheared-LLaMA-1.3B's exact shapes,
+ *     stored bf16 (~2.7 GB), written by scripts/make-random-checkpoint.py under /usr/bin/python3.
+ *     The script writes no tokenizer (ids are random); LLM2Vec.fromPretrained needs a tokenizer.json,
+ *     so the Llama-2 32k tokenizer fixture (test/fixtures/tokenizers/llama2, stored gzipped) is
+ *     unpacked next to the weights. It is the tokenizer Sheared-LLaMA ships, so the folder is a
+ *     complete, loadable encoder folder.
+ *   - stories260K/: the real llama2.c stories260K fixture, converted with importLlama2c.
+ *   - openblas/: Debian's OpenBLAS, unpacked (not installed) by scripts/reference/fetch_openblas.sh;
+ *     bench/competitors/torch_common.py re-execs the PyTorch competitors against it (its default
+ *     path is <repo>/.bench-cache/openblas, which is where the script puts it, whatever the cache).
+ *
+ * Folders are built under a temp name and renamed into place, so an interrupted run leaves no
+ * half checkpoint that a later run would take as complete.
+ *
+ *   node dist/bench/checkpoints.js    # make whatever is missing, print the paths
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { gunzipSync } from "node:zlib";
+import { importLlama2c } from "../src/formats/llama2c.js";
+import { ROOT } from "./common.js";
+
+export function benchCacheDir(): string {
+  const dir = path.resolve(process.env.LLM2VEC_BENCH_CACHE ?? path.join(ROOT, ".bench-cache"));
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function log(msg: string): void {
+  // stderr: the benchmark's stdout is the table.
+  process.stderr.write(`[bench-cache] ${msg}\n`);
+}
+
+function complete(dir: string, files: string[]): boolean {
+  return files.every((f) => fs.existsSync(path.join(dir, f)));
+}
+
+/** Builds `dir` through `make(tmp)` and renames it into place. */
+function buildAtomically(dir: string, make: (tmp: string) => void): void {
+  const tmp = `${dir}.partial-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true }); // an incomplete folder from an older run
+  try {
+    make(tmp);
+    fs.renameSync(tmp, dir);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+const SHEARED_FILES = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"];
+
+/** The Sheared-LLaMA-1.3B-shaped bf16 checkpoint folder (random weights, Llama-2 tokenizer). */
+export function shearedLlamaCheckpoint(): string {
+  const dir = path.join(benchCacheDir(), "sheared-llama-1.3b-bf16");
+  if (complete(dir, SHEARED_FILES)) return dir;
+  buildAtomically(dir, (tmp) => {
+    log(`generating ${dir}: random weights at Sheared-LLaMA-1.3B shapes, bf16 (~2.7 GB, ~30 s+) with /usr/bin/python3 scripts/make-random-checkpoint.py`);
+    const t0 = performance.now();
+    const r = spawnSync(
+      "/usr/bin/python3",
+      [path.join(ROOT, "scripts/make-random-checkpoint.py"), "--preset", "sheared-llama-1.3b", "--dtype", "bf16", "--output", tmp],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 16 << 20 },
+    );
+    if (r.status !== 0) throw new Error(`make-random-checkpoint.py failed (status ${r.status}, signal ${r.signal})`);
+    log(`  done in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${r.stdout.trim().split("\n").pop()}`);
+    log(`  adding the Llama-2 tokenizer from test/fixtures/tokenizers/llama2 (LLM2Vec.fromPretrained needs tokenizer.json)`);
+    const tokSrc = path.join(ROOT, "test/fixtures/tokenizers/llama2");
+    fs.writeFileSync(path.join(tmp, "tokenizer.json"), gunzipSync(fs.readFileSync(path.join(tokSrc, "tokenizer.json.gz"))));
+    fs.copyFileSync(path.join(tokSrc, "tokenizer_config.json"), path.join(tmp, "tokenizer_config.json"));
+  });
+  return dir;
+}
+
+/** stories260K (llama2.c fixture) converted into an HF folder. */
+export function stories260KCheckpoint(): string {
+  const dir = path.join(benchCacheDir(), "stories260K");
+  if (complete(dir, ["config.json", "model.safetensors", "tokenizer.json"])) return dir;
+  buildAtomically(dir, (tmp) => {
+    log(`importing test/fixtures/models/stories260K (llama2.c) into ${dir} with importLlama2c`);
+    const src = path.join(ROOT, "test/fixtures/models/stories260K");
+    importLlama2c({ model: path.join(src, "stories260K.bin"), tokenizer: path.join(src, "tok512.bin"), output: tmp });
+  });
+  return dir;
+}
+
+/**
+ * OpenBLAS for the PyTorch competitors (see torch_common.py). Returns its library folder, or null
+ * (with a warning) when it cannot be fetched: the competitors then run on reference BLAS and say so
+ * in their "blas" field.
+ */
+export function ensureOpenBlas(): string | null {
+  const lib = path.join(ROOT, ".bench-cache/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread");
+  if (fs.existsSync(path.join(lib, "libblas.so.3"))) return lib;
+  log("unpacking Debian's OpenBLAS for the PyTorch competitors (scripts/reference/fetch_openblas.sh)");
+  const r = spawnSync("sh", [path.join(ROOT, "scripts/reference/fetch_openblas.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  if (r.status !== 0 || !fs.existsSync(path.join(lib, "libblas.so.3"))) {
+    log("  WARNING: could not unpack OpenBLAS; PyTorch will use the reference BLAS (much slower)");
+    return null;
+  }
+  return lib;
+}
+
+/** Bytes of a folder's weight files (*.safetensors). */
+export function checkpointBytes(dir: string): number {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".safetensors"))
+    .reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
+}
+
+if (process.argv[1]?.endsWith("checkpoints.js")) {
+  console.log(JSON.stringify({ sheared: shearedLlamaCheckpoint(), stories: stories260KCheckpoint(), openblas: ensureOpenBlas() }, null, 2));
+}
