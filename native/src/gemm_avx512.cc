@@ -1,4 +1,4 @@
-// AVX-512F GEMM kernel: 12×32 micro-tile (24 zmm accumulators). Compiled with -mavx512f;
+// AVX-512F GEMM kernel: 8×48 micro-tile (24 zmm accumulators). Compiled with -mavx512f;
 // only reached after a run-time CPU check. Machines without AVX-512 use the AVX2 kernel.
 #include "gemm.h"
 
@@ -14,8 +14,14 @@ namespace avx512_gemm {
 #include "gemm_pack_avx2.h"
 #include "gemm_small.h"
 
+// Tile MR × 16·NV: 8×48 (24 zmm accumulators, 3 B loads + 8 broadcasts per 24 FMAs; MR = 8
+// also lets A be packed with AVX 8×8 transposes). Measured a few % above 12×32.
 #ifndef LLM_AVX512_TILE
-#define LLM_AVX512_TILE 12, 2
+#define LLM_AVX512_TILE 8, 3
+#endif
+// Software prefetch distance (k steps) for the A and B micro-panels; 0 disables.
+#ifndef LLM_AVX512_PREFETCH
+#define LLM_AVX512_PREFETCH 8
 #endif
 template <int MR_, int NV_>
 struct Tile {
@@ -33,6 +39,11 @@ void micro(long kc, const float* Ap, const float* Bp, float* C, long ldc, float 
 #pragma GCC unroll 2
   for (long k = 0; k < kc; k++) {
     __m512 b[NV];
+#if LLM_AVX512_PREFETCH > 0
+    _mm_prefetch(reinterpret_cast<const char*>(Ap + LLM_AVX512_PREFETCH * MR), _MM_HINT_T0);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) _mm_prefetch(reinterpret_cast<const char*>(Bp + LLM_AVX512_PREFETCH * NR + 16 * v), _MM_HINT_T0);
+#endif
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(Bp + 16 * v);
 #pragma GCC unroll 16
@@ -64,7 +75,11 @@ void micro(long kc, const float* Ap, const float* Bp, float* C, long ldc, float 
     return;
   }
   alignas(64) float acc[MR * NR];
+  // Fully unrolled like every loop over c[][]: a rolled loop here would make GCC keep the
+  // accumulators in memory and store them on every k step.
+#pragma GCC unroll 16
   for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
     for (int v = 0; v < NV; v++) _mm512_store_ps(acc + i * NR + 16 * v, c[i][v]);
   store_tile_scalar<NR>(acc, C, ldc, alpha, beta, m, n);
 }
@@ -77,7 +92,7 @@ void packB(const void* B, int dt, long ldb, bool tB, long k0, long kc, long j0, 
 }
 
 #ifndef LLM_AVX512_BLOCKS
-#define LLM_AVX512_BLOCKS 192, 384, 3072  // MC, KC, NC (KC 384 measured a little faster at 2048³)
+#define LLM_AVX512_BLOCKS 64, 384, 2048  // MC, KC, NC (swept on a 2 MiB-L2 Xeon; flat within ±5%)
 #endif
 const GemmKernel kernel = {"avx512", MR, NR, LLM_AVX512_BLOCKS, micro, packA, packB, SMALL_M, small_m};
 }  // namespace avx512_gemm

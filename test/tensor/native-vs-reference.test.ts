@@ -80,7 +80,7 @@ test(`gemm: shapes × transposes × strides × beta × dtypes ${tag}`, () => {
     [129, 33, 7],
     [13, 70, 400], // K spans two KC blocks (KC is 256 or 384)
     [200, 37, 19], // M spans two MC blocks
-    [2, 3100, 3], // N spans two NC blocks
+    [5, 4200, 3], // N spans two NC panels (NC ≤ 4096)
     [1, 129, 33],
     [33, 1, 129],
   ];
@@ -170,7 +170,7 @@ test(`gemm: larger products split across threads ${tag}`, () => {
   // Threaded with ragged edges everywhere, N past one NC panel, K past one KC block, 16-bit B,
   // and a batch of 2 (split inside each product rather than across the batch).
   for (const [M, N, K, dtype, batch] of [
-    [9, 3100, 300, "f16", 1],
+    [9, 4200, 300, "f16", 1],
     [131, 77, 517, "bf16", 2],
     [3, 2100, 700, "bf16", 2], // few rows: the unpacked path, split over N
   ] as const) {
