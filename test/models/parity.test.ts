@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { SafetensorsFile } from "../../src/formats/safetensors.js";
 import { loadModelFolder } from "../../src/models/load.js";
 import { noGrad } from "../../src/tensor/autograd.js";
+import { backend, referenceBackend, setBackend } from "../../src/tensor/backend/index.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test/fixtures/parity");
 const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "gemma"];
@@ -28,9 +29,15 @@ function maxRelErr(ours: Float32Array, ref: Float32Array, mask: number[], width:
   return maxDiff / maxRef;
 }
 
+const active = backend();
+const RUNS: [string, string][] = CASES.map((c) => [c, active.name]);
+// The TypeScript reference kernels must reproduce the reference model too (the fallback path).
+if (active.name !== referenceBackend.name) RUNS.push(["llama", referenceBackend.name], ["gemma", referenceBackend.name]);
+
 describe("decoder parity with the PyTorch reference", () => {
-  for (const name of CASES) {
-    it(name, () => {
+  for (const [name, backendName] of RUNS) {
+    it(`${name} (${backendName} kernels)`, () => {
+      setBackend(backendName === referenceBackend.name ? referenceBackend : active);
       const dir = path.join(root, name);
       const model = loadModelFolder(dir);
       const inputs = JSON.parse(fs.readFileSync(path.join(dir, "inputs.json"), "utf8")) as { input_ids: number[][]; attention_mask: number[][] };
@@ -52,6 +59,7 @@ describe("decoder parity with the PyTorch reference", () => {
         assert.ok(el < 1e-4, `${name} ${mode} logits: max relative error ${el.toExponential(2)}`);
       }
       expected.close();
+      setBackend(active);
     });
   }
 

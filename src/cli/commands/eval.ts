@@ -32,7 +32,10 @@ export async function evalCommand(o: EvalCommandOptions): Promise<RunEvaluationR
     outputDir: o.output,
     batchSize: o.batchSize ? Number(o.batchSize) : 32,
     wordShift: o.wordShift ?? false,
-    modelName: path.basename(path.resolve(o.model)) + (o.adapter ? ` + ${o.adapter.map((a) => path.basename(a)).join(" + ")}` : ""),
+    modelName:
+      path.basename(path.resolve(o.model)) +
+      (o.adapter ? ` + ${o.adapter.map((a) => path.basename(a)).join(" + ")}` : "") +
+      ` (${enc.options.bidirectional ? "bidirectional" : "causal"}, ${enc.options.pooling} pooling)`,
     onProgress: (e) => {
       if (o.progress === false) return;
       const key = `${e.task} ${e.phase}`;
