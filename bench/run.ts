@@ -1,0 +1,47 @@
+/**
+ * `npm run bench`: every benchmark, each beside its competitor measured in the same run, printed
+ * as Markdown tables (and saved to .bench-cache/bench-results.md).
+ *   node dist/bench/run.js [--only gemm,block,load,encode]
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { benchCacheDir, ensureOpenBlas } from "./checkpoints.js";
+import { printTable, type BenchRow } from "./common.js";
+import { benchEncodeThroughput } from "./encode-throughput.js";
+import { benchGemm } from "./gemm.js";
+import { benchLlamaBlock } from "./llama-block.js";
+import { benchModelLoad } from "./model-load.js";
+
+const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> = {
+  gemm: ["float32 GEMM (native addon vs numpy/OpenBLAS, 2 threads)", () => benchGemm()],
+  block: ["Llama block stack: B8 T128, hidden 512, 8 heads, FFN 1408, 4 layers (vs PyTorch)", () => benchLlamaBlock()],
+  load: ["Sheared-LLaMA-1.3B-shaped bf16 checkpoint: load and forward B8×T128 (vs PyTorch)", () => benchModelLoad()],
+  encode: ["Encoding throughput (vs PyTorch forward + mean pooling)", () => benchEncodeThroughput()],
+};
+
+const i = process.argv.indexOf("--only");
+const only = i > 0 ? process.argv[i + 1]!.split(",") : Object.keys(SECTIONS);
+for (const k of only) if (!SECTIONS[k]) throw new Error(`--only: unknown section ${k} (known: ${Object.keys(SECTIONS).join(", ")})`);
+
+const header = [
+  `# llm2vec benchmarks`,
+  ``,
+  `Machine: ${os.cpus()[0]?.model ?? "?"} × ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at start ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}.`,
+  `Ratio = competitor time / llm2vec time (above 1: llm2vec is faster). Medians after warm-up.`,
+  ``,
+].join("\n");
+console.log(header);
+ensureOpenBlas();
+const parts = [header];
+for (const k of only) {
+  const [title, run] = SECTIONS[k]!;
+  parts.push(printTable(title, await run()));
+}
+const out = path.join(benchCacheDir(), "bench-results.md");
+fs.mkdirSync(path.dirname(out), { recursive: true });
+fs.writeFileSync(out, parts.join("\n"));
+console.log(`saved ${out}`);
