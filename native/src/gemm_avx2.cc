@@ -63,7 +63,7 @@ void micro(long kc, const float* Ap, const float* Bp, float* C, long ldc, float 
 }
 
 void packA(const float* A, long lda, bool tA, long i0, long mc, long k0, long kc, float* Ap) {
-  pack_a_tmpl<MR>(A, lda, tA, i0, mc, k0, kc, Ap);
+  pack_a_avx2<MR>(A, lda, tA, i0, mc, k0, kc, Ap);
 }
 void packB(const void* B, int dt, long ldb, bool tB, long k0, long kc, long j0, long nc, float* Bp) {
   pack_b_avx2<NR>(B, dt, ldb, tB, k0, kc, j0, nc, Bp);

@@ -72,11 +72,12 @@ static void pack_b_avx2(const void* B, int dt, long ldb, bool transB, long k0, l
   }
 }
 
-// Packs op(A)[i0:i0+mc, k0:k0+kc] into MR-row slivers; 8-row groups of a row-major A are
-// transposed with AVX, everything else goes through the scalar path.
+// Packs op(A)[i0:i0+mc, k0:k0+kc] into MR-row slivers. For a row-major A, 8-row groups are
+// transposed with 8×8 AVX transposes, a 4-row group with a 4×8 one, and the last < 4 rows of a
+// sliver (MR = 6) with scalar code; a transposed A (K×M) is already sliver-major and is copied.
 template <int MR>
 static void pack_a_avx2(const float* A, long lda, bool transA, long i0, long mc, long k0, long kc, float* Ap) {
-  if (transA || MR % 8 != 0) {
+  if (transA) {
     pack_a_tmpl<MR>(A, lda, transA, i0, mc, k0, kc, Ap);
     return;
   }
@@ -86,7 +87,8 @@ static void pack_a_avx2(const float* A, long lda, bool transA, long i0, long mc,
       pack_a_tmpl<MR>(A, lda, false, i0 + s, mc - s, k0, kc, dst);
       continue;
     }
-    for (int g = 0; g < MR; g += 8) {
+    int g = 0;
+    for (; g + 8 <= MR; g += 8) {
       long row = i0 + s + g;
       long k = 0;
       for (; k + 8 <= kc; k += 8) {
@@ -107,6 +109,35 @@ static void pack_a_avx2(const float* A, long lda, bool transA, long i0, long mc,
       }
       for (; k < kc; k++)
         for (int i = 0; i < 8; i++) dst[k * MR + g + i] = A[(row + i) * lda + k0 + k];
+    }
+    if (g + 4 <= MR) {
+      long row = i0 + s + g;
+      long k = 0;
+      for (; k + 8 <= kc; k += 8) {
+        const float* p = A + row * lda + k0 + k;
+        __m256 r0 = _mm256_loadu_ps(p), r1 = _mm256_loadu_ps(p + lda), r2 = _mm256_loadu_ps(p + 2 * lda),
+               r3 = _mm256_loadu_ps(p + 3 * lda);
+        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+        __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+        __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        float* d = dst + k * MR + g;
+        _mm_storeu_ps(d, _mm256_castps256_ps128(s0));
+        _mm_storeu_ps(d + MR, _mm256_castps256_ps128(s1));
+        _mm_storeu_ps(d + 2 * MR, _mm256_castps256_ps128(s2));
+        _mm_storeu_ps(d + 3 * MR, _mm256_castps256_ps128(s3));
+        _mm_storeu_ps(d + 4 * MR, _mm256_extractf128_ps(s0, 1));
+        _mm_storeu_ps(d + 5 * MR, _mm256_extractf128_ps(s1, 1));
+        _mm_storeu_ps(d + 6 * MR, _mm256_extractf128_ps(s2, 1));
+        _mm_storeu_ps(d + 7 * MR, _mm256_extractf128_ps(s3, 1));
+      }
+      for (; k < kc; k++)
+        for (int i = 0; i < 4; i++) dst[k * MR + g + i] = A[(row + i) * lda + k0 + k];
+      g += 4;
+    }
+    for (; g < MR; g++) {
+      const float* r = A + (i0 + s + g) * lda + k0;
+      for (long k = 0; k < kc; k++) dst[k * MR + g] = r[k];
     }
   }
 }
