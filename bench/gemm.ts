@@ -16,16 +16,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { loadNativeBackend, nativeInfo } from "../src/tensor/backend/native.js";
 import type { GemmArgs } from "../src/tensor/backend/types.js";
 import { fromFloat32, type DType } from "../src/tensor/dtype.js";
+import type { BenchRow } from "./common.js";
 
-export interface BenchRow {
-  name: string;
-  ours_ms: number;
-  competitor: string;
-  competitor_ms: number;
-  /** competitor_ms / ours_ms: our speed relative to the competitor (> 1 = faster). */
-  ratio: number;
-  note?: string;
-}
 
 interface Case {
   name: string;

@@ -14,7 +14,7 @@ import { benchLlamaBlock } from "./llama-block.js";
 import { benchModelLoad } from "./model-load.js";
 
 const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> = {
-  gemm: ["float32 GEMM (native addon vs numpy/OpenBLAS, 2 threads)", () => benchGemm()],
+  gemm: ["float32 GEMM (native addon vs numpy/OpenBLAS; [2T] both sides on 2 threads, [1T] on one)", () => benchGemm()],
   block: ["Llama block stack: B8 T128, hidden 512, 8 heads, FFN 1408, 4 layers (vs PyTorch)", () => benchLlamaBlock()],
   load: ["Sheared-LLaMA-1.3B-shaped bf16 checkpoint: load and forward B8×T128 (vs PyTorch)", () => benchModelLoad()],
   encode: ["Encoding throughput (vs PyTorch forward + mean pooling)", () => benchEncodeThroughput()],

@@ -8,6 +8,7 @@ import { referenceBackend } from "../../src/tensor/backend/reference.js";
 import { loadNativeBackend, nativeInfo } from "../../src/tensor/backend/native.js";
 import type { AttentionShape, Backend, GemmArgs } from "../../src/tensor/backend/types.js";
 import { fromFloat32, type DType } from "../../src/tensor/dtype.js";
+import { rng } from "../helpers/rng.js";
 
 const loaded = loadNativeBackend();
 const native = loaded.backend as Backend;
@@ -15,17 +16,6 @@ const info = nativeInfo();
 const tag = info ? `[${info.isa}, ${info.threads} threads]` : "[native missing]";
 const ref = referenceBackend;
 
-// Deterministic PRNG (mulberry32).
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(12345);
 function randn(n: number, scale = 1): Float32Array {
   const a = new Float32Array(n);
