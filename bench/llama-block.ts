@@ -11,7 +11,7 @@ export async function benchLlamaBlock(repeats = 5): Promise<BenchRow[]> {
     rows.push({
       name: `llama4 ${mode === "forward" ? "forward (no grad)" : mode === "full" ? "fwd+bwd, all weights trainable" : "fwd+bwd, LoRA r16, frozen base"}`,
       ours_ms: oursMs,
-      competitor: "PyTorch 1.13 CPU (2 threads)",
+      competitor: `PyTorch ${torch.torch ?? "1.13"} CPU (2 threads, ${torch.blas ?? "?"} BLAS)`,
       competitor_ms: torchMs,
       ratio: torchMs / oursMs,
       note: `peak RSS ${ours.peak_rss_mb} MB vs ${torch.peak_rss_mb} MB`,

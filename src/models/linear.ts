@@ -3,7 +3,7 @@
  * by a LoRA adapter: y = x·Wᵀ + b + scaling · (dropout(x)·Aᵀ)·Bᵀ. The base weight may stay in its
  * 16-bit checkpoint dtype and frozen; only A and B train.
  */
-import { add, dropout, linear, scale } from "../tensor/ops/index.js";
+import { linear, loraLinear } from "../tensor/ops/index.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface LoraWeights {
@@ -28,10 +28,9 @@ export interface LinearContext {
 }
 
 export function applyLinear(layer: LinearLayer, x: Tensor, ctx?: LinearContext): Tensor {
-  const y = linear(x, layer.weight, layer.bias);
   const lora = layer.lora;
-  if (!lora) return y;
-  const xIn = ctx?.training && lora.dropoutP > 0 ? dropout(x, lora.dropoutP, ctx.seed) : x;
-  const delta = linear(linear(xIn, lora.A), lora.B);
-  return add(y, lora.scaling === 1 ? delta : scale(delta, lora.scaling));
+  if (!lora) return linear(x, layer.weight, layer.bias);
+  // Fused: the low-rank branch accumulates into the base product (see ops/lora-linear.ts).
+  const dropoutP = ctx?.training ? lora.dropoutP : 0;
+  return loraLinear(x, layer.weight, layer.bias, { A: lora.A, B: lora.B, scaling: lora.scaling, dropoutP, seed: ctx?.seed ?? 0 });
 }

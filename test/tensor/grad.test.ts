@@ -167,3 +167,23 @@ describe("finite checks", () => {
     }
   });
 });
+
+describe("fused LoRA linear", () => {
+  it("matches the composed x·Wᵀ + b + s·(drop(x)·Aᵀ)·Bᵀ, values and gradients", () => {
+    const x = param(randn(2 * 3 * 6, 31), [2, 3, 6]);
+    const W = param(randn(5 * 6, 32), [5, 6]);
+    const b = param(randn(5, 33), [5]);
+    const A = param(randn(2 * 6, 34), [2, 6]);
+    const B = param(randn(5 * 2, 35), [5, 2]);
+    for (const dropoutP of [0, 0.3]) {
+      const fused = ([x_, W_, A_, B_, b_]: Tensor[]) => ops.loraLinear(x_!, W_!, b_!, { A: A_!, B: B_!, scaling: 1.5, dropoutP, seed: 9 });
+      gradCheck(`loraLinear p=${dropoutP}`, fused, [x, W, A, B, b]);
+      const composed = ops.add(ops.linear(x, W, b), ops.scale(ops.linear(ops.linear(ops.dropout(x, dropoutP, 9), A), B), 1.5));
+      const f = fused([x, W, A, B, b]);
+      for (let i = 0; i < f.size; i++) assert.ok(Math.abs(f.f32[i]! - composed.f32[i]!) < 1e-5);
+    }
+    // A frozen bf16 base: only x, A and B get gradients.
+    const frozen = new Tensor(fromFloat32(randn(5 * 6, 36), "bf16"), [5, 6], { dtype: "bf16" });
+    gradCheck("loraLinear frozen bf16 base", ([x_, A_, B_]) => ops.loraLinear(x_!, frozen, null, { A: A_!, B: B_!, scaling: 2, dropoutP: 0, seed: 0 }), [x, A, B]);
+  });
+});

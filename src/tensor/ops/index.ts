@@ -12,3 +12,4 @@ export { l2Normalize, cosineSimilarity } from "./normalize.js";
 export { weightedPool } from "./pool.js";
 export { sum, mean, meanSquare } from "./reduce.js";
 export { dropout } from "./dropout.js";
+export { loraLinear, type LoraBranch } from "./lora-linear.js";
