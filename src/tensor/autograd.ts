@@ -108,7 +108,8 @@ export function backward(output: Tensor, gradOut?: Float32Array): void {
   if (!output.requiresGrad) throw new Error(`backward: ${output.label()} does not require grad (nothing on the tape leads to it)`);
   if (!gradOut && output.size !== 1) throw new Error(`backward: ${output.label()} is not a scalar; pass gradOut`);
   const grads = new Map<Tensor, Float32Array>();
-  grads.set(output, gradOut ?? new Float32Array([1]));
+  // The caller's buffer is copied: gradients are accumulated in place later.
+  grads.set(output, gradOut ? gradOut.slice() : new Float32Array([1]));
   const be = backend();
   try {
     for (let e = tape.length - 1; e >= 0; e--) {
@@ -117,15 +118,21 @@ export function backward(output: Tensor, gradOut?: Float32Array): void {
       if (!g) continue;
       grads.delete(entry.output);
       const inGrads = entry.backward(g);
+      // A backward may hand the same buffer to several inputs (add passes g to both, reshape
+      // passes g through). Each buffer is owned by one input: the first takes it as is (no copy
+      // on the hot path), later ones get a copy, since gradients are accumulated in place.
+      const handedOut = new Set<Float32Array>();
       entry.inputs.forEach((input, i) => {
-        const gi = inGrads[i];
+        let gi = inGrads[i];
         if (!gi || !input.requiresGrad) return;
+        if (handedOut.has(gi)) gi = gi.slice();
+        handedOut.add(gi);
         if (input.isLeaf) {
-          if (!input.grad) input.grad = new Tensor(gi === g ? gi.slice() : gi, input.shape);
+          if (!input.grad) input.grad = new Tensor(gi, input.shape);
           else be.axpy(1, gi, input.grad.f32);
         } else {
           const prev = grads.get(input);
-          if (!prev) grads.set(input, gi === g ? gi.slice() : gi);
+          if (!prev) grads.set(input, gi);
           else be.axpy(1, gi, prev);
         }
       });
