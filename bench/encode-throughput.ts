@@ -1,7 +1,7 @@
 /**
  * Issue #4: encoding throughput (tokens/s) at batch 32 × 128 tokens, for the real stories260K model
  * (llama2.c fixture) and the Sheared-LLaMA-1.3B-shaped bf16 checkpoint (random weights, real shapes),
- * beside PyTorch in the same run (bench/competitors/torch_encode.py: the same forward + mean pooling,
+ * beside PyTorch in the same run (bench/competitors/torch_forward.py --pool mean: the same forward + mean pooling,
  * float32 compute, bf16 weights upcast at load).
  *
  * Ours: LLM2Vec.fromPretrained(dir) + encodeIds(32 rows × 128 random ids, batchSize 32), i.e. the
@@ -35,7 +35,7 @@ export async function benchEncodeThroughput(opts: { bigRepeats?: number; bigWarm
   for (const c of cases) {
     const rep = ["--batch", String(B), "--seq", String(T), "--warmup", String(c.warmup), "--repeats", String(c.repeats)];
     const ours = runWorker("encode-throughput-worker.js", ["--model", c.dir, ...rep]);
-    const torch = runTorch("bench/competitors/torch_encode.py", ["--model", c.dir, ...rep, "--threads", "2", "--dtype", "float32"]);
+    const torch = runTorch("bench/competitors/torch_forward.py", ["--model", c.dir, ...rep, "--threads", "2", "--dtype", "float32", "--pool", "mean"]);
     const oursMs = ours.median_ms as number;
     const tMs = torch.median_ms as number;
     rows.push({

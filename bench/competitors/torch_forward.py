@@ -48,6 +48,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    ap.add_argument("--pool", default="none", choices=["none", "mean"],
+                    help="mean: masked mean pooling after the forward (the encoder's workload)")
     ap.add_argument("--blas", default="openblas", choices=["openblas", "reference"],
                     help="see torch_common.py (handled before torch is imported)")
     args = ap.parse_args()
@@ -69,8 +71,12 @@ def main():
     ids = torch.randint(0, model.cfg.vocab_size, (args.batch, args.seq), generator=g)
     mask = torch.ones_like(ids)
 
+    @torch.no_grad()
     def fwd():
         h, _ = model.forward(ids, mask, mode="bidirectional", lm_head=False)
+        if args.pool == "mean":
+            m = mask.unsqueeze(-1).to(torch.float32)
+            return (h.float() * m).sum(dim=1) / m.sum(dim=1)
         return h
 
     for _ in range(args.warmup):
@@ -84,8 +90,8 @@ def main():
     print(json.dumps({
         "model": os.path.abspath(args.model),
         "model_type": model.cfg.model_type,
-        "compute_dtype": args.dtype,
-        "batch": args.batch, "seq": args.seq,
+        "compute_dtype": args.dtype, "pool": args.pool,
+        "batch": args.batch, "seq": args.seq, "warmup": args.warmup,
         "load_s": round(load_s, 3), "load_read_s": round(t1 - t0, 3), "load_convert_s": round(t2 - t1, 3),
         "median_ms": round(med, 2),
         "runs_ms": [round(r, 2) for r in runs],
