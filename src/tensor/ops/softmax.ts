@@ -7,16 +7,21 @@ function rowsOf(x: Tensor): { N: number; V: number } {
   return { N: x.size / V, V };
 }
 
+/** log Σ exp over one row, shifted by its max so large logits do not overflow. */
+function rowLogSumExp(src: Float32Array, off: number, V: number): number {
+  let max = -Infinity;
+  for (let c = 0; c < V; c++) max = Math.max(max, src[off + c]!);
+  let sum = 0;
+  for (let c = 0; c < V; c++) sum += Math.exp(src[off + c]! - max);
+  return max + Math.log(sum);
+}
+
 export function logSoftmax(x: Tensor): Tensor {
   const { N, V } = rowsOf(x);
   const src = x.f32;
   const out = new Float32Array(x.size);
   for (let r = 0; r < N; r++) {
-    let max = -Infinity;
-    for (let c = 0; c < V; c++) max = Math.max(max, src[r * V + c]!);
-    let sum = 0;
-    for (let c = 0; c < V; c++) sum += Math.exp(src[r * V + c]! - max);
-    const lse = max + Math.log(sum);
+    const lse = rowLogSumExp(src, r * V, V);
     for (let c = 0; c < V; c++) out[r * V + c] = src[r * V + c]! - lse;
   }
   return makeOutput("logSoftmax", out, x.shape, [x], (g) => {
@@ -36,11 +41,8 @@ export function softmax(x: Tensor): Tensor {
   const src = x.f32;
   const out = new Float32Array(x.size);
   for (let r = 0; r < N; r++) {
-    let max = -Infinity;
-    for (let c = 0; c < V; c++) max = Math.max(max, src[r * V + c]!);
-    let sum = 0;
-    for (let c = 0; c < V; c++) sum += out[r * V + c] = Math.exp(src[r * V + c]! - max);
-    for (let c = 0; c < V; c++) out[r * V + c] /= sum;
+    const lse = rowLogSumExp(src, r * V, V);
+    for (let c = 0; c < V; c++) out[r * V + c] = Math.exp(src[r * V + c]! - lse);
   }
   return makeOutput("softmax", out, x.shape, [x], (g) => {
     // d x = y ⊙ (g − Σ g⊙y)
