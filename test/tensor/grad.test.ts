@@ -95,6 +95,8 @@ for (const be of backends) {
       const u = param(randn(20, 18), [4, 5]);
       gradCheck("silu gate", ([a, b]) => ops.gatedActivation("silu", a!, b!), [g, u]);
       gradCheck("gelu_tanh gate", ([a, b]) => ops.gatedActivation("gelu_tanh", a!, b!), [g, u]);
+      gradCheck("silu", ([a]) => ops.activation("silu", a!), [g]);
+      gradCheck("gelu_tanh", ([a]) => ops.activation("gelu_tanh", a!), [g]);
     });
 
     it("cross-entropy with ignore index", () => {

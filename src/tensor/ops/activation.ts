@@ -16,3 +16,19 @@ export function gatedActivation(kind: GatedActivation, gate: Tensor, up: Tensor)
     return [gate.requiresGrad ? dGate : null, up.requiresGrad ? dUp : null];
   });
 }
+
+/**
+ * A plain activation, silu(x) or gelu_tanh(x): the gated kernel with up = 1, so both backends
+ * share one implementation (the families only need the gated form; this serves heads and probes).
+ */
+export function activation(kind: GatedActivation, x: Tensor): Tensor {
+  const be = backend();
+  const ones = new Float32Array(x.size).fill(1);
+  const out = new Float32Array(x.size);
+  be.gatedActForward(kind, x.f32, ones, out);
+  return makeOutput(kind, out, x.shape, [x], (g) => {
+    const dx = new Float32Array(x.size);
+    be.gatedActBackward(kind, x.f32, ones, g, dx, new Float32Array(x.size));
+    return [dx];
+  });
+}

@@ -1,0 +1,61 @@
+/** `llm2vec eval` end to end: the real stories260K encoder on tiny fixture tasks of every type. */
+import { it } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { evalCommand } from "../../src/cli/commands/eval.js";
+import { FIXTURES, storiesFolder } from "../helpers/stories.js";
+
+const TASKS = {
+  tasks: [
+    { name: "TinySTS", type: "STS", instruction: "Retrieve semantically similar text:", splits: { dev: { source: { format: "stsb", path: "stsb.csv" } } }, eval_split: "dev" },
+    { name: "TinyPairs", type: "PairClassification", splits: { train: { source: { format: "mrpc", path: "mrpc.txt" } } }, eval_split: "train" },
+    {
+      name: "TinyRetrieval",
+      type: "Retrieval",
+      instruction: "Given a query, retrieve documents:",
+      splits: { test: { source: { format: "beir", corpus: "corpus.jsonl", queries: "queries.jsonl", qrels: "qrels.tsv" } } },
+      eval_split: "test",
+    },
+    {
+      name: "TinyClassification",
+      type: "Classification",
+      splits: { train: { source: { format: "emotion", path: "emotion-train.txt" } }, val: { source: { format: "emotion", path: "emotion-val.txt" } } },
+      train_split: "train",
+      eval_split: "val",
+      params: { n_experiments: 2, samples_per_label: 2 },
+    },
+    { name: "TinyClustering", type: "Clustering", splits: { all: { source: { format: "emotion", path: "emotion-train.txt" } } }, eval_split: "all", params: { n_runs: 2, batch_size: 4 } },
+    {
+      name: "TinyPOS",
+      type: "WordProbe",
+      splits: { train: { source: { format: "conll2003", path: "conll.txt" } }, test: { source: { format: "conll2003", path: "conll.txt" } } },
+      train_split: "train",
+      eval_split: "test",
+      params: { label: "pos" },
+    },
+  ],
+};
+
+it("evaluates every task type and writes JSON, summary.md and report.html", async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-eval-"));
+  try {
+    const taskFile = path.join(tmp, "tasks.json");
+    fs.writeFileSync(taskFile, JSON.stringify(TASKS));
+    const out = path.join(tmp, "results");
+    const r = await evalCommand({ model: storiesFolder(), tasks: taskFile, data: path.join(FIXTURES, "eval"), output: out, progress: false, wordShift: true });
+    assert.deepEqual(r.failed, []);
+    assert.deepEqual(r.results.map((x) => x.task_name), TASKS.tasks.map((t) => t.name));
+    for (const t of TASKS.tasks) {
+      const json = JSON.parse(fs.readFileSync(path.join(out, `${t.name}.json`), "utf8"));
+      const main = (Object.values(json.scores)[0] as { main_score: number }[])[0]!.main_score;
+      assert.ok(Number.isFinite(main) && main >= 0 && main <= 100, `${t.name}: main score ${main}`);
+    }
+    assert.match(fs.readFileSync(path.join(out, "summary.md"), "utf8"), /stories260K \(bidirectional, mean pooling\)/);
+    assert.match(fs.readFileSync(path.join(out, "report.html"), "utf8"), /<svg/);
+    await assert.rejects(evalCommand({ model: storiesFolder(), tasks: taskFile, task: ["Nope"], output: out, progress: false }), /unknown task\(s\): Nope/);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
