@@ -16,7 +16,13 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
 export function atomicWrite(file: string, write: (fd: number) => void): void {
   const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, "w");
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, "w");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`cannot write ${file}: ${code === "ENOENT" ? `folder ${dir} does not exist` : (e as Error).message}`);
+  }
   try {
     write(fd);
     fs.fsyncSync(fd);

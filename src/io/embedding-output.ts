@@ -1,4 +1,5 @@
 /** Writing embeddings: .jsonl ({"index","embedding"} a line) or .npy (float32 [N, C]), atomically. */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { atomicWrite, writeAll } from "../formats/atomic.js";
 
@@ -15,6 +16,14 @@ export function npyBytes(rows: Float32Array[], dim: number): Uint8Array {
   const body = new Float32Array(out.buffer, total, rows.length * dim);
   rows.forEach((r, i) => body.set(r, i * dim));
   return out;
+}
+
+/** Checks an output path before hours of encoding: a known extension and an existing folder. */
+export function checkEmbeddingOutput(file: string): void {
+  const ext = path.extname(file);
+  if (ext !== ".npy" && ext !== ".jsonl") throw new Error(`${file}: output must be .jsonl or .npy`);
+  const dir = path.dirname(path.resolve(file));
+  if (!fs.existsSync(dir)) throw new Error(`cannot write ${file}: folder ${dir} does not exist`);
 }
 
 export function writeEmbeddings(file: string, rows: Float32Array[], dim: number): void {

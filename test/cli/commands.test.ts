@@ -70,6 +70,7 @@ describe("llm2vec encode", () => {
     await assert.rejects(encodeCommand({ ...o, input: file("i.csv", "a\n") }), /input must be \.txt .* or \.jsonl/);
     await assert.rejects(encodeCommand({ ...o, input: path.join(tmp, "a.txt"), output: path.join(tmp, "o.bin") }), /output must be \.jsonl or \.npy/);
     await assert.rejects(encodeCommand({ ...o, input: path.join(tmp, "nope.txt") }), /nope\.txt: cannot read \(ENOENT\)/);
+    await assert.rejects(encodeCommand({ ...o, input: path.join(tmp, "a.txt"), output: path.join(tmp, "no/such/dir/x.npy") }), /cannot write .*x\.npy: folder .*dir does not exist/);
   });
 });
 

@@ -1,7 +1,7 @@
 /** `llm2vec encode`: a file of texts in, a file of embeddings out, with a progress bar. */
 import { Command } from "commander";
 import { LLM2Vec } from "../../encoder/llm2vec.js";
-import { writeEmbeddings } from "../../io/embedding-output.js";
+import { checkEmbeddingOutput, writeEmbeddings } from "../../io/embedding-output.js";
 import { readInputs } from "../../io/text-input.js";
 import { addEncoderFlags, encoderOptionsFromFlags, type EncoderFlags } from "../encoder-flags.js";
 import { progressBar } from "../progress.js";
@@ -15,6 +15,7 @@ export interface EncodeCommandOptions extends EncoderFlags {
 }
 
 export async function encodeCommand(o: EncodeCommandOptions): Promise<{ count: number; dim: number }> {
+  checkEmbeddingOutput(o.output);
   const rows = readInputs(o.input);
   const enc = await LLM2Vec.fromPretrained(o.model, encoderOptionsFromFlags(o));
   const batchSize = o.batchSize ? Number(o.batchSize) : 32;
