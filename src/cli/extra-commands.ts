@@ -1,7 +1,9 @@
-/** Commands registered beyond the core set (evaluation), kept apart so main.ts stays a list. */
+/** Commands registered beyond the core set (evaluation and comparison), kept apart so main.ts stays a list. */
 import type { Command } from "commander";
+import { registerCompare } from "./commands/compare.js";
 import { registerEval } from "./commands/eval.js";
 
 export function registerExtraCommands(program: Command): void {
   registerEval(program);
+  registerCompare(program);
 }

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { compareCommand } from "../../src/cli/commands/compare.js";
 import { evalCommand } from "../../src/cli/commands/eval.js";
 import { FIXTURES, storiesFolder } from "../helpers/stories.js";
 
@@ -55,6 +56,15 @@ it("evaluates every task type and writes JSON, summary.md and report.html", asyn
     assert.match(fs.readFileSync(path.join(out, "summary.md"), "utf8"), /stories260K \(bidirectional, mean pooling\)/);
     assert.match(fs.readFileSync(path.join(out, "report.html"), "utf8"), /<svg/);
     await assert.rejects(evalCommand({ model: storiesFolder(), tasks: taskFile, task: ["Nope"], output: out, progress: false }), /unknown task\(s\): Nope/);
+    // A causal run of two tasks next to the full bidirectional one: averages use shared tasks only.
+    const causal = path.join(tmp, "causal");
+    await evalCommand({ model: storiesFolder(), tasks: taskFile, task: ["TinySTS", "TinyPairs"], causal: true, data: path.join(FIXTURES, "eval"), output: causal, progress: false });
+    const cmp = compareCommand({ results: [causal, out], label: ["causal", "bi"], output: tmp });
+    assert.match(cmp.markdown, /\| task \| type \| causal \| bi \|/);
+    assert.match(cmp.markdown, /\| TinyRetrieval \| Retrieval \| — \| \d+\.\d\d \|/);
+    assert.match(cmp.markdown, /average\*\* \(2 shared tasks\)/);
+    assert.match(fs.readFileSync(path.join(tmp, "comparison.html"), "utf8"), /<svg[\s\S]*causal · TinySTS/);
+    assert.throws(() => compareCommand({ results: [path.join(tmp, "missing")] }), /results folder does not exist/);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
