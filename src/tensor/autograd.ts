@@ -7,6 +7,7 @@
  * backwards skip computing one for them.
  */
 import { backend } from "./backend/index.js";
+import { giveF32 } from "./pool.js";
 import { Tensor } from "./tensor.js";
 
 export type BackwardFn = (gradOut: Float32Array) => (Float32Array | null)[];
@@ -136,6 +137,9 @@ export function backward(output: Tensor, gradOut?: Float32Array): void {
           else be.axpy(1, gi, prev);
         }
       });
+      // g was an intermediate gradient owned by this pass; once its entry has consumed it, it can
+      // be reused, unless a returned gradient shares its memory (pass-through or a view of it).
+      if (!inGrads.some((gi) => gi && gi.buffer === g.buffer)) giveF32(g);
     }
   } finally {
     tape.length = 0;

@@ -8,6 +8,7 @@
  */
 import { makeOutput, needsGrad } from "../autograd.js";
 import { backend } from "../backend/index.js";
+import { takeF32 } from "../pool.js";
 import { numel, ShapeError, shapeStr, Tensor } from "../tensor.js";
 import { add } from "./elementwise.js";
 
@@ -51,7 +52,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const transB = opts.transB ?? false;
   const p = plan(a, b, transA, transB);
   const be = backend();
-  const out = new Float32Array(p.batch * p.M * p.N);
+  // Every GEMM below runs with beta = 0 first, so a recycled (unzeroed) buffer is fully overwritten.
+  const out = takeF32(p.batch * p.M * p.N);
   const lda = transA ? p.M : p.K;
   const ldb = transB ? p.K : p.N;
   // A weight shared by every batch row with an untransposed A is one tall GEMM: fewer, bigger calls.
@@ -81,7 +83,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     let dA: Float32Array | null = null;
     let dB: Float32Array | null = null;
     if (a.requiresGrad) {
-      dA = new Float32Array(a.size);
+      dA = takeF32(a.size);
       if (!transA) {
         // dA[M,K] = dC[M,N] · op(B)ᵀ
         be.gemm({
@@ -103,7 +105,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     }
     if (b.requiresGrad) {
       if (b.dtype !== "f32") throw new TypeError(`matmul: ${b.label()} requires grad but is stored as ${b.dtype}`);
-      dB = new Float32Array(b.size);
+      dB = takeF32(b.size);
       const dBOut = dB;
       // One product of `rows` rows of A/dC (at the given buffers) into dB, accumulating if beta = 1.
       const gradB = (nb: number, rows: number, aBuf: Float32Array, gBuf: Float32Array, beta: number, strideDB: number) => {
