@@ -10,7 +10,7 @@
 const free = new Map<number, Float32Array[]>();
 let pooledBytes = 0;
 /** Upper bound on the bytes kept idle in the pool (beyond it, given-back buffers are dropped). */
-const MAX_POOLED_BYTES = 192 * 1024 * 1024;
+const MAX_POOLED_BYTES = 64 * 1024 * 1024;
 /** Below this many elements a fresh allocation is cheap: not pooled. */
 const MIN_POOLED = 4096;
 
