@@ -204,8 +204,50 @@ static void attn_bwd(const llm::AttnShape& s, const float* q, const float* k, co
       }
   const size_t tileFloats = static_cast<size_t>(3 * ATT_QB * ATT_KB);
 
-  // Pass 1: dK, dV per (b, kv head, key block).
   const long kBlocks = (S + ATT_KB - 1) / ATT_KB;
+  if (B * KVH >= 4L * llm::num_threads()) {
+    // Enough (b, kv head) pairs to share out: one pass per pair, computing each tile's P and dS
+    // once for dV, dK and dQ (the two-pass form below recomputes them for dQ: 7 tile GEMMs → 5).
+    // A task owns the dK/dV rows of its kv head and the dQ rows of the query heads sharing it.
+    run(B * KVH, [&](int task, int tid) {
+      long g = task % KVH, b = task / KVH;
+      for (long j = 0; j < S; j++) {
+        std::memset(dk + (b * S + j) * ldk + g * D, 0, sizeof(float) * D);
+        std::memset(dv + (b * S + j) * ldk + g * D, 0, sizeof(float) * D);
+      }
+      for (long h = g * cx.rep; h < (g + 1) * cx.rep; h++)
+        for (long i = 0; i < T; i++) std::memset(dq + (b * T + i) * ldq + h * D, 0, sizeof(float) * D);
+      float* P = llm::thread_scratch(tid, 2, tileFloats);
+      float* dP = P + ATT_QB * ATT_KB;
+      float* Pd = dP + ATT_QB * ATT_KB;
+      for (long kb = 0; kb < kBlocks; kb++) {
+        long j0 = kb * ATT_KB, nk = S - j0 < ATT_KB ? S - j0 : ATT_KB;
+        float* dkb = dk + (b * S + j0) * ldk + g * D;
+        float* dvb = dv + (b * S + j0) * ldk + g * D;
+        const float* kb0 = k + (b * S + j0) * ldk + g * D;
+        const float* vb0 = v + (b * S + j0) * ldk + g * D;
+        long iFirst = cx.firstQuery(j0);
+        for (long h = g * cx.rep; h < (g + 1) * cx.rep; h++) {
+          for (long i0 = (iFirst / ATT_QB) * ATT_QB; i0 < T; i0 += ATT_QB) {
+            long nq = T - i0 < ATT_QB ? T - i0 : ATT_QB;
+            const float* qb0 = q + (b * T + i0) * ldq + h * D;
+            const float* dob0 = dOut + (b * T + i0) * ldq + h * D;
+            float* dqb = dq + (b * T + i0) * ldq + h * D;
+            recompute_p(cx, b, h, g, i0, nq, j0, nk, q, k, lse, P);
+            llm::sgemm(false, true, nq, nk, D, 1.f, dob0, ldq, vb0, ldk, 0.f, dP, ATT_KB);  // dP = dO·Vᵀ
+            ds_tile(cx, b, h, i0, nq, j0, nk, P, dP, Pd, Di);
+            llm::sgemm(true, false, nk, D, nq, 1.f, Pd, ATT_KB, dob0, ldq, 1.f, dvb, ldk);  // dV += Pdᵀ·dO
+            llm::sgemm(true, false, nk, D, nq, 1.f, dP, ATT_KB, qb0, ldq, 1.f, dkb, ldk);   // dK += dSᵀ·Q
+            llm::sgemm(false, false, nq, D, nk, 1.f, dP, ATT_KB, kb0, ldk, 1.f, dqb, ldq);  // dQ += dS·K
+          }
+        }
+      }
+    });
+    std::free(Di);
+    return;
+  }
+
+  // Pass 1: dK, dV per (b, kv head, key block).
   run(B * KVH * kBlocks, [&](int task, int tid) {
     long kb = task % kBlocks, bg = task / kBlocks, g = bg % KVH, b = bg / KVH;
     long j0 = kb * ATT_KB, nk = S - j0 < ATT_KB ? S - j0 : ATT_KB;

@@ -209,6 +209,10 @@ test(`attention forward/backward: causal, bidirectional, GQA, masks, dropout ${t
     ["bidirectional 1×1", { ...base, B: 1, T: 1, S: 1, H: 1, KVH: 1, D: 1, causal: false }],
     ["bidirectional multi-block", { ...base, B: 2, T: 33, S: 70, H: 3, KVH: 1, D: 33, causal: false }],
     ["causal long", { ...base, B: 1, T: 129, S: 129, H: 2, KVH: 1, D: 64, causal: true }],
+    // B·KVH ≥ 4·threads: the one-pass backward (P and dS shared by dK, dV and dQ).
+    ["one-pass causal GQA multi-block", { ...base, B: 8, T: 70, S: 70, H: 8, KVH: 4, D: 8, causal: true }],
+    ["one-pass bidirectional S>T", { ...base, B: 16, T: 33, S: 70, H: 2, KVH: 2, D: 5, causal: false }],
+    ["one-pass causal S<T dropout", { ...base, B: 16, T: 9, S: 5, H: 4, KVH: 2, D: 3, causal: true, dropoutP: 0.25, seed: 9 }],
   ];
   for (const [label, c] of cases) attnCase({ ...c, scale: 1 / Math.sqrt(c.D) }, label);
 
@@ -222,6 +226,9 @@ test(`attention forward/backward: causal, bidirectional, GQA, masks, dropout ${t
     keyMask[2 * S + 0] = 0; // batch 2: first key is padding (causal row 0 sees nothing)
     for (let j = 8; j < S; j++) keyMask[0 * S + j] = 0; // batch 0: right padding
     attnCase({ B, T, S, H: 4, KVH: 2, D: 12, causal, keyMask, scale: 0.3, dropoutP: 0, seed: 0 }, `mask causal=${causal}`);
+    const wide = new Uint8Array(8 * B * S);
+    for (let r = 0; r < 8; r++) wide.set(keyMask, r * B * S);
+    attnCase({ B: 8 * B, T, S, H: 4, KVH: 2, D: 12, causal, keyMask: wide, scale: 0.3, dropoutP: 0, seed: 0 }, `one-pass mask causal=${causal}`);
   }
   // Dropout: the native mask must equal dropoutKeep's bit for bit (any flip shows in out/dq).
   for (const seed of [1, 42, 0xdeadbeef, 2 ** 31 + 7])
