@@ -8,7 +8,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { TextEncoder, WordFeatureEncoder } from "./encoder-interface.js";
-import { writeFileAtomic } from "./report/atomic.js";
+import { atomicWriteText } from "../formats/atomic.js";
 import { renderHtml } from "./report/html.js";
 import { renderMarkdown, type FailedTask } from "./report/markdown.js";
 import { buildResult, type TaskResult } from "./report/result.js";
@@ -71,7 +71,7 @@ export async function runEvaluation(opts: RunEvaluationOptions): Promise<RunEval
       const outcome = await TASK_RUNNERS[task.type](task, ctx);
       const result = buildResult(task, outcome, (performance.now() - t0) / 1000);
       const file = join(opts.outputDir, resultFileName(task.name));
-      await writeFileAtomic(file, `${JSON.stringify(result, null, 2)}\n`);
+      atomicWriteText(file, `${JSON.stringify(result, null, 2)}\n`);
       results.push(result);
       files.push(file);
     } catch (e) {
@@ -82,7 +82,7 @@ export async function runEvaluation(opts: RunEvaluationOptions): Promise<RunEval
   const meta = { model: opts.modelName, dataRoot: opts.dataRoot };
   const summary = join(opts.outputDir, "summary.md");
   const report = join(opts.outputDir, "report.html");
-  await writeFileAtomic(summary, renderMarkdown(results, failed, meta));
-  await writeFileAtomic(report, renderHtml(results, failed, meta));
+  atomicWriteText(summary, renderMarkdown(results, failed, meta));
+  atomicWriteText(report, renderHtml(results, failed, meta));
   return { results, failed, files: { results: files, summary, report } };
 }
