@@ -169,10 +169,9 @@ export class LLM2Vec {
   /** One left-padded batch through the model and the pooling. Returns [B·C]. */
   private runBatch(batch: PreparedRow[]): Float32Array {
     const { ids, mask, B, T } = this.padBatch(batch.map((r) => r.ids));
-    const pad = this.tokenizer.padTokenId ?? 0;
     const weights = poolingWeights(
       this.options.pooling,
-      batch.map((r) => ({ length: r.ids.length, textTokens: r.textTokens, ids: padLeft(r.ids, T, pad) })),
+      batch.map((r, b) => ({ length: r.ids.length, textTokens: r.textTokens, ids: ids.subarray(b * T, (b + 1) * T) })),
       T,
       this.options.skipInstruction,
       this.tokenizer.bosTokenId,
@@ -207,13 +206,6 @@ export class LLM2Vec {
 function findTokenizerDir(candidates: string[]): string {
   for (const d of candidates) if (fs.existsSync(path.join(d, "tokenizer.json"))) return d;
   throw new Error(`no tokenizer.json in ${candidates.join(" or ")}; pass the tokenizer folder explicitly`);
-}
-
-function padLeft(ids: Int32Array, T: number, pad: number): Int32Array {
-  if (ids.length === T) return ids;
-  const out = new Int32Array(T).fill(pad);
-  out.set(ids, T - ids.length);
-  return out;
 }
 
 function normalizeInPlace(v: Float32Array): void {

@@ -25,15 +25,15 @@ export function normalizeInput(input: EncodeInput, index: number): [string, stri
 }
 
 /** The reference's doc_max_length cut: keep a proportional share of whitespace words until it fits. */
-export function truncateWords(tok: Tokenizer, text: string, docMaxLength: number, maxLength: number): string {
-  let n = Math.min(tok.encode(text, { addSpecialTokens: false }).length, maxLength);
-  while (n > docMaxLength) {
+export function truncateWords(tok: Tokenizer, text: string, docMaxLength: number, maxLength: number): { text: string; tokens: number } {
+  let tokens = tok.encode(text, { addSpecialTokens: false }).length;
+  while (Math.min(tokens, maxLength) > docMaxLength) {
     const words = text.split(/\s+/).filter((w) => w.length > 0);
-    const keep = Math.floor((words.length * docMaxLength) / n);
+    const keep = Math.floor((words.length * docMaxLength) / Math.min(tokens, maxLength));
     text = words.slice(0, keep).join(" ");
-    n = Math.min(tok.encode(text, { addSpecialTokens: false }).length, maxLength);
+    tokens = tok.encode(text, { addSpecialTokens: false }).length;
   }
-  return text;
+  return { text, tokens };
 }
 
 /** The templated string, still holding the separator between instruction and text. */
@@ -47,13 +47,15 @@ export function buildString(instruction: string, text: string, opts: EncoderOpti
 
 export function prepareRow(tok: Tokenizer, input: EncodeInput, index: number, opts: EncoderOptions, family: string): PreparedRow {
   const [instruction, rawText] = normalizeInput(input, index);
-  const text = truncateWords(tok, rawText, opts.docMaxLength, opts.maxLength);
+  const { text, tokens } = truncateWords(tok, rawText, opts.docMaxLength, opts.maxLength);
   const s = buildString(instruction, text, opts, family, tok.eosToken);
   const parts = s.split(SEPARATOR);
   const original = parts.join("");
   const textPart = parts.length > 1 ? parts[1]! : "";
   const { inputIds } = tok.encodeBatch([original], { maxLength: opts.maxLength });
   const ids = inputIds[0]!;
-  const textTokens = Math.min(tok.encode(textPart, { addSpecialTokens: false }).length, opts.maxLength, ids.length);
+  // Without a template suffix the text part is the text itself, already counted above.
+  const partTokens = textPart === text ? tokens : tok.encode(textPart, { addSpecialTokens: false }).length;
+  const textTokens = Math.min(partTokens, opts.maxLength, ids.length);
   return { ids, textTokens };
 }

@@ -3,6 +3,7 @@
  * spec's shapes, errors naming the tensor) or seeded random weights (tests, benchmarks).
  */
 import { fromFloat32, type DType, type Storage } from "../tensor/dtype.js";
+import { Rng } from "../tensor/random.js";
 import { shapeStr, Tensor } from "../tensor/tensor.js";
 import { DecoderModel, modulePath, type DecoderLayer } from "./decoder.js";
 import type { LinearLayer } from "./linear.js";
@@ -55,20 +56,13 @@ export function loadDecoder(spec: DecoderSpec, reader: WeightReader, source = "c
 
 /** Seeded random weights (normal, std 0.02; norms near 1), optionally stored as bf16/f16. */
 export function randomDecoder(spec: DecoderSpec, seed = 0, dtype: DType = "f32", std = 0.02): DecoderModel {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
   return buildDecoder(spec, (name, shape) => {
     const n = shape.reduce((a, b) => a * b, 1);
     const v = new Float32Array(n);
     const isNorm = name.endsWith("norm.weight");
     for (let i = 0; i < n; i++) {
-      const g = Math.sqrt(-2 * Math.log(Math.max(next(), 1e-12))) * Math.cos(2 * Math.PI * next());
+      const g = rng.normal();
       v[i] = isNorm ? (spec.normAddOne ? 0 : 1) + 0.1 * g : std * g;
     }
     return new Tensor(fromFloat32(v, dtype), shape, { dtype, name });

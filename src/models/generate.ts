@@ -4,6 +4,7 @@
  */
 import { noGrad } from "../tensor/autograd.js";
 import { narrow } from "../tensor/ops/index.js";
+import { Rng } from "../tensor/random.js";
 import type { DecoderModel } from "./decoder.js";
 
 export interface GenerateOptions {
@@ -20,11 +21,7 @@ export function generate(model: DecoderModel, prompt: readonly number[], opts: G
   if (prompt.length === 0) throw new Error("generate: the prompt has no tokens (a BOS token at least is needed)");
   const ids = [...prompt];
   const out: number[] = [];
-  let state = (opts.seed ?? 0) >>> 0;
-  const rand = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 4294967296;
-  };
+  const rng = new Rng(opts.seed ?? 0);
   const V = model.spec.vocabSize;
   for (let step = 0; step < opts.maxTokens; step++) {
     const T = ids.length;
@@ -42,7 +39,7 @@ export function generate(model: DecoderModel, prompt: readonly number[], opts: G
       const p = new Float64Array(V);
       let sum = 0;
       for (let v = 0; v < V; v++) sum += p[v] = Math.exp((logits[v]! - max) / temp);
-      let r = rand() * sum;
+      let r = rng.next() * sum;
       for (next = 0; next < V - 1 && (r -= p[next]!) > 0; next++);
     }
     if (opts.stopIds?.includes(next)) break;

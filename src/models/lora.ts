@@ -9,6 +9,7 @@ import type { LoraAdapter } from "../formats/peft.js";
 import { noGrad } from "../tensor/autograd.js";
 import { fromFloat32, toFloat32 } from "../tensor/dtype.js";
 import { matmul } from "../tensor/ops/index.js";
+import { Rng } from "../tensor/random.js";
 import { shapeStr, Tensor } from "../tensor/tensor.js";
 import type { DecoderModel } from "./decoder.js";
 import type { LinearLayer } from "./linear.js";
@@ -77,12 +78,7 @@ export interface LoraInjectOptions {
  * are frozen. Returns the trainable tensors by their PEFT names.
  */
 export function injectLora(model: DecoderModel, o: LoraInjectOptions): Map<string, Tensor> {
-  let state = (o.seed ?? 0) >>> 0;
-  const rand = () => {
-    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    state ^= state >>> 12;
-    return (state >>> 0) / 4294967296;
-  };
+  const rng = new Rng(o.seed ?? 0);
   const params = new Map<string, Tensor>();
   for (const [p, lin] of model.linearModules()) {
     lin.weight.requiresGrad = false;
@@ -91,7 +87,7 @@ export function injectLora(model: DecoderModel, o: LoraInjectOptions): Map<strin
     const [out, inp] = lin.weight.shape as [number, number];
     const bound = 1 / Math.sqrt(inp);
     const a = new Float32Array(o.r * inp);
-    for (let i = 0; i < a.length; i++) a[i] = (2 * rand() - 1) * bound;
+    for (let i = 0; i < a.length; i++) a[i] = (2 * rng.next() - 1) * bound;
     const A = new Tensor(a, [o.r, inp], { requiresGrad: true, name: `${p}.lora_A.weight` });
     const B = new Tensor(new Float32Array(out * o.r), [out, o.r], { requiresGrad: true, name: `${p}.lora_B.weight` });
     lin.lora = { A, B, scaling: o.alpha / o.r, dropoutP: o.dropout };

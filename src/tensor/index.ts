@@ -4,3 +4,4 @@ export * from "./autograd.js";
 export * from "./ops/index.js";
 export { backend, setBackend, referenceBackend } from "./backend/index.js";
 export type { Backend, GatedActivation } from "./backend/types.js";
+export { Rng } from "./random.js";

@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { esc, scoreGrid } from "./html.js";
 import { mainScore, type TaskResult } from "./result.js";
 
 export interface Run {
@@ -64,7 +65,6 @@ export function renderComparisonMarkdown(runs: Run[]): string {
 }
 
 const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7"];
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 export function renderComparisonHtml(runs: Run[]): string {
   const tasks = taskRows(runs);
@@ -74,10 +74,7 @@ export function renderComparisonHtml(runs: Run[]): string {
   const barW = 420;
   const h = tasks.length * groupH + 30;
   const svg = [`<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + 60}" height="${h}" role="img" aria-label="main scores by run">`];
-  for (let g = 0; g <= 100; g += 25) {
-    const x = labelW + (g / 100) * barW;
-    svg.push(`<line x1="${x}" y1="0" x2="${x}" y2="${h - 20}" stroke="#ddd"/><text x="${x}" y="${h - 6}" font-size="10" text-anchor="middle">${g}</text>`);
-  }
+  svg.push(scoreGrid(labelW, barW, h));
   tasks.forEach((t, i) => {
     const y0 = i * groupH + 4;
     svg.push(`<text x="${labelW - 6}" y="${y0 + (runs.length * barH) / 2 + 4}" font-size="12" text-anchor="end">${esc(t.name)}</text>`);

@@ -2,7 +2,7 @@
 import { mainScore, type TaskResult } from "./result.js";
 import type { FailedTask } from "./markdown.js";
 
-const esc = (s: string) =>
+export const esc = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 const COLORS: Record<string, string> = {
@@ -14,18 +14,24 @@ const COLORS: Record<string, string> = {
   WordProbe: "#76b7b2",
 };
 
+/** Vertical grid lines and labels at 0, 25, 50, 75, 100 for a 0–100 score axis. */
+export function scoreGrid(labelW: number, barW: number, h: number): string {
+  const parts: string[] = [];
+  for (let g = 0; g <= 100; g += 25) {
+    const x = labelW + (g / 100) * barW;
+    parts.push(`<line x1="${x}" y1="0" x2="${x}" y2="${h - 20}" stroke="#ddd"/>`);
+    parts.push(`<text x="${x}" y="${h - 6}" font-size="10" text-anchor="middle">${g}</text>`);
+  }
+  return parts.join("\n");
+}
+
 export function renderBarChart(results: TaskResult[]): string {
   const rowH = 22;
   const labelW = 260;
   const barW = 400;
   const h = results.length * rowH + 30;
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + 70}" height="${h}" role="img" aria-label="main scores">`];
-  // Grid lines at 0, 25, 50, 75, 100.
-  for (let g = 0; g <= 100; g += 25) {
-    const x = labelW + (g / 100) * barW;
-    parts.push(`<line x1="${x}" y1="0" x2="${x}" y2="${h - 20}" stroke="#ddd"/>`);
-    parts.push(`<text x="${x}" y="${h - 6}" font-size="10" text-anchor="middle">${g}</text>`);
-  }
+  parts.push(scoreGrid(labelW, barW, h));
   results.forEach((r, i) => {
     const s = mainScore(r);
     const v = Number.isFinite(s) ? Math.max(0, Math.min(100, s)) : 0;

@@ -137,6 +137,23 @@ function select<T>(rows: T[], split: SplitSpec, splitName: string, taskSeed: num
   return { rows: out, notes, available };
 }
 
+function splitOf(task: TaskSpec, splitName: string): TaskSpec["splits"][string] {
+  const split = task.splits[splitName];
+  if (!split) throw new Error(`task ${task.name}: split "${splitName}" is not defined (defined: ${Object.keys(task.splits).join(", ")})`);
+  return split;
+}
+
+/** Reads a source once per run: tasks sharing a file (train/eval splits, clustering) share the parse. */
+function readCached(source: SourceSpec, dataRoot: string, cache: SourceCache): Promise<SourceData> {
+  const key = JSON.stringify([dataRoot, source]);
+  let pending = cache.get(key);
+  if (!pending) {
+    pending = readSource(source, dataRoot);
+    cache.set(key, pending);
+  }
+  return pending;
+}
+
 /** Read (with cache) and select one split of a task, checking the format fits the task. */
 export async function loadSplit<K extends SourceData["kind"]>(
   task: TaskSpec,
@@ -145,16 +162,8 @@ export async function loadSplit<K extends SourceData["kind"]>(
   dataRoot: string,
   cache: SourceCache,
 ): Promise<LoadedSplit<Extract<SourceData, { kind: K }> extends { rows: (infer R)[] } ? R : never>> {
-  const split = task.splits[splitName];
-  if (!split)
-    throw new Error(`task ${task.name}: split "${splitName}" is not defined (defined: ${Object.keys(task.splits).join(", ")})`);
-  const key = JSON.stringify([dataRoot, split.source]);
-  let pending = cache.get(key);
-  if (!pending) {
-    pending = readSource(split.source, dataRoot);
-    cache.set(key, pending);
-  }
-  const src = await pending;
+  const split = splitOf(task, splitName);
+  const src = await readCached(split.source, dataRoot, cache);
   if (src.kind !== kind)
     throw new Error(`task ${task.name}: split "${splitName}" format "${split.source.format}" gives ${src.kind}, but a ${task.type} task needs ${kind}`);
   if (src.kind === "retrieval") throw new Error("loadSplit: use loadRetrieval for retrieval data");
@@ -170,17 +179,9 @@ export async function loadRetrieval(
   dataRoot: string,
   cache: SourceCache,
 ): Promise<{ data: RetrievalData; queryIds: string[]; notes: string[]; queriesWithQrels: number; queriesWithoutQrels: number }> {
-  const split = task.splits[splitName];
-  if (!split)
-    throw new Error(`task ${task.name}: split "${splitName}" is not defined (defined: ${Object.keys(task.splits).join(", ")})`);
+  const split = splitOf(task, splitName);
   if (split.holdout) throw new Error(`task ${task.name}: holdout is not supported for retrieval splits`);
-  const key = JSON.stringify([dataRoot, split.source]);
-  let pending = cache.get(key);
-  if (!pending) {
-    pending = readSource(split.source, dataRoot);
-    cache.set(key, pending);
-  }
-  const src = await pending;
+  const src = await readCached(split.source, dataRoot, cache);
   if (src.kind !== "retrieval") throw new Error(`task ${task.name}: split "${splitName}" is not a retrieval collection`);
   const notes = [...src.notes];
   // As MTEB/BEIR: only queries that have qrels are searched and scored.
