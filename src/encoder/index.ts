@@ -3,3 +3,4 @@ export { WordFeatures } from "./word-features.js";
 export { DEFAULT_OPTIONS, POOLING_MODES, CONFIG_FILE, type EncoderOptions, type PoolingMode } from "./options.js";
 export { CHAT_TEMPLATES, type ChatTemplateName } from "./templates.js";
 export { SEPARATOR, type EncodeInput } from "./prepare.js";
+export { padLeft, hiddenStates, pooledEmbeddings, batchPoolingWeights, type PaddedBatch, type EncoderPass, type PoolingChoice } from "./forward.js";

@@ -20,9 +20,8 @@ import { readConfigJson } from "../models/load.js";
 import { applyLoraAdapter } from "../models/lora.js";
 import { specFromConfig } from "../models/registry.js";
 import { noGrad } from "../tensor/autograd.js";
-import { weightedPool } from "../tensor/ops/index.js";
 import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, readConfigFile, validateOptions, type EncoderOptions } from "./options.js";
-import { poolingWeights } from "./pooling.js";
+import { hiddenStates, padLeft, pooledEmbeddings, type EncoderPass, type PoolingChoice } from "./forward.js";
 import { prepareRow, type EncodeInput, type PreparedRow } from "./prepare.js";
 
 export interface FromPretrainedOptions extends Partial<EncoderOptions> {
@@ -141,8 +140,9 @@ export class LLM2Vec {
     const out: Float32Array[] = [];
     for (let start = 0; start < rows.length; start += batchSize) {
       const batch = rows.slice(start, start + batchSize);
-      const { ids, mask, B, T } = this.padBatch(batch);
-      const h = noGrad(() => this.model.forward(ids, B, T, { mode: this.mode, attentionMask: mask })).f32;
+      const padded = padLeft(batch, this.tokenizer.padTokenId ?? 0);
+      const { T } = padded;
+      const h = noGrad(() => hiddenStates(this.model, padded, this.encoderPass())).f32;
       batch.forEach((r, b) => out.push(h.slice((b * T + T - r.length) * C, (b + 1) * T * C)));
     }
     return out;
@@ -152,34 +152,18 @@ export class LLM2Vec {
     return this.options.bidirectional ? "bidirectional" : "causal";
   }
 
-  /** Left-pads rows into one [B·T] id buffer and its attention mask. */
-  private padBatch(rows: readonly Int32Array[]): { ids: Int32Array; mask: Uint8Array; B: number; T: number } {
-    const B = rows.length;
-    const T = Math.max(...rows.map((r) => r.length));
-    const pad = this.tokenizer.padTokenId ?? 0;
-    const ids = new Int32Array(B * T).fill(pad);
-    const mask = new Uint8Array(B * T);
-    rows.forEach((r, b) => {
-      ids.set(r, b * T + T - r.length);
-      mask.fill(1, b * T + T - r.length, (b + 1) * T);
-    });
-    return { ids, mask, B, T };
+  /** How this encoder runs a batch: the pass and pooling that training uses too (forward.ts). */
+  encoderPass(training: Partial<Pick<EncoderPass, "training" | "attentionDropout" | "seed" | "checkpointLayers">> = {}): EncoderPass {
+    return { mode: this.mode, padTokenId: this.tokenizer.padTokenId ?? 0, ...training };
+  }
+
+  poolingChoice(): PoolingChoice {
+    return { pooling: this.options.pooling, skipInstruction: this.options.skipInstruction, bosTokenId: this.tokenizer.bosTokenId };
   }
 
   /** One left-padded batch through the model and the pooling. Returns [B·C]. */
   private runBatch(batch: PreparedRow[]): Float32Array {
-    const { ids, mask, B, T } = this.padBatch(batch.map((r) => r.ids));
-    const weights = poolingWeights(
-      this.options.pooling,
-      batch.map((r, b) => ({ length: r.ids.length, textTokens: r.textTokens, ids: ids.subarray(b * T, (b + 1) * T) })),
-      T,
-      this.options.skipInstruction,
-      this.tokenizer.bosTokenId,
-    );
-    return noGrad(() => {
-      const h = this.model.forward(ids, B, T, { mode: this.mode, attentionMask: mask });
-      return weightedPool(h, weights).f32;
-    });
+    return noGrad(() => pooledEmbeddings(this.model, batch, this.encoderPass(), this.poolingChoice()).f32);
   }
 
   /**

@@ -3,6 +3,7 @@
  * Hugging Face Llama folder (config.json, model.safetensors, tokenizer.json,
  * tokenizer_config.json). Layout facts: ../shared/docs/llama2c-format.md.
  */
+import { EMBED_TOKENS, FINAL_NORM, linearTensorName, LM_HEAD, normName, type LinearModuleName } from "../models/names.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeSafetensors, type TensorToWrite } from "./safetensors.js";
@@ -374,23 +375,23 @@ export function hfLlamaTensors(c: Llama2cConfig, w: Llama2cWeights): Record<stri
     t[name] = { dtype: "f32", shape, data };
   };
   const slice = (a: Float32Array, l: number, n: number) => a.slice(l * n, (l + 1) * n);
-  put("model.embed_tokens.weight", [c.vocabSize, c.dim], w.tokenEmbedding);
+  const lin = (l: number, m: LinearModuleName) => linearTensorName(l, m, "weight");
+  put(EMBED_TOKENS, [c.vocabSize, c.dim], w.tokenEmbedding);
   for (let l = 0; l < c.nLayers; l++) {
-    const p = `model.layers.${l}`;
-    put(`${p}.self_attn.q_proj.weight`, [c.dim, c.dim], permuteForHf(slice(w.wq, l, c.dim * c.dim), c.nHeads, c.dim, c.dim));
-    put(`${p}.self_attn.k_proj.weight`, [kvDim, c.dim], permuteForHf(slice(w.wk, l, kvDim * c.dim), c.nKvHeads, kvDim, c.dim));
-    put(`${p}.self_attn.v_proj.weight`, [kvDim, c.dim], slice(w.wv, l, kvDim * c.dim));
-    put(`${p}.self_attn.o_proj.weight`, [c.dim, c.dim], slice(w.wo, l, c.dim * c.dim));
-    put(`${p}.mlp.gate_proj.weight`, [c.hiddenDim, c.dim], slice(w.w1, l, c.hiddenDim * c.dim));
-    put(`${p}.mlp.down_proj.weight`, [c.dim, c.hiddenDim], slice(w.w2, l, c.dim * c.hiddenDim));
-    put(`${p}.mlp.up_proj.weight`, [c.hiddenDim, c.dim], slice(w.w3, l, c.hiddenDim * c.dim));
-    put(`${p}.input_layernorm.weight`, [c.dim], slice(w.rmsAtt, l, c.dim));
-    put(`${p}.post_attention_layernorm.weight`, [c.dim], slice(w.rmsFfn, l, c.dim));
+    put(lin(l, "q_proj"), [c.dim, c.dim], permuteForHf(slice(w.wq, l, c.dim * c.dim), c.nHeads, c.dim, c.dim));
+    put(lin(l, "k_proj"), [kvDim, c.dim], permuteForHf(slice(w.wk, l, kvDim * c.dim), c.nKvHeads, kvDim, c.dim));
+    put(lin(l, "v_proj"), [kvDim, c.dim], slice(w.wv, l, kvDim * c.dim));
+    put(lin(l, "o_proj"), [c.dim, c.dim], slice(w.wo, l, c.dim * c.dim));
+    put(lin(l, "gate_proj"), [c.hiddenDim, c.dim], slice(w.w1, l, c.hiddenDim * c.dim));
+    put(lin(l, "down_proj"), [c.dim, c.hiddenDim], slice(w.w2, l, c.dim * c.hiddenDim));
+    put(lin(l, "up_proj"), [c.hiddenDim, c.dim], slice(w.w3, l, c.hiddenDim * c.dim));
+    put(normName(l, "input_layernorm"), [c.dim], slice(w.rmsAtt, l, c.dim));
+    put(normName(l, "post_attention_layernorm"), [c.dim], slice(w.rmsFfn, l, c.dim));
   }
-  put("model.norm.weight", [c.dim], w.rmsFinal);
+  put(FINAL_NORM, [c.dim], w.rmsFinal);
   if (!c.sharedClassifier) {
     if (!w.wcls) throw new Error("llama2.c weights: untied checkpoint without a classifier");
-    put("lm_head.weight", [c.vocabSize, c.dim], w.wcls);
+    put(LM_HEAD, [c.vocabSize, c.dim], w.wcls);
   }
   return t;
 }

@@ -5,8 +5,9 @@
 import { fromFloat32, type DType, type Storage } from "../tensor/dtype.js";
 import { Rng } from "../tensor/random.js";
 import { shapeStr, Tensor } from "../tensor/tensor.js";
-import { DecoderModel, modulePath, type DecoderLayer } from "./decoder.js";
+import { DecoderModel, type DecoderLayer } from "./decoder.js";
 import type { LinearLayer } from "./linear.js";
+import { EMBED_TOKENS, FINAL_NORM, linearTensorName, LM_HEAD, normName } from "./names.js";
 import { LINEAR_MODULES, weightShapes, type DecoderSpec, type LinearModule } from "./spec.js";
 
 /** The subset of a checkpoint reader that model building needs (formats/ implements it). */
@@ -23,19 +24,18 @@ export function buildDecoder(spec: DecoderSpec, get: (name: string, shape: numbe
   for (let i = 0; i < spec.numLayers; i++) {
     const linears = {} as Record<LinearModule, LinearLayer>;
     for (const m of LINEAR_MODULES) {
-      const p = modulePath(i, m);
-      const bias = maybe(`${p}.bias`);
-      linears[m] = { weight: t(`${p}.weight`), bias: bias ? bias.toF32() : null, lora: null };
+      const bias = maybe(linearTensorName(i, m, "bias"));
+      linears[m] = { weight: t(linearTensorName(i, m, "weight")), bias: bias ? bias.toF32() : null, lora: null };
     }
     layers.push({
-      inputNorm: t(`model.layers.${i}.input_layernorm.weight`),
-      postAttentionNorm: t(`model.layers.${i}.post_attention_layernorm.weight`),
+      inputNorm: t(normName(i, "input_layernorm")),
+      postAttentionNorm: t(normName(i, "post_attention_layernorm")),
       linears,
     });
   }
-  const embed = t("model.embed_tokens.weight");
-  const lmHead = spec.tieWordEmbeddings ? embed : t("lm_head.weight");
-  return new DecoderModel(spec, embed, layers, t("model.norm.weight"), lmHead);
+  const embed = t(EMBED_TOKENS);
+  const lmHead = spec.tieWordEmbeddings ? embed : t(LM_HEAD);
+  return new DecoderModel(spec, embed, layers, t(FINAL_NORM), lmHead);
 }
 
 export class MissingWeightError extends Error {}

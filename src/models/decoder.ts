@@ -8,10 +8,13 @@
  * padding. Query rows at padded positions are computed but meaningless (nothing pools them).
  */
 import { fmix32 } from "../tensor/backend/types.js";
+import { checkpoint } from "../tensor/autograd.js";
+import type { RopeTables } from "../tensor/ops/index.js";
 import { add, attention, embedding, gatedActivation, matmul, reshape, rmsnorm, rope, scale } from "../tensor/ops/index.js";
 import { Tensor } from "../tensor/tensor.js";
 import { applyLinear, type LinearContext, type LinearLayer } from "./linear.js";
 import { RopeCache } from "./rope-tables.js";
+import { EMBED_TOKENS, FINAL_NORM, linearTensorName, LM_HEAD, modulePath, normName } from "./names.js";
 import { LINEAR_MODULES, type AttentionMode, type DecoderSpec, type LinearModule } from "./spec.js";
 
 export interface DecoderLayer {
@@ -30,13 +33,24 @@ export interface ForwardOptions {
   training?: boolean;
   attentionDropout?: number;
   seed?: number;
+  /** Recompute each layer's activations during the backward instead of keeping them. */
+  checkpointLayers?: boolean;
 }
 
-/** HF module path of a projection inside layer i (used for LoRA and PEFT names). */
-export function modulePath(layer: number, m: LinearModule): string {
-  const group = m === "gate_proj" || m === "up_proj" || m === "down_proj" ? "mlp" : "self_attn";
-  return `model.layers.${layer}.${group}.${m}`;
+/** What every layer of one forward shares. */
+interface LayerRun {
+  B: number;
+  T: number;
+  positions: Int32Array;
+  tables: RopeTables;
+  mask: Uint8Array | null;
+  causal: boolean;
+  training: boolean;
+  attentionDropout: number;
+  seed: number;
 }
+
+export { modulePath } from "./names.js";
 
 export class DecoderModel {
   readonly rope: RopeCache;
@@ -68,29 +82,61 @@ export class DecoderModel {
     if (opts.mode === "causal" && s.slidingWindow !== null && T > s.slidingWindow)
       throw new Error(`forward: causal ${s.family} attention over ${T} tokens needs its sliding window (${s.slidingWindow}), which llm2vec does not implement; use at most ${s.slidingWindow} tokens or bidirectional mode`);
     const positions = opts.positions ?? defaultPositions(B, T);
-    const tables = this.rope.get(maxOf(positions) + 1);
-    const mask = opts.attentionMask && !opts.attentionMask.every((m) => m === 1) ? opts.attentionMask : null;
-    const training = opts.training ?? false;
-    const seed = opts.seed ?? 0;
-    this.layers.forEach((layer, i) => {
-      const ctx = (k: number): LinearContext => ({ training, seed: fmix32(seed ^ fmix32(i * 16 + k + 1)) });
-      const l = layer.linears;
-      const h = rmsnorm(x, layer.inputNorm, s.rmsNormEps, s.normAddOne);
-      const q = rope(reshape(applyLinear(l.q_proj, h, ctx(0)), [B, T, s.numHeads, s.headDim]), positions, tables);
-      const k = rope(reshape(applyLinear(l.k_proj, h, ctx(1)), [B, T, s.numKvHeads, s.headDim]), positions, tables);
-      const v = reshape(applyLinear(l.v_proj, h, ctx(2)), [B, T, s.numKvHeads, s.headDim]);
-      const a = attention(q, k, v, {
-        causal: opts.mode === "causal",
-        keyMask: mask,
-        dropoutP: training ? (opts.attentionDropout ?? 0) : 0,
-        seed: fmix32(seed ^ fmix32(i * 16 + 9)),
-      });
-      x = add(x, applyLinear(l.o_proj, reshape(a, [B, T, s.numHeads * s.headDim]), ctx(3)));
-      const h2 = rmsnorm(x, layer.postAttentionNorm, s.rmsNormEps, s.normAddOne);
-      const act = gatedActivation(s.activation, applyLinear(l.gate_proj, h2, ctx(4)), applyLinear(l.up_proj, h2, ctx(5)));
-      x = add(x, applyLinear(l.down_proj, act, ctx(6)));
-    });
+    const run: LayerRun = {
+      B,
+      T,
+      positions,
+      tables: this.rope.get(maxOf(positions) + 1),
+      mask: opts.attentionMask && !opts.attentionMask.every((m) => m === 1) ? opts.attentionMask : null,
+      causal: opts.mode === "causal",
+      training: opts.training ?? false,
+      attentionDropout: opts.training ? (opts.attentionDropout ?? 0) : 0,
+      seed: opts.seed ?? 0,
+    };
+    for (let i = 0; i < this.layers.length; i++) {
+      // Checkpointed, a layer keeps only its input for the backward and recomputes the rest
+      // (same seeds, so the same dropout masks): activations of one layer at a time.
+      x = opts.checkpointLayers
+        ? checkpoint((h) => this.layerForward(i, h, run), [x], this.layerTensors(i))
+        : this.layerForward(i, x, run);
+    }
     return x;
+  }
+
+  /** One block: x + attn(norm(x)), then + mlp(norm(·)). */
+  private layerForward(i: number, x: Tensor, run: LayerRun): Tensor {
+    const s = this.spec;
+    const { B, T, positions, tables } = run;
+    const l = this.layers[i]!;
+    const lin = l.linears;
+    const ctx = (k: number): LinearContext => ({ training: run.training, seed: fmix32(run.seed ^ fmix32(i * 16 + k + 1)) });
+    const h = rmsnorm(x, l.inputNorm, s.rmsNormEps, s.normAddOne);
+    const q = rope(reshape(applyLinear(lin.q_proj, h, ctx(0)), [B, T, s.numHeads, s.headDim]), positions, tables);
+    const k = rope(reshape(applyLinear(lin.k_proj, h, ctx(1)), [B, T, s.numKvHeads, s.headDim]), positions, tables);
+    const v = reshape(applyLinear(lin.v_proj, h, ctx(2)), [B, T, s.numKvHeads, s.headDim]);
+    const a = attention(q, k, v, {
+      causal: run.causal,
+      keyMask: run.mask,
+      dropoutP: run.attentionDropout,
+      seed: fmix32(run.seed ^ fmix32(i * 16 + 9)),
+    });
+    x = add(x, applyLinear(lin.o_proj, reshape(a, [B, T, s.numHeads * s.headDim]), ctx(3)));
+    const h2 = rmsnorm(x, l.postAttentionNorm, s.rmsNormEps, s.normAddOne);
+    const act = gatedActivation(s.activation, applyLinear(lin.gate_proj, h2, ctx(4)), applyLinear(lin.up_proj, h2, ctx(5)));
+    return add(x, applyLinear(lin.down_proj, act, ctx(6)));
+  }
+
+  /** Every tensor layer i reads (weights, biases, norms, LoRA factors). */
+  layerTensors(i: number): Tensor[] {
+    const l = this.layers[i]!;
+    const out: Tensor[] = [l.inputNorm, l.postAttentionNorm];
+    for (const m of LINEAR_MODULES) {
+      const lin = l.linears[m];
+      out.push(lin.weight);
+      if (lin.bias) out.push(lin.bias);
+      if (lin.lora) out.push(lin.lora.A, lin.lora.B);
+    }
+    return out;
   }
 
   /** [.., C] → [.., V] logits. */
@@ -103,21 +149,21 @@ export class DecoderModel {
     for (let i = 0; i < this.layers.length; i++) for (const m of LINEAR_MODULES) yield [modulePath(i, m), this.layers[i]!.linears[m]];
   }
 
-  /** All tensors by their HF checkpoint names. */
+  /** All tensors by their HF checkpoint names (the order of spec.weightShapes). */
   *namedWeights(): Generator<[string, Tensor]> {
-    yield ["model.embed_tokens.weight", this.embedTokens];
+    yield [EMBED_TOKENS, this.embedTokens];
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i]!;
-      yield [`model.layers.${i}.input_layernorm.weight`, layer.inputNorm];
-      yield [`model.layers.${i}.post_attention_layernorm.weight`, layer.postAttentionNorm];
+      yield [normName(i, "input_layernorm"), layer.inputNorm];
+      yield [normName(i, "post_attention_layernorm"), layer.postAttentionNorm];
       for (const m of LINEAR_MODULES) {
         const lin = layer.linears[m];
-        yield [`${modulePath(i, m)}.weight`, lin.weight];
-        if (lin.bias) yield [`${modulePath(i, m)}.bias`, lin.bias];
+        yield [linearTensorName(i, m, "weight"), lin.weight];
+        if (lin.bias) yield [linearTensorName(i, m, "bias"), lin.bias];
       }
     }
-    yield ["model.norm.weight", this.norm];
-    if (!this.spec.tieWordEmbeddings) yield ["lm_head.weight", this.lmHead];
+    yield [FINAL_NORM, this.norm];
+    if (!this.spec.tieWordEmbeddings) yield [LM_HEAD, this.lmHead];
   }
 }
 

@@ -13,11 +13,8 @@ import { Rng } from "../tensor/random.js";
 import { shapeStr, Tensor } from "../tensor/tensor.js";
 import type { DecoderModel } from "./decoder.js";
 import type { LinearLayer } from "./linear.js";
+import { layerKey } from "./names.js";
 
-function layerKey(modulePath: string): string | null {
-  const i = modulePath.indexOf("layers.");
-  return i < 0 ? null : modulePath.slice(i);
-}
 
 /** Modules an encoder never runs (the LM head): an adapter may target them harmlessly. */
 const UNUSED_BY_ENCODER = /(^|\.)lm_head$/;

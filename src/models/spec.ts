@@ -3,6 +3,8 @@
  * (families/*.ts). Everything downstream (weights, forward, encoder, trainers) reads this, never
  * the raw config, so a new family only has to fill it in.
  */
+import { EMBED_TOKENS, FINAL_NORM, linearTensorName, LM_HEAD, normName, type LinearModuleName } from "./names.js";
+
 export type AttentionMode = "causal" | "bidirectional";
 
 export type RopeScaling =
@@ -47,38 +49,34 @@ export interface DecoderSpec {
 
 /** The seven projections LLM2Vec puts LoRA on, by their HF module names. */
 export const LINEAR_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
-export type LinearModule = (typeof LINEAR_MODULES)[number];
+export type LinearModule = (typeof LINEAR_MODULES)[number] & LinearModuleName;
 
-/** Every tensor a checkpoint of this spec holds, with its shape (Hugging Face names). */
+/** Every tensor a checkpoint of this spec holds, with its shape (Hugging Face names, names.ts). */
 export function weightShapes(spec: DecoderSpec): Map<string, number[]> {
   const { hiddenSize: C, intermediateSize: F, numHeads: H, numKvHeads: KVH, headDim: D, vocabSize: V } = spec;
   const m = new Map<string, number[]>();
-  m.set("model.embed_tokens.weight", [V, C]);
+  // [out, in] of each projection, and whether it carries a bias in this family.
+  const proj: Record<LinearModule, [number, number, boolean]> = {
+    q_proj: [H * D, C, spec.qkvBias],
+    k_proj: [KVH * D, C, spec.qkvBias],
+    v_proj: [KVH * D, C, spec.qkvBias],
+    o_proj: [C, H * D, spec.oBias],
+    gate_proj: [F, C, spec.mlpBias],
+    up_proj: [F, C, spec.mlpBias],
+    down_proj: [C, F, spec.mlpBias],
+  };
+  m.set(EMBED_TOKENS, [V, C]);
   for (let i = 0; i < spec.numLayers; i++) {
-    const p = `model.layers.${i}.`;
-    m.set(`${p}input_layernorm.weight`, [C]);
-    m.set(`${p}post_attention_layernorm.weight`, [C]);
-    m.set(`${p}self_attn.q_proj.weight`, [H * D, C]);
-    m.set(`${p}self_attn.k_proj.weight`, [KVH * D, C]);
-    m.set(`${p}self_attn.v_proj.weight`, [KVH * D, C]);
-    m.set(`${p}self_attn.o_proj.weight`, [C, H * D]);
-    if (spec.qkvBias) {
-      m.set(`${p}self_attn.q_proj.bias`, [H * D]);
-      m.set(`${p}self_attn.k_proj.bias`, [KVH * D]);
-      m.set(`${p}self_attn.v_proj.bias`, [KVH * D]);
-    }
-    if (spec.oBias) m.set(`${p}self_attn.o_proj.bias`, [C]);
-    m.set(`${p}mlp.gate_proj.weight`, [F, C]);
-    m.set(`${p}mlp.up_proj.weight`, [F, C]);
-    m.set(`${p}mlp.down_proj.weight`, [C, F]);
-    if (spec.mlpBias) {
-      m.set(`${p}mlp.gate_proj.bias`, [F]);
-      m.set(`${p}mlp.up_proj.bias`, [F]);
-      m.set(`${p}mlp.down_proj.bias`, [C]);
+    m.set(normName(i, "input_layernorm"), [C]);
+    m.set(normName(i, "post_attention_layernorm"), [C]);
+    for (const name of LINEAR_MODULES) {
+      const [out, inp, bias] = proj[name];
+      m.set(linearTensorName(i, name, "weight"), [out, inp]);
+      if (bias) m.set(linearTensorName(i, name, "bias"), [out]);
     }
   }
-  m.set("model.norm.weight", [C]);
-  if (!spec.tieWordEmbeddings) m.set("lm_head.weight", [V, C]);
+  m.set(FINAL_NORM, [C]);
+  if (!spec.tieWordEmbeddings) m.set(LM_HEAD, [V, C]);
   return m;
 }
 

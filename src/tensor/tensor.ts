@@ -3,6 +3,7 @@
  * float32; a tensor may keep bf16/f16 storage (frozen weights), which only the ops that read
  * weights (matmul's right operand, embedding, rmsnorm's weight) accept.
  */
+import type { GradNode } from "./autograd.js";
 import { toFloat32, type DType, type Storage } from "./dtype.js";
 
 export type Shape = readonly number[];
@@ -36,6 +37,8 @@ export class Tensor {
   /** True for tensors that no op produced (inputs, parameters). */
   readonly isLeaf: boolean;
   grad: Tensor | null = null;
+  /** Set on op outputs that need a gradient: how to differentiate them (autograd.ts). */
+  gradNode: GradNode | null = null;
   /** Optional label used in error messages (parameter names). */
   name: string | undefined;
 
@@ -90,6 +93,7 @@ export class Tensor {
   dispose(): void {
     this.data = this.dtype === "f32" ? new Float32Array(0) : new Uint16Array(0);
     this.grad = null;
+    this.gradNode = null;
   }
 
   toArray(): number[] {

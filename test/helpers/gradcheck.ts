@@ -4,7 +4,7 @@
  * rounding (~1e-7 relative) stays well below the tolerance.
  */
 import assert from "node:assert/strict";
-import { backward, clearTape, noGrad } from "../../src/tensor/autograd.js";
+import { backward, noGrad } from "../../src/tensor/autograd.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { randn } from "./rng.js";
 
@@ -29,7 +29,6 @@ export function gradCheck(name: string, fn: (xs: Tensor[]) => Tensor, inputs: Te
     return s;
   };
   backward(out, R.slice());
-  clearTape();
   inputs.forEach((x, xi) => {
     if (!x.requiresGrad) return;
     assert.ok(x.grad, `${name}: input ${xi} got no gradient`);

@@ -1,6 +1,6 @@
 export { matmul, linear, type MatmulOptions } from "./matmul.js";
 export { add, mul, scale, sub } from "./elementwise.js";
-export { reshape, narrow, concat, transposeLast2 } from "./shape.js";
+export { reshape, narrow, concat, transposeLast2, gatherRows } from "./shape.js";
 export { embedding } from "./embedding.js";
 export { rmsnorm } from "./rmsnorm.js";
 export { rope, type RopeTables } from "./rope.js";

@@ -89,3 +89,30 @@ export function transposeLast2(x: Tensor): Tensor {
   const shape = [...x.shape.slice(0, -2), c, r];
   return makeOutput("transposeLast2", swap(x.f32, r, c), shape, [x], (g) => [swap(g, c, r)]);
 }
+
+/**
+ * Rows of x viewed as [N, C] (C = last dim), picked by index: out[i] = x[rows[i]] → [M, C].
+ * MNTP computes logits only at the positions that predict a masked token this way (full logits
+ * at V = 32k for 16k tokens would be ~2 GB). Backward scatter-adds, so a row picked twice gets
+ * both gradients.
+ */
+export function gatherRows(x: Tensor, rows: Int32Array): Tensor {
+  const C = x.shape[x.rank - 1]!;
+  const N = C === 0 ? 0 : x.size / C;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (!(r >= 0 && r < N)) throw new RangeError(`gatherRows: index ${r} at position ${i} is outside the ${N} rows of ${x.label()}`);
+  }
+  const src = x.f32;
+  const M = rows.length;
+  const out = new Float32Array(M * C);
+  for (let i = 0; i < M; i++) out.set(src.subarray(rows[i]! * C, (rows[i]! + 1) * C), i * C);
+  return makeOutput("gatherRows", out, [M, C], [x], (g) => {
+    const dx = new Float32Array(x.size);
+    for (let i = 0; i < M; i++) {
+      const o = rows[i]! * C;
+      for (let c = 0; c < C; c++) dx[o + c] += g[i * C + c]!;
+    }
+    return [dx];
+  });
+}

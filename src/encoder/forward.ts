@@ -1,0 +1,94 @@
+/**
+ * The encoder's one differentiable path: prepared token rows → left-padded batch → decoder →
+ * hidden states [B, T, C] → pooled embeddings [B, C]. Inference (`LLM2Vec.encode`, under
+ * noGrad) and training (MNTP reads the hidden states; SimCSE, supervised training and gradient
+ * caching read the pooled rows with dropout on) run exactly this code, so what is trained is what
+ * is used.
+ */
+import type { DecoderModel } from "../models/decoder.js";
+import type { AttentionMode } from "../models/spec.js";
+import { weightedPool } from "../tensor/ops/index.js";
+import type { Tensor } from "../tensor/tensor.js";
+import type { PoolingMode } from "./options.js";
+import { poolingWeights } from "./pooling.js";
+import type { PreparedRow } from "./prepare.js";
+
+export interface PaddedBatch {
+  /** [B·T] token ids, rows left-padded with the pad id (the reference's padding side). */
+  ids: Int32Array;
+  /** [B·T], 1 = real token. */
+  mask: Uint8Array;
+  B: number;
+  T: number;
+}
+
+/** Left-pads rows into one [B·T] id buffer and its attention mask. */
+export function padLeft(rows: readonly Int32Array[], padId: number): PaddedBatch {
+  const B = rows.length;
+  let T = 0;
+  for (const r of rows) T = Math.max(T, r.length);
+  const ids = new Int32Array(B * T).fill(padId);
+  const mask = new Uint8Array(B * T);
+  rows.forEach((r, b) => {
+    ids.set(r, b * T + T - r.length);
+    mask.fill(1, b * T + T - r.length, (b + 1) * T);
+  });
+  return { ids, mask, B, T };
+}
+
+export interface EncoderPass {
+  mode: AttentionMode;
+  padTokenId: number;
+  /** Dropout (attention probabilities and LoRA) is on only when training. */
+  training?: boolean;
+  attentionDropout?: number;
+  /** Seeds every dropout mask of the pass; the same seed redraws the same masks (GradCache). */
+  seed?: number;
+  checkpointLayers?: boolean;
+}
+
+export interface PoolingChoice {
+  pooling: PoolingMode;
+  skipInstruction: boolean;
+  bosTokenId: number | null;
+  /**
+   * Pool every position of the padded row, pads and BOS included: what the reference's SimCSE
+   * training does by accident (llm2vec.md §1c caveat). Off by default (pool as inference does).
+   */
+  wholePaddedRow?: boolean;
+}
+
+/** Last hidden states [B, T, C] of a padded batch. */
+export function hiddenStates(model: DecoderModel, batch: PaddedBatch, pass: EncoderPass): Tensor {
+  return model.forward(batch.ids, batch.B, batch.T, {
+    mode: pass.mode,
+    attentionMask: batch.mask,
+    training: pass.training,
+    attentionDropout: pass.attentionDropout,
+    seed: pass.seed,
+    checkpointLayers: pass.checkpointLayers,
+  });
+}
+
+/** Per-position pooling weights [B·T] for prepared rows padded as `batch`. */
+export function batchPoolingWeights(rows: readonly PreparedRow[], batch: PaddedBatch, choice: PoolingChoice): Float32Array {
+  const { T } = batch;
+  if (choice.wholePaddedRow) {
+    if (choice.pooling !== "mean") throw new Error(`whole-row pooling is the reference's SimCSE quirk for mean pooling, not ${choice.pooling}`);
+    return new Float32Array(batch.B * T).fill(1 / T);
+  }
+  return poolingWeights(
+    choice.pooling,
+    rows.map((r, b) => ({ length: r.ids.length, textTokens: r.textTokens, ids: batch.ids.subarray(b * T, (b + 1) * T) })),
+    T,
+    choice.skipInstruction,
+    choice.bosTokenId,
+  );
+}
+
+/** Pooled embeddings [B, C] of prepared rows (differentiable when the model has trainable weights). */
+export function pooledEmbeddings(model: DecoderModel, rows: readonly PreparedRow[], pass: EncoderPass, choice: PoolingChoice): Tensor {
+  const batch = padLeft(rows.map((r) => r.ids), pass.padTokenId);
+  const weights = batchPoolingWeights(rows, batch, choice);
+  return weightedPool(hiddenStates(model, batch, pass), weights);
+}
