@@ -30,6 +30,9 @@ Usage as a library:
     from hf_model import load_model
     model = load_model("path/to/hf_folder")          # float32 compute
     hidden, logits = model.forward(ids, mask, mode="bidirectional")
+    # forward() runs under torch.no_grad(); forward_grad() is the same pass for autograd.
+    # dtype=torch.float64 computes in double (RoPE cos/sin are still computed in float32,
+    # as HF does); the training fixtures use it.
 CLI smoke test:
     /usr/bin/python3 scripts/reference/hf_model.py DIR [--mode bidirectional]
 """
