@@ -30,6 +30,9 @@ Usage as a library:
     from hf_model import load_model
     model = load_model("path/to/hf_folder")          # float32 compute
     hidden, logits = model.forward(ids, mask, mode="bidirectional")
+    # forward() runs under torch.no_grad(); forward_grad() is the same pass for autograd.
+    # dtype=torch.float64 computes in double (RoPE cos/sin are still computed in float32,
+    # as HF does); the training fixtures use it.
 CLI smoke test:
     /usr/bin/python3 scripts/reference/hf_model.py DIR [--mode bidirectional]
 """
@@ -99,6 +102,11 @@ class Config:
             raise NotImplementedError("qwen2 use_sliding_window=true is not modelled")
         else:
             self.sliding_window = None
+
+
+def _at_least_f32(dtype):
+    """float32 for float32/bf16/f16 (HF's upcasts); float64 stays float64."""
+    return torch.float64 if dtype == torch.float64 else torch.float32
 
 
 def _act(name):
@@ -208,11 +216,12 @@ class HFDecoder:
     # -- building blocks ------------------------------------------------------
     def rms_norm(self, x, weight):
         eps = self.cfg.rms_norm_eps
-        xf = x.float()
+        # float32 as HF does (float64 stays float64: the training reference runs in double)
+        xf = x.to(_at_least_f32(x.dtype))
         xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)
         if self.cfg.model_type == "gemma":
             # GemmaRMSNorm: (x * rstd) * (1 + w) in float32, then back to x.dtype
-            return (xf * (1.0 + weight.float())).to(x.dtype)
+            return (xf * (1.0 + weight.to(xf.dtype))).to(x.dtype)
         # LlamaRMSNorm: weight * (x * rstd).to(input_dtype)
         return weight * xf.to(x.dtype)
 
@@ -238,7 +247,7 @@ class HFDecoder:
             v = v.repeat_interleave(rep, dim=1)
         scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(D)
         scores = scores + mask
-        probs = torch.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
+        probs = torch.softmax(scores, dim=-1, dtype=_at_least_f32(q.dtype)).to(q.dtype)
         out = torch.matmul(probs, v).transpose(1, 2).reshape(B, T, H * D)
         return self.linear(out, p + ".o_proj", cfg.o_bias)
 
@@ -253,6 +262,11 @@ class HFDecoder:
     def forward(self, input_ids, attention_mask=None, mode="bidirectional", lm_head=True):
         """input_ids/attention_mask: [B, T] int tensors (or nested lists).
         Returns (last hidden state after the final norm [B,T,C], logits [B,T,V] float32 or None)."""
+        return self.forward_grad(input_ids, attention_mask, mode, lm_head)
+
+    def forward_grad(self, input_ids, attention_mask=None, mode="bidirectional", lm_head=True):
+        """forward() without torch.no_grad(), for autograd (training references): make the
+        tensors in self.w leaves with requires_grad (or override linear()) before calling."""
         cfg = self.cfg
         input_ids = torch.as_tensor(input_ids, dtype=torch.long)
         if attention_mask is None:
@@ -273,7 +287,8 @@ class HFDecoder:
             h = r + self.mlp(self.rms_norm(h, self.w[f"layers.{i}.post_attention_layernorm.weight"]), i)
         h = self.rms_norm(h, self.w["norm.weight"])
         head = self.w["lm_head.weight"]
-        logits = F.linear(h, head).float() if (lm_head and head is not None) else None
+        # HF upcasts logits to float32 (float64 compute keeps float64)
+        logits = F.linear(h, head).to(_at_least_f32(h.dtype)) if (lm_head and head is not None) else None
         return h, logits
 
 
