@@ -242,9 +242,10 @@ export function loraConfigJson(a: LoraToWrite): Record<string, unknown> {
   };
 }
 
-/** Write an adapter folder as PEFT's save_pretrained does, atomically (temp folder + rename). */
-export function writeLoraAdapter(dir: string, adapter: LoraToWrite, options: { overwrite?: boolean } = {}): void {
+/** Writes the two PEFT files into an existing folder (each file atomically). */
+export function writeLoraAdapterFiles(dir: string, adapter: LoraToWrite): void {
   const entries = adapter.layers instanceof Map ? [...adapter.layers] : Object.entries(adapter.layers);
+  if (entries.length === 0) throw new Error(`${dir}: refusing to write an adapter with no LoRA modules`);
   const tensors: Record<string, LoadedTensor> = {};
   for (const [modulePath, { a, b }] of entries) {
     if (a.shape.length !== 2 || b.shape.length !== 2 || a.shape[0] !== b.shape[1]) {
@@ -253,8 +254,13 @@ export function writeLoraAdapter(dir: string, adapter: LoraToWrite, options: { o
     tensors[`${PREFIX}${modulePath}.lora_A.weight`] = a;
     tensors[`${PREFIX}${modulePath}.lora_B.weight`] = b;
   }
-  writeFolderAtomically(dir, options.overwrite ?? false, (tmp) => {
-    atomicWriteText(path.join(tmp, "adapter_config.json"), JSON.stringify(loraConfigJson(adapter), null, 2) + "\n");
-    writeSafetensors(path.join(tmp, "adapter_model.safetensors"), tensors, { format: "pt" });
-  });
+  // Weights first: a reader that finds the config finds weights that belong to it or to the
+  // previous save of the same run (same names and shapes).
+  writeSafetensors(path.join(dir, "adapter_model.safetensors"), tensors, { format: "pt" });
+  atomicWriteText(path.join(dir, "adapter_config.json"), JSON.stringify(loraConfigJson(adapter), null, 2) + "\n");
+}
+
+/** Write an adapter folder as PEFT's save_pretrained does, atomically (temp folder + rename). */
+export function writeLoraAdapter(dir: string, adapter: LoraToWrite, options: { overwrite?: boolean } = {}): void {
+  writeFolderAtomically(dir, options.overwrite ?? false, (tmp) => writeLoraAdapterFiles(tmp, adapter));
 }

@@ -5,7 +5,8 @@
  * the bare decoder (LLM2Vec's `model.model`) names `layers.0…` while one trained on a
  * *ForCausalLM names `model.layers.0…`.
  */
-import type { LoraAdapter } from "../formats/peft.js";
+import type { LoraAdapter, LoraLayer } from "../formats/peft.js";
+import type { LoadedTensor } from "../formats/safetensors.js";
 import { noGrad } from "../tensor/autograd.js";
 import { fromFloat32, toFloat32 } from "../tensor/dtype.js";
 import { matmul } from "../tensor/ops/index.js";
@@ -13,7 +14,7 @@ import { Rng } from "../tensor/random.js";
 import { shapeStr, Tensor } from "../tensor/tensor.js";
 import type { DecoderModel } from "./decoder.js";
 import type { LinearLayer } from "./linear.js";
-import { layerKey } from "./names.js";
+import { layerKey, peftModulePath } from "./names.js";
 
 
 /** Modules an encoder never runs (the LM head): an adapter may target them harmlessly. */
@@ -92,4 +93,42 @@ export function injectLora(model: DecoderModel, o: LoraInjectOptions): Map<strin
     params.set(B.name!, B);
   }
   return params;
+}
+
+/** The attached LoRA factors as PEFT would save them: module path (LLM2Vec's inner-model naming) → A, B. */
+export function attachedLoraTensors(model: DecoderModel): Map<string, { a: LoadedTensor; b: LoadedTensor }> {
+  const out = new Map<string, { a: LoadedTensor; b: LoadedTensor }>();
+  for (const [p, lin] of model.linearModules()) {
+    if (!lin.lora) continue;
+    const { A, B } = lin.lora;
+    out.set(peftModulePath(p), {
+      a: { dtype: "f32", shape: [...A.shape], data: A.f32 },
+      b: { dtype: "f32", shape: [...B.shape], data: B.f32 },
+    });
+  }
+  return out;
+}
+
+/**
+ * Copies a saved adapter's factors into the attached (trainable) LoRA tensors, in place, so an
+ * optimizer holding those tensors continues from them (resume). Every attached module must be
+ * in the adapter with the same shapes and scaling, and nothing else.
+ */
+export function loadAttachedLora(model: DecoderModel, adapter: LoraAdapter, source: string): void {
+  const byKey = new Map<string, LoraLayer>();
+  for (const [p, l] of adapter.layers) byKey.set(layerKey(p) ?? p, l);
+  let used = 0;
+  for (const [p, lin] of model.linearModules()) {
+    if (!lin.lora) continue;
+    const l = byKey.get(layerKey(p)!);
+    if (!l) throw new Error(`${source}: no LoRA weights for module "${p}"`);
+    for (const [which, saved, live] of [["lora_A", l.a, lin.lora.A], ["lora_B", l.b, lin.lora.B]] as const) {
+      if (saved.shape.length !== live.rank || saved.shape.some((d, i) => d !== live.shape[i]))
+        throw new Error(`${source}: tensor "${p}.${which}.weight" has shape ${shapeStr(saved.shape)}, this run's LoRA has ${shapeStr(live.shape)}`);
+      live.f32.set(toFloat32(saved.data, saved.dtype));
+    }
+    if (Math.abs(l.scaling - lin.lora.scaling) > 1e-12) throw new Error(`${source}: module "${p}" has LoRA scaling ${l.scaling}, this run uses ${lin.lora.scaling}`);
+    used++;
+  }
+  if (used !== adapter.layers.size) throw new Error(`${source}: the adapter has ${adapter.layers.size} modules, this run trains ${used}`);
 }

@@ -13,6 +13,18 @@ export class Rng {
     this.state = (Math.imul(seed >>> 0 ^ 0x9e3779b9, 0x85ebca6b) ^ 0xc2b2ae35) >>> 0;
   }
 
+  /** The generator's whole state: saving it and `Rng.fromState` later continues the same stream (resume). */
+  getState(): number {
+    return this.state;
+  }
+
+  static fromState(state: number): Rng {
+    if (!Number.isInteger(state) || state < 0 || state > 0xffffffff) throw new Error(`Rng.fromState: invalid state ${state}`);
+    const r = new Rng(0);
+    r.state = state;
+    return r;
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
