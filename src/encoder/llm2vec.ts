@@ -48,7 +48,7 @@ export class LLM2Vec {
     readonly options: EncoderOptions,
     /** config.json as loaded, written back by save(). */
     readonly rawConfig: RawConfig,
-    private readonly tokenizerDir: string,
+    readonly tokenizerDir: string,
   ) {}
 
   static async fromPretrained(dir: string, opts: FromPretrainedOptions = {}): Promise<LLM2Vec> {

@@ -46,7 +46,8 @@ export function maskTokens(ids: Int32Array, special: Uint8Array, o: MaskingOptio
 
 /**
  * The mask token: "blank" is the literal `_` (the paper's choice, for tokenizers without a mask
- * token), "eos" the EOS token, anything else is taken as a token string of the vocabulary.
+ * token; its byte-fallback token `<0x5F>` where the vocabulary has no `_`), "eos" the EOS token,
+ * anything else is taken as a token string of the vocabulary.
  * A mask that is not one token of the vocabulary is an error naming the option.
  */
 export function resolveMaskToken(tok: Tokenizer, choice: string): { id: number; token: string } {
@@ -57,6 +58,12 @@ export function resolveMaskToken(tok: Tokenizer, choice: string): { id: number; 
   const token = choice === "blank" ? "_" : choice;
   const id = tok.tokenToId(token);
   if (id !== undefined) return { id, token };
+  // Small SentencePiece vocabularies (stories260K's 512) hold `_` only as its byte-fallback
+  // token <0x5F>: the same character as one token, so it serves as the blank mask.
+  if (choice === "blank") {
+    const byte = tok.tokenToId("<0x5F>");
+    if (byte !== undefined) return { id: byte, token: "<0x5F>" };
+  }
   // A SentencePiece vocabulary may hold `_` only as a byte-fallback or word-start form: say what encoding gives.
   const enc = tok.encode(token, { addSpecialTokens: false });
   const shown = enc.map((i) => JSON.stringify(tok.idToToken(i))).join(", ");
