@@ -89,7 +89,13 @@ export function listCheckpoints(output: string): { step: number; dir: string }[]
 function pruneCheckpoints(output: string, keep: number): void {
   if (keep <= 0) return;
   const all = listCheckpoints(output);
-  for (const c of all.slice(0, Math.max(0, all.length - keep))) fs.rmSync(c.dir, { recursive: true, force: true });
+  for (const c of all.slice(0, Math.max(0, all.length - keep))) {
+    // Renamed away first: a deletion killed halfway must not leave a folder that still looks
+    // like a complete checkpoint (its state file present, its optimizer file gone).
+    const doomed = path.join(path.dirname(c.dir), `.${path.basename(c.dir)}.tmp-deleting-${process.pid}`);
+    fs.renameSync(c.dir, doomed);
+    fs.rmSync(doomed, { recursive: true, force: true });
+  }
 }
 
 /** `dir` is a checkpoint folder, or a run's output folder (its latest checkpoint). */

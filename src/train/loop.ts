@@ -191,7 +191,15 @@ export async function runLoop(setup: RunSetup, objective: Objective, o: LoopOpti
     let tokens = 0;
     const extra: Record<string, number> = {};
     for (let micro = 0; micro < o.gradientAccumulation; micro++) {
-      const r = objective.microBatch(step, micro, 1 / o.gradientAccumulation);
+      let r: MicroResult;
+      try {
+        r = objective.microBatch(step, micro, 1 / o.gradientAccumulation);
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (/non-finite|NaN|Infinity/.test(msg))
+          throw new NonFiniteLossError(`training stopped at step ${step + 1}: ${msg}; ${lastCheckpoint ?? "the last checkpoint"} is the last good state`);
+        throw e;
+      }
       if (!Number.isFinite(r.loss))
         throw new NonFiniteLossError(`training stopped: the loss is ${r.loss} at step ${step + 1} (micro-batch ${micro + 1}); ${lastCheckpoint ?? "the last checkpoint"} is the last good state (lower the learning rate or check the data)`);
       loss += r.loss / o.gradientAccumulation;

@@ -114,6 +114,7 @@ export interface MntpResult extends LoopOutcome {
 export async function trainMntp(options: Partial<MntpOptions> & Pick<MntpOptions, "model" | "data" | "output">, hooks: LoopHooks = {}): Promise<MntpResult> {
   const o = { ...MNTP_DEFAULTS, ...stripUndefined(options) } as MntpOptions;
   validate(o);
+  ensureWritableFolder(o.output);
   if (!o.resume && fs.existsSync(path.join(o.output, "adapter_config.json"))) throw new Error(`${o.output}: holds a finished adapter already; choose another --output or --resume it`);
   const enc = await LLM2Vec.fromPretrained(o.model, { adapter: o.adapter, mergeAdapter: true });
   const { model, tokenizer: tok } = enc;
@@ -316,6 +317,18 @@ function validate(o: MntpOptions): void {
   for (const t of o.loraTargets) if (!(LINEAR_MODULES as readonly string[]).includes(t)) throw new Error(`--lora-targets: unknown projection "${t}" (choose from ${LINEAR_MODULES.join(", ")})`);
   if (!Number.isInteger(o.seed)) throw new Error(`--seed must be an integer, got ${o.seed}`);
   if (o.scheduler !== "linear" && o.scheduler !== "constant") throw new Error(`--scheduler must be linear or constant, got ${o.scheduler}`);
+}
+
+/** Creates the output folder and proves it writable before any work (not after an hour of training). */
+function ensureWritableFolder(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const probe = path.join(dir, `.write-test-${process.pid}`);
+    fs.writeFileSync(probe, "");
+    fs.rmSync(probe);
+  } catch (e) {
+    throw new Error(`--output ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 function kebab(s: string): string {
