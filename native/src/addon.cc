@@ -378,6 +378,16 @@ napi_value Scale(napi_env env, napi_callback_info info) {
   g_k->scale(x, alpha, out, static_cast<long>(n));
   return nullptr;
 }
+napi_value Dropout(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  if (a.argc < 4) return fail(env, "dropout: expected 4 arguments");
+  F32(0, x);
+  size_t n = 0;
+  float* out;
+  if (!arr(env, a.argv[1], napi_float32_array, reinterpret_cast<void**>(&out), &n)) return fail(env, "dropout: out must be a Float32Array");
+  g_k->dropout(x, out, static_cast<long>(n), num(env, a.argv[2]), static_cast<uint32_t>(num(env, a.argv[3])));
+  return nullptr;
+}
 #undef KNAME
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -414,6 +424,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   def(env, exports, "mul", Binary<1>);
   def(env, exports, "axpy", Axpy);
   def(env, exports, "scale", Scale);
+  def(env, exports, "dropout", Dropout);
   return exports;
 }
 

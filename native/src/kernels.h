@@ -36,6 +36,7 @@ struct Kernels {
   void (*mul)(const float* a, const float* b, float* out, long n);
   void (*axpy)(float alpha, const float* x, float* y, long n);
   void (*scale)(const float* x, float alpha, float* out, long n);
+  void (*dropout)(const float* x, float* out, long n, double p, uint32_t seed);
 };
 
 const Kernels* kernels_generic();

@@ -4,8 +4,9 @@
 #include "attention_impl.h"
 #include "norm_rope_impl.h"
 #include "pointwise_impl.h"
+#include "dropout_impl.h"
 
 static const llm::Kernels table = {
     KERNELS_NAME, attn_fwd, attn_bwd, rmsnorm_fwd, rmsnorm_bwd, rope,     gated_fwd, gated_bwd,
-    ce_fwd,       ce_bwd,   embedding, ew_add,     ew_mul,      ew_axpy, ew_scale,
+    ce_fwd,       ce_bwd,   embedding, ew_add,     ew_mul,      ew_axpy, ew_scale, dropout_apply,
 };

@@ -403,6 +403,26 @@ test(`elementwise add/mul/axpy/scale ${tag}`, () => {
   }
 });
 
+test(`dropout: the same mask as the TypeScript hash, in place too ${tag}`, () => {
+  for (const n of [0, 1, 1000, 300001])
+    for (const [p, seed] of [[0.05, 1], [0.3, 0xdeadbeef], [0.9, 7]] as const) {
+      const x = randn(n);
+      const r = new Float32Array(n),
+        o = new Float32Array(n);
+      ref.dropout(x, r, p, seed);
+      native.dropout(x, o, p, seed);
+      assert.deepEqual(Array.from(o), Array.from(r), `dropout n=${n} p=${p}`);
+      const inPlace = x.slice();
+      native.dropout(inPlace, inPlace, p, seed);
+      assert.deepEqual(Array.from(inPlace), Array.from(r), `dropout in place n=${n} p=${p}`);
+      if (n > 1000) {
+        const kept = r.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0) / n;
+        assert.ok(Math.abs(kept - (1 - p)) < 0.01, `kept ${kept} for p ${p}`);
+      }
+    }
+  assert.throws(() => native.dropout(new Float32Array(4), new Float32Array(4), 1, 0), /dropout: probability 1/);
+});
+
 test(`bad arguments throw an Error naming the kernel, never crash ${tag}`, () => {
   const g: GemmArgs = { batch: 1, M: 4, N: 4, K: 4, transA: false, transB: false, A: new Float32Array(15), lda: 4, strideA: 0, B: new Float32Array(16), bDtype: "f32", ldb: 4, strideB: 0, C: new Float32Array(16), ldc: 4, strideC: 0, alpha: 1, beta: 0 };
   assert.throws(() => native.gemm(g), /gemm.*A has 15 elements, needs 16/);

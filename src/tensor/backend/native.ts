@@ -40,6 +40,7 @@ interface Addon {
   mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
   scale(x: Float32Array, alpha: number, out: Float32Array): void;
+  dropout(x: Float32Array, out: Float32Array, p: number, seed: number): void;
 }
 
 const DTYPE_CODE: Record<DType, number> = { f32: 0, bf16: 1, f16: 2 };
@@ -335,6 +336,11 @@ function makeBackend(addon: Addon): Backend {
     scale(x, alpha, out) {
       const n = f32("scale", "out", out, 0, {}).length;
       addon.scale(f32("scale", "x", x, n, { n }), alpha, out);
+    },
+    dropout(x, out, p, seed) {
+      const n = f32("dropout", "out", out, 0, {}).length;
+      if (!(p >= 0 && p < 1)) throw new KernelArgError("dropout", `probability ${p} outside [0, 1)`);
+      addon.dropout(f32("dropout", "x", x, n, { n }), out, p, seed >>> 0);
     },
   };
 }

@@ -241,4 +241,8 @@ export const referenceBackend: Backend = {
   scale(x, alpha, out) {
     for (let i = 0; i < out.length; i++) out[i] = x[i]! * alpha;
   },
+  dropout(x, out, p, seed) {
+    const k = 1 / (1 - p);
+    for (let i = 0; i < out.length; i++) out[i] = dropoutKeep(seed, i, p) ? x[i]! * Math.fround(k) : 0;
+  },
 };

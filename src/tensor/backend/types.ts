@@ -122,6 +122,8 @@ export interface Backend {
   /** y += alpha·x */
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
   scale(x: Float32Array, alpha: number, out: Float32Array): void;
+  /** Inverted dropout: out[i] = x[i]/(1−p) where dropoutKeep(seed, i, p), else 0 (the mask is regenerated, never stored). */
+  dropout(x: Float32Array, out: Float32Array, p: number, seed: number): void;
 }
 
 /** murmur3's 32-bit finaliser: the mixing step of the dropout hash, shared by every backend. */

@@ -9,7 +9,7 @@
  */
 import { makeOutput } from "../autograd.js";
 import { backend } from "../backend/index.js";
-import { dropoutKeep, type GemmArgs } from "../backend/types.js";
+import type { GemmArgs } from "../backend/types.js";
 import { ShapeError, shapeStr, type Tensor } from "../tensor.js";
 
 export interface LoraBranch {
@@ -39,13 +39,11 @@ export function loraLinear(x: Tensor, weight: Tensor, bias: Tensor | null, lora:
   const M = x.size / inp;
   const X = x.f32;
   const p = lora.dropoutP;
-  let keep: Uint8Array | null = null;
+  // Dropout on the branch's input; the mask is a hash of (seed, index), regenerated in the backward.
   let Xd = X;
   if (p > 0) {
-    keep = new Uint8Array(X.length);
     Xd = new Float32Array(X.length);
-    const k = 1 / (1 - p);
-    for (let i = 0; i < X.length; i++) if ((keep[i] = dropoutKeep(lora.seed, i, p) ? 1 : 0)) Xd[i] = X[i]! * k;
+    backend().dropout(X, Xd, p, lora.seed);
   }
   const y = new Float32Array(M * out);
   gemm2(M, out, inp, X, false, weight.data, weight.dtype, true, y, 1, 0);
@@ -66,11 +64,12 @@ export function loraLinear(x: Tensor, weight: Tensor, bias: Tensor | null, lora:
     if (x.requiresGrad) {
       dx = new Float32Array(M * inp);
       gemm2(M, inp, out, g, false, weight.data, weight.dtype, false, dx, 1, 0);
-      if (!keep) gemm2(M, inp, r, gB, false, lora.A.f32, "f32", false, dx, s, 1);
+      if (p === 0) gemm2(M, inp, r, gB, false, lora.A.f32, "f32", false, dx, s, 1);
       else {
         const t = new Float32Array(M * inp);
-        gemm2(M, inp, r, gB, false, lora.A.f32, "f32", false, t, s / (1 - p), 0);
-        for (let i = 0; i < t.length; i++) if (keep[i]) dx[i] += t[i]!;
+        gemm2(M, inp, r, gB, false, lora.A.f32, "f32", false, t, s, 0);
+        backend().dropout(t, t, p, lora.seed);
+        backend().axpy(1, t, dx);
       }
     }
     let dA: Float32Array | null = null;
