@@ -93,3 +93,23 @@ describe("MNTP gradients equal the PyTorch reference", () => {
       });
     }
 });
+
+describe("activation checkpointing in the decoder", () => {
+  it("gives the plain graph's LoRA gradients bit for bit, with LoRA and attention dropout on", async () => {
+    const { storiesFolder } = await import("../helpers/stories.js");
+    const model = loadModelFolder(storiesFolder());
+    const params = injectLora(model, { r: 4, alpha: 8, dropout: 0.1, targets: LINEAR_MODULES, seed: 1 });
+    for (const p of params.values()) if (p.name!.endsWith("lora_B.weight")) p.f32.fill(0.01);
+    const [B, T] = [2, 24];
+    const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 37) % 500 + 3);
+    const labels = new Int32Array(B * T).fill(-100);
+    for (let i = 2; i < B * T; i += 5) labels[i] = ids[i]!;
+    const run = (checkpointLayers: boolean) => {
+      for (const p of params.values()) p.grad = null;
+      const out = mntpLoss(model, { inputIds: ids, labels, B, T }, { mode: "bidirectional", padTokenId: 0, training: true, attentionDropout: 0.3, seed: 99, checkpointLayers });
+      backward(out.loss);
+      return [...params.values()].map((p) => Array.from(p.grad!.f32));
+    };
+    assert.deepEqual(run(true), run(false));
+  });
+});
