@@ -168,6 +168,7 @@ AttnShape attn_shape(const double* p, const uint8_t* mask) {
   s.scale = static_cast<float>(p[7]);
   s.dropoutP = p[8];
   s.seed = static_cast<uint32_t>(p[9]);
+  s.dropoutBatchOffset = static_cast<long>(p[10]);
   s.keyMask = mask;
   return s;
 }
@@ -183,7 +184,7 @@ napi_value AttnFwd(napi_env env, napi_callback_info info) {
   F32(4, lse);
   void* mask = nullptr;
   if (!arr(env, a.argv[5], napi_uint8_array, &mask, nullptr, true)) return fail(env, "attentionForward: keyMask must be a Uint8Array or null");
-  PARAMS(6, p, 10);
+  PARAMS(6, p, 11);
   AttnShape s = attn_shape(p, static_cast<const uint8_t*>(mask));
   g_k->attn_fwd(s, q, k, v, out, lse);
   return nullptr;
@@ -205,7 +206,7 @@ napi_value AttnBwd(napi_env env, napi_callback_info info) {
   F32(8, dv);
   void* mask = nullptr;
   if (!arr(env, a.argv[9], napi_uint8_array, &mask, nullptr, true)) return fail(env, "attentionBackward: keyMask must be a Uint8Array or null");
-  PARAMS(10, p, 10);
+  PARAMS(10, p, 11);
   AttnShape s = attn_shape(p, static_cast<const uint8_t*>(mask));
   g_k->attn_bwd(s, q, k, v, out, lse, dOut, dq, dk, dv);
   return nullptr;
@@ -380,12 +381,12 @@ napi_value Scale(napi_env env, napi_callback_info info) {
 }
 napi_value Dropout(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  if (a.argc < 4) return fail(env, "dropout: expected 4 arguments");
+  if (a.argc < 5) return fail(env, "dropout: expected 5 arguments");
   F32(0, x);
   size_t n = 0;
   float* out;
   if (!arr(env, a.argv[1], napi_float32_array, reinterpret_cast<void**>(&out), &n)) return fail(env, "dropout: out must be a Float32Array");
-  g_k->dropout(x, out, static_cast<long>(n), num(env, a.argv[2]), static_cast<uint32_t>(num(env, a.argv[3])));
+  g_k->dropout(x, out, static_cast<long>(n), num(env, a.argv[2]), static_cast<uint32_t>(num(env, a.argv[3])), num(env, a.argv[4]));
   return nullptr;
 }
 #undef KNAME

@@ -61,7 +61,7 @@ static void mask_tile(const AttnCtx& cx, long b, long i0, long nq, long j0, long
 static void dropout_tile(const AttnCtx& cx, long b, long h, long i0, long nq, long j0, long nk, float* P, long ldp) {
   const llm::AttnShape& s = *cx.s;
   for (long r = 0; r < nq; r++) {
-    uint64_t base = static_cast<uint64_t>(((b * s.H + h) * s.T + i0 + r) * s.S + j0);
+    uint64_t base = static_cast<uint64_t>((((b + s.dropoutBatchOffset) * s.H + h) * s.T + i0 + r) * s.S + j0);
     dropout_scale_row(cx.seedMix, base, cx.thr, cx.keepScale, P + r * ldp, nk);
   }
 }
@@ -172,7 +172,7 @@ static void ds_tile(const AttnCtx& cx, long b, long h, long i0, long nq, long j0
       continue;
     }
     for (long c = 0; c < nk; c++) kp[c] = 1.f;
-    dropout_scale_row(cx.seedMix, static_cast<uint64_t>(((b * s.H + h) * s.T + i0 + r) * s.S + j0), cx.thr, cx.keepScale, kp, nk);
+    dropout_scale_row(cx.seedMix, static_cast<uint64_t>((((b + s.dropoutBatchOffset) * s.H + h) * s.T + i0 + r) * s.S + j0), cx.thr, cx.keepScale, kp, nk);
     if (Pd) {
       float* pd = Pd + r * ATT_KB;
       for (long c = 0; c < nk; c++) pd[c] = p[c] * kp[c];

@@ -4,7 +4,9 @@
 // twin is dropoutKeep in src/tensor/backend/types.ts). Included inside an ISA namespace.
 #pragma once
 
-static void dropout_apply(const float* x, float* out, long n, double p, uint32_t seed) {
+static void dropout_apply(const float* x, float* out, long n, double p, uint32_t seed, double indexOffset) {
+  // Element i hashes index indexOffset + i (mod 2^32): a chunk of a batch draws the batch's mask.
+  const uint32_t off = static_cast<uint32_t>(static_cast<uint64_t>(indexOffset));
   const uint32_t mix = llm::fmix32(seed);
   const uint32_t thr = llm::dropout_threshold(p);
   const float scale = static_cast<float>(1.0 / (1.0 - p));
@@ -20,7 +22,7 @@ static void dropout_apply(const float* x, float* out, long n, double p, uint32_t
     const __m256i thrm1 = _mm256_set1_epi32(static_cast<int>(thr) - 1);
     const __m256 vscale = _mm256_set1_ps(scale);
     for (; i + 8 <= i1; i += 8) {
-      __m256i h = _mm256_xor_si256(_mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(i))), lane), vmix);
+      __m256i h = _mm256_xor_si256(_mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(i) + off)), lane), vmix);
       h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 16));
       h = _mm256_mullo_epi32(h, c1);
       h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 13));
@@ -31,7 +33,7 @@ static void dropout_apply(const float* x, float* out, long n, double p, uint32_t
     }
 #endif
     for (; i < i1; i++) {
-      const uint32_t h = llm::fmix32(static_cast<uint32_t>(i) ^ mix);
+      const uint32_t h = llm::fmix32((static_cast<uint32_t>(i) + off) ^ mix);
       const float v = x[i] * scale;
       out[i] = (h >> 8) >= thr ? v : 0.0f;
     }

@@ -12,6 +12,7 @@ struct AttnShape {
   float scale;
   double dropoutP;
   uint32_t seed;
+  long dropoutBatchOffset;  // dropout index of row b is that of row b + offset (GradCache chunks)
 };
 
 enum ActKind : int { ACT_SILU = 0, ACT_GELU_TANH = 1 };
@@ -36,7 +37,7 @@ struct Kernels {
   void (*mul)(const float* a, const float* b, float* out, long n);
   void (*axpy)(float alpha, const float* x, float* y, long n);
   void (*scale)(const float* x, float alpha, float* out, long n);
-  void (*dropout)(const float* x, float* out, long n, double p, uint32_t seed);
+  void (*dropout)(const float* x, float* out, long n, double p, uint32_t seed, double indexOffset);
 };
 
 const Kernels* kernels_generic();

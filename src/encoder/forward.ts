@@ -45,6 +45,8 @@ export interface EncoderPass {
   /** Seeds every dropout mask of the pass; the same seed redraws the same masks (GradCache). */
   seed?: number;
   checkpointLayers?: boolean;
+  /** See ForwardOptions.dropoutBatchOffset (GradCache chunks). */
+  dropoutBatchOffset?: number;
 }
 
 export interface PoolingChoice {
@@ -67,6 +69,7 @@ export function hiddenStates(model: DecoderModel, batch: PaddedBatch, pass: Enco
     attentionDropout: pass.attentionDropout,
     seed: pass.seed,
     checkpointLayers: pass.checkpointLayers,
+    dropoutBatchOffset: pass.dropoutBatchOffset,
   });
 }
 

@@ -35,6 +35,11 @@ export interface ForwardOptions {
   seed?: number;
   /** Recompute each layer's activations during the backward instead of keeping them. */
   checkpointLayers?: boolean;
+  /**
+   * These B rows are rows offset.. of a larger batch padded to the same T: dropout draws that
+   * batch's masks, so a batch run in chunks (GradCache) sees exactly the masks of the whole.
+   */
+  dropoutBatchOffset?: number;
 }
 
 /** What every layer of one forward shares. */
@@ -48,6 +53,7 @@ interface LayerRun {
   training: boolean;
   attentionDropout: number;
   seed: number;
+  batchOffset: number;
 }
 
 export { modulePath } from "./names.js";
@@ -92,6 +98,7 @@ export class DecoderModel {
       training: opts.training ?? false,
       attentionDropout: opts.training ? (opts.attentionDropout ?? 0) : 0,
       seed: opts.seed ?? 0,
+      batchOffset: opts.dropoutBatchOffset ?? 0,
     };
     for (let i = 0; i < this.layers.length; i++) {
       // Checkpointed, a layer keeps only its input for the backward and recomputes the rest
@@ -109,7 +116,7 @@ export class DecoderModel {
     const { B, T, positions, tables } = run;
     const l = this.layers[i]!;
     const lin = l.linears;
-    const ctx = (k: number): LinearContext => ({ training: run.training, seed: fmix32(run.seed ^ fmix32(i * 16 + k + 1)) });
+    const ctx = (k: number): LinearContext => ({ training: run.training, seed: fmix32(run.seed ^ fmix32(i * 16 + k + 1)), dropoutRowOffset: run.batchOffset * T });
     const h = rmsnorm(x, l.inputNorm, s.rmsNormEps, s.normAddOne);
     const q = rope(reshape(applyLinear(lin.q_proj, h, ctx(0)), [B, T, s.numHeads, s.headDim]), positions, tables);
     const k = rope(reshape(applyLinear(lin.k_proj, h, ctx(1)), [B, T, s.numKvHeads, s.headDim]), positions, tables);
@@ -119,6 +126,7 @@ export class DecoderModel {
       keyMask: run.mask,
       dropoutP: run.attentionDropout,
       seed: fmix32(run.seed ^ fmix32(i * 16 + 9)),
+      dropoutBatchOffset: run.batchOffset,
     });
     x = add(x, applyLinear(lin.o_proj, reshape(a, [B, T, s.numHeads * s.headDim]), ctx(3)));
     const h2 = rmsnorm(x, l.postAttentionNorm, s.rmsNormEps, s.normAddOne);

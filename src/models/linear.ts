@@ -25,6 +25,8 @@ export interface LinearContext {
   /** Dropout (LoRA's) is active only when training. */
   training: boolean;
   seed: number;
+  /** Token rows before this batch in the dropout index space (GradCache chunks draw the whole batch's masks). */
+  dropoutRowOffset?: number;
 }
 
 export function applyLinear(layer: LinearLayer, x: Tensor, ctx?: LinearContext): Tensor {
@@ -32,5 +34,6 @@ export function applyLinear(layer: LinearLayer, x: Tensor, ctx?: LinearContext):
   if (!lora) return linear(x, layer.weight, layer.bias);
   // Fused: the low-rank branch accumulates into the base product (see ops/lora-linear.ts).
   const dropoutP = ctx?.training ? lora.dropoutP : 0;
-  return loraLinear(x, layer.weight, layer.bias, { A: lora.A, B: lora.B, scaling: lora.scaling, dropoutP, seed: ctx?.seed ?? 0 });
+  const inDim = layer.weight.shape[1]!;
+  return loraLinear(x, layer.weight, layer.bias, { A: lora.A, B: lora.B, scaling: lora.scaling, dropoutP, seed: ctx?.seed ?? 0, dropoutIndexOffset: (ctx?.dropoutRowOffset ?? 0) * inDim });
 }

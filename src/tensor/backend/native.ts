@@ -40,7 +40,7 @@ interface Addon {
   mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
   scale(x: Float32Array, alpha: number, out: Float32Array): void;
-  dropout(x: Float32Array, out: Float32Array, p: number, seed: number): void;
+  dropout(x: Float32Array, out: Float32Array, p: number, seed: number, indexOffset: number): void;
 }
 
 const DTYPE_CODE: Record<DType, number> = { f32: 0, bf16: 1, f16: 2 };
@@ -115,6 +115,7 @@ function attnParams(p: Float64Array, s: AttentionShape): Float64Array {
   p[7] = s.scale;
   p[8] = s.dropoutP;
   p[9] = s.seed >>> 0;
+  p[10] = s.dropoutBatchOffset ?? 0;
   return p;
 }
 
@@ -129,7 +130,7 @@ function actCode(kernel: string, kind: GatedActivation): number {
 function makeBackend(addon: Addon): Backend {
   // Reused parameter blocks (kernels are synchronous, so no call can observe another's block).
   const gp = new Float64Array(15);
-  const ap = new Float64Array(10);
+  const ap = new Float64Array(11);
   const np = new Float64Array(5);
   const rp = new Float64Array(4);
   const cp = new Float64Array(3);
@@ -337,10 +338,11 @@ function makeBackend(addon: Addon): Backend {
       const n = f32("scale", "out", out, 0, {}).length;
       addon.scale(f32("scale", "x", x, n, { n }), alpha, out);
     },
-    dropout(x, out, p, seed) {
+    dropout(x, out, p, seed, indexOffset = 0) {
       const n = f32("dropout", "out", out, 0, {}).length;
       if (!(p >= 0 && p < 1)) throw new KernelArgError("dropout", `probability ${p} outside [0, 1)`);
-      addon.dropout(f32("dropout", "x", x, n, { n }), out, p, seed >>> 0);
+      if (!(Number.isInteger(indexOffset) && indexOffset >= 0)) throw new KernelArgError("dropout", `indexOffset must be a non-negative integer, got ${indexOffset}`);
+      addon.dropout(f32("dropout", "x", x, n, { n }), out, p, seed >>> 0, indexOffset);
     },
   };
 }

@@ -68,6 +68,7 @@ export const referenceBackend: Backend = {
   attentionForward(s, q, k, v, out, lse) {
     const { B, T, S, H, KVH, D } = s;
     const keepScale = s.dropoutP > 0 ? 1 / (1 - s.dropoutP) : 1;
+    const off = s.dropoutBatchOffset ?? 0;
     for (let b = 0; b < B; b++)
       for (let h = 0; h < H; h++) {
         const kvh = Math.floor(h / (H / KVH));
@@ -87,7 +88,7 @@ export const referenceBackend: Backend = {
             for (let j = 0; j < S; j++) {
               let pr = Math.exp(scores[j]! - l);
               if (pr === 0) continue;
-              if (s.dropoutP > 0) pr = dropoutKeep(s.seed, ((b * H + h) * T + i) * S + j, s.dropoutP) ? pr * keepScale : 0;
+              if (s.dropoutP > 0) pr = dropoutKeep(s.seed, (((b + off) * H + h) * T + i) * S + j, s.dropoutP) ? pr * keepScale : 0;
               const vOff = ((b * S + j) * KVH + kvh) * D;
               for (let d = 0; d < D; d++) acc[d] += pr * v[vOff + d]!;
             }
@@ -100,6 +101,7 @@ export const referenceBackend: Backend = {
   attentionBackward(s, q, k, v, _out, lse, dOut, dq, dk, dv) {
     const { B, T, S, H, KVH, D } = s;
     const keepScale = s.dropoutP > 0 ? 1 / (1 - s.dropoutP) : 1;
+    const off = s.dropoutBatchOffset ?? 0;
     dq.fill(0);
     dk.fill(0);
     dv.fill(0);
@@ -116,7 +118,7 @@ export const referenceBackend: Backend = {
           const keep = new Float64Array(S);
           for (let j = 0; j < S; j++) {
             P[j] = scores[j] === -Infinity ? 0 : Math.exp(scores[j]! - l);
-            keep[j] = s.dropoutP > 0 ? (dropoutKeep(s.seed, ((b * H + h) * T + i) * S + j, s.dropoutP) ? keepScale : 0) : 1;
+            keep[j] = s.dropoutP > 0 ? (dropoutKeep(s.seed, (((b + off) * H + h) * T + i) * S + j, s.dropoutP) ? keepScale : 0) : 1;
             const vOff = ((b * S + j) * KVH + kvh) * D;
             let dot = 0;
             for (let d = 0; d < D; d++) {
@@ -241,8 +243,8 @@ export const referenceBackend: Backend = {
   scale(x, alpha, out) {
     for (let i = 0; i < out.length; i++) out[i] = x[i]! * alpha;
   },
-  dropout(x, out, p, seed) {
+  dropout(x, out, p, seed, indexOffset = 0) {
     const k = 1 / (1 - p);
-    for (let i = 0; i < out.length; i++) out[i] = dropoutKeep(seed, i, p) ? x[i]! * Math.fround(k) : 0;
+    for (let i = 0; i < out.length; i++) out[i] = dropoutKeep(seed, (indexOffset + i) >>> 0, p) ? x[i]! * Math.fround(k) : 0;
   },
 };

@@ -49,6 +49,8 @@ export interface AttentionShape {
   /** Dropout on the attention probabilities; the keep mask comes from `dropoutKeep` below. */
   dropoutP: number;
   seed: number;
+  /** Dropout indices of row b are those of row b + offset (a chunk of a larger batch draws that batch's mask). */
+  dropoutBatchOffset?: number;
 }
 
 export type GatedActivation = "silu" | "gelu_tanh";
@@ -123,7 +125,7 @@ export interface Backend {
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
   scale(x: Float32Array, alpha: number, out: Float32Array): void;
   /** Inverted dropout: out[i] = x[i]/(1−p) where dropoutKeep(seed, i, p), else 0 (the mask is regenerated, never stored). */
-  dropout(x: Float32Array, out: Float32Array, p: number, seed: number): void;
+  dropout(x: Float32Array, out: Float32Array, p: number, seed: number, indexOffset?: number): void;
 }
 
 /** murmur3's 32-bit finaliser: the mixing step of the dropout hash, shared by every backend. */

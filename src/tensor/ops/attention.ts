@@ -15,6 +15,8 @@ export interface AttentionOptions {
   scale?: number;
   dropoutP?: number;
   seed?: number;
+  /** Dropout draws row b's mask as row b + offset of a larger batch would (GradCache chunks). */
+  dropoutBatchOffset?: number;
 }
 
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Tensor {
@@ -34,6 +36,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     scale: opts.scale ?? 1 / Math.sqrt(D),
     dropoutP: p,
     seed: (opts.seed ?? 0) >>> 0,
+    dropoutBatchOffset: opts.dropoutBatchOffset ?? 0,
   };
   const be = backend();
   const out = new Float32Array(q.size);

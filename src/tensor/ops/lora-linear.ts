@@ -9,6 +9,7 @@
  */
 import { makeOutput } from "../autograd.js";
 import { backend } from "../backend/index.js";
+import { giveF32, takeF32 } from "../pool.js";
 import type { GemmArgs } from "../backend/types.js";
 import { ShapeError, shapeStr, type Tensor } from "../tensor.js";
 
@@ -18,6 +19,8 @@ export interface LoraBranch {
   scaling: number;
   dropoutP: number;
   seed: number;
+  /** Added to each element's dropout index (a chunk of a larger batch draws that batch's mask). */
+  dropoutIndexOffset?: number;
 }
 
 /** C[M,N] = alpha·op(A)·op(B) + beta·C on plain row-major buffers. */
@@ -39,16 +42,19 @@ export function loraLinear(x: Tensor, weight: Tensor, bias: Tensor | null, lora:
   const M = x.size / inp;
   const X = x.f32;
   const p = lora.dropoutP;
-  // Dropout on the branch's input; the mask is a hash of (seed, index), regenerated in the backward.
-  let Xd = X;
-  if (p > 0) {
-    Xd = new Float32Array(X.length);
-    backend().dropout(X, Xd, p, lora.seed);
-  }
+  // Dropout on the branch's input. The mask is a hash of (seed, index), so the dropped input is
+  // not kept for the backward (a full copy of x per projection): it is recomputed there from x.
+  const dropped = (): Float32Array => {
+    const d = takeF32(X.length);
+    backend().dropout(X, d, p, lora.seed, lora.dropoutIndexOffset ?? 0);
+    return d;
+  };
+  const Xd = p > 0 ? dropped() : X;
   const y = new Float32Array(M * out);
   gemm2(M, out, inp, X, false, weight.data, weight.dtype, true, y, 1, 0);
   const u = new Float32Array(M * r);
   gemm2(M, r, inp, Xd, false, lora.A.f32, "f32", true, u, 1, 0);
+  if (Xd !== X) giveF32(Xd);
   gemm2(M, out, r, u, false, lora.B.f32, "f32", true, y, lora.scaling, 1);
   if (bias) {
     const b = bias.f32;
@@ -68,14 +74,16 @@ export function loraLinear(x: Tensor, weight: Tensor, bias: Tensor | null, lora:
       else {
         const t = new Float32Array(M * inp);
         gemm2(M, inp, r, gB, false, lora.A.f32, "f32", false, t, s, 0);
-        backend().dropout(t, t, p, lora.seed);
+        backend().dropout(t, t, p, lora.seed, lora.dropoutIndexOffset ?? 0);
         backend().axpy(1, t, dx);
       }
     }
     let dA: Float32Array | null = null;
     if (lora.A.requiresGrad) {
       dA = new Float32Array(r * inp);
-      gemm2(r, inp, M, gB, true, Xd, "f32", false, dA, s, 0);
+      const xd = p > 0 ? dropped() : X;
+      gemm2(r, inp, M, gB, true, xd, "f32", false, dA, s, 0);
+      if (xd !== X) giveF32(xd);
     }
     let dB: Float32Array | null = null;
     if (lora.B.requiresGrad) {
