@@ -1,9 +1,11 @@
-/** Commands registered beyond the core set (evaluation and comparison), kept apart so main.ts stays a list. */
+/** Commands registered beyond the core set (evaluation, comparison, serving), kept apart so main.ts stays a list. */
 import type { Command } from "commander";
 import { registerCompare } from "./commands/compare.js";
 import { registerEval } from "./commands/eval.js";
+import { registerServe } from "./commands/serve.js";
 
 export function registerExtraCommands(program: Command): void {
   registerEval(program);
   registerCompare(program);
+  registerServe(program);
 }
