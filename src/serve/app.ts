@@ -102,6 +102,7 @@ export function createEmbeddingServer(opts: ServeOptions): EmbeddingServer {
 
   // A client that stops sending mid-body must not hold its connection and slot forever.
   app.addHook("preParsing", async (req, reply, payload) => {
+    if (req.method === "GET" || req.method === "HEAD") return payload;
     const pass = new PassThrough();
     const timer = setTimeout(() => {
       reply.header("connection", "close");
@@ -109,12 +110,16 @@ export function createEmbeddingServer(opts: ServeOptions): EmbeddingServer {
     }, limits.bodyTimeoutMs);
     const stop = () => clearTimeout(timer);
     payload.on("end", stop).on("error", stop).on("close", stop);
-    pass.on("close", stop);
+    // The reply can go before the body ends (413 stops reading); the deadline then has nothing left to guard.
+    reply.raw.on("close", stop);
+    // Fastify stops listening once it has answered; a late error then has no one to tell.
+    pass.on("error", () => {});
     payload.pipe(pass);
     return pass;
   });
 
-  app.removeContentTypeParser(["application/json"]);
+  // Only JSON: no text/plain parser, and our own JSON parser for strict UTF-8 and OpenAI's wording.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => {
     let text: string;
     try {

@@ -68,6 +68,11 @@ export class Engine {
     return this.modelInfo;
   }
 
+  /** Inputs waiting for a batch. */
+  get queueDepth(): number {
+    return this.batcher.depth;
+  }
+
   /** Tokenises, queues and waits for a request's embeddings (unnormalised, in input order). */
   async embed(inputs: CheckedInputs, signal: AbortSignal): Promise<{ vectors: Float32Array[]; tokens: number }> {
     this.checkServing();

@@ -24,8 +24,8 @@ export interface RawResponse {
   body: string;
 }
 
-/** One request written byte for byte on a fresh socket; resolves with the parsed reply. */
-export function rawRequest(port: number, head: string, body: Buffer | string = "", opts: { endSocket?: boolean } = {}): Promise<RawResponse> {
+/** One request written byte for byte on a fresh socket; resolves with the parsed reply once the server closes it. */
+export function rawRequest(port: number, head: string, body: Buffer | string = ""): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
@@ -33,8 +33,8 @@ export function rawRequest(port: number, head: string, body: Buffer | string = "
     sock.on("error", reject);
     sock.on("close", () => resolve(parseResponse(Buffer.concat(chunks).toString("utf8"))));
     sock.write(head.replace(/\n/g, "\r\n") + "\r\n");
+    // No end(): half-closing the socket reads as a client that left, and the server drops its request.
     sock.write(body);
-    if (opts.endSocket !== false) sock.end();
   });
 }
 
