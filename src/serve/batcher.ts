@@ -3,8 +3,9 @@
  * in batches packed by a token budget, so that under load each forward pass is as large as the
  * model runs well, while a lone request waits at most `windowMs` for company.
  *
- * - One batch computes at a time; whatever arrives meanwhile is the next batch, sent as soon as
- *   the worker is free. The window only applies when the worker is idle.
+ * - One batch computes at a time; whatever arrives meanwhile is the next batch. A partial batch
+ *   waits up to `windowMs` after the later of its oldest row's arrival and the worker becoming free,
+ *   unless no company is likely (a lone client's request runs at once).
  * - A batch always holds the oldest queued row (no starvation), then the longest rows that fit:
  *   batch size × longest row ≤ maxBatchTokens (the padded size the kernels actually compute),
  *   and at most maxBatchSize rows. Rows of similar length share a batch, so little is padding.
@@ -29,7 +30,7 @@ export interface BatchingOptions {
   maxQueue: number;
 }
 
-export const DEFAULT_BATCHING: Omit<BatchingOptions, "maxQueue"> = { maxBatchTokens: 16384, maxBatchSize: 128, windowMs: 2 };
+export const DEFAULT_BATCHING: Omit<BatchingOptions, "maxQueue"> = { maxBatchTokens: 16384, maxBatchSize: 128, windowMs: 5 };
 
 interface Job {
   rows: readonly PreparedRow[];
@@ -57,6 +58,10 @@ export class Batcher {
   private timer: NodeJS.Timeout | null = null;
   private seq = 0;
   private idleWaiters: (() => void)[] = [];
+  private freeSince = 0;
+  private lastBatchJobs = 0;
+  /** Requests accepted but still tokenising: rows that will arrive any moment. */
+  arriving = 0;
 
   constructor(
     private readonly run: (rows: PreparedRow[]) => Promise<BatchResult>,
@@ -127,10 +132,15 @@ export class Batcher {
 
   private schedule(): void {
     if (this.busy || this.queue.length === 0) return;
-    const oldest = this.queue[0]!;
-    const waited = performance.now() - oldest.enqueuedAt;
+    // The window counts from the later of the oldest row's arrival and the end of the last batch:
+    // under closed-loop load the clients of the batch just answered come back within a millisecond
+    // or two, and waiting for them makes the next batch whole instead of half.
+    // A lone client (the last batch was one request's, and no other request is on its way in) has
+    // no company coming: it does not wait at all.
+    const waited = performance.now() - Math.max(this.queue[0]!.enqueuedAt, this.freeSince);
     const full = this.queue.length >= this.opts.maxBatchSize || this.queuedTokens >= this.opts.maxBatchTokens;
-    if (!full && waited < this.opts.windowMs) {
+    const companyLikely = this.lastBatchJobs > 1 || this.arriving > 0 || new Set(this.queue.map((q) => q.job)).size > 1;
+    if (!full && companyLikely && waited < this.opts.windowMs) {
       this.timer ??= setTimeout(() => {
         this.timer = null;
         this.schedule();
@@ -166,6 +176,7 @@ export class Batcher {
   private async dispatch(batch: Slot[]): Promise<void> {
     this.busy = true;
     this.computingRows = batch.length;
+    this.lastBatchJobs = new Set(batch.map((s) => s.job)).size;
     const start = performance.now();
     for (const s of batch) this.metrics.queueSeconds.observe((start - s.enqueuedAt) / 1000);
     try {
@@ -192,6 +203,7 @@ export class Batcher {
     } finally {
       this.busy = false;
       this.computingRows = 0;
+      this.freeSince = performance.now();
       this.notifyIdle();
       this.schedule();
     }

@@ -76,7 +76,13 @@ export class Engine {
   /** Tokenises, queues and waits for a request's embeddings (unnormalised, in input order). */
   async embed(inputs: CheckedInputs, signal: AbortSignal): Promise<{ vectors: Float32Array[]; tokens: number }> {
     this.checkServing();
-    const rows: PreparedRow[] = await tokenizeInputs(this.ctx!, inputs, signal);
+    let rows: PreparedRow[];
+    this.batcher.arriving++;
+    try {
+      rows = await tokenizeInputs(this.ctx!, inputs, signal);
+    } finally {
+      this.batcher.arriving--;
+    }
     this.checkServing();
     const vectors = await this.batcher.submit(rows, signal);
     return { vectors, tokens: rows.reduce((s, r) => s + r.ids.length, 0) };

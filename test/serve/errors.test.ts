@@ -157,8 +157,9 @@ describe("serve: limits under load", () => {
       assert.equal(r.status, 504, r.body);
       assert.equal(errorOf(r).code, "timeout");
       assert.ok(performance.now() - t0 < 2000);
-      assert.ok(s.engine.metrics.dropped.get({ reason: "timeout" }) > 0);
+      // Whether the deadline fell during tokenising or in the queue, the rest of the work never ran.
       await assertServing(s);
+      assert.ok(s.engine.metrics.inputs.get() < 300, `${s.engine.metrics.inputs.get()} inputs computed`);
     } finally {
       await s.close();
     }
