@@ -9,8 +9,9 @@
  * - A batch always holds the oldest queued row (no starvation), then the longest rows that fit:
  *   batch size × longest row ≤ maxBatchTokens (the padded size the kernels actually compute),
  *   and at most maxBatchSize rows. Rows of similar length share a batch, so little is padding.
- * - Inside a batch rows are ordered longest first, as LLM2Vec.encode orders them, so a request
- *   alone in its batch gets the very vectors `encode` returns.
+ * - Inside a batch rows are ordered longest first, as LLM2Vec.encode orders them, so a small
+ *   request alone in its batch gets the very vectors `encode` returns (the worker may run a larger
+ *   batch as several length runs, segments.ts: equal to `encode` within its batching tolerance).
  * - A request whose client is gone or whose time is up (its AbortSignal) loses its queued rows;
  *   rows already computing finish and are thrown away.
  */

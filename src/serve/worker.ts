@@ -10,6 +10,7 @@ import { encodePreparedBatch } from "../encoder/encode-batch.js";
 import { LLM2Vec } from "../encoder/llm2vec.js";
 import type { PreparedRow } from "../encoder/prepare.js";
 import type { BatchRequest, ToMain, WorkerInit } from "./protocol.js";
+import { segmentByLength } from "./segments.js";
 
 const port = parentPort;
 if (!port) throw new Error("src/serve/worker.js is a worker thread; start it through ModelWorker (src/serve/compute.ts)");
@@ -45,9 +46,11 @@ port.on("message", (m: BatchRequest) => {
       rows.push({ ids: m.ids.subarray(at, at + len), textTokens: m.textTokens[b]! });
       at += len;
     }
-    const vectors = encodePreparedBatch(enc, rows);
-    // A NaN means the weights blew up: the main thread fails the requests that own these rows.
+    // Rows arrive longest first; runs of similar length are computed at their own length.
     const C = enc.dimension;
+    const vectors = new Float32Array(rows.length * C);
+    for (const [a, b] of segmentByLength(rows.map((r) => r.ids.length))) vectors.set(encodePreparedBatch(enc, rows.slice(a, b)), a * C);
+    // A NaN means the weights blew up: the main thread fails the requests that own these rows.
     const nonFinite: number[] = [];
     for (let b = 0; b < rows.length; b++) if (!vectors.subarray(b * C, (b + 1) * C).every(Number.isFinite)) nonFinite.push(b);
     send({ type: "result", id: m.id, vectors, nonFinite, computeMs: performance.now() - t0 }, [vectors.buffer as ArrayBuffer]);

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Batcher } from "../../src/serve/batcher.js";
+import { segmentByLength } from "../../src/serve/segments.js";
 import type { BatchResult } from "../../src/serve/compute.js";
 import { ApiError } from "../../src/serve/errors.js";
 import { ServerMetrics } from "../../src/serve/metrics.js";
@@ -131,5 +132,24 @@ describe("serve: under concurrent load", () => {
     assert.equal((JSON.parse(r.body) as { data: unknown[] }).data.length, 64);
     assert.equal(await exited, 0, err);
     assert.match(err, /SIGTERM: finishing queued requests/);
+  });
+});
+
+describe("serve: length segments", () => {
+  it("cuts a mixed-length batch where the padding saved outweighs a pass, never below the minimum run", () => {
+    const lengths = [54, 46, 45, 44, 42, 40, 34, 32, 31, 29, 29, 23, 21, 20, 19, 19, 11];
+    const runs = segmentByLength(lengths, { perPassTokens: 32, minRows: 4 });
+    assert.ok(runs.length > 1, JSON.stringify(runs));
+    assert.equal(runs[0]![0], 0);
+    assert.equal(runs[runs.length - 1]![1], lengths.length);
+    runs.forEach(([a, b], i) => {
+      assert.ok(b - a >= 4, `run ${a}..${b} under 4 rows`);
+      if (i > 0) assert.equal(a, runs[i - 1]![1], "runs are contiguous");
+    });
+    const padded = runs.reduce((s, [a, b]) => s + (b - a) * lengths[a]!, 0);
+    assert.ok(padded + 32 * runs.length < lengths.length * 54 + 32, "cheaper than one pass");
+    assert.deepEqual(segmentByLength(Array(32).fill(20)), [[0, 32]], "equal lengths: one pass");
+    assert.deepEqual(segmentByLength([10, 10, 9, 3]), [[0, 4]], "too few rows to cut");
+    assert.throws(() => segmentByLength([1, 2]), /sorted longest first/);
   });
 });
