@@ -1,0 +1,215 @@
+/**
+ * Issue #9's load test (a benchmark, not a CI test): `llm2vec serve` in its own process, driven
+ * over loopback by closed-loop clients at concurrency 1, 8 and 32 (one text per request, keep-alive
+ * connections), beside the encoder's own batch throughput (LLM2Vec.encode, batchSize 32, the same
+ * texts) measured in the same run. While the load runs, GET /health is probed every 100 ms on its
+ * own connection, and the server's RSS is read from /metrics every 500 ms.
+ *
+ * Models: the real stories260K and the h512 4-layer random model (bench/serve-checkpoint.ts).
+ * The clients share the machine's cores with the server, so the server's throughput here is a
+ * lower bound on what it does with the cores to itself.
+ *
+ *   npm run build && node dist/bench/serve-load.js [--requests 2000] [--models stories,h512] [--concurrency 1,8,32]
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as http from "node:http";
+import * as path from "node:path";
+import { LLM2Vec } from "../src/encoder/llm2vec.js";
+import { stories260KCheckpoint } from "./checkpoints.js";
+import { median, printTable, ROOT, type BenchRow } from "./common.js";
+import { llama4RandomCheckpoint } from "./serve-checkpoint.js";
+
+export interface LoadResult {
+  model: string;
+  concurrency: number;
+  requests: number;
+  failed: number;
+  throughput: number;
+  p50: number;
+  p99: number;
+  encoderThroughput: number;
+  healthP50: number;
+  healthMax: number;
+  rssStartMb: number;
+  rssMaxMb: number;
+  rssEndMb: number;
+  meanBatch: number;
+}
+
+/** Seeded story-like texts of 8–48 words. */
+export function loadTexts(n: number, seed = 9): string[] {
+  const words = "the a little girl boy dog cat park ran played with ball sun happy tree bird ate seeds garden mom said Lily Tom big red blue saw found friend home day night moon".split(" ");
+  let s = seed;
+  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return Array.from({ length: n }, () => Array.from({ length: 8 + Math.floor(rnd() * 41) }, () => words[Math.floor(rnd() * words.length)]).join(" ") + ".");
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+function request(agent: http.Agent, port: number, method: string, route: string, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, method, path: route, agent, headers: body ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function startServer(dir: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [path.join(ROOT, "dist/src/cli/main.js"), "serve", "--model", dir, "--port", "0", "--model-name", "m"], { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr!.on("data", (c: Buffer) => {
+      err += c.toString();
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*ready/.exec(err);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited (${code}): ${err}`)));
+  });
+  return { child, port };
+}
+
+const metricValue = (text: string, name: string) => Number(text.split("\n").find((l) => l.startsWith(name + " "))?.split(" ")[1] ?? NaN);
+
+async function runLoad(port: number, texts: string[], concurrency: number, requests: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const probe = new http.Agent({ keepAlive: true, maxSockets: 2 });
+  const lat: number[] = [];
+  const health: number[] = [];
+  const rss: number[] = [];
+  let failed = 0;
+  let next = 0;
+  let running = true;
+  const m0 = (await request(probe, port, "GET", "/metrics")).text;
+  const healthLoop = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      const r = await request(probe, port, "GET", "/health");
+      health.push(performance.now() - t0);
+      if (r.status !== 200) failed++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const rssLoop = (async () => {
+    while (running) {
+      rss.push(metricValue((await request(probe, port, "GET", "/metrics")).text, "process_resident_memory_bytes") / 2 ** 20);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        const i = next++;
+        const body = JSON.stringify({ model: "m", input: texts[i % texts.length] });
+        const s = performance.now();
+        try {
+          const r = await request(agent, port, "POST", "/v1/embeddings", body);
+          if (r.status !== 200 || (JSON.parse(r.text) as { data: unknown[] }).data.length !== 1) failed++;
+        } catch {
+          failed++;
+        }
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  const wall = performance.now() - t0;
+  running = false;
+  await Promise.all([healthLoop, rssLoop]);
+  const m1 = (await request(probe, port, "GET", "/metrics")).text;
+  agent.destroy();
+  probe.destroy();
+  const batches = metricValue(m1, "llm2vec_batches_total") - metricValue(m0, "llm2vec_batches_total");
+  const computeS = metricValue(m1, "llm2vec_batch_duration_seconds_sum") - metricValue(m0, "llm2vec_batch_duration_seconds_sum");
+  return { wall, lat, health, rss, failed, meanBatch: requests / Math.max(batches, 1), busy: computeS / (wall / 1000) };
+}
+
+export async function benchServeLoad(opts: { requests?: number; models?: string[]; concurrency?: number[] } = {}): Promise<{ rows: BenchRow[]; results: LoadResult[] }> {
+  const requests = opts.requests ?? 2000;
+  const models: Record<string, () => string> = { stories: stories260KCheckpoint, h512: llama4RandomCheckpoint };
+  const results: LoadResult[] = [];
+  for (const name of opts.models ?? ["stories", "h512"]) {
+    const dir = models[name]!();
+    const texts = loadTexts(requests);
+    // The encoder's own batch throughput on the same texts, with the server stopped: measured before
+    // and after the load runs, and the better of the two kept (the machine is shared, so one
+    // measurement can land in a busy minute; the better one is the harder target).
+    const enc = await LLM2Vec.fromPretrained(dir);
+    await enc.encode(texts.slice(0, 64), { batchSize: 32 });
+    const encoderRate = async () => {
+      const te = performance.now();
+      await enc.encode(texts, { batchSize: 32 });
+      return texts.length / ((performance.now() - te) / 1000);
+    };
+    const encoderBefore = await encoderRate();
+    const { child, port } = await startServer(dir);
+    const first = results.length;
+    try {
+      // Warm-up: the first batches pay for page faults and JIT.
+      await runLoad(port, texts, 8, 64);
+      for (const c of opts.concurrency ?? [1, 8, 32]) {
+        const r = await runLoad(port, texts, c, requests);
+        results.push({
+          model: name === "stories" ? "stories260K" : "h512 4-layer random (f32, 32k vocab)",
+          concurrency: c,
+          requests,
+          failed: r.failed,
+          throughput: requests / (r.wall / 1000),
+          p50: quantile(r.lat, 0.5),
+          p99: quantile(r.lat, 0.99),
+          encoderThroughput: encoderBefore,
+          healthP50: median(r.health),
+          healthMax: Math.max(...r.health),
+          rssStartMb: r.rss[0] ?? NaN,
+          rssMaxMb: Math.max(...r.rss),
+          rssEndMb: r.rss[r.rss.length - 1] ?? NaN,
+          meanBatch: r.meanBatch,
+        });
+        process.stderr.write(`[serve-load] ${name} c=${c}: ${(requests / (r.wall / 1000)).toFixed(1)} req/s (encoder before ${encoderBefore.toFixed(1)} texts/s), ${r.failed} failed, mean batch ${r.meanBatch.toFixed(1)}, model busy ${(100 * r.busy).toFixed(0)}% of the time\n`);
+      }
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    }
+    const encoderAfter = await encoderRate();
+    process.stderr.write(`[serve-load] ${name}: encoder ${encoderBefore.toFixed(1)} texts/s before the load, ${encoderAfter.toFixed(1)} after\n`);
+    for (const r of results.slice(first)) r.encoderThroughput = Math.max(encoderBefore, encoderAfter);
+  }
+  const rows: BenchRow[] = results.map((r) => ({
+    name: `serve ${r.model}, concurrency ${r.concurrency}, ${r.requests} requests of one text`,
+    ours_ms: 1000 / r.throughput,
+    competitor: "LLM2Vec.encode, batchSize 32, same texts, same run",
+    competitor_ms: 1000 / r.encoderThroughput,
+    ratio: r.throughput / r.encoderThroughput,
+    note: `${r.throughput.toFixed(1)} req/s vs ${r.encoderThroughput.toFixed(1)} texts/s; p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; ${r.failed} failed; mean batch ${r.meanBatch.toFixed(1)}; /health p50 ${r.healthP50.toFixed(1)} ms, max ${r.healthMax.toFixed(1)} ms; RSS ${r.rssStartMb.toFixed(0)}→${r.rssEndMb.toFixed(0)} MB (max ${r.rssMaxMb.toFixed(0)})`,
+  }));
+  return { rows, results };
+}
+
+export function loadTable(results: LoadResult[]): string {
+  const head = "| model | concurrency | requests | failed | throughput (req/s) | encoder batch (texts/s) | server / encoder | p50 (ms) | p99 (ms) | mean batch | /health p50 / max (ms) | server RSS start → end (max) MB |";
+  const sep = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|";
+  const lines = results.map(
+    (r) =>
+      `| ${r.model} | ${r.concurrency} | ${r.requests} | ${r.failed} | ${r.throughput.toFixed(1)} | ${r.encoderThroughput.toFixed(1)} | ${(r.throughput / r.encoderThroughput).toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.meanBatch.toFixed(1)} | ${r.healthP50.toFixed(1)} / ${r.healthMax.toFixed(1)} | ${r.rssStartMb.toFixed(0)} → ${r.rssEndMb.toFixed(0)} (${r.rssMaxMb.toFixed(0)}) |`,
+  );
+  return [head, sep, ...lines].join("\n");
+}
+
+if (process.argv[1]?.endsWith("serve-load.js")) {
+  const arg = (n: string) => (process.argv.includes(n) ? process.argv[process.argv.indexOf(n) + 1] : undefined);
+  const { rows, results } = await benchServeLoad({
+    requests: arg("--requests") ? Number(arg("--requests")) : undefined,
+    models: arg("--models")?.split(","),
+    concurrency: arg("--concurrency")?.split(",").map(Number),
+  });
+  printTable("Serving: llm2vec serve under load vs the encoder's batch throughput", rows);
+  console.log("\n" + loadTable(results));
+}

@@ -1,0 +1,111 @@
+/**
+ * `llm2vec serve`: the OpenAI-compatible embeddings server (src/serve/) on a host and port. It
+ * listens at once (GET /health answers "loading" until the model worker is ready) and shuts down
+ * gracefully on SIGTERM or SIGINT: no new requests, queued work finished and answered, exit 0.
+ */
+import { Command, Option } from "commander";
+import { createEmbeddingServer, type EmbeddingServer } from "../../serve/app.js";
+import { DEFAULT_BATCHING } from "../../serve/batcher.js";
+import { DEFAULT_LIMITS } from "../../serve/limits.js";
+import { addEncoderFlags, encoderOptionsFromFlags, type EncoderFlags } from "../encoder-flags.js";
+
+export const API_KEY_ENV = "LLM2VEC_API_KEY";
+
+export interface ServeCommandOptions extends EncoderFlags {
+  host: string;
+  port: string;
+  modelName?: string;
+  apiKey?: string;
+  maxBatchTokens?: string;
+  maxBatchSize?: string;
+  batchWindowMs?: string;
+  maxInputs?: string;
+  maxQueue?: string;
+  maxBodyBytes?: string;
+  requestTimeoutMs?: string;
+  bodyTimeoutMs?: string;
+  truncate?: boolean;
+  normalize?: boolean;
+  log?: boolean;
+}
+
+function int(flag: string, v: string | undefined, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Builds the server from the flags and starts listening; resolves with its URL once bound. */
+export async function serveCommand(o: ServeCommandOptions, log: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<EmbeddingServer & { url: string }> {
+  const port = int("--port", o.port, 0)!;
+  if (port > 65535) throw new Error(`--port must be at most 65535, got ${port}`);
+  const server = createEmbeddingServer({
+    model: o.model,
+    load: encoderOptionsFromFlags(o),
+    modelName: o.modelName,
+    apiKey: o.apiKey ?? process.env[API_KEY_ENV] ?? undefined,
+    normalize: o.normalize !== false,
+    logger: o.log === true,
+    batching: {
+      maxBatchTokens: int("--max-batch-tokens", o.maxBatchTokens),
+      maxBatchSize: int("--max-batch-size", o.maxBatchSize),
+      windowMs: int("--batch-window-ms", o.batchWindowMs, 0),
+    },
+    limits: {
+      maxInputs: int("--max-inputs", o.maxInputs),
+      maxQueue: int("--max-queue", o.maxQueue),
+      maxBodyBytes: int("--max-body-bytes", o.maxBodyBytes),
+      requestTimeoutMs: int("--request-timeout-ms", o.requestTimeoutMs),
+      bodyTimeoutMs: int("--body-timeout-ms", o.bodyTimeoutMs),
+      truncate: o.truncate !== false,
+    },
+  });
+  const url = await server.app.listen({ host: o.host, port });
+  log(`llm2vec serve: listening on ${url} (model loading from ${o.model})`);
+  server.engine.ready.then(
+    (info) => log(`llm2vec serve: ready: model '${server.modelName}', dimension ${info.dimension}, ${info.options.pooling} pooling, ${info.options.bidirectional ? "bidirectional" : "causal"}`),
+    (e: Error) => log(`llm2vec serve: the model failed to load: ${e.message}`),
+  );
+  return { ...server, url };
+}
+
+export function registerServe(program: Command): void {
+  addEncoderFlags(program.command("serve").description("serve embeddings over HTTP: OpenAI's POST /v1/embeddings, plus /v1/models, /health, /info, /metrics"))
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <n>", "port to listen on (0: any free port)", "8080")
+    .option("--model-name <id>", "model id in /v1/models and in requests (default: the model folder's name)")
+    .option("--api-key <key>", `require 'Authorization: Bearer <key>' on /v1/* and /info (or set ${API_KEY_ENV})`)
+    .option("--max-batch-tokens <n>", `padded tokens per batch (default ${DEFAULT_BATCHING.maxBatchTokens})`)
+    .option("--max-batch-size <n>", `inputs per batch (default ${DEFAULT_BATCHING.maxBatchSize})`)
+    .option("--batch-window-ms <n>", `how long an idle model waits for more inputs before a partial batch (default ${DEFAULT_BATCHING.windowMs})`)
+    .option("--max-inputs <n>", `inputs per request (default ${DEFAULT_LIMITS.maxInputs})`)
+    .option("--max-queue <n>", `inputs waiting or computing before requests get 429 (default ${DEFAULT_LIMITS.maxQueue})`)
+    .option("--max-body-bytes <n>", `request body size limit, 413 beyond (default ${DEFAULT_LIMITS.maxBodyBytes})`)
+    .option("--request-timeout-ms <n>", `per-request deadline, 504 beyond (default ${DEFAULT_LIMITS.requestTimeoutMs})`)
+    .option("--body-timeout-ms <n>", `time to send the whole body, 408 beyond (default ${DEFAULT_LIMITS.bodyTimeoutMs})`)
+    .option("--no-truncate", "refuse inputs over the length limits with 400 instead of cutting them")
+    .option("--no-normalize", "return raw pooled vectors instead of unit-length ones")
+    .addOption(new Option("--log", "log every request (pino JSON lines on stdout)"))
+    .action(async (o: ServeCommandOptions) => {
+      const server = await serveCommand(o);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) {
+          process.stderr.write(`llm2vec serve: ${signal} again, exiting without finishing the queue\n`);
+          process.exit(1);
+        }
+        stopping = true;
+        process.stderr.write(`llm2vec serve: ${signal}: finishing queued requests, then exiting\n`);
+        server.app.close().then(
+          () => process.exit(0),
+          (e: Error) => {
+            process.stderr.write(`llm2vec serve: shutdown failed: ${e.message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+    });
+}

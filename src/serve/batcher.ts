@@ -1,0 +1,217 @@
+/**
+ * Dynamic batching: the rows of concurrent requests wait in one queue and go to the model worker
+ * in batches packed by a token budget, so that under load each forward pass is as large as the
+ * model runs well, while a lone request waits at most `windowMs` for company.
+ *
+ * - One batch computes at a time; whatever arrives meanwhile is the next batch. A partial batch
+ *   waits up to `windowMs` after the later of its oldest row's arrival and the worker becoming free,
+ *   unless no company is likely (a lone client's request runs at once).
+ * - A batch always holds the oldest queued row (no starvation), then the longest rows that fit:
+ *   batch size × longest row ≤ maxBatchTokens (the padded size the kernels actually compute),
+ *   and at most maxBatchSize rows. Rows of similar length share a batch, so little is padding.
+ * - Inside a batch rows are ordered longest first, as LLM2Vec.encode orders them, so a small
+ *   request alone in its batch gets the very vectors `encode` returns (the worker may run a larger
+ *   batch as several length runs, segments.ts: equal to `encode` within its batching tolerance).
+ * - A request whose client is gone or whose time is up (its AbortSignal) loses its queued rows;
+ *   rows already computing finish and are thrown away.
+ */
+import type { PreparedRow } from "../encoder/prepare.js";
+import type { BatchResult } from "./compute.js";
+import { ApiError } from "./errors.js";
+import type { ServerMetrics } from "./metrics.js";
+
+export interface BatchingOptions {
+  /** Padded tokens (rows × longest row) per batch. */
+  maxBatchTokens: number;
+  /** Rows per batch. */
+  maxBatchSize: number;
+  /** How long an idle worker waits for more rows before running a partial batch. */
+  windowMs: number;
+  /** Rows queued or computing, all requests together (429 beyond). */
+  maxQueue: number;
+}
+
+export const DEFAULT_BATCHING: Omit<BatchingOptions, "maxQueue"> = { maxBatchTokens: 16384, maxBatchSize: 128, windowMs: 5 };
+
+interface Job {
+  rows: readonly PreparedRow[];
+  vectors: Float32Array[];
+  remaining: number;
+  done: boolean;
+  resolve: (v: Float32Array[]) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Slot {
+  job: Job;
+  index: number;
+  length: number;
+  enqueuedAt: number;
+  /** Arrival order, to keep the sort stable and batches deterministic. */
+  seq: number;
+}
+
+export class Batcher {
+  private queue: Slot[] = [];
+  private queuedTokens = 0;
+  private computingRows = 0;
+  private busy = false;
+  private timer: NodeJS.Timeout | null = null;
+  private seq = 0;
+  private idleWaiters: (() => void)[] = [];
+  private freeSince = 0;
+  private lastBatchJobs = 0;
+  /** Requests accepted but still tokenising: rows that will arrive any moment. */
+  arriving = 0;
+
+  constructor(
+    private readonly run: (rows: PreparedRow[]) => Promise<BatchResult>,
+    private readonly opts: BatchingOptions,
+    private readonly metrics: ServerMetrics,
+  ) {}
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  get tokens(): number {
+    return this.queuedTokens;
+  }
+
+  /** Queues a request's rows; resolves with one embedding per row, in order. */
+  submit(rows: readonly PreparedRow[], signal?: AbortSignal): Promise<Float32Array[]> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.queue.length + this.computingRows + rows.length > this.opts.maxQueue) {
+      const retry = Math.max(1, Math.ceil(this.metrics.batchSeconds.count ? this.expectedDrainSeconds() : 1));
+      throw new ApiError(
+        429,
+        "queue_full",
+        `The server is at its queue limit (${this.opts.maxQueue} inputs waiting or computing); retry after ${retry} s.`,
+        null,
+        undefined,
+        { "retry-after": String(retry) },
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const job: Job = { rows, vectors: new Array(rows.length), remaining: rows.length, done: false, resolve, reject };
+      const now = performance.now();
+      rows.forEach((r, index) => {
+        this.queue.push({ job, index, length: r.ids.length, enqueuedAt: now, seq: this.seq++ });
+        this.queuedTokens += r.ids.length;
+      });
+      signal?.addEventListener("abort", () => this.cancel(job, signal.reason), { once: true });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once nothing is queued or computing (graceful shutdown). */
+  idle(): Promise<void> {
+    if (!this.busy && this.queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private expectedDrainSeconds(): number {
+    // Mean tokens/s of the batches so far, against what is queued: a rough but honest Retry-After.
+    const rate = this.metrics.tokens.get() / Math.max(this.metrics.batchSeconds.sum, 1e-3);
+    return this.queuedTokens / Math.max(rate, 1);
+  }
+
+  private cancel(job: Job, reason: unknown): void {
+    if (job.done) return;
+    job.done = true;
+    const before = this.queue.length;
+    this.queue = this.queue.filter((s) => {
+      if (s.job !== job) return true;
+      this.queuedTokens -= s.length;
+      return false;
+    });
+    const dropped = before - this.queue.length;
+    if (dropped) this.metrics.dropped.inc({ reason: reason instanceof ApiError ? reason.code : "aborted" }, dropped);
+    job.reject(reason);
+    this.notifyIdle();
+  }
+
+  private schedule(): void {
+    if (this.busy || this.queue.length === 0) return;
+    // The window counts from the later of the oldest row's arrival and the end of the last batch:
+    // under closed-loop load the clients of the batch just answered come back within a millisecond
+    // or two, and waiting for them makes the next batch whole instead of half.
+    // A lone client (the last batch was one request's, and no other request is on its way in) has
+    // no company coming: it does not wait at all.
+    const waited = performance.now() - Math.max(this.queue[0]!.enqueuedAt, this.freeSince);
+    const full = this.queue.length >= this.opts.maxBatchSize || this.queuedTokens >= this.opts.maxBatchTokens;
+    const companyLikely = this.lastBatchJobs > 1 || this.arriving > 0 || new Set(this.queue.map((q) => q.job)).size > 1;
+    if (!full && companyLikely && waited < this.opts.windowMs) {
+      this.timer ??= setTimeout(() => {
+        this.timer = null;
+        this.schedule();
+      }, this.opts.windowMs - waited);
+      return;
+    }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    void this.dispatch(this.takeBatch());
+  }
+
+  private takeBatch(): Slot[] {
+    const { maxBatchTokens, maxBatchSize } = this.opts;
+    const head = this.queue[0]!;
+    const batch = [head];
+    let T = head.length;
+    const byLength = this.queue.slice(1).sort((a, b) => b.length - a.length || a.seq - b.seq);
+    for (const s of byLength) {
+      if (batch.length >= maxBatchSize) break;
+      const t = Math.max(T, s.length);
+      if ((batch.length + 1) * t > maxBatchTokens) continue;
+      batch.push(s);
+      T = t;
+    }
+    const taken = new Set(batch);
+    this.queue = this.queue.filter((s) => !taken.has(s));
+    for (const s of batch) this.queuedTokens -= s.length;
+    return batch.sort((a, b) => b.length - a.length || a.seq - b.seq);
+  }
+
+  private async dispatch(batch: Slot[]): Promise<void> {
+    this.busy = true;
+    this.computingRows = batch.length;
+    this.lastBatchJobs = new Set(batch.map((s) => s.job)).size;
+    const start = performance.now();
+    for (const s of batch) this.metrics.queueSeconds.observe((start - s.enqueuedAt) / 1000);
+    try {
+      const result = await this.run(batch.map((s) => s.job.rows[s.index]!));
+      const real = batch.reduce((n, s) => n + s.length, 0);
+      this.metrics.batch(batch.length, real, batch.length * batch[0]!.length, result.computeMs / 1000);
+      const bad = new Set(result.nonFinite);
+      batch.forEach((s, b) => {
+        const job = s.job;
+        if (job.done) return;
+        if (bad.has(b)) {
+          this.cancel(job, new ApiError(500, "non_finite_embedding", `input ${s.index} produced a non-finite embedding; the model's weights are likely broken.`));
+          return;
+        }
+        job.vectors[s.index] = result.vectors[b]!;
+        if (--job.remaining === 0) {
+          job.done = true;
+          job.resolve(job.vectors);
+        }
+      });
+    } catch (e) {
+      const err = new ApiError(500, "model_error", `The model failed on a batch: ${(e as Error).message}`);
+      for (const s of batch) this.cancel(s.job, err);
+    } finally {
+      this.busy = false;
+      this.computingRows = 0;
+      this.freeSince = performance.now();
+      this.notifyIdle();
+      this.schedule();
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.busy || this.queue.length > 0) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+}

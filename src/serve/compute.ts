@@ -1,0 +1,102 @@
+/**
+ * The main thread's handle on the model worker: starts it, waits for the model to load, and runs
+ * one batch at a time as a promise. A worker that dies fails its batch and every later one (the
+ * server then reports not ready) rather than hanging requests.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
+import type { PreparedRow } from "../encoder/prepare.js";
+import type { BatchRequest, ModelInfo, ToMain, WorkerInit } from "./protocol.js";
+
+export interface BatchResult {
+  /** One unnormalised embedding per row, in the rows' order. */
+  vectors: Float32Array[];
+  /** Rows (indices into the batch) whose embedding is not finite. */
+  nonFinite: number[];
+  computeMs: number;
+}
+
+export class ModelWorker {
+  readonly ready: Promise<ModelInfo>;
+  private readonly worker: Worker;
+  private pending = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void; dim: number }>();
+  private nextId = 1;
+  private dead: Error | null = null;
+  private info: ModelInfo | null = null;
+
+  constructor(model: string, load: FromPretrainedOptions) {
+    const init: WorkerInit = { model, load };
+    this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: init });
+    this.ready = new Promise<ModelInfo>((resolve, reject) => {
+      this.worker.on("message", (m: ToMain) => {
+        if (m.type === "ready") {
+          this.info = m.info;
+          resolve(m.info);
+        } else if (m.type === "load_error") {
+          reject(new Error(`loading ${model}: ${m.message}`));
+        } else this.settle(m);
+      });
+      this.worker.on("error", (e) => this.fail(e, reject));
+      this.worker.on("exit", (code) => this.fail(new Error(`the model worker exited (code ${code})`), reject));
+    });
+    // A load failure is reported through `ready`; keep it from also being an unhandled rejection.
+    this.ready.catch(() => {});
+  }
+
+  get alive(): boolean {
+    return this.dead === null && this.info !== null;
+  }
+
+  /** Encodes `rows` as one batch (in this order) on the worker. */
+  run(rows: readonly PreparedRow[]): Promise<BatchResult> {
+    if (this.dead) return Promise.reject(this.dead);
+    if (!this.info) return Promise.reject(new Error("the model is not loaded yet"));
+    const total = rows.reduce((s, r) => s + r.ids.length, 0);
+    const msg: BatchRequest = { id: this.nextId++, ids: new Int32Array(total), lengths: new Int32Array(rows.length), textTokens: new Int32Array(rows.length) };
+    let at = 0;
+    rows.forEach((r, b) => {
+      msg.ids.set(r.ids, at);
+      at += r.ids.length;
+      msg.lengths[b] = r.ids.length;
+      msg.textTokens[b] = r.textTokens;
+    });
+    const dim = this.info.dimension;
+    return new Promise((resolve, reject) => {
+      this.pending.set(msg.id, { resolve, reject, dim });
+      this.worker.postMessage(msg, [msg.ids.buffer, msg.lengths.buffer, msg.textTokens.buffer] as ArrayBuffer[]);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.dead ??= new Error("the model worker was stopped");
+    await this.worker.terminate();
+  }
+
+  private settle(m: Extract<ToMain, { type: "result" | "batch_error" }>): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (m.type === "batch_error") return p.reject(new Error(m.message));
+    const vectors: Float32Array[] = [];
+    for (let at = 0; at < m.vectors.length; at += p.dim) vectors.push(m.vectors.subarray(at, at + p.dim));
+    p.resolve({ vectors, nonFinite: m.nonFinite, computeMs: m.computeMs });
+  }
+
+  private fail(e: Error, rejectReady: (e: Error) => void): void {
+    this.dead ??= e;
+    rejectReady(e);
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+}
+
+/** The tokenizer folder LLM2Vec.fromPretrained picks: explicit, else the first of model, last adapter, ... with tokenizer.json. */
+export function tokenizerFolder(model: string, load: FromPretrainedOptions): string {
+  if (load.tokenizer) return load.tokenizer;
+  const adapters = load.adapter === undefined ? [] : Array.isArray(load.adapter) ? load.adapter : [load.adapter];
+  const candidates = [model, ...adapters.slice().reverse()];
+  for (const d of candidates) if (fs.existsSync(path.join(d, "tokenizer.json"))) return d;
+  throw new Error(`no tokenizer.json in ${candidates.join(" or ")}; pass the tokenizer folder explicitly`);
+}

@@ -1,0 +1,141 @@
+/**
+ * The server's metrics in Prometheus' text exposition format (version 0.0.4), for GET /metrics.
+ * Counters, gauges read at scrape time and cumulative histograms: the few kinds needed, written
+ * here rather than pulling in a client library.
+ */
+
+type Labels = Record<string, string>;
+
+const labelText = (l: Labels) => {
+  const e = Object.entries(l);
+  return e.length ? `{${e.map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`).join(",")}}` : "";
+};
+
+interface Metric {
+  render(): string[];
+}
+
+class Counter implements Metric {
+  private values = new Map<string, number>();
+  constructor(readonly name: string, readonly help: string) {}
+  inc(labels: Labels = {}, by = 1): void {
+    const k = labelText(labels);
+    this.values.set(k, (this.values.get(k) ?? 0) + by);
+  }
+  get(labels: Labels = {}): number {
+    return this.values.get(labelText(labels)) ?? 0;
+  }
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    if (this.values.size === 0) lines.push(`${this.name} 0`);
+    for (const [k, v] of this.values) lines.push(`${this.name}${k} ${v}`);
+    return lines;
+  }
+}
+
+class Gauge implements Metric {
+  constructor(readonly name: string, readonly help: string, private read: () => number) {}
+  render(): string[] {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`];
+  }
+}
+
+class Histogram implements Metric {
+  private counts: number[];
+  private total = 0;
+  private n = 0;
+  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {
+    this.counts = new Array(buckets.length).fill(0);
+  }
+  observe(v: number): void {
+    this.total += v;
+    this.n++;
+    const i = this.buckets.findIndex((b) => v <= b);
+    if (i >= 0) this.counts[i]!++;
+  }
+  get count(): number {
+    return this.n;
+  }
+  get sum(): number {
+    return this.total;
+  }
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    let acc = 0;
+    this.buckets.forEach((b, i) => {
+      acc += this.counts[i]!;
+      lines.push(`${this.name}_bucket{le="${b}"} ${acc}`);
+    });
+    lines.push(`${this.name}_bucket{le="+Inf"} ${this.n}`, `${this.name}_sum ${this.total}`, `${this.name}_count ${this.n}`);
+    return lines;
+  }
+}
+
+const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const POWERS_OF_TWO = (max: number) => Array.from({ length: Math.log2(max) + 1 }, (_, i) => 2 ** i);
+
+/** Tokens computed in the last `windowMs`, for a tokens/s gauge that reflects now, not the average since start. */
+class RateWindow {
+  private events: [t: number, n: number][] = [];
+  constructor(private windowMs: number) {}
+  add(n: number): void {
+    this.events.push([performance.now(), n]);
+  }
+  perSecond(): number {
+    const cut = performance.now() - this.windowMs;
+    while (this.events.length && this.events[0]![0] < cut) this.events.shift();
+    return this.events.reduce((s, [, n]) => s + n, 0) / (this.windowMs / 1000);
+  }
+}
+
+export class ServerMetrics {
+  readonly requests = new Counter("llm2vec_requests_total", "HTTP requests answered, by route and status code.");
+  readonly errors = new Counter("llm2vec_errors_total", "Refused or failed requests, by error type (the OpenAI error code).");
+  readonly inputs = new Counter("llm2vec_inputs_total", "Inputs embedded.");
+  readonly tokens = new Counter("llm2vec_tokens_total", "Tokens run through the model (real tokens, not padding).");
+  readonly batches = new Counter("llm2vec_batches_total", "Batches run on the model worker.");
+  readonly dropped = new Counter("llm2vec_dropped_inputs_total", "Queued inputs dropped before computing, by reason (client closed, timeout).");
+  readonly batchSize = new Histogram("llm2vec_batch_size", "Inputs per batch.", POWERS_OF_TWO(512));
+  readonly batchTokens = new Histogram("llm2vec_batch_tokens", "Padded tokens (batch size × longest row) per batch.", POWERS_OF_TWO(65536));
+  readonly batchSeconds = new Histogram("llm2vec_batch_duration_seconds", "Model time per batch, on the worker.", SECONDS);
+  readonly requestSeconds = new Histogram("llm2vec_request_duration_seconds", "Embeddings request latency, from arrival to reply.", SECONDS);
+  readonly queueSeconds = new Histogram("llm2vec_queue_wait_seconds", "Time an input waits in the queue before its batch starts.", SECONDS);
+  private rate = new RateWindow(10_000);
+  private all: Metric[];
+
+  constructor(read: { queueDepth: () => number; queueTokens: () => number; ready: () => boolean }) {
+    this.all = [
+      this.requests,
+      this.errors,
+      this.inputs,
+      this.tokens,
+      this.batches,
+      this.dropped,
+      new Gauge("llm2vec_queue_depth", "Inputs waiting for a batch.", read.queueDepth),
+      new Gauge("llm2vec_queue_tokens", "Tokens of the inputs waiting for a batch.", read.queueTokens),
+      new Gauge("llm2vec_tokens_per_second", "Tokens computed per second over the last 10 s.", () => this.rate.perSecond()),
+      new Gauge("llm2vec_ready", "1 once the model is loaded and the server takes requests.", () => (read.ready() ? 1 : 0)),
+      new Gauge("process_resident_memory_bytes", "Resident memory of the server process (model worker included).", () => process.memoryUsage.rss()),
+      this.batchSize,
+      this.batchTokens,
+      this.batchSeconds,
+      this.requestSeconds,
+      this.queueSeconds,
+    ];
+  }
+
+  /** Records one batch computed on the worker. */
+  batch(rows: number, realTokens: number, paddedTokens: number, seconds: number): void {
+    this.batches.inc();
+    this.inputs.inc({}, rows);
+    this.tokens.inc({}, realTokens);
+    this.rate.add(realTokens);
+    this.batchSize.observe(rows);
+    this.batchTokens.observe(paddedTokens);
+    this.batchSeconds.observe(seconds);
+  }
+
+  render(): string {
+    return this.all.flatMap((m) => m.render()).join("\n") + "\n";
+  }
+}

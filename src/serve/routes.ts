@@ -1,0 +1,98 @@
+/**
+ * The routes: POST /v1/embeddings and GET /v1/models (OpenAI's API), GET /health, GET /info
+ * (TEI's: the model, its options and the limits), GET /metrics (Prometheus).
+ */
+import type { FastifyInstance } from "fastify";
+import { VERSION } from "./version.js";
+import type { ServeContext } from "./app.js";
+import { ApiError } from "./errors.js";
+import { checkInputs } from "./limits.js";
+import { checkDimensions, shapeEmbedding } from "./output.js";
+import { EmbeddingsRequest, type EmbeddingsResponse, type ModelObject } from "./schema.js";
+
+export function registerRoutes(app: FastifyInstance, ctx: ServeContext): void {
+  const { engine, limits } = ctx;
+  const created = Math.floor(Date.now() / 1000);
+
+  app.post<{ Body: EmbeddingsRequest }>("/v1/embeddings", { schema: { body: EmbeddingsRequest } }, async (req, reply) => {
+    const body = req.body;
+    if (body.model !== ctx.modelName)
+      throw new ApiError(404, "model_not_found", `The model '${body.model}' does not exist; this server serves '${ctx.modelName}'.`, "model");
+    engine.checkServing();
+    const info = engine.info;
+    checkDimensions(body.dimensions, info.dimension);
+    const inputs = checkInputs(body, limits, info.vocabSize);
+
+    // One signal for everything that ends the request early: its deadline, or its client leaving.
+    const ac = new AbortController();
+    const left = limits.requestTimeoutMs - (performance.now() - req.startedAt);
+    const timer = setTimeout(() => ac.abort(new ApiError(504, "timeout", `The request did not finish within ${limits.requestTimeoutMs} ms; its queued work was dropped.`)), Math.max(0, left));
+    const onClose = () => {
+      if (!reply.raw.writableFinished) ac.abort(new ApiError(499, "client_closed", "The client closed the connection before the reply."));
+    };
+    reply.raw.on("close", onClose);
+    try {
+      const { vectors, tokens } = await engine.embed(inputs, ac.signal);
+      const out = { dimensions: body.dimensions, normalize: ctx.normalize, base64: body.encoding_format === "base64" };
+      const res: EmbeddingsResponse = {
+        object: "list",
+        data: vectors.map((v, index) => ({ object: "embedding", index, embedding: shapeEmbedding(v, out) })),
+        model: ctx.modelName,
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      };
+      return res;
+    } finally {
+      clearTimeout(timer);
+      reply.raw.off("close", onClose);
+    }
+  });
+
+  app.get("/v1/models", async () => {
+    const model: ModelObject = { id: ctx.modelName, object: "model", created, owned_by: "llm2vec" };
+    return { object: "list", data: [model] };
+  });
+
+  app.get("/health", async (_req, reply) => {
+    const state = engine.state;
+    if (state === "ready") return { status: "ok" };
+    reply.code(503);
+    return { status: state, ...(engine.loadError ? { error: engine.loadError.message } : {}) };
+  });
+
+  app.get("/info", async () => {
+    const ready = engine.state === "ready";
+    const info = ready ? engine.info : null;
+    return {
+      model_id: ctx.modelName,
+      model_path: engine.opts.model,
+      adapters: engine.opts.load.adapter === undefined ? [] : [engine.opts.load.adapter].flat(),
+      ready,
+      model_type: info ? { embedding: { pooling: info.options.pooling, dimension: info.dimension } } : null,
+      model_family: info?.family ?? null,
+      model_dtype: info?.weightDtype ?? null,
+      num_layers: info?.numLayers ?? null,
+      vocab_size: info?.vocabSize ?? null,
+      encoder_options: info?.options ?? null,
+      normalize: ctx.normalize,
+      max_input_length: info?.options.maxLength ?? null,
+      auto_truncate: limits.truncate,
+      max_batch_tokens: engine.opts.batching.maxBatchTokens,
+      max_batch_requests: engine.opts.batching.maxBatchSize,
+      batch_window_ms: engine.opts.batching.windowMs,
+      max_client_batch_size: limits.maxInputs,
+      max_queued_inputs: limits.maxQueue,
+      limits: {
+        max_body_bytes: limits.maxBodyBytes,
+        request_timeout_ms: limits.requestTimeoutMs,
+        body_timeout_ms: limits.bodyTimeoutMs,
+      },
+      api_key_required: ctx.apiKeyRequired,
+      version: VERSION,
+    };
+  });
+
+  app.get("/metrics", async (_req, reply) => {
+    reply.type("text/plain; version=0.0.4; charset=utf-8");
+    return engine.metrics.render();
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * The model's thread. The kernels run synchronously (a batch of 128 texts on stories260K holds its
+ * thread for about a second, a 1.3B model for tens of seconds), so the model lives here, in a
+ * worker_threads worker, and the main thread stays free for HTTP: health checks, metrics, new
+ * connections, timeouts. It loads the encoder once, says "ready", then encodes one batch of token
+ * rows per message, in order. Messages are in protocol.ts.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { encodePreparedBatch } from "../encoder/encode-batch.js";
+import { LLM2Vec } from "../encoder/llm2vec.js";
+import type { PreparedRow } from "../encoder/prepare.js";
+import type { BatchRequest, ToMain, WorkerInit } from "./protocol.js";
+import { segmentByLength } from "./segments.js";
+
+const port = parentPort;
+if (!port) throw new Error("src/serve/worker.js is a worker thread; start it through ModelWorker (src/serve/compute.ts)");
+const init = workerData as WorkerInit;
+const send = (m: ToMain, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+let enc: LLM2Vec;
+try {
+  enc = await LLM2Vec.fromPretrained(init.model, init.load);
+} catch (e) {
+  send({ type: "load_error", message: (e as Error).message });
+  process.exit(1);
+}
+send({
+  type: "ready",
+  info: {
+    options: enc.options,
+    dimension: enc.dimension,
+    vocabSize: enc.model.spec.vocabSize,
+    family: enc.model.spec.family,
+    numLayers: enc.model.spec.numLayers,
+    weightDtype: enc.model.embedTokens.dtype,
+  },
+});
+
+port.on("message", (m: BatchRequest) => {
+  const t0 = performance.now();
+  try {
+    const rows: PreparedRow[] = [];
+    let at = 0;
+    for (let b = 0; b < m.lengths.length; b++) {
+      const len = m.lengths[b]!;
+      rows.push({ ids: m.ids.subarray(at, at + len), textTokens: m.textTokens[b]! });
+      at += len;
+    }
+    // Rows arrive longest first; runs of similar length are computed at their own length.
+    const C = enc.dimension;
+    const vectors = new Float32Array(rows.length * C);
+    for (const [a, b] of segmentByLength(rows.map((r) => r.ids.length))) vectors.set(encodePreparedBatch(enc, rows.slice(a, b)), a * C);
+    // A NaN means the weights blew up: the main thread fails the requests that own these rows.
+    const nonFinite: number[] = [];
+    for (let b = 0; b < rows.length; b++) if (!vectors.subarray(b * C, (b + 1) * C).every(Number.isFinite)) nonFinite.push(b);
+    send({ type: "result", id: m.id, vectors, nonFinite, computeMs: performance.now() - t0 }, [vectors.buffer as ArrayBuffer]);
+  } catch (e) {
+    send({ type: "batch_error", id: m.id, message: (e as Error).message });
+  }
+});

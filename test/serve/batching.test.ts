@@ -1,0 +1,155 @@
+/**
+ * The batcher on its own (a fake model that records each batch), then the server under concurrent
+ * load: requests share batches, /health answers while a batch computes, SIGTERM drains and exits 0.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Batcher } from "../../src/serve/batcher.js";
+import { segmentByLength } from "../../src/serve/segments.js";
+import type { BatchResult } from "../../src/serve/compute.js";
+import { ApiError } from "../../src/serve/errors.js";
+import { ServerMetrics } from "../../src/serve/metrics.js";
+import type { PreparedRow } from "../../src/encoder/prepare.js";
+import { storiesFolder } from "../helpers/stories.js";
+import { post, startServer } from "./helpers.js";
+
+const row = (len: number, tag = len): PreparedRow => ({ ids: new Int32Array(len).fill(tag), textTokens: len });
+
+/** A model that takes `ms` per batch and returns each row's first id as its vector. */
+function fakeModel(ms = 5) {
+  const batches: number[][] = [];
+  const run = async (rows: PreparedRow[]): Promise<BatchResult> => {
+    batches.push(rows.map((r) => r.ids.length));
+    await new Promise((r) => setTimeout(r, ms));
+    return { vectors: rows.map((r) => Float32Array.of(r.ids[0]!)), nonFinite: [], computeMs: ms };
+  };
+  return { run, batches };
+}
+
+const metrics = () => new ServerMetrics({ queueDepth: () => 0, queueTokens: () => 0, ready: () => true });
+
+describe("serve: batcher", () => {
+  it("packs concurrent requests into batches within the token budget, longest first, results in order", async () => {
+    const m = fakeModel();
+    const b = new Batcher(m.run, { maxBatchTokens: 40, maxBatchSize: 8, windowMs: 20, maxQueue: 100 }, metrics());
+    b.arriving = 1; // as when requests are still tokenising: the first does not leave alone
+    const results = await Promise.all([b.submit([row(10), row(3)]), b.submit([row(2), row(9)]), b.submit([row(10, 7)])]);
+    b.arriving = 0;
+    assert.deepEqual(results.map((r) => r.map((v) => v[0])), [[10, 3], [2, 9], [7]]);
+    // Oldest first (10), then the longest that fit 40 padded tokens: 10, 9 (3 × 10 = 30), 3 (4 × 10 = 40); then 2.
+    assert.deepEqual(m.batches, [[10, 10, 9, 3], [2]]);
+  });
+
+  it("a lone client's request runs at once; with company on its way a partial batch waits at most the window", async () => {
+    const m = fakeModel(0);
+    const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 64, windowMs: 30, maxQueue: 100 }, metrics());
+    let t0 = performance.now();
+    await b.submit([row(4)]);
+    assert.ok(performance.now() - t0 < 25, `a lone request waited ${performance.now() - t0} ms`);
+    b.arriving = 1; // another request is tokenising: worth waiting for, up to the window
+    t0 = performance.now();
+    await b.submit([row(4)]);
+    const ms = performance.now() - t0;
+    assert.ok(ms >= 25 && ms < 500, `waited ${ms} ms for a 30 ms window`);
+    t0 = performance.now();
+    await Promise.all(Array.from({ length: 64 }, () => b.submit([row(4)])));
+    assert.ok(performance.now() - t0 < 25, "a full batch does not wait for the window");
+    b.arriving = 0;
+  });
+
+  it("an aborted request's queued rows are dropped before they compute", async () => {
+    const m = fakeModel(20);
+    const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 1, windowMs: 0, maxQueue: 100 }, metrics());
+    const ac = new AbortController();
+    const doomed = b.submit([row(1), row(2), row(3), row(4)], ac.signal);
+    setTimeout(() => ac.abort(new ApiError(499, "client_closed", "gone")), 5);
+    await assert.rejects(doomed, (e: unknown) => e instanceof ApiError && e.code === "client_closed");
+    assert.deepEqual(await b.submit([row(5)]), [Float32Array.of(5)]);
+    assert.deepEqual(m.batches, [[1], [5]], "rows 2–4 never ran");
+  });
+
+  it("refuses beyond the queue limit with 429 and Retry-After", async () => {
+    const m = fakeModel(10);
+    const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 2, windowMs: 0, maxQueue: 4 }, metrics());
+    const first = b.submit([row(1), row(1), row(1)]);
+    assert.throws(() => b.submit([row(1), row(1)]), (e: unknown) => e instanceof ApiError && e.statusCode === 429 && Number(e.headers["retry-after"]) >= 1);
+    await first;
+    await b.submit([row(1), row(1)]);
+  });
+});
+
+describe("serve: under concurrent load", () => {
+  it("concurrent requests share batches; /health answers while the model computes", async () => {
+    const s = await startServer({ batching: { windowMs: 5 } });
+    try {
+      const texts = Array.from({ length: 24 }, (_, i) => `the girl ${i} ran to the big tree and saw a bird`);
+      const before = s.engine.metrics.batches.get();
+      const replies = await Promise.all(texts.map((t) => post(s.port, JSON.stringify({ model: "stories260K", input: t }))));
+      assert.ok(replies.every((r) => r.status === 200));
+      const batches = s.engine.metrics.batches.get() - before;
+      assert.ok(batches < texts.length / 2, `${texts.length} concurrent requests took ${batches} batches`);
+
+      // One request large enough to keep the worker busy for a while; /health must not wait for it.
+      const big = post(s.port, JSON.stringify({ model: "stories260K", input: Array.from({ length: 256 }, (_, i) => `story ${i}: ` + "the cat sat on the mat and looked at the sun. ".repeat(8)) }));
+      const computing = s.engine.metrics.batches.get();
+      while (s.engine.metrics.batches.get() === computing) await new Promise((r) => setTimeout(r, 2));
+      const lat: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const t0 = performance.now();
+        const r = await fetch(`${s.url}/health`);
+        lat.push(performance.now() - t0);
+        assert.equal(r.status, 200);
+      }
+      assert.equal((await big).status, 200);
+      lat.sort((a, b) => a - b);
+      assert.ok(lat[5]! < 100, `/health median ${lat[5]} ms while batches computed`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("llm2vec serve: SIGTERM finishes the queued request, answers it, exits 0", async () => {
+    const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.js");
+    const child = spawn(process.execPath, [main, "serve", "--model", storiesFolder(), "--port", "0", "--max-batch-size", "4"], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stderr.on("data", (c: Buffer) => {
+        err += c.toString();
+        const m = /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*ready/.exec(err);
+        if (m) resolve(Number(m[1]));
+      });
+      child.on("exit", (code) => reject(new Error(`serve exited (${code}) early: ${err}`)));
+    });
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    const reply = post(port, JSON.stringify({ model: "stories260K", input: Array.from({ length: 64 }, (_, i) => `a story ${i} about a dog and a cat`) }));
+    await new Promise((r) => setTimeout(r, 30));
+    child.kill("SIGTERM");
+    const r = await reply;
+    assert.equal(r.status, 200, r.body);
+    assert.equal((JSON.parse(r.body) as { data: unknown[] }).data.length, 64);
+    assert.equal(await exited, 0, err);
+    assert.match(err, /SIGTERM: finishing queued requests/);
+  });
+});
+
+describe("serve: length segments", () => {
+  it("cuts a mixed-length batch where the padding saved outweighs a pass, never below the minimum run", () => {
+    const lengths = [54, 46, 45, 44, 42, 40, 34, 32, 31, 29, 29, 23, 21, 20, 19, 19, 11];
+    const runs = segmentByLength(lengths, { perPassTokens: 32, minRows: 4 });
+    assert.ok(runs.length > 1, JSON.stringify(runs));
+    assert.equal(runs[0]![0], 0);
+    assert.equal(runs[runs.length - 1]![1], lengths.length);
+    runs.forEach(([a, b], i) => {
+      assert.ok(b - a >= 4, `run ${a}..${b} under 4 rows`);
+      if (i > 0) assert.equal(a, runs[i - 1]![1], "runs are contiguous");
+    });
+    const padded = runs.reduce((s, [a, b]) => s + (b - a) * lengths[a]!, 0);
+    assert.ok(padded + 32 * runs.length < lengths.length * 54 + 32, "cheaper than one pass");
+    assert.deepEqual(segmentByLength(Array(32).fill(20)), [[0, 32]], "equal lengths: one pass");
+    assert.deepEqual(segmentByLength([10, 10, 9, 3]), [[0, 4]], "too few rows to cut");
+    assert.throws(() => segmentByLength([1, 2]), /sorted longest first/);
+  });
+});
