@@ -24,6 +24,7 @@ import { weightedPool } from "../tensor/ops/index.js";
 import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, readConfigFile, validateOptions, type EncoderOptions } from "./options.js";
 import { poolingWeights } from "./pooling.js";
 import { prepareRow, type EncodeInput, type PreparedRow } from "./prepare.js";
+import { checkTokenizerFitsModel } from "./vocab-check.js";
 
 export interface FromPretrainedOptions extends Partial<EncoderOptions> {
   /** PEFT adapter folder(s), applied in order (MNTP first, then SimCSE, as the recipe stacks them). */
@@ -70,6 +71,7 @@ export class LLM2Vec {
     }
     const tokDir = opts.tokenizer ?? findTokenizerDir([dir, ...adapters.slice().reverse()]);
     const tokenizer = Tokenizer.fromFolder(tokDir);
+    checkTokenizerFitsModel(tokenizer, model.spec.vocabSize, tokDir, dir);
     const explicit: Partial<EncoderOptions> = {};
     for (const k of Object.keys(DEFAULT_OPTIONS) as (keyof EncoderOptions)[]) if (opts[k] !== undefined) (explicit as Record<string, unknown>)[k] = opts[k];
     validateOptions(explicit, "LLM2Vec.fromPretrained options");

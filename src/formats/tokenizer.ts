@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { isLfsPointer, lfsPointerError } from "./lfs.js";
+import { validateTokenizerJson } from "./tokenizer-json.js";
 
 export interface EncodeOptions {
   /** Add BOS/EOS as the tokenizer is configured to (default true). */
@@ -139,11 +140,17 @@ export class Tokenizer {
         if (fromMap !== undefined) config[k] = fromMap;
       }
     }
-    return Tokenizer.fromJson(tj, config, dir);
+    return Tokenizer.build(tj, config, dir, tjPath);
   }
 
   /** Build from already-parsed JSON objects. */
   static fromJson(tokenizerJson: Json, tokenizerConfig: Json = {}, source = "<memory>"): Tokenizer {
+    return Tokenizer.build(tokenizerJson, tokenizerConfig, source, source);
+  }
+
+  /** `jsonName` is what errors about tokenizer.json's own fields name (the file, when there is one). */
+  private static build(tokenizerJson: Json, tokenizerConfig: Json, source: string, jsonName: string): Tokenizer {
+    validateTokenizerJson(tokenizerJson, jsonName);
     let tok: HfTokenizer;
     try {
       tok = new HfTokenizer(tokenizerJson, tokenizerConfig);
