@@ -6,10 +6,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** Write all of `bytes`, looping over short writes. */
+/** Bytes per write call: fs.writeSync refuses a length of 2 GiB or more. */
+const WRITE_CHUNK = 1 << 30;
+
+/** Write all of `bytes`, in chunks under 2 GiB, looping over short writes. */
 export function writeAll(fd: number, bytes: Uint8Array): void {
   let done = 0;
-  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, Math.min(WRITE_CHUNK, bytes.length - done));
 }
 
 /** Write `file` through a same-folder temp file + fsync + rename. */
