@@ -157,7 +157,8 @@ export class LLM2Vec {
   /** Left-pads rows into one [B·T] id buffer and its attention mask. */
   private padBatch(rows: readonly Int32Array[]): { ids: Int32Array; mask: Uint8Array; B: number; T: number } {
     const B = rows.length;
-    const T = Math.max(...rows.map((r) => r.length));
+    // A loop, not Math.max(...rows): spreading a batch of 300000 rows overflowed the stack.
+    const T = rows.reduce((m, r) => Math.max(m, r.length), 0);
     const pad = this.tokenizer.padTokenId ?? 0;
     const ids = new Int32Array(B * T).fill(pad);
     const mask = new Uint8Array(B * T);
