@@ -100,6 +100,8 @@ export class Tokenizer {
     const probe = "a";
     const plain = tok.encode(probe, { add_special_tokens: false }).ids;
     const full = tok.encode(probe, { add_special_tokens: true }).ids;
+    // Decoding the probe too makes a broken decoder fail here, at load, rather than at first use.
+    tok.decode(full, { skip_special_tokens: false });
     let prefix: number[] = [];
     let suffix: number[] = [];
     const at = indexOfSeq(full, plain);
@@ -151,13 +153,14 @@ export class Tokenizer {
   /** `jsonName` is what errors about tokenizer.json's own fields name (the file, when there is one). */
   private static build(tokenizerJson: Json, tokenizerConfig: Json, source: string, jsonName: string): Tokenizer {
     validateTokenizerJson(tokenizerJson, jsonName);
-    let tok: HfTokenizer;
+    // The library fails with its internals' TypeErrors on malformed parts (a post-processor
+    // whose special token is a number, ...), both while building and on the first encode (the
+    // constructor's probe): either way, name the file.
     try {
-      tok = new HfTokenizer(tokenizerJson, tokenizerConfig);
+      return new Tokenizer(new HfTokenizer(tokenizerJson, tokenizerConfig), tokenizerConfig, source);
     } catch (e) {
-      throw new Error(`${source}: cannot build tokenizer: ${(e as Error).message}`);
+      throw new Error(`${jsonName}: cannot build tokenizer: ${(e as Error).message}`);
     }
-    return new Tokenizer(tok, tokenizerConfig, source);
   }
 
   /**
