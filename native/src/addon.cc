@@ -398,6 +398,12 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("gemm", Napi::String::New(env, g_gemm->name));
   o.Set("kernels", Napi::String::New(env, g_k->name));
   o.Set("threads", Napi::Number::New(env, num_threads()));
+  // What the CPU offers, so tests capped with LLM2VEC_NATIVE_ISA can assert the kernels that ran.
+  Napi::Object cpu = Napi::Object::New(env);
+  bool avx2 = cpu_has("avx2") && cpu_has("f16c");
+  cpu.Set("avx2", Napi::Boolean::New(env, avx2));
+  cpu.Set("avx512f", Napi::Boolean::New(env, avx2 && cpu_has("avx512f")));
+  o.Set("cpu", cpu);
   return o;
 }
 

@@ -100,7 +100,7 @@ static void attn_fwd(const llm::AttnShape& s, const float* q, const float* k, co
           continue;
         }
         any = true;
-        float nm = bm > m[r] ? bm : m[r];
+        float nm = bm > m[r] || bm != bm ? bm : m[r];  // a NaN score makes the row's max (and so its output) NaN
         if (m[r] != -INFINITY && nm != m[r]) {
           float corr = std::exp(m[r] - nm);
           l[r] *= corr;
@@ -148,6 +148,8 @@ static void recompute_p(const AttnCtx& cx, long b, long h, long kvh, long i0, lo
     float l = lse[(b * s.H + h) * s.T + i0 + r];
     if (l == -INFINITY) {
       for (long c = 0; c < nk; c++) row[c] = 0.f;
+    } else if (l != l) {  // a NaN row: its visible pairs are NaN, its masked ones still 0 (not exp(−inf − NaN))
+      for (long c = 0; c < nk; c++) row[c] = row[c] == -INFINITY ? 0.f : NAN;
     } else {
       exp_sub_sum(row, l, row, nk);
     }
@@ -168,7 +170,8 @@ static void ds_tile(const AttnCtx& cx, long b, long h, long i0, long nq, long j0
     const float sc = s.scale;
     if (!drop) {
       if (Pd) std::memcpy(Pd + r * ATT_KB, p, sizeof(float) * nk);
-      for (long c = 0; c < nk; c++) dp[c] = p[c] * (dp[c] - di) * sc;
+      // A masked pair (p = 0) has no gradient, even when its row's Di or dP is NaN.
+      for (long c = 0; c < nk; c++) dp[c] = p[c] == 0.f ? 0.f : p[c] * (dp[c] - di) * sc;
       continue;
     }
     for (long c = 0; c < nk; c++) kp[c] = 1.f;
@@ -177,7 +180,7 @@ static void ds_tile(const AttnCtx& cx, long b, long h, long i0, long nq, long j0
       float* pd = Pd + r * ATT_KB;
       for (long c = 0; c < nk; c++) pd[c] = p[c] * kp[c];
     }
-    for (long c = 0; c < nk; c++) dp[c] = p[c] * (kp[c] * dp[c] - di) * sc;
+    for (long c = 0; c < nk; c++) dp[c] = p[c] == 0.f ? 0.f : p[c] * (kp[c] * dp[c] - di) * sc;
   }
 }
 

@@ -21,11 +21,15 @@ static inline float hmax8(__m256 v) {
   s = _mm_max_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
-// Cephes-style expf, ~1 ulp on [-87, 88]; inputs below -87.3 (and -inf) give exactly 0.
+// Cephes-style expf, ~1 ulp on [-87, 88]; inputs below -87.3 (and -inf) give exactly 0 and NaN
+// stays NaN. The operand order of the clamps matters: max/min_ps return their second operand when
+// either is NaN, so (lo, x) keeps a NaN x, and the "not less than" mask is true for NaN, so the
+// final AND keeps it too (with (x, lo) and GE a NaN became 0: attention then read a NaN score as a
+// masked key and returned finite, wrong output).
 static inline __m256 exp8(__m256 x) {
   const __m256 lo = _mm256_set1_ps(-87.3f);
-  __m256 under = _mm256_cmp_ps(x, lo, _CMP_GE_OQ);
-  x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(88.0f));
+  __m256 keep = _mm256_cmp_ps(x, lo, _CMP_NLT_UQ);
+  x = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(lo, x));
   __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
   x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
@@ -37,7 +41,7 @@ static inline __m256 exp8(__m256 x) {
   y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201E-1f));
   y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.f)));
   __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
-  return _mm256_and_ps(_mm256_mul_ps(y, _mm256_castsi256_ps(e)), under);
+  return _mm256_and_ps(_mm256_mul_ps(y, _mm256_castsi256_ps(e)), keep);
 }
 #endif
 
@@ -67,18 +71,30 @@ static inline float dotf(const float* a, const float* b, long n) {
 
 static inline float sumsq(const float* a, long n) { return dotf(a, a, n); }
 
+// Max of a row; NaN if any element is NaN (a plain `a > m ? a : m` or max_ps skips NaN, so a row
+// with a NaN score looked finite to the softmax that follows).
 static inline float maxf(const float* a, long n) {
   long i = 0;
   float m = -INFINITY;
+  bool nan = false;
 #ifdef LLM_AVX2
   if (n >= 8) {
     __m256 vm = _mm256_loadu_ps(a);
-    for (i = 8; i + 8 <= n; i += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(a + i));
+    __m256 vnan = _mm256_cmp_ps(vm, vm, _CMP_UNORD_Q);
+    for (i = 8; i + 8 <= n; i += 8) {
+      __m256 x = _mm256_loadu_ps(a + i);
+      vm = _mm256_max_ps(vm, x);
+      vnan = _mm256_or_ps(vnan, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+    }
     m = hmax8(vm);
+    nan = _mm256_movemask_ps(vnan) != 0;
   }
 #endif
-  for (; i < n; i++) m = a[i] > m ? a[i] : m;
-  return m;
+  for (; i < n; i++) {
+    nan |= a[i] != a[i];
+    m = a[i] > m ? a[i] : m;
+  }
+  return nan ? NAN : m;
 }
 
 // y += a·x

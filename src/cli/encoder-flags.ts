@@ -3,6 +3,7 @@ import { Option, type Command } from "commander";
 import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import { POOLING_MODES } from "../encoder/options.js";
 import { CHAT_TEMPLATES } from "../encoder/templates.js";
+import { TRUNCATION_MODES } from "../encoder/truncate.js";
 
 export interface EncoderFlags {
   model: string;
@@ -15,6 +16,8 @@ export interface EncoderFlags {
   skipInstruction?: boolean;
   causal?: boolean;
   chatTemplate?: string;
+  truncation?: string;
+  eosSuffix?: string;
 }
 
 export function addEncoderFlags(cmd: Command): Command {
@@ -28,7 +31,13 @@ export function addEncoderFlags(cmd: Command): Command {
     .option("--doc-max-length <n>", "word-ratio truncation of texts, in tokens (default 400)")
     .option("--no-skip-instruction", "pool instruction and BOS tokens too")
     .option("--causal", "causal attention (the base LLM) instead of bidirectional")
-    .addOption(new Option("--chat-template <name>", "chat template preset").choices(Object.keys(CHAT_TEMPLATES)));
+    .addOption(new Option("--chat-template <name>", "chat template preset").choices(Object.keys(CHAT_TEMPLATES)))
+    .addOption(
+      new Option("--truncation <mode>", "cut texts over --doc-max-length by the reference's word ratio (words, default) or keep their first tokens (tokens)").choices([
+        ...TRUNCATION_MODES,
+      ]),
+    )
+    .option("--eos-suffix <text>", "string appended for eos_token pooling (default: the reference's per family, e.g. \" </s>\")");
 }
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {
@@ -50,6 +59,8 @@ export function encoderOptionsFromFlags(f: EncoderFlags): FromPretrainedOptions 
     skipInstruction: f.skipInstruction === false ? false : undefined,
     bidirectional: f.causal ? false : undefined,
     chatTemplate: f.chatTemplate as FromPretrainedOptions["chatTemplate"],
+    truncation: f.truncation as FromPretrainedOptions["truncation"],
+    eosSuffix: f.eosSuffix,
   };
   for (const k of Object.keys(o) as (keyof FromPretrainedOptions)[]) if (o[k] === undefined) delete o[k];
   return o;

@@ -23,6 +23,7 @@ import { noGrad } from "../tensor/autograd.js";
 import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, readConfigFile, validateOptions, type EncoderOptions } from "./options.js";
 import { hiddenStates, padLeft, pooledEmbeddings, type EncoderPass, type PoolingChoice } from "./forward.js";
 import { prepareRow, type EncodeInput, type PreparedRow } from "./prepare.js";
+import { checkTokenizerFitsModel } from "./vocab-check.js";
 
 export interface FromPretrainedOptions extends Partial<EncoderOptions> {
   /** PEFT adapter folder(s), applied in order (MNTP first, then SimCSE, as the recipe stacks them). */
@@ -69,6 +70,7 @@ export class LLM2Vec {
     }
     const tokDir = opts.tokenizer ?? findTokenizerDir([dir, ...adapters.slice().reverse()]);
     const tokenizer = Tokenizer.fromFolder(tokDir);
+    checkTokenizerFitsModel(tokenizer, model.spec.vocabSize, tokDir, dir);
     const explicit: Partial<EncoderOptions> = {};
     for (const k of Object.keys(DEFAULT_OPTIONS) as (keyof EncoderOptions)[]) if (opts[k] !== undefined) (explicit as Record<string, unknown>)[k] = opts[k];
     validateOptions(explicit, "LLM2Vec.fromPretrained options");

@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CHAT_TEMPLATES, type ChatTemplateName } from "./templates.js";
+import { TRUNCATION_MODES, type TruncationMode } from "./truncate.js";
 
 export const POOLING_MODES = ["mean", "weighted_mean", "last_token", "eos_token", "bos_token"] as const;
 export type PoolingMode = (typeof POOLING_MODES)[number];
@@ -21,6 +22,10 @@ export interface EncoderOptions {
   bidirectional: boolean;
   /** Chat template preset wrapped around "instruction text" (never inferred from a model name). */
   chatTemplate: ChatTemplateName;
+  /** How a text over docMaxLength tokens is cut: the reference's word ratio, or its first tokens. */
+  truncation: TruncationMode;
+  /** The eos_token pooling suffix; null = the reference's string for the model family. */
+  eosSuffix: string | null;
 }
 
 export const DEFAULT_OPTIONS: EncoderOptions = {
@@ -30,6 +35,8 @@ export const DEFAULT_OPTIONS: EncoderOptions = {
   skipInstruction: true,
   bidirectional: true,
   chatTemplate: "none",
+  truncation: "words",
+  eosSuffix: null,
 };
 
 export const CONFIG_FILE = "llm2vec_config.json";
@@ -42,6 +49,8 @@ const FILE_KEYS: Record<string, keyof EncoderOptions> = {
   skip_instruction: "skipInstruction",
   bidirectional: "bidirectional",
   chat_template: "chatTemplate",
+  truncation: "truncation",
+  eos_suffix: "eosSuffix",
 };
 
 export function validateOptions(o: Partial<EncoderOptions>, source: string): Partial<EncoderOptions> {
@@ -55,6 +64,9 @@ export function validateOptions(o: Partial<EncoderOptions>, source: string): Par
     if (o[k] !== undefined && typeof o[k] !== "boolean") fail(k, `must be true or false, got ${JSON.stringify(o[k])}`);
   if (o.chatTemplate !== undefined && !(o.chatTemplate in CHAT_TEMPLATES))
     fail("chatTemplate", `must be one of ${Object.keys(CHAT_TEMPLATES).join(", ")}, got ${JSON.stringify(o.chatTemplate)}`);
+  if (o.truncation !== undefined && !TRUNCATION_MODES.includes(o.truncation))
+    fail("truncation", `must be one of ${TRUNCATION_MODES.join(", ")}, got ${JSON.stringify(o.truncation)}`);
+  if (o.eosSuffix !== undefined && o.eosSuffix !== null && typeof o.eosSuffix !== "string") fail("eosSuffix", `must be a string or null, got ${JSON.stringify(o.eosSuffix)}`);
   return o;
 }
 

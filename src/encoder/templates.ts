@@ -3,6 +3,8 @@
  * The reference picks them by matching the model's `_name_or_path`, which silently drops the
  * template for a renamed local folder (issue #128); here the user (or llm2vec_config.json) says.
  */
+import { pyStrip } from "./py-str.js";
+
 export interface ChatTemplate {
   prefix: string;
   suffix: string;
@@ -21,13 +23,24 @@ export const CHAT_TEMPLATES = {
 
 export type ChatTemplateName = keyof typeof CHAT_TEMPLATES;
 
-/** What the reference appends for eos_token pooling, per family. */
-export function eosSuffix(family: string, eosToken: string | null): string {
-  if (!eosToken) return "";
-  return family === "llama" || family === "mistral" ? ` ${eosToken}` : eosToken;
+/**
+ * What the reference appends for eos_token pooling: a fixed string per config class, not the
+ * tokenizer's eos token (a Llama-3 folder gets " </s>" too; the reference special-cases only the
+ * exact name "meta-llama/Meta-Llama-3-8B", which the `eosSuffix` option reproduces).
+ */
+export const REFERENCE_EOS_SUFFIX: Readonly<Record<string, string>> = {
+  llama: " </s>",
+  mistral: " </s>",
+  gemma: "<eos>",
+  qwen2: "<|endoftext|>",
+};
+
+/** The eos_token suffix: the explicit option, else the reference's string for the family. */
+export function eosSuffix(family: string, override: string | null): string {
+  return override ?? REFERENCE_EOS_SUFFIX[family] ?? "";
 }
 
 export function applyTemplate(name: ChatTemplateName, text: string): string {
   const t: ChatTemplate = CHAT_TEMPLATES[name];
-  return name === "none" ? text : t.prefix + text.trim() + t.suffix;
+  return name === "none" ? text : t.prefix + pyStrip(text) + t.suffix;
 }

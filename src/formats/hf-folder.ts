@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SafetensorsFile, type LoadedTensor, type TensorInfo } from "./safetensors.js";
 import { isLfsPointer, lfsPointerError } from "./lfs.js";
+import { requireRegularFile } from "./regular-file.js";
 
 /** Read access to named tensors, whatever files they live in. */
 export interface WeightSource {
@@ -100,7 +101,7 @@ export class ShardedWeights implements WeightSource {
     if (shard === undefined) throw new Error(`${this.indexPath}: no tensor named "${name}" in weight_map`);
     let f = this.shards.get(shard);
     if (!f) {
-      f = openShard(path.join(this.dir, shard));
+      f = openShard(path.join(this.dir, shard), `${this.indexPath}: weight_map entry for "${name}" ("${shard}")`);
       this.shards.set(shard, f);
     }
     if (!f.has(name)) throw new Error(`${f.path}: tensor "${name}" is listed in ${path.basename(this.indexPath)} but not in the shard`);
@@ -108,8 +109,10 @@ export class ShardedWeights implements WeightSource {
   }
 }
 
-function openShard(file: string): SafetensorsFile {
+function openShard(file: string, listedBy?: string): SafetensorsFile {
   if (!fs.existsSync(file)) throw new Error(`weights file missing: ${file}`);
+  // Before the LFS probe, which opens the file (a FIFO would block there).
+  requireRegularFile(file, listedBy ?? `weights file ${file}`);
   if (isLfsPointer(file)) throw lfsPointerError(file);
   return SafetensorsFile.open(file);
 }

@@ -10,6 +10,7 @@ export {
   type SafetensorsDType,
 } from "./safetensors.js";
 export { atomicWrite, atomicWriteText, writeFolderAtomically } from "./atomic.js";
+export { cleanStaleTemps } from "./stale-temps.js";
 export { isLfsPointer } from "./lfs.js";
 export { openHfFolder, openWeights, readHfConfig, hfConfigPath, SingleFileWeights, ShardedWeights, type WeightSource, type HfFolder } from "./hf-folder.js";
 export { Tokenizer, type EncodeOptions, type DecodeOptions, type BatchOptions, type BatchEncoding } from "./tokenizer.js";

@@ -15,6 +15,8 @@ import * as fs from "node:fs";
 import type { DType, Storage } from "../tensor/dtype.js";
 import { readLfsPointerPrefix, lfsPointerError } from "./lfs.js";
 import { atomicWrite, writeAll } from "./atomic.js";
+import { scanJson } from "./json-scan.js";
+import { requireRegularFile } from "./regular-file.js";
 
 /** `MAX_HEADER_SIZE` in safetensors' tensor.rs. */
 export const MAX_HEADER_SIZE = 100_000_000;
@@ -82,42 +84,23 @@ function isU64(x: unknown): x is number {
 }
 
 /**
- * Parse JSON while rejecting duplicate keys in the top-level object. JSON.parse silently keeps
- * the last duplicate, so we first scan the top-level keys with a tiny tokenizer: string
- * literals are skipped with their escapes, and depth tracks nesting.
+ * A safetensors header is an object of tensor entries (objects) holding arrays of integers, or
+ * `__metadata__` (an object of strings): three levels. Anything deeper is invalid, so the scan
+ * can stop at the first bracket past it instead of letting JSON.parse build the whole tree.
  */
-function topLevelKeys(text: string, file: string): void {
-  const seen = new Set<string>();
-  let depth = 0;
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
-      if (depth === 1 && expectKey) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
-        if (seen.has(key)) throw new Error(`${file}: duplicate key "${key}" in safetensors header`);
-        seen.add(key);
-        expectKey = false;
-      }
-      i = j;
-    } else if (c === "{" || c === "[") {
-      depth++;
-      expectKey = c === "{" && depth === 1;
-    } else if (c === "}" || c === "]") {
-      depth--;
-    } else if (c === "," && depth === 1) {
-      expectKey = true;
-    }
-  }
-}
+const HEADER_MAX_DEPTH = 3;
+
+/**
+ * Bytes per read/write call: fs.readSync/writeSync refuse a length of 2 GiB or more, and one
+ * tensor can be larger (Llama-3-8B's F32 embedding table is 2.1 GB).
+ */
+export const IO_CHUNK = 1 << 30;
 
 /** Read exactly `length` bytes at `position` into `target`, looping over short reads. */
 function readFully(fd: number, target: Uint8Array, position: number, file: string): void {
   let done = 0;
   while (done < target.length) {
-    const n = fs.readSync(fd, target, done, target.length - done, position + done);
+    const n = fs.readSync(fd, target, done, Math.min(IO_CHUNK, target.length - done), position + done);
     if (n === 0) throw new Error(`${file}: unexpected end of file at byte ${position + done}`);
     done += n;
   }
@@ -139,6 +122,7 @@ export class SafetensorsFile {
 
   /** Open and validate a file. The descriptor stays open until `close()`. */
   static open(file: string): SafetensorsFile {
+    requireRegularFile(file, "cannot open safetensors file");
     let fd: number;
     try {
       fd = fs.openSync(file, "r");
@@ -235,11 +219,14 @@ function parseHeader(fd: number, file: string): { entries: Map<string, Entry>; m
   readFully(fd, headerBytes, 8, file);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(headerBytes);
+    // ignoreBOM keeps a byte-order mark in the text, so the '{' check below refuses it as the
+    // reference does (by default TextDecoder drops it silently).
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     throw new Error(`${file}: safetensors header is not valid UTF-8`);
   }
-  if (text[0] !== "{") throw new Error(`${file}: safetensors header does not start with '{'`);
+  if (text[0] !== "{") throw new Error(`${file}: safetensors header does not start with '{'${text.charCodeAt(0) === 0xfeff ? " (it starts with a byte-order mark)" : ""}`);
+  scanJson(text, HEADER_MAX_DEPTH, `${file}: safetensors header`);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -249,7 +236,6 @@ function parseHeader(fd: number, file: string): { entries: Map<string, Entry>; m
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
     throw new Error(`${file}: safetensors header is not a JSON object`);
   }
-  topLevelKeys(text, file);
 
   const dataStart = 8 + n;
   const metadata: Record<string, string> = {};

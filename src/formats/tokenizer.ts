@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { isLfsPointer, lfsPointerError } from "./lfs.js";
+import { validateTokenizerJson } from "./tokenizer-json.js";
 
 export interface EncodeOptions {
   /** Add BOS/EOS as the tokenizer is configured to (default true). */
@@ -99,6 +100,8 @@ export class Tokenizer {
     const probe = "a";
     const plain = tok.encode(probe, { add_special_tokens: false }).ids;
     const full = tok.encode(probe, { add_special_tokens: true }).ids;
+    // Decoding the probe too makes a broken decoder fail here, at load, rather than at first use.
+    tok.decode(full, { skip_special_tokens: false });
     let prefix: number[] = [];
     let suffix: number[] = [];
     const at = indexOfSeq(full, plain);
@@ -139,18 +142,25 @@ export class Tokenizer {
         if (fromMap !== undefined) config[k] = fromMap;
       }
     }
-    return Tokenizer.fromJson(tj, config, dir);
+    return Tokenizer.build(tj, config, dir, tjPath);
   }
 
   /** Build from already-parsed JSON objects. */
   static fromJson(tokenizerJson: Json, tokenizerConfig: Json = {}, source = "<memory>"): Tokenizer {
-    let tok: HfTokenizer;
+    return Tokenizer.build(tokenizerJson, tokenizerConfig, source, source);
+  }
+
+  /** `jsonName` is what errors about tokenizer.json's own fields name (the file, when there is one). */
+  private static build(tokenizerJson: Json, tokenizerConfig: Json, source: string, jsonName: string): Tokenizer {
+    validateTokenizerJson(tokenizerJson, jsonName);
+    // The library fails with its internals' TypeErrors on malformed parts (a post-processor
+    // whose special token is a number, ...), both while building and on the first encode (the
+    // constructor's probe): either way, name the file.
     try {
-      tok = new HfTokenizer(tokenizerJson, tokenizerConfig);
+      return new Tokenizer(new HfTokenizer(tokenizerJson, tokenizerConfig), tokenizerConfig, source);
     } catch (e) {
-      throw new Error(`${source}: cannot build tokenizer: ${(e as Error).message}`);
+      throw new Error(`${jsonName}: cannot build tokenizer: ${(e as Error).message}`);
     }
-    return new Tokenizer(tok, tokenizerConfig, source);
   }
 
   /**

@@ -18,12 +18,26 @@ export function npyBytes(rows: Float32Array[], dim: number): Uint8Array {
   return out;
 }
 
-/** Checks an output path before hours of encoding: a known extension and an existing folder. */
+/**
+ * Checks an output path before hours of encoding (and before loading the model): a known
+ * extension, not a directory, an existing folder we can create files in. The last is tried for
+ * real (a probe file, removed at once): permission bits say nothing to root or on a read-only
+ * mount, and the encoding used to fail only at the final write.
+ */
 export function checkEmbeddingOutput(file: string): void {
   const ext = path.extname(file);
   if (ext !== ".npy" && ext !== ".jsonl") throw new Error(`${file}: output must be .jsonl or .npy`);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new Error(`cannot write ${file}: it is a directory`);
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(dir)) throw new Error(`cannot write ${file}: folder ${dir} does not exist`);
+  if (!fs.statSync(dir).isDirectory()) throw new Error(`cannot write ${file}: ${dir} is not a folder`);
+  const probe = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    fs.closeSync(fs.openSync(probe, "wx"));
+    fs.rmSync(probe, { force: true });
+  } catch (e) {
+    throw new Error(`cannot write ${file}: folder ${dir} is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 export function writeEmbeddings(file: string, rows: Float32Array[], dim: number): void {

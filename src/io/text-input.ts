@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import type { EncodeInput } from "../encoder/prepare.js";
+import { firstInvalidUtf8, lineOf } from "./utf8.js";
 
 export type InputRows = { kind: "text"; inputs: EncodeInput[] } | { kind: "ids"; inputs: number[][] };
 
@@ -17,17 +18,10 @@ export function readUtf8(file: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    // Find the line with the bad sequence so the user can fix it.
-    let line = 1;
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i] === 0x0a) line++;
-      try {
-        new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, i + 1), { stream: true });
-      } catch {
-        throw new Error(`${file}:${line}: not valid UTF-8 (byte offset ${i})`);
-      }
-    }
-    throw new Error(`${file}: not valid UTF-8`);
+    // Find the line with the bad sequence so the user can fix it (one pass; see utf8.ts).
+    const at = firstInvalidUtf8(bytes);
+    if (at < 0) throw new Error(`${file}: not valid UTF-8`);
+    throw new Error(`${file}:${lineOf(bytes, at)}: not valid UTF-8 (byte offset ${at})`);
   }
 }
 

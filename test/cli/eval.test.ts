@@ -8,6 +8,16 @@ import { compareCommand } from "../../src/cli/commands/compare.js";
 import { evalCommand } from "../../src/cli/commands/eval.js";
 import { FIXTURES, storiesFolder } from "../helpers/stories.js";
 
+/** Main scores of the real stories260K (bidirectional, mean) on the fixture tasks. */
+const PINNED: Record<string, number> = {
+  TinySTS: 60, // Spearman ×100 of 4 pairs: ranks off by one swap
+  TinyPairs: 83.33333333333333,
+  TinyRetrieval: 100,
+  TinyClassification: 87.5, // 7 of 8 predictions over 2 experiments
+  TinyClustering: 28.434882901039227,
+  TinyPOS: 100,
+};
+
 const TASKS = {
   tasks: [
     { name: "TinySTS", type: "STS", instruction: "Retrieve semantically similar text:", splits: { dev: { source: { format: "stsb", path: "stsb.csv" } } }, eval_split: "dev" },
@@ -51,7 +61,9 @@ it("evaluates every task type and writes JSON, summary.md and report.html", asyn
     for (const t of TASKS.tasks) {
       const json = JSON.parse(fs.readFileSync(path.join(out, `${t.name}.json`), "utf8"));
       const main = (Object.values(json.scores)[0] as { main_score: number }[])[0]!.main_score;
-      assert.ok(Number.isFinite(main) && main >= 0 && main <= 100, `${t.name}: main score ${main}`);
+      // Pinned on these tiny inputs (same on the native and the reference backend): a range check
+      // alone passed whatever the metric returned.
+      assert.ok(Math.abs(main - PINNED[t.name]!) < 1e-6, `${t.name}: main score ${main}, pinned ${PINNED[t.name]}`);
     }
     assert.match(fs.readFileSync(path.join(out, "summary.md"), "utf8"), /stories260K \(bidirectional, mean pooling\)/);
     assert.match(fs.readFileSync(path.join(out, "report.html"), "utf8"), /<svg/);

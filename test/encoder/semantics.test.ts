@@ -19,14 +19,14 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 
 describe("input preparation", () => {
   it("joins instruction and text with the separator, wraps the whole string in the template", () => {
-    assert.equal(buildString("Retrieve similar text:  ", "a cat", DEFAULT_OPTIONS, "llama", "</s>"), `Retrieve similar text: ${SEPARATOR}a cat`);
-    assert.equal(buildString("", "a cat", DEFAULT_OPTIONS, "llama", "</s>"), `${SEPARATOR}a cat`);
+    assert.equal(buildString("Retrieve similar text:  ", "a cat", DEFAULT_OPTIONS, "llama"), `Retrieve similar text: ${SEPARATOR}a cat`);
+    assert.equal(buildString("", "a cat", DEFAULT_OPTIONS, "llama"), `${SEPARATOR}a cat`);
     const mistral = { ...DEFAULT_OPTIONS, chatTemplate: "mistral-instruct" as const };
-    assert.equal(buildString("Q:", "a cat ", mistral, "mistral", "</s>"), `[INST] Q: ${SEPARATOR}a cat [/INST]`);
+    assert.equal(buildString("Q:", "a cat ", mistral, "mistral"), `[INST] Q: ${SEPARATOR}a cat [/INST]`);
     const eos = { ...mistral, pooling: "eos_token" as const };
-    assert.equal(buildString("Q:", "a cat", eos, "mistral", "</s>"), `[INST] Q: ${SEPARATOR}a cat [/INST] </s>`);
+    assert.equal(buildString("Q:", "a cat", eos, "mistral"), `[INST] Q: ${SEPARATOR}a cat [/INST] </s>`);
     const llama3 = { ...DEFAULT_OPTIONS, chatTemplate: "llama3-instruct" as const, pooling: "eos_token" as const };
-    assert.equal(buildString("Q:", "hi", llama3, "llama", "<|end_of_text|>"), `<|start_header_id|>user<|end_header_id|>\n\nQ: ${SEPARATOR}hi<|eot_id|>`);
+    assert.equal(buildString("Q:", "hi", llama3, "llama"), `<|start_header_id|>user<|end_header_id|>\n\nQ: ${SEPARATOR}hi<|eot_id|>`);
   });
 
   it("pools the text's last tokens: BOS and instruction excluded, left padding respected", async () => {

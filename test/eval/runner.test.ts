@@ -101,7 +101,8 @@ test("runEvaluation writes MTEB-style JSON, summary.md and report.html", async (
     assert.equal(s.hf_subset, "default");
     assert.deepEqual(s.languages, ["eng-Latn"]);
     assert.equal(s.main_score, s.cosine_spearman);
-    assert.ok(s.main_score >= -100 && s.main_score <= 100);
+    // Bag-of-chars cosines rank the 4 pairs exactly as the gold scores do: Spearman 1.
+    assert.equal(s.main_score, 100);
     assert.equal(typeof sts.evaluation_time, "number");
 
     const ret = JSON.parse(await readFile(join(out, "TinyRetrieval.json"), "utf8"));
@@ -116,6 +117,12 @@ test("runEvaluation writes MTEB-style JSON, summary.md and report.html", async (
 
     const cls = JSON.parse(await readFile(join(out, "TinyClassification.json"), "utf8"));
     assert.equal(cls.scores.val[0].scores_per_experiment.length, 3);
+    // 8 of the 9 predictions (3 experiments × 3 capped examples) are right.
+    assert.ok(Math.abs(cls.scores.val[0].main_score - 800 / 9) < 1e-9, `classification ${cls.scores.val[0].main_score}`);
+    for (const name of ["TinyPairs", "TinyRetrieval", "TinyClustering", "TinyNER"]) {
+      const j = JSON.parse(await readFile(join(out, `${name}.json`), "utf8"));
+      assert.equal((Object.values(j.scores)[0] as { main_score: number }[])[0]!.main_score, 100, `${name}: separable by letter counts`);
+    }
     assert.deepEqual(cls.caps, { "val.max_examples": 3 });
     assert.ok(cls.notes.some((n: string) => n.includes("capped to 3 of 4")));
 

@@ -158,3 +158,38 @@ test("missing tokenizer.json names the folder", () => {
   fs.writeFileSync(path.join(d, "tokenizer.json"), "version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 9\n");
   assert.throws(() => Tokenizer.fromFolder(d), /weights not downloaded \(Git LFS pointer\): .*tokenizer\.json/);
 });
+
+/** A copy of the Llama-2 tokenizer.json with `edit` applied, loaded from a fresh folder. */
+function loadEdited(name: string, edit: (tj: Record<string, any>) => void): () => Tokenizer {
+  const d = path.join(scratch, name);
+  fs.mkdirSync(d);
+  const tj = JSON.parse(fs.readFileSync(path.join(llamaDir, "tokenizer.json"), "utf8"));
+  edit(tj);
+  fs.writeFileSync(path.join(d, "tokenizer.json"), JSON.stringify(tj));
+  return () => Tokenizer.fromFolder(d);
+}
+
+function throwsNaming(load: () => unknown, field: RegExp): void {
+  assert.throws(load, (e: unknown) => {
+    assert.ok(e instanceof Error);
+    assert.match(e.message, /tokenizer\.json: /, `names the file: ${e.message}`);
+    assert.match(e.message, field);
+    return true;
+  });
+}
+
+test("a corrupt vocabulary or merge list is refused at load, naming file and field", () => {
+  // Each of these loaded before (the first turned every word into <unk>).
+  throwsNaming(loadEdited("vocab-array", (tj) => (tj.model.vocab = [1, 2])), /model\.vocab of a BPE model must be an object/);
+  throwsNaming(loadEdited("vocab-id", (tj) => (tj.model.vocab["▁the"] = -3)), /model\.vocab\["▁the"\] must be a non-negative integer id/);
+  throwsNaming(loadEdited("vocab-dup", (tj) => (tj.model.vocab["▁the"] = tj.model.vocab["▁a"])), /gives id \d+ to both/);
+  throwsNaming(loadEdited("vocab-empty", (tj) => (tj.model.vocab = {})), /model\.vocab is empty/);
+  throwsNaming(loadEdited("no-merges", (tj) => delete tj.model.merges), /model\.merges is missing/);
+  throwsNaming(loadEdited("merge-3", (tj) => (tj.model.merges[5] = "a b c")), /model\.merges\[5\] must be two tokens/);
+  throwsNaming(loadEdited("merge-oov", (tj) => (tj.model.merges[7] = "▁t zzzunknown")), /model\.merges\[7\] .*"zzzunknown", which is not in model\.vocab/);
+  throwsNaming(loadEdited("added", (tj) => (tj.added_tokens[1] = { content: "<s>" })), /added_tokens\[1\] must have a non-negative integer "id"/);
+  throwsNaming(loadEdited("no-model", (tj) => delete tj.model), /"model" must be an object/);
+  throwsNaming(loadEdited("unigram", (tj) => (tj.model = { type: "Unigram", vocab: [["a", 0], ["b"]] })), /model\.vocab\[1\] must be a \[token, score\] pair/);
+  // The untouched copy still loads (the checks accept real tokenizers).
+  assert.equal(loadEdited("unchanged", () => {})().vocabSize, 32000);
+});

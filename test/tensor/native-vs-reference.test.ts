@@ -9,6 +9,7 @@ import { loadNativeBackend, nativeInfo } from "../../src/tensor/backend/native.j
 import type { AttentionShape, Backend, GemmArgs } from "../../src/tensor/backend/types.js";
 import { fromFloat32, type DType } from "../../src/tensor/dtype.js";
 import { rng } from "../helpers/rng.js";
+import { expectedKernels, isaSkipReason } from "../helpers/isa.js";
 
 const loaded = loadNativeBackend();
 const native = loaded.backend as Backend;
@@ -60,6 +61,15 @@ function storageOf(data: Float32Array, dtype: DType) {
 test(`native backend loads ${tag}`, () => {
   assert.ok(loaded.backend, `native backend failed to load: ${loaded.error}`);
   assert.equal(native.name, "native");
+});
+
+test(`the kernels picked are the ones the ISA cap and the CPU allow ${tag}`, { skip: isaSkipReason(info) }, () => {
+  const want = expectedKernels(info!);
+  assert.equal(info!.gemm, want.gemm, `GEMM kernel under LLM2VEC_NATIVE_ISA=${process.env.LLM2VEC_NATIVE_ISA ?? "(unset)"}`);
+  assert.equal(info!.kernels, want.kernels, `non-GEMM kernels under LLM2VEC_NATIVE_ISA=${process.env.LLM2VEC_NATIVE_ISA ?? "(unset)"}`);
+  // On an AVX2 machine the AVX2 file must really run AVX2 (and the generic file the portable code).
+  if (process.env.LLM2VEC_NATIVE_ISA === "avx2") assert.equal(info!.gemm, "avx2");
+  if (process.env.LLM2VEC_NATIVE_ISA === "generic") assert.equal(info!.gemm, "generic");
 });
 
 test(`gemm: shapes × transposes × strides × beta × dtypes ${tag}`, () => {

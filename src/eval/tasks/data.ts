@@ -23,6 +23,7 @@ import {
 } from "../readers/index.js";
 import type { LabeledPair, LabeledText, RetrievalData, ScoredPair, TaggedSentence } from "../readers/types.js";
 import { parseNumber } from "../readers/number.js";
+import { decodingNote } from "../readers/text.js";
 import type { SourceSpec, SplitSpec, TaskSpec } from "./spec.js";
 
 export type SourceData =
@@ -143,12 +144,22 @@ function splitOf(task: TaskSpec, splitName: string): TaskSpec["splits"][string] 
   return split;
 }
 
+/** Adds a note for every file of the source that was not valid UTF-8 (readers/text.ts). */
+function withDecodingNotes(d: SourceData, source: SourceSpec, root: string): SourceData {
+  const extra: string[] = [];
+  for (const v of Object.values(source)) {
+    const note = typeof v === "string" ? decodingNote(resolve(root, v)) : undefined;
+    if (note && !extra.includes(note)) extra.push(note);
+  }
+  return extra.length ? { ...d, notes: [...d.notes, ...extra] } : d;
+}
+
 /** Reads a source once per run: tasks sharing a file (train/eval splits, clustering) share the parse. */
 function readCached(source: SourceSpec, dataRoot: string, cache: SourceCache): Promise<SourceData> {
   const key = JSON.stringify([dataRoot, source]);
   let pending = cache.get(key);
   if (!pending) {
-    pending = readSource(source, dataRoot);
+    pending = readSource(source, dataRoot).then((d) => withDecodingNotes(d, source, dataRoot));
     cache.set(key, pending);
   }
   return pending;

@@ -81,40 +81,4 @@ export interface TaskFile {
   tasks: TaskSpec[];
 }
 
-const TYPES: TaskType[] = ["STS", "Retrieval", "Classification", "Clustering", "PairClassification", "WordProbe"];
-
-/** Validate a parsed task file, with messages naming the task and the field. */
-export function validateTaskFile(raw: unknown, source = "task file"): TaskFile {
-  if (typeof raw !== "object" || raw === null || !Array.isArray((raw as TaskFile).tasks))
-    throw new Error(`${source}: expected an object with a "tasks" array`);
-  const file = raw as TaskFile;
-  const names = new Set<string>();
-  for (const [i, t] of file.tasks.entries()) {
-    const where = `${source}: task #${i + 1}${t && typeof t.name === "string" ? ` (${t.name})` : ""}`;
-    if (typeof t !== "object" || t === null) throw new Error(`${where}: not an object`);
-    if (typeof t.name !== "string" || t.name === "") throw new Error(`${where}: missing "name"`);
-    if (names.has(t.name)) throw new Error(`${where}: duplicate task name`);
-    names.add(t.name);
-    if (!TYPES.includes(t.type)) throw new Error(`${where}: "type" must be one of ${TYPES.join(", ")}`);
-    if (typeof t.splits !== "object" || t.splits === null) throw new Error(`${where}: missing "splits"`);
-    checkSplitName(t, t.eval_split, "eval_split", where);
-    if (t.type === "Classification" || t.type === "WordProbe") checkSplitName(t, t.train_split, "train_split", where);
-    for (const [name, s] of Object.entries(t.splits)) {
-      if (!s || typeof s !== "object" || !s.source || typeof s.source.format !== "string")
-        throw new Error(`${where}: split "${name}" needs a "source" with a "format"`);
-      if (s.holdout && !(s.holdout.fraction > 0 && s.holdout.fraction < 1))
-        throw new Error(`${where}: split "${name}" holdout.fraction must be in (0, 1)`);
-      if (s.max_examples !== undefined && !(Number.isInteger(s.max_examples) && s.max_examples > 0))
-        throw new Error(`${where}: split "${name}" max_examples must be a positive integer`);
-    }
-    if (t.type === "WordProbe" && !["pos", "chunk", "ner"].includes(t.params?.label ?? ""))
-      throw new Error(`${where}: WordProbe needs params.label = pos | chunk | ner`);
-  }
-  return file;
-}
-
-function checkSplitName(t: TaskSpec, name: string | undefined, field: string, where: string): void {
-  if (typeof name !== "string") throw new Error(`${where}: missing "${field}"`);
-  if (!(name in t.splits))
-    throw new Error(`${where}: ${field} "${name}" is not a defined split (defined: ${Object.keys(t.splits).join(", ") || "none"})`);
-}
+export { validateTaskFile } from "./validate.js";

@@ -12,7 +12,7 @@ import type { AttentionShape, Backend, GatedActivation, GemmArgs } from "./types
 
 /** The raw addon surface (see native/src/addon.cc). Scalar parameters travel in Float64Arrays. */
 interface Addon {
-  info(): { isa: string; gemm: string; kernels: string; threads: number };
+  info(): NativeInfo;
   gemm(A: Float32Array, B: Storage, C: Float32Array, params: Float64Array): void;
   attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, keyMask: Uint8Array | null, params: Float64Array): void;
   attentionBackward(
@@ -375,7 +375,16 @@ function packageRoot(start: string): string | null {
 let cachedAddon: Addon | null = null;
 
 /** Addon details (ISA picked, thread count) or null when it does not load. */
-export function nativeInfo(): { isa: string; gemm: string; kernels: string; threads: number } | null {
+/** What the addon picked (`gemm`, `kernels`: "generic" | "avx2" | "avx512") and what the CPU offers. */
+export interface NativeInfo {
+  isa: string;
+  gemm: string;
+  kernels: string;
+  threads: number;
+  cpu: { avx2: boolean; avx512f: boolean };
+}
+
+export function nativeInfo(): NativeInfo | null {
   return loadNativeBackend().backend && cachedAddon ? cachedAddon.info() : null;
 }
 
