@@ -1,15 +1,17 @@
-/** Commands registered beyond the core set (evaluation, comparison, training, merging, serving), kept apart so main.ts stays a list. */
+/** Commands registered beyond the core set (evaluation, comparison, training, merging, the whole recipe, serving), kept apart so main.ts stays a list. */
 import type { Command } from "commander";
 import { registerCompare } from "./commands/compare.js";
 import { registerEval } from "./commands/eval.js";
 import { registerMerge } from "./commands/merge.js";
 import { registerTrain } from "./commands/train.js";
 import { registerServe } from "./commands/serve.js";
+import { registerConvert } from "./commands/convert.js";
 
 export function registerExtraCommands(program: Command): void {
   registerEval(program);
   registerCompare(program);
   registerTrain(program);
   registerMerge(program);
+  registerConvert(program);
   registerServe(program);
 }

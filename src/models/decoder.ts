@@ -143,6 +143,7 @@ export class DecoderModel {
       out.push(lin.weight);
       if (lin.bias) out.push(lin.bias);
       if (lin.lora) out.push(lin.lora.A, lin.lora.B);
+      for (const l of lin.loraStack ?? []) out.push(l.A, l.B);
     }
     return out;
   }

@@ -3,7 +3,7 @@
  * by a LoRA adapter: y = x·Wᵀ + b + scaling · (dropout(x)·Aᵀ)·Bᵀ. The base weight may stay in its
  * 16-bit checkpoint dtype and frozen; only A and B train.
  */
-import { linear, loraLinear } from "../tensor/ops/index.js";
+import { add, linear, loraLinear, matmul, scale } from "../tensor/ops/index.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface LoraWeights {
@@ -18,7 +18,13 @@ export interface LoraWeights {
 export interface LinearLayer {
   weight: Tensor;
   bias: Tensor | null;
+  /** The outermost attached adapter (the trainable one during training). */
   lora: LoraWeights | null;
+  /**
+   * Adapters attached before `lora`, unmerged (MNTP under SimCSE when both are kept apart): each
+   * adds its own low-rank term, so stacking unmerged equals merging in order.
+   */
+  loraStack?: LoraWeights[];
 }
 
 export interface LinearContext {
@@ -32,8 +38,15 @@ export interface LinearContext {
 export function applyLinear(layer: LinearLayer, x: Tensor, ctx?: LinearContext): Tensor {
   const lora = layer.lora;
   if (!lora) return linear(x, layer.weight, layer.bias);
+  let y: Tensor | null = null;
+  for (const below of layer.loraStack ?? []) {
+    // Frozen earlier adapters: x·Aᵀ·Bᵀ·s each, without dropout (they do not train).
+    const t = scale(matmul(matmul(x, below.A, { transB: true }), below.B, { transB: true }), below.scaling);
+    y = y ? add(y, t) : t;
+  }
   // Fused: the low-rank branch accumulates into the base product (see ops/lora-linear.ts).
   const dropoutP = ctx?.training ? lora.dropoutP : 0;
   const inDim = layer.weight.shape[1]!;
-  return loraLinear(x, layer.weight, layer.bias, { A: lora.A, B: lora.B, scaling: lora.scaling, dropoutP, seed: ctx?.seed ?? 0, dropoutIndexOffset: (ctx?.dropoutRowOffset ?? 0) * inDim });
+  const top = loraLinear(x, layer.weight, layer.bias, { A: lora.A, B: lora.B, scaling: lora.scaling, dropoutP, seed: ctx?.seed ?? 0, dropoutIndexOffset: (ctx?.dropoutRowOffset ?? 0) * inDim });
+  return y ? add(top, y) : top;
 }

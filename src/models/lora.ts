@@ -13,7 +13,7 @@ import { matmul } from "../tensor/ops/index.js";
 import { Rng } from "../tensor/random.js";
 import { shapeStr, Tensor } from "../tensor/tensor.js";
 import type { DecoderModel } from "./decoder.js";
-import type { LinearLayer } from "./linear.js";
+import type { LinearLayer, LoraWeights } from "./linear.js";
 import { layerKey, peftModulePath } from "./names.js";
 
 
@@ -37,7 +37,7 @@ export function applyLoraAdapter(model: DecoderModel, adapter: LoraAdapter, opts
     const A = new Tensor(toFloat32(l.a.data, l.a.dtype), l.a.shape, { name: `${modulePath}.lora_A.weight` });
     const B = new Tensor(toFloat32(l.b.data, l.b.dtype), l.b.shape, { name: `${modulePath}.lora_B.weight` });
     if (opts.merge) mergeInto(lin, A, B, l.scaling);
-    else lin.lora = { A, B, scaling: l.scaling, dropoutP: 0 };
+    else attach(lin, { A, B, scaling: l.scaling, dropoutP: 0 });
     applied++;
   }
   return { applied };
@@ -52,12 +52,19 @@ export function mergeInto(lin: LinearLayer, A: Tensor, B: Tensor, scaling: numbe
   lin.weight = new Tensor(fromFloat32(merged, lin.weight.dtype), lin.weight.shape, { dtype: lin.weight.dtype, name: lin.weight.name });
 }
 
+/** Attaches a LoRA on top; one already attached moves down the stack (both keep applying). */
+function attach(lin: LinearLayer, w: LoraWeights): void {
+  if (lin.lora) lin.loraStack = [...(lin.loraStack ?? []), lin.lora];
+  lin.lora = w;
+}
+
 /** Merges every attached adapter into its base weight and detaches it. */
 export function mergeAttachedLora(model: DecoderModel): void {
   for (const [, lin] of model.linearModules()) {
-    if (!lin.lora) continue;
-    mergeInto(lin, lin.lora.A, lin.lora.B, lin.lora.scaling);
+    for (const l of lin.loraStack ?? []) mergeInto(lin, l.A, l.B, l.scaling);
+    if (lin.lora) mergeInto(lin, lin.lora.A, lin.lora.B, lin.lora.scaling);
     lin.lora = null;
+    lin.loraStack = [];
   }
 }
 
@@ -88,7 +95,7 @@ export function injectLora(model: DecoderModel, o: LoraInjectOptions): Map<strin
     for (let i = 0; i < a.length; i++) a[i] = (2 * rng.next() - 1) * bound;
     const A = new Tensor(a, [o.r, inp], { requiresGrad: true, name: `${p}.lora_A.weight` });
     const B = new Tensor(new Float32Array(out * o.r), [out, o.r], { requiresGrad: true, name: `${p}.lora_B.weight` });
-    lin.lora = { A, B, scaling: o.alpha / o.r, dropoutP: o.dropout };
+    attach(lin, { A, B, scaling: o.alpha / o.r, dropoutP: o.dropout });
     params.set(A.name!, A);
     params.set(B.name!, B);
   }

@@ -1,11 +1,15 @@
 /**
- * `llm2vec train mntp`: a thin wrapper over trainMntp. Flags map one to one onto MntpOptions
- * (defaults shown are the reference's); a progress bar shows step, loss, tokens/s and ETA;
+ * `llm2vec train mntp|simcse|supervised`: thin wrappers over trainMntp, trainSimcse and
+ * trainSupervised. Flags map one to one onto their options (defaults shown are the reference's);
+ * a progress bar shows step, loss, tokens/s and ETA;
  * Ctrl-C writes a checkpoint and exits cleanly (`--resume OUTPUT` continues), a second Ctrl-C
  * exits at once.
  */
 import { Command, Option } from "commander";
+import { SIMCSE_DEFAULTS, trainSimcse, type SimcseOptions } from "../../train/contrastive/train-simcse.js";
+import { SUPERVISED_DEFAULTS, trainSupervised, type SupervisedOptions } from "../../train/contrastive/train-supervised.js";
 import { MNTP_DEFAULTS, trainMntp, type MntpOptions } from "../../train/mntp/train.js";
+import type { CommonTrainOptions } from "../../train/options.js";
 import { progressBar, type Progress } from "../progress.js";
 
 type Flags = Record<string, string | string[] | boolean | undefined>;
@@ -17,22 +21,16 @@ const num = (v: unknown, flag: string): number | undefined => {
   return n;
 };
 
-export function mntpOptionsFromFlags(f: Flags): Partial<MntpOptions> & Pick<MntpOptions, "model" | "data" | "output"> {
+/** The options every trainer shares, from their flags. */
+export function commonFromFlags(f: Flags): Partial<CommonTrainOptions> & Pick<CommonTrainOptions, "model" | "data" | "output"> {
   return {
     model: f.model as string,
     adapter: f.adapter as string[] | undefined,
     data: f.data as string[],
     output: f.output as string,
-    evalData: f.evalData as string[] | undefined,
-    evalFraction: num(f.evalFraction, "--eval-fraction"),
-    maxEvalBlocks: num(f.maxEvalBlocks, "--max-eval-blocks"),
-    detokenizeWikitext: f.detokenizeWikitext === true ? true : undefined,
     maxLength: num(f.maxLength, "--max-length"),
     batchSize: num(f.batchSize, "--batch-size"),
     gradientAccumulation: num(f.gradientAccumulation, "--gradient-accumulation"),
-    maskProbability: num(f.maskProb, "--mask-prob"),
-    maskStrategy: f.maskStrategy as MntpOptions["maskStrategy"] | undefined,
-    maskToken: f.maskToken as string | undefined,
     bidirectional: f.causal === true ? false : undefined,
     loraR: num(f.loraR, "--lora-r"),
     loraAlpha: num(f.loraAlpha, "--lora-alpha"),
@@ -40,7 +38,7 @@ export function mntpOptionsFromFlags(f: Flags): Partial<MntpOptions> & Pick<Mntp
     loraTargets: typeof f.loraTargets === "string" ? f.loraTargets.split(",").map((s) => s.trim()) : undefined,
     learningRate: num(f.learningRate, "--learning-rate"),
     warmupSteps: num(f.warmupSteps, "--warmup-steps"),
-    scheduler: f.scheduler as MntpOptions["scheduler"] | undefined,
+    scheduler: f.scheduler as CommonTrainOptions["scheduler"] | undefined,
     weightDecay: num(f.weightDecay, "--weight-decay"),
     maxGradNorm: num(f.maxGradNorm, "--max-grad-norm"),
     maxSteps: num(f.maxSteps, "--max-steps"),
@@ -50,6 +48,40 @@ export function mntpOptionsFromFlags(f: Flags): Partial<MntpOptions> & Pick<Mntp
     seed: num(f.seed, "--seed"),
     gradientCheckpointing: f.gradientCheckpointing === true ? true : undefined,
     resume: f.resume as string | undefined,
+  };
+}
+
+export function mntpOptionsFromFlags(f: Flags): Partial<MntpOptions> & Pick<MntpOptions, "model" | "data" | "output"> {
+  return {
+    ...commonFromFlags(f),
+    evalData: f.evalData as string[] | undefined,
+    evalFraction: num(f.evalFraction, "--eval-fraction"),
+    maxEvalBlocks: num(f.maxEvalBlocks, "--max-eval-blocks"),
+    detokenizeWikitext: f.detokenizeWikitext === true ? true : undefined,
+    maskProbability: num(f.maskProb, "--mask-prob"),
+    maskStrategy: f.maskStrategy as MntpOptions["maskStrategy"] | undefined,
+    maskToken: f.maskToken as string | undefined,
+  };
+}
+
+export function simcseOptionsFromFlags(f: Flags): Partial<SimcseOptions> & Pick<SimcseOptions, "model" | "data" | "output"> {
+  return {
+    ...commonFromFlags(f),
+    attentionDropout: num(f.attentionDropout, "--attention-dropout"),
+    lossScale: num(f.lossScale, "--loss-scale"),
+    chunkSize: num(f.chunkSize, "--chunk-size"),
+    poolWholeRow: f.poolWholeRow === true ? true : undefined,
+    dedupe: f.dedupe === true ? true : undefined,
+  };
+}
+
+export function supervisedOptionsFromFlags(f: Flags): Partial<SupervisedOptions> & Pick<SupervisedOptions, "model" | "data" | "output"> {
+  return {
+    ...commonFromFlags(f),
+    attentionDropout: num(f.attentionDropout, "--attention-dropout"),
+    lossScale: num(f.lossScale, "--loss-scale"),
+    chunkSize: num(f.chunkSize, "--chunk-size"),
+    homogeneousBatches: f.mixedBatches === true ? false : undefined,
   };
 }
 
@@ -91,26 +123,16 @@ export async function withTrainingUi<T>(label: string, quiet: boolean, run: (hoo
   }
 }
 
-export function registerTrain(program: Command): void {
-  const train = program.command("train").description("train LoRA adapters: mntp (masked next-token prediction)");
-  const d = MNTP_DEFAULTS;
-  train
-    .command("mntp")
-    .description("masked next-token prediction with LoRA (LLM2Vec step 2); writes a PEFT adapter folder")
+/** Flags of the options every trainer shares; defaults are the objective's. */
+function addCommonFlags(cmd: Command, d: Omit<CommonTrainOptions, "model" | "data" | "output">, dataHelp: string): Command {
+  return cmd
     .requiredOption("--model <dir>", "base model folder (Hugging Face layout)")
-    .requiredOption("--data <file...>", "training text: .txt (a document a line) or .jsonl ({\"text\"})")
+    .requiredOption("--data <file...>", dataHelp)
     .requiredOption("--output <dir>", "output folder: adapter, checkpoints/, train_log.jsonl, report.html")
-    .option("--adapter <dir...>", "adapters merged into the base before training")
-    .option("--eval-data <file...>", "held-out text files (default: hold out --eval-fraction of the documents)")
-    .option("--eval-fraction <x>", "share of documents held out", String(d.evalFraction))
-    .option("--max-eval-blocks <n>", "held-out blocks scored per evaluation", String(d.maxEvalBlocks))
-    .option("--detokenize-wikitext", "undo WikiText's tokenisation (@-@, <unk>, headings)")
-    .option("--max-length <n>", "block length in tokens", String(d.maxLength))
-    .option("--batch-size <n>", "blocks per micro-batch", String(d.batchSize))
+    .option("--adapter <dir...>", "adapters merged into the base before training (SimCSE: the MNTP adapter)")
+    .option("--max-length <n>", "tokens per sequence", String(d.maxLength))
+    .option("--batch-size <n>", "sequences per micro-batch", String(d.batchSize))
     .option("--gradient-accumulation <n>", "micro-batches per optimizer step", String(d.gradientAccumulation))
-    .option("--mask-prob <p>", "masking probability", String(d.maskProbability))
-    .addOption(new Option("--mask-strategy <s>", "bert = 80% mask / 10% random / 10% kept; all_mask = 100% mask").choices(["bert", "all_mask"]).default(d.maskStrategy))
-    .option("--mask-token <t>", "blank (the literal _), eos, or a token of the vocabulary", d.maskToken)
     .option("--causal", "causal attention (the ablation); default bidirectional")
     .option("--lora-r <n>", "LoRA rank", String(d.loraR))
     .option("--lora-alpha <x>", "LoRA alpha", String(d.loraAlpha))
@@ -128,16 +150,49 @@ export function registerTrain(program: Command): void {
     .option("--seed <n>", "seed of data order, masking, LoRA init and dropout", String(d.seed))
     .option("--gradient-checkpointing", "recompute each layer in the backward (less memory, ~1.3× time)")
     .option("--resume <dir>", "continue from a checkpoint folder or an output folder's latest checkpoint")
-    .option("--quiet", "no progress bar")
+    .option("--quiet", "no progress bar");
+}
+
+function addContrastiveFlags(cmd: Command, d: { attentionDropout: number; lossScale: number; chunkSize: number }): Command {
+  return cmd
+    .option("--attention-dropout <p>", "dropout on attention probabilities", String(d.attentionDropout))
+    .option("--loss-scale <x>", "cosine scale of the InfoNCE loss (1/temperature)", String(d.lossScale))
+    .option("--chunk-size <n>", "rows encoded at once; larger batches go through gradient caching", String(d.chunkSize));
+}
+
+function reportDone(label: string, r: { stopped: boolean; steps: number; output: string; metrics: Record<string, unknown> }, extra = ""): void {
+  if (r.stopped) process.stderr.write(`${label}: stopped at step ${r.steps}; resume with --resume ${r.output}\n`);
+  else {
+    const l = r.metrics.final_train_loss;
+    process.stderr.write(`${label}: ${r.steps} steps, final loss ${typeof l === "number" ? l.toFixed(4) : "n/a"}${extra}; adapter in ${r.output}\n`);
+  }
+}
+
+export function registerTrain(program: Command): void {
+  const train = program.command("train").description("train LoRA adapters: mntp (masked next-token prediction), simcse (unsupervised), supervised (hard negatives)");
+  const d = MNTP_DEFAULTS;
+  addCommonFlags(train.command("mntp").description("masked next-token prediction with LoRA (LLM2Vec step 2); writes a PEFT adapter folder"), d, "training text: .txt (a document a line) or .jsonl ({\"text\"})")
+    .option("--eval-data <file...>", "held-out text files (default: hold out --eval-fraction of the documents)")
+    .option("--eval-fraction <x>", "share of documents held out", String(d.evalFraction))
+    .option("--max-eval-blocks <n>", "held-out blocks scored per evaluation", String(d.maxEvalBlocks))
+    .option("--detokenize-wikitext", "undo WikiText's tokenisation (@-@, <unk>, headings)")
+    .option("--mask-prob <p>", "masking probability", String(d.maskProbability))
+    .addOption(new Option("--mask-strategy <s>", "bert = 80% mask / 10% random / 10% kept; all_mask = 100% mask").choices(["bert", "all_mask"]).default(d.maskStrategy))
+    .option("--mask-token <t>", "blank (the literal _), eos, or a token of the vocabulary", d.maskToken)
     .action(async (f: Flags) => {
       const r = await withTrainingUi("mntp", f.quiet === true, (hooks) => trainMntp(mntpOptionsFromFlags(f), hooks));
       const m = r.metrics;
       const pct = (v: unknown) => (typeof v === "number" ? (100 * v).toFixed(2) + "%" : "n/a");
       const f4 = (v: unknown) => (typeof v === "number" ? v.toFixed(4) : "n/a");
-      if (r.stopped) process.stderr.write(`mntp: stopped at step ${r.steps}; resume with --resume ${r.output}\n`);
-      else
-        process.stderr.write(
-          `mntp: ${r.steps} steps; held-out loss ${f4(m.heldout_loss_before)} → ${f4(m.heldout_loss_after)}, masked accuracy ${pct(m.heldout_accuracy_before)} → ${pct(m.heldout_accuracy_after)}; adapter in ${r.output}\n`,
-        );
+      reportDone("mntp", r, `; held-out loss ${f4(m.heldout_loss_before)} → ${f4(m.heldout_loss_after)}, masked accuracy ${pct(m.heldout_accuracy_before)} → ${pct(m.heldout_accuracy_after)}`);
     });
+  const ds = SIMCSE_DEFAULTS;
+  addContrastiveFlags(addCommonFlags(train.command("simcse").description("unsupervised SimCSE with LoRA (LLM2Vec step 3): give the MNTP adapter with --adapter"), ds, "sentences: .txt (a sentence a line) or .jsonl ({\"text\"})"), ds)
+    .option("--pool-whole-row", "pool the whole padded row during training, as the reference's SimCSE does (default: the text span, as inference)")
+    .option("--dedupe", "drop repeated sentences (false negatives)")
+    .action(async (f: Flags) => reportDone("simcse", await withTrainingUi("simcse", f.quiet === true, (hooks) => trainSimcse(simcseOptionsFromFlags(f), hooks))));
+  const dv = SUPERVISED_DEFAULTS;
+  addContrastiveFlags(addCommonFlags(train.command("supervised").description("supervised contrastive training with hard negatives"), dv, "JSONL files of {query, positive, negative?, instruction?}, one task a file"), dv)
+    .option("--mixed-batches", "mix files within a batch (default: one file per batch, as the reference)")
+    .action(async (f: Flags) => reportDone("supervised", await withTrainingUi("supervised", f.quiet === true, (hooks) => trainSupervised(supervisedOptionsFromFlags(f), hooks))));
 }

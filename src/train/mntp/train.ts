@@ -10,99 +10,44 @@
  * LoRA dropout from seed ⊕ g: a resumed run sees exactly the batches, masks and dropout of an
  * unbroken one.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { atomicWriteText } from "../../formats/atomic.js";
-import { writeLoraAdapterFiles, type LoraToWrite } from "../../formats/peft.js";
-import { LLM2Vec } from "../../encoder/llm2vec.js";
-import { attachedLoraTensors, injectLora, loadAttachedLora } from "../../models/lora.js";
-import { LINEAR_MODULES } from "../../models/spec.js";
 import { backward, noGrad } from "../../tensor/autograd.js";
 import { fmix32 } from "../../tensor/backend/types.js";
 import { Rng } from "../../tensor/random.js";
 import { packBlocks, type TokenBlocks } from "../data/blocks.js";
 import { readCorpus, splitDocuments } from "../data/corpus.js";
-import { modelFingerprint } from "../fingerprint.js";
-import { runLoop, type LoopHooks, type LoopOutcome, type Objective } from "../loop.js";
-import { ADAMW_DEFAULTS } from "../optim/adamw.js";
-import type { ScheduleKind } from "../optim/schedule.js";
-import { renderLossCurve, renderTrainingReport } from "../report.js";
+import { EpochSampler } from "../data/sampler.js";
+import { startLoraRun, runLoraTraining } from "../lora-run.js";
+import type { LoopHooks, LoopOutcome, Objective } from "../loop.js";
+import { COMMON_DEFAULTS, stripUndefined, validateCommon, type CommonTrainOptions } from "../options.js";
 import { maskTokens, resolveMaskToken, type MaskStrategy } from "./masking.js";
 import { mntpLoss } from "./objective.js";
 
-export interface MntpOptions {
-  /** Base model folder (Hugging Face layout). */
-  model: string;
-  /** Adapters merged into the base before training (rarely needed for MNTP). */
-  adapter?: string[];
-  data: string[];
-  output: string;
+export interface MntpOptions extends CommonTrainOptions {
   /** Held-out files; without them evalFraction of the documents is held out. */
   evalData?: string[];
   evalFraction: number;
   /** At most this many held-out blocks are scored per evaluation. */
   maxEvalBlocks: number;
   detokenizeWikitext: boolean;
-  maxLength: number;
-  batchSize: number;
-  gradientAccumulation: number;
   maskProbability: number;
   maskStrategy: MaskStrategy;
   /** "blank" (the literal `_`), "eos", or a token string. */
   maskToken: string;
-  bidirectional: boolean;
-  loraR: number;
-  loraAlpha: number;
-  loraDropout: number;
-  loraTargets: string[];
-  learningRate: number;
-  warmupSteps: number;
-  scheduler: ScheduleKind;
-  weightDecay: number;
-  adamBeta1: number;
-  adamBeta2: number;
-  adamEpsilon: number;
-  maxGradNorm: number;
-  maxSteps: number;
-  saveSteps: number;
-  saveTotalLimit: number;
-  evalSteps: number;
-  seed: number;
-  gradientCheckpointing: boolean;
-  /** Continue from a checkpoint folder or a run's output folder. */
-  resume?: string;
 }
 
 /** The reference's MNTP settings (Sheared-LLaMA / Llama configs; lr = HF default 5e-5). */
 export const MNTP_DEFAULTS: Omit<MntpOptions, "model" | "data" | "output"> = {
+  ...COMMON_DEFAULTS,
   evalFraction: 0.05,
   maxEvalBlocks: 64,
   detokenizeWikitext: false,
   maxLength: 512,
   batchSize: 32,
-  gradientAccumulation: 1,
   maskProbability: 0.2,
   maskStrategy: "bert",
   maskToken: "blank",
-  bidirectional: true,
-  loraR: 16,
-  loraAlpha: 32,
-  loraDropout: 0.05,
-  loraTargets: [...LINEAR_MODULES],
   learningRate: 5e-5,
-  warmupSteps: 0,
-  scheduler: "linear",
-  weightDecay: ADAMW_DEFAULTS.weightDecay,
-  adamBeta1: ADAMW_DEFAULTS.beta1,
-  adamBeta2: ADAMW_DEFAULTS.beta2,
-  adamEpsilon: ADAMW_DEFAULTS.eps,
-  maxGradNorm: 1.0,
   maxSteps: 1000,
-  saveSteps: 200,
-  saveTotalLimit: 2,
-  evalSteps: 100,
-  seed: 42,
-  gradientCheckpointing: false,
 };
 
 export interface MntpResult extends LoopOutcome {
@@ -114,10 +59,8 @@ export interface MntpResult extends LoopOutcome {
 export async function trainMntp(options: Partial<MntpOptions> & Pick<MntpOptions, "model" | "data" | "output">, hooks: LoopHooks = {}): Promise<MntpResult> {
   const o = { ...MNTP_DEFAULTS, ...stripUndefined(options) } as MntpOptions;
   validate(o);
-  ensureWritableFolder(o.output);
-  if (!o.resume && fs.existsSync(path.join(o.output, "adapter_config.json"))) throw new Error(`${o.output}: holds a finished adapter already; choose another --output or --resume it`);
-  const enc = await LLM2Vec.fromPretrained(o.model, { adapter: o.adapter, mergeAdapter: true });
-  const { model, tokenizer: tok } = enc;
+  const run = await startLoraRun(o);
+  const { model, tokenizer: tok } = run.enc;
   const say = hooks.onMessage ?? (() => {});
   if (o.maxLength > model.spec.maxPositions) say(`note: --max-length ${o.maxLength} exceeds the model's max_position_embeddings ${model.spec.maxPositions}`);
 
@@ -135,13 +78,11 @@ export async function trainMntp(options: Partial<MntpOptions> & Pick<MntpOptions
   const held = heldDocs.length ? packBlocks(tok, heldDocs, o.maxLength, "held-out data") : null;
   say(`${train.count} training blocks of ${o.maxLength} tokens (${train.totalTokens} tokens, ${train.droppedTokens} in the final partial block dropped)` + (held ? `; ${Math.min(held.count, o.maxEvalBlocks)} held-out blocks` : ""));
 
-  const params = injectLora(model, { r: o.loraR, alpha: o.loraAlpha, dropout: o.loraDropout, targets: o.loraTargets, seed: o.seed });
-  if (params.size === 0) throw new Error(`--lora-targets ${o.loraTargets.join(",")}: no projection of this model matches`);
   const pass = { mode: o.bidirectional ? ("bidirectional" as const) : ("causal" as const), padTokenId: tok.padTokenId ?? 0, checkpointLayers: o.gradientCheckpointing };
   const maskOpts = { probability: o.maskProbability, strategy: o.maskStrategy, maskTokenId: mask.id, randomVocab: Math.min(tok.vocabSize, model.spec.vocabSize) };
 
   const evalBatches = held ? maskedEvalBatches(held, Math.min(held.count, o.maxEvalBlocks), o.batchSize, maskOpts, new Rng(o.seed ^ 0xe7a1)) : [];
-  const batcher = new BlockBatcher(train, o.batchSize, o.seed);
+  const sampler = new EpochSampler(train.count, o.batchSize, o.seed);
   let maskRng = new Rng(o.seed);
   let microBatches = 0;
   const objective: Objective = {
@@ -149,7 +90,7 @@ export async function trainMntp(options: Partial<MntpOptions> & Pick<MntpOptions
     microBatch(step, micro, lossScale) {
       const g = step * o.gradientAccumulation + micro;
       microBatches = g + 1;
-      const { ids, special } = batcher.batch(g);
+      const { ids, special } = gatherBlocks(train, sampler.batch(g));
       const m = maskTokens(ids, special, maskOpts, maskRng);
       const out = mntpLoss(model, { inputIds: m.inputIds, labels: m.labels, B: o.batchSize, T: o.maxLength }, { ...pass, training: true, seed: fmix32(o.seed ^ fmix32(g + 1)) });
       const loss = out.loss.f32[0]!;
@@ -171,7 +112,7 @@ export async function trainMntp(options: Partial<MntpOptions> & Pick<MntpOptions
             return { loss: n ? lossSum / n : NaN, accuracy: n ? correct / n : NaN, masked: n };
           })
       : undefined,
-    exportState: () => ({ rng: { mask: maskRng.getState() }, dataPosition: { microBatches, ...batcher.position(microBatches) } }),
+    exportState: () => ({ rng: { mask: maskRng.getState() }, dataPosition: { microBatches, ...sampler.position(microBatches) } }),
     importState(s) {
       maskRng = Rng.fromState(s.rng.mask as number);
       microBatches = s.dataPosition.microBatches as number;
@@ -179,115 +120,35 @@ export async function trainMntp(options: Partial<MntpOptions> & Pick<MntpOptions
   };
 
   const config = { objective: "mntp", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
-  const adapter = (): LoraToWrite => ({
-    r: o.loraR,
-    loraAlpha: o.loraAlpha,
-    loraDropout: o.loraDropout,
-    targetModules: o.loraTargets,
-    baseModelNameOrPath: path.resolve(o.model),
-    layers: attachedLoraTensors(model),
+  const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {
+    title: "MNTP training",
+    writeEncoderConfig: false,
+    extraMetrics: (out) => {
+      const before = out.evals.find((e) => e.step === 0)?.eval ?? null;
+      const after = out.evals.at(-1)?.eval ?? null;
+      return {
+        heldout_loss_before: before?.loss ?? null,
+        heldout_accuracy_before: before?.accuracy ?? null,
+        heldout_loss_after: after?.loss ?? null,
+        heldout_accuracy_after: after?.accuracy ?? null,
+        heldout_masked_tokens: after?.masked ?? null,
+        mask_token: mask.token,
+        training_blocks: train.count,
+      };
+    },
   });
-  const t0 = Date.now();
-  const outcome = await runLoop(
-    {
-      output: o.output,
-      config,
-      modelFingerprint: modelFingerprint(model, enc.rawConfig),
-      params,
-      adapter,
-      loadAdapter: (ck) => loadAttachedLora(model, ck.adapter, ck.dir),
-      resume: o.resume,
-    },
-    objective,
-    {
-      maxSteps: o.maxSteps,
-      learningRate: o.learningRate,
-      warmupSteps: o.warmupSteps,
-      scheduler: o.scheduler,
-      gradientAccumulation: o.gradientAccumulation,
-      maxGradNorm: o.maxGradNorm,
-      adam: { beta1: o.adamBeta1, beta2: o.adamBeta2, eps: o.adamEpsilon, weightDecay: o.weightDecay },
-      saveSteps: o.saveSteps,
-      saveTotalLimit: o.saveTotalLimit,
-      evalSteps: o.evalSteps,
-    },
-    hooks,
-  );
-
-  const before = outcome.evals.find((e) => e.step === 0)?.eval ?? null;
-  const after = outcome.evals.length ? outcome.evals[outcome.evals.length - 1]!.eval : null;
-  const trainTokens = outcome.history.reduce((s, r) => s + r.tokens, 0);
-  const trainSeconds = outcome.history.length ? outcome.history[outcome.history.length - 1]!.elapsed_s : 0;
-  const metrics: Record<string, unknown> = {
-    steps: outcome.steps,
-    stopped_early: outcome.stopped,
-    final_train_loss: outcome.history.at(-1)?.loss ?? null,
-    heldout_loss_before: before?.loss ?? null,
-    heldout_accuracy_before: before?.accuracy ?? null,
-    heldout_loss_after: after?.loss ?? null,
-    heldout_accuracy_after: after?.accuracy ?? null,
-    heldout_masked_tokens: after?.masked ?? null,
-    train_tokens_this_session: trainTokens,
-    train_tokens_per_s: trainSeconds > 0 ? trainTokens / trainSeconds : null,
-    wall_s: (Date.now() - t0) / 1000,
-    mask_token: mask.token,
-    training_blocks: train.count,
-    trainable_parameters: [...params.values()].reduce((s, p) => s + p.size, 0),
-  };
-  if (!outcome.stopped) writeFinalOutput(o.output, adapter(), enc.tokenizerDir, config, metrics, outcome);
-  else atomicWriteText(path.join(o.output, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
   return { ...outcome, output: o.output, metrics, maskToken: mask };
 }
 
-/** The finished run: the adapter (PEFT files) at the output's root, tokenizer, config, metrics, report. */
-function writeFinalOutput(dir: string, adapter: LoraToWrite, tokenizerDir: string, config: Record<string, unknown>, metrics: Record<string, unknown>, outcome: LoopOutcome): void {
-  writeLoraAdapterFiles(dir, adapter);
-  for (const f of ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]) {
-    const src = path.join(tokenizerDir, f);
-    if (fs.existsSync(src)) fs.copyFileSync(src, path.join(dir, f));
-  }
-  atomicWriteText(path.join(dir, "training_config.json"), JSON.stringify(config, null, 2) + "\n");
-  atomicWriteText(path.join(dir, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
-  atomicWriteText(path.join(dir, "loss_curve.svg"), renderLossCurve(outcome.history, outcome.evals, "MNTP loss") + "\n");
-  atomicWriteText(path.join(dir, "report.html"), renderTrainingReport({ title: "MNTP training", config, metrics, history: outcome.history, evals: outcome.evals }));
-}
-
-/** Micro-batch g = blocks [g·B, g·B + B) of the concatenation of per-epoch seeded permutations. */
-class BlockBatcher {
-  private perms = new Map<number, number[]>();
-  constructor(
-    private readonly blocks: TokenBlocks,
-    private readonly B: number,
-    private readonly seed: number,
-  ) {}
-
-  private perm(epoch: number): number[] {
-    let p = this.perms.get(epoch);
-    if (!p) {
-      p = new Rng(fmix32(this.seed ^ fmix32(epoch + 0x9e37))).permutation(this.blocks.count);
-      this.perms.clear();
-      this.perms.set(epoch, p);
-    }
-    return p;
-  }
-
-  position(g: number): { epoch: number; offset: number } {
-    const at = g * this.B;
-    return { epoch: Math.floor(at / this.blocks.count), offset: at % this.blocks.count };
-  }
-
-  batch(g: number): { ids: Int32Array; special: Uint8Array } {
-    const S = this.blocks.blockSize;
-    const ids = new Int32Array(this.B * S);
-    const special = new Uint8Array(this.B * S);
-    for (let i = 0; i < this.B; i++) {
-      const at = g * this.B + i;
-      const blk = this.perm(Math.floor(at / this.blocks.count))[at % this.blocks.count]!;
-      ids.set(this.blocks.ids.subarray(blk * S, (blk + 1) * S), i * S);
-      special.set(this.blocks.special.subarray(blk * S, (blk + 1) * S), i * S);
-    }
-    return { ids, special };
-  }
+function gatherBlocks(blocks: TokenBlocks, idx: readonly number[]): { ids: Int32Array; special: Uint8Array } {
+  const S = blocks.blockSize;
+  const ids = new Int32Array(idx.length * S);
+  const special = new Uint8Array(idx.length * S);
+  idx.forEach((blk, i) => {
+    ids.set(blocks.ids.subarray(blk * S, (blk + 1) * S), i * S);
+    special.set(blocks.special.subarray(blk * S, (blk + 1) * S), i * S);
+  });
+  return { ids, special };
 }
 
 function maskedEvalBatches(held: TokenBlocks, count: number, B: number, maskOpts: Parameters<typeof maskTokens>[2], rng: Rng) {
@@ -302,39 +163,8 @@ function maskedEvalBatches(held: TokenBlocks, count: number, B: number, maskOpts
 }
 
 function validate(o: MntpOptions): void {
-  const posInt = (k: keyof MntpOptions, min = 1) => {
-    const v = o[k] as number;
-    if (!Number.isInteger(v) || v < min) throw new Error(`--${kebab(k)} must be an integer ≥ ${min}, got ${v}`);
-  };
-  posInt("maxLength", 2);
-  posInt("batchSize");
-  posInt("loraR");
-  posInt("maxEvalBlocks");
+  validateCommon(o);
+  if (!Number.isInteger(o.maxEvalBlocks) || o.maxEvalBlocks < 1) throw new Error(`--max-eval-blocks must be an integer ≥ 1, got ${o.maxEvalBlocks}`);
   if (!(o.maskProbability > 0 && o.maskProbability < 1)) throw new Error(`--mask-prob must be in (0, 1), got ${o.maskProbability}`);
   if (o.maskStrategy !== "bert" && o.maskStrategy !== "all_mask") throw new Error(`--mask-strategy must be bert or all_mask, got ${o.maskStrategy}`);
-  if (!(o.loraAlpha > 0)) throw new Error(`--lora-alpha must be positive, got ${o.loraAlpha}`);
-  if (!(o.loraDropout >= 0 && o.loraDropout < 1)) throw new Error(`--lora-dropout must be in [0, 1), got ${o.loraDropout}`);
-  for (const t of o.loraTargets) if (!(LINEAR_MODULES as readonly string[]).includes(t)) throw new Error(`--lora-targets: unknown projection "${t}" (choose from ${LINEAR_MODULES.join(", ")})`);
-  if (!Number.isInteger(o.seed)) throw new Error(`--seed must be an integer, got ${o.seed}`);
-  if (o.scheduler !== "linear" && o.scheduler !== "constant") throw new Error(`--scheduler must be linear or constant, got ${o.scheduler}`);
-}
-
-/** Creates the output folder and proves it writable before any work (not after an hour of training). */
-function ensureWritableFolder(dir: string): void {
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-    const probe = path.join(dir, `.write-test-${process.pid}`);
-    fs.writeFileSync(probe, "");
-    fs.rmSync(probe);
-  } catch (e) {
-    throw new Error(`--output ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
-function kebab(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

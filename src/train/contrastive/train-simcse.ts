@@ -1,0 +1,98 @@
+/**
+ * `trainSimcse`: unsupervised SimCSE with LoRA (llm2vec.md §1c), step 3 of the recipe. The MNTP
+ * adapter is merged into the base first, a fresh LoRA trains so that two dropout views of the
+ * same batch agree: loss CE(cos(q, d)·20, diagonal), attention dropout 0.3 plus LoRA dropout,
+ * mean pooling, batch 128, lr 3e-5, 1000 steps, max length 128, seed 42 (the reference's config).
+ *
+ * Pooling follows inference (the text span) by default, so training and use agree; the
+ * reference pools the whole left-padded row during SimCSE training (its embed mask is all zero
+ * there), which `poolWholeRow` reproduces. Batches of any size train in the memory of one chunk
+ * through gradient caching (`chunkSize`), with the whole batch's gradient.
+ */
+import { fmix32 } from "../../tensor/backend/types.js";
+import { EpochSampler } from "../data/sampler.js";
+import { runLoraTraining, startLoraRun } from "../lora-run.js";
+import type { LoopHooks, LoopOutcome, Objective } from "../loop.js";
+import { COMMON_DEFAULTS, stripUndefined, validateCommon, type CommonTrainOptions } from "../options.js";
+import { readSentences } from "./data.js";
+import { contrastiveStep, makeGroup } from "./gradcache.js";
+import { contrastiveLoss } from "./loss.js";
+
+export interface SimcseOptions extends CommonTrainOptions {
+  attentionDropout: number;
+  lossScale: number;
+  /** Rows encoded at once; the batch is cached chunk by chunk (GradCache) when larger. */
+  chunkSize: number;
+  /** The reference's training-time pooling of the whole padded row (pads and BOS included). */
+  poolWholeRow: boolean;
+  /** Drop repeated sentences (they would be false negatives in a batch). */
+  dedupe: boolean;
+}
+
+export const SIMCSE_DEFAULTS: Omit<SimcseOptions, "model" | "data" | "output"> = {
+  ...COMMON_DEFAULTS,
+  batchSize: 128,
+  maxLength: 128,
+  learningRate: 3e-5,
+  maxSteps: 1000,
+  attentionDropout: 0.3,
+  lossScale: 20,
+  chunkSize: 32,
+  poolWholeRow: false,
+  dedupe: false,
+  evalSteps: 0,
+};
+
+export interface ContrastiveResult extends LoopOutcome {
+  output: string;
+  metrics: Record<string, unknown>;
+}
+
+export async function trainSimcse(options: Partial<SimcseOptions> & Pick<SimcseOptions, "model" | "data" | "output">, hooks: LoopHooks = {}): Promise<ContrastiveResult> {
+  const o = { ...SIMCSE_DEFAULTS, ...stripUndefined(options) } as SimcseOptions;
+  validateCommon(o);
+  validateContrastive(o);
+  const say = hooks.onMessage ?? (() => {});
+  const { sentences, duplicates } = readSentences(o.data, { dedupe: o.dedupe });
+  if (sentences.length < o.batchSize) throw new Error(`training data: ${sentences.length} sentences, fewer than one batch of ${o.batchSize} (lower --batch-size or add data)`);
+  if (duplicates) say(o.dedupe ? `dropped ${duplicates} repeated sentences` : `warning: ${duplicates} sentences repeat; a batch holding both copies treats one as a negative of the other (--dedupe drops them)`);
+  const run = await startLoraRun(o, { pooling: "mean", maxLength: o.maxLength });
+  const { enc } = run;
+  const choice = { ...enc.poolingChoice(), wholePaddedRow: o.poolWholeRow };
+  const sampler = new EpochSampler(sentences.length, o.batchSize, o.seed);
+  let microBatches = 0;
+  let dupInBatches = 0;
+  const objective: Objective = {
+    name: "simcse",
+    microBatch(step, micro, lossScale) {
+      const g = step * o.gradientAccumulation + micro;
+      microBatches = g + 1;
+      const texts = sampler.batch(g).map((i) => sentences[i]!);
+      dupInBatches += texts.length - new Set(texts).size;
+      const rows = enc.prepare(texts);
+      const pad = enc.tokenizer.padTokenId ?? 0;
+      // Two views of the same batch: the same rows, two independent dropout draws.
+      const views = [1, 2].map((v) => makeGroup(rows, pad, choice, fmix32(o.seed ^ fmix32(2 * g + v))));
+      const pass = { ...enc.encoderPass({ training: true, attentionDropout: o.attentionDropout, checkpointLayers: o.gradientCheckpointing }) };
+      const { loss } = contrastiveStep(enc.model, views, pass, ([q, d]) => contrastiveLoss(q!, d!, o.lossScale), o.chunkSize, lossScale);
+      return { loss, tokens: rows.reduce((s, r) => s + r.ids.length, 0) * 2 };
+    },
+    exportState: () => ({ rng: {}, dataPosition: { microBatches, ...sampler.position(microBatches) } }),
+    importState(s) {
+      microBatches = s.dataPosition.microBatches as number;
+    },
+  };
+  const config = { objective: "simcse", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
+  const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {
+    title: "SimCSE training",
+    writeEncoderConfig: true,
+    extraMetrics: () => ({ sentences: sentences.length, repeated_sentences: duplicates, repeated_in_batches: dupInBatches }),
+  });
+  return { ...outcome, output: o.output, metrics };
+}
+
+export function validateContrastive(o: { attentionDropout: number; lossScale: number; chunkSize: number }): void {
+  if (!(o.attentionDropout >= 0 && o.attentionDropout < 1)) throw new Error(`--attention-dropout must be in [0, 1), got ${o.attentionDropout}`);
+  if (!(o.lossScale > 0)) throw new Error(`--loss-scale must be positive, got ${o.lossScale}`);
+  if (!Number.isInteger(o.chunkSize) || o.chunkSize < 1) throw new Error(`--chunk-size must be an integer ≥ 1, got ${o.chunkSize}`);
+}

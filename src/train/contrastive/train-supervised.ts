@@ -1,0 +1,90 @@
+/**
+ * `trainSupervised`: supervised contrastive training with hard negatives (llm2vec.md §1d), the
+ * recipe's optional last step. Queries carry the task instruction (the reference's
+ * `"{instruction}; " + separator + query`: conditioning, left out of pooling); documents carry
+ * none. Candidates are every positive of the batch, then every hard negative; loss
+ * CE(cos·50, diagonal); lr 2e-4, warmup 300, 1000 steps, max length 512, batch 512 through
+ * gradient caching. With several data files each batch comes from one file (task-homogeneous
+ * batches, as the reference builds them); incomplete batches of a file are dropped.
+ */
+import { concat } from "../../tensor/ops/index.js";
+import { fmix32 } from "../../tensor/backend/types.js";
+import { EpochSampler } from "../data/sampler.js";
+import { runLoraTraining, startLoraRun } from "../lora-run.js";
+import type { LoopHooks, Objective } from "../loop.js";
+import { COMMON_DEFAULTS, stripUndefined, validateCommon, type CommonTrainOptions } from "../options.js";
+import { readPairFile, type PairRow } from "./data.js";
+import { contrastiveStep, makeGroup } from "./gradcache.js";
+import { contrastiveLoss } from "./loss.js";
+import { validateContrastive, type ContrastiveResult } from "./train-simcse.js";
+
+export interface SupervisedOptions extends CommonTrainOptions {
+  attentionDropout: number;
+  lossScale: number;
+  chunkSize: number;
+  /** One data file per batch (default: on when several files are given). */
+  homogeneousBatches: boolean;
+}
+
+export const SUPERVISED_DEFAULTS: Omit<SupervisedOptions, "model" | "data" | "output"> = {
+  ...COMMON_DEFAULTS,
+  batchSize: 512,
+  maxLength: 512,
+  learningRate: 2e-4,
+  warmupSteps: 300,
+  maxSteps: 1000,
+  attentionDropout: 0,
+  lossScale: 50,
+  chunkSize: 32,
+  homogeneousBatches: true,
+  evalSteps: 0,
+};
+
+export async function trainSupervised(options: Partial<SupervisedOptions> & Pick<SupervisedOptions, "model" | "data" | "output">, hooks: LoopHooks = {}): Promise<ContrastiveResult> {
+  const o = { ...SUPERVISED_DEFAULTS, ...stripUndefined(options) } as SupervisedOptions;
+  validateCommon(o);
+  validateContrastive(o);
+  const say = hooks.onMessage ?? (() => {});
+  const files = o.data.map(readPairFile);
+  for (const f of files) if (f.negativesDropped) say(`${f.file}: ${f.negativesDropped} hard negatives equal their positive and were dropped`);
+  // Batches: lists of row references, each from one file when homogeneous.
+  const batches: PairRow[][] = [];
+  const pools = o.homogeneousBatches ? files.map((f) => f.rows) : [files.flatMap((f) => f.rows)];
+  for (const rows of pools) for (let i = 0; i + o.batchSize <= rows.length; i += o.batchSize) batches.push(rows.slice(i, i + o.batchSize));
+  if (batches.length === 0) throw new Error(`training data: no file holds a full batch of ${o.batchSize} rows (lower --batch-size or add data)`);
+  const run = await startLoraRun(o, { pooling: "mean", maxLength: o.maxLength });
+  const { enc } = run;
+  const choice = enc.poolingChoice();
+  const sampler = new EpochSampler(batches.length, 1, o.seed);
+  let microBatches = 0;
+  const objective: Objective = {
+    name: "supervised",
+    microBatch(step, micro, lossScale) {
+      const g = step * o.gradientAccumulation + micro;
+      microBatches = g + 1;
+      const batch = batches[sampler.batch(g)[0]!]!;
+      const pad = enc.tokenizer.padTokenId ?? 0;
+      const seed = (k: number) => fmix32(o.seed ^ fmix32(3 * g + k));
+      const q = enc.prepare(batch.map((r) => (r.instruction ? ([`${r.instruction.trim()};`, r.query] as const) : r.query)));
+      const p = enc.prepare(batch.map((r) => r.positive));
+      const negRows = batch.filter((r) => r.negative !== null).map((r) => r.negative!);
+      const groups = [makeGroup(q, pad, choice, seed(1)), makeGroup(p, pad, choice, seed(2))];
+      if (negRows.length) groups.push(makeGroup(enc.prepare(negRows), pad, choice, seed(3)));
+      const pass = enc.encoderPass({ training: true, attentionDropout: o.attentionDropout, checkpointLayers: o.gradientCheckpointing });
+      const { loss } = contrastiveStep(enc.model, groups, pass, (reps) => contrastiveLoss(reps[0]!, reps.length > 2 ? concat([reps[1]!, reps[2]!], 0) : reps[1]!, o.lossScale), o.chunkSize, lossScale);
+      const tokens = groups.reduce((s, gr) => s + gr.batch.mask.reduce((a, m) => a + m, 0), 0);
+      return { loss, tokens };
+    },
+    exportState: () => ({ rng: {}, dataPosition: { microBatches, ...sampler.position(microBatches) } }),
+    importState(s) {
+      microBatches = s.dataPosition.microBatches as number;
+    },
+  };
+  const config = { objective: "supervised", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
+  const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {
+    title: "Supervised contrastive training",
+    writeEncoderConfig: true,
+    extraMetrics: () => ({ rows: files.reduce((s, f) => s + f.rows.length, 0), batches_per_epoch: batches.length }),
+  });
+  return { ...outcome, output: o.output, metrics };
+}

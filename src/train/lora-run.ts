@@ -1,0 +1,123 @@
+/**
+ * What every LoRA objective does around its loss: load the base (adapters merged), put a fresh
+ * LoRA on it, run the shared loop with checkpoints and resume, and write the finished folder
+ * (PEFT adapter at its root, tokenizer, llm2vec_config.json, training_config.json, metrics.json,
+ * the loss curve and report.html). An interrupted run writes no adapter at the root, so a folder
+ * holding one is always a finished run.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { atomicWriteText } from "../formats/atomic.js";
+import { writeLoraAdapterFiles, type LoraToWrite } from "../formats/peft.js";
+import { LLM2Vec, type FromPretrainedOptions } from "../encoder/llm2vec.js";
+import { CONFIG_FILE, configFileJson } from "../encoder/options.js";
+import { attachedLoraTensors, injectLora, loadAttachedLora } from "../models/lora.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { modelFingerprint } from "./fingerprint.js";
+import { runLoop, type EvalRecord, type LoopHooks, type LoopOutcome, type Objective, type StepRecord } from "./loop.js";
+import { loopOptions, type CommonTrainOptions } from "./options.js";
+import { renderLossCurve, renderTrainingReport } from "./report.js";
+
+export interface LoraRun {
+  enc: LLM2Vec;
+  params: Map<string, Tensor>;
+  adapter: () => LoraToWrite;
+}
+
+/** Loads the base with its adapters merged and injects a fresh trainable LoRA; checks the output folder first. */
+export async function startLoraRun(o: CommonTrainOptions, encoderOptions: FromPretrainedOptions = {}): Promise<LoraRun> {
+  ensureWritableFolder(o.output);
+  if (!o.resume && fs.existsSync(path.join(o.output, "adapter_config.json"))) throw new Error(`${o.output}: holds a finished adapter already; choose another --output or --resume it`);
+  const enc = await LLM2Vec.fromPretrained(o.model, { ...encoderOptions, adapter: o.adapter, mergeAdapter: true, bidirectional: o.bidirectional });
+  const params = injectLora(enc.model, { r: o.loraR, alpha: o.loraAlpha, dropout: o.loraDropout, targets: o.loraTargets, seed: o.seed });
+  if (params.size === 0) throw new Error(`--lora-targets ${o.loraTargets.join(",")}: no projection of this model matches`);
+  const adapter = (): LoraToWrite => ({
+    r: o.loraR,
+    loraAlpha: o.loraAlpha,
+    loraDropout: o.loraDropout,
+    targetModules: o.loraTargets,
+    baseModelNameOrPath: path.resolve(o.model),
+    layers: attachedLoraTensors(enc.model),
+  });
+  return { enc, params, adapter };
+}
+
+export interface FinishedRun {
+  outcome: LoopOutcome;
+  metrics: Record<string, unknown>;
+}
+
+/** Runs the loop for `objective` and writes the finished folder (or, when stopped, only metrics). */
+export async function runLoraTraining(
+  run: LoraRun,
+  o: CommonTrainOptions,
+  objective: Objective,
+  config: Record<string, unknown>,
+  hooks: LoopHooks,
+  meta: { title: string; extraMetrics: (outcome: LoopOutcome) => Record<string, unknown>; writeEncoderConfig: boolean },
+): Promise<FinishedRun> {
+  const t0 = Date.now();
+  const outcome = await runLoop(
+    {
+      output: o.output,
+      config,
+      modelFingerprint: modelFingerprint(run.enc.model, { config: run.enc.rawConfig, mergedAdapters: (o.adapter ?? []).map((a) => path.resolve(a)) }),
+      params: run.params,
+      adapter: run.adapter,
+      loadAdapter: (ck) => loadAttachedLora(run.enc.model, ck.adapter, ck.dir),
+      resume: o.resume,
+    },
+    objective,
+    loopOptions(o),
+    hooks,
+  );
+  const trainTokens = outcome.history.reduce((s, r) => s + r.tokens, 0);
+  const trainSeconds = outcome.history.at(-1)?.elapsed_s ?? 0;
+  const metrics: Record<string, unknown> = {
+    steps: outcome.steps,
+    stopped_early: outcome.stopped,
+    final_train_loss: outcome.history.at(-1)?.loss ?? null,
+    ...meta.extraMetrics(outcome),
+    train_tokens_this_session: trainTokens,
+    train_tokens_per_s: trainSeconds > 0 ? trainTokens / trainSeconds : null,
+    wall_s: (Date.now() - t0) / 1000,
+    trainable_parameters: [...run.params.values()].reduce((s, p) => s + p.size, 0),
+  };
+  if (outcome.stopped) atomicWriteText(path.join(o.output, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
+  else writeFinishedFolder(o.output, run, config, metrics, outcome.history, outcome.evals, meta);
+  return { outcome, metrics };
+}
+
+function writeFinishedFolder(
+  dir: string,
+  run: LoraRun,
+  config: Record<string, unknown>,
+  metrics: Record<string, unknown>,
+  history: readonly StepRecord[],
+  evals: readonly EvalRecord[],
+  meta: { title: string; writeEncoderConfig: boolean },
+): void {
+  writeLoraAdapterFiles(dir, run.adapter());
+  for (const f of ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]) {
+    const src = path.join(run.enc.tokenizerDir, f);
+    if (fs.existsSync(src)) fs.copyFileSync(src, path.join(dir, f));
+  }
+  // The encoder settings the adapter was trained with, so loading base + adapter encodes the same way.
+  if (meta.writeEncoderConfig) atomicWriteText(path.join(dir, CONFIG_FILE), JSON.stringify(configFileJson(run.enc.options), null, 2) + "\n");
+  atomicWriteText(path.join(dir, "training_config.json"), JSON.stringify(config, null, 2) + "\n");
+  atomicWriteText(path.join(dir, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
+  atomicWriteText(path.join(dir, "loss_curve.svg"), renderLossCurve(history, evals, `${meta.title} loss`) + "\n");
+  atomicWriteText(path.join(dir, "report.html"), renderTrainingReport({ title: meta.title, config, metrics, history, evals }));
+}
+
+/** Creates the output folder and proves it writable before any work (not after an hour of training). */
+export function ensureWritableFolder(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const probe = path.join(dir, `.write-test-${process.pid}`);
+    fs.writeFileSync(probe, "");
+    fs.rmSync(probe);
+  } catch (e) {
+    throw new Error(`--output ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
