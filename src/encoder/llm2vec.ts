@@ -32,6 +32,8 @@ export interface FromPretrainedOptions extends Partial<EncoderOptions> {
   mergeAdapter?: boolean;
   /** Tokenizer folder when it is not the model folder. */
   tokenizer?: string;
+  /** Load a checkpoint holding tensors the model does not use (they are listed on stderr) instead of refusing it. */
+  allowUnusedWeights?: boolean;
 }
 
 export interface EncodeOptions {
@@ -58,7 +60,10 @@ export class LLM2Vec {
     const weights = openWeights(dir);
     let model: DecoderModel;
     try {
-      model = loadDecoder(spec, weights, dir);
+      model = loadDecoder(spec, weights, dir, {
+        allowUnused: opts.allowUnusedWeights,
+        onUnused: (names) => process.stderr.write(`llm2vec: ${dir}: ignoring ${names.length} unused tensor(s): ${names.slice(0, 6).join(", ")}${names.length > 6 ? ", …" : ""}\n`),
+      });
     } finally {
       weights.close();
     }

@@ -18,6 +18,8 @@ export interface LoraConfig {
   loraAlpha: number;
   /** A list of module-name suffixes, or a regex string matched against the full module path. */
   targetModules: string[] | string;
+  /** Layer indices PEFT put the adapter on (layers_to_transform); null = every layer. */
+  layersToTransform: number[] | null;
   fanInFanOut: boolean;
   useRslora: boolean;
   /** Per-module overrides of r / alpha, keyed by a module-name pattern. */
@@ -75,12 +77,18 @@ export function parseLoraConfig(raw: unknown, file = "adapter_config.json"): Lor
     return v;
   };
   if (o.use_dora === true) throw err("use_dora", "is true: DoRA adapters are not supported");
+  const ltt = o.layers_to_transform;
+  let layersToTransform: number[] | null = null;
+  if (typeof ltt === "number") layersToTransform = [ltt];
+  else if (Array.isArray(ltt) && ltt.every((x) => Number.isInteger(x) && x >= 0)) layersToTransform = [...(ltt as number[])];
+  else if (ltt !== undefined && ltt !== null) throw err("layers_to_transform", `must be a layer index or a list of them, got ${JSON.stringify(ltt)}`);
   const str = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : null);
   return {
     peftType: "LORA",
     r,
     loraAlpha,
     targetModules,
+    layersToTransform,
     fanInFanOut: bool("fan_in_fan_out"),
     useRslora: bool("use_rslora"),
     rankPattern: numberMap(o.rank_pattern, file, "rank_pattern"),

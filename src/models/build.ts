@@ -14,6 +14,34 @@ import { LINEAR_MODULES, weightShapes, type DecoderSpec, type LinearModule } fro
 export interface WeightReader {
   has(name: string): boolean;
   read(name: string): { dtype: DType; shape: readonly number[]; data: Storage };
+  /** Every tensor name; when given, loading is strict (nothing unused, the layer count checked first). */
+  names?(): string[];
+}
+
+export interface LoadOptions {
+  /** Accept tensors the model does not use (listed through onUnused) instead of refusing them. */
+  allowUnused?: boolean;
+  onUnused?(names: string[]): void;
+}
+
+/** Tensors HF checkpoints carry that are buffers, not parameters: never an error. */
+const KNOWN_BUFFERS = /(^|\.)rotary_emb\.inv_freq$|(^|\.)masked_bias$|(^|\.)attn\.bias$/;
+const LAYER_INDEX = /^model\.layers\.(\d+)\./;
+
+/**
+ * Strictness before any allocation: the layer count of the config must match the checkpoint's
+ * (a config saying 3 layers over a 5-layer checkpoint, or 1e9), and after loading every tensor
+ * must have been used (a `q_norm.weight` or `gate_proj.bias` the family does not read would
+ * otherwise be ignored silently).
+ */
+function checkLayerCount(spec: DecoderSpec, names: readonly string[], source: string): void {
+  let present = 0;
+  for (const n of names) {
+    const m = LAYER_INDEX.exec(n);
+    if (m) present = Math.max(present, Number(m[1]) + 1);
+  }
+  if (spec.numLayers !== present)
+    throw new Error(`${source}: config.json field "num_hidden_layers" is ${spec.numLayers}, but the checkpoint holds ${present} layer(s) (model.layers.0…${Math.max(0, present - 1)})`);
 }
 
 export function buildDecoder(spec: DecoderSpec, get: (name: string, shape: number[]) => Tensor): DecoderModel {
@@ -41,8 +69,12 @@ export function buildDecoder(spec: DecoderSpec, get: (name: string, shape: numbe
 export class MissingWeightError extends Error {}
 
 /** Loads every tensor the spec needs from a checkpoint, in its storage dtype. */
-export function loadDecoder(spec: DecoderSpec, reader: WeightReader, source = "checkpoint"): DecoderModel {
-  return buildDecoder(spec, (name, shape) => {
+export function loadDecoder(spec: DecoderSpec, reader: WeightReader, source = "checkpoint", opts: LoadOptions = {}): DecoderModel {
+  const names = reader.names?.();
+  if (names) checkLayerCount(spec, names, source);
+  const used = new Set<string>();
+  const model = buildDecoder(spec, (name, shape) => {
+    used.add(name);
     if (!reader.has(name)) {
       // Some tied checkpoints still carry lm_head; some untied ones omit it and expect tying.
       throw new MissingWeightError(`${source}: tensor "${name}" is missing (expected shape ${shapeStr(shape)})`);
@@ -52,6 +84,14 @@ export function loadDecoder(spec: DecoderSpec, reader: WeightReader, source = "c
       throw new Error(`${source}: tensor "${name}" has shape ${shapeStr(w.shape)}, the config implies ${shapeStr(shape)}`);
     return new Tensor(w.data, shape, { dtype: w.dtype, name });
   });
+  if (names) {
+    // A tied model's checkpoint may still carry lm_head (a copy of the embeddings): not an error.
+    const unused = names.filter((n) => !used.has(n) && !KNOWN_BUFFERS.test(n) && !(spec.tieWordEmbeddings && n === "lm_head.weight"));
+    if (unused.length && !opts.allowUnused)
+      throw new Error(`${source}: ${unused.length} tensor(s) that a ${spec.family} model with this config does not use: ${unused.slice(0, 6).map((n) => `"${n}"`).join(", ")}${unused.length > 6 ? ", …" : ""} (wrong model_type or config? allowUnused accepts them)`);
+    if (unused.length) opts.onUnused?.(unused);
+  }
+  return model;
 }
 
 /** Seeded random weights (normal, std 0.02; norms near 1), optionally stored as bf16/f16. */

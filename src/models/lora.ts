@@ -5,7 +5,7 @@
  * the bare decoder (LLM2Vec's `model.model`) names `layers.0…` while one trained on a
  * *ForCausalLM names `model.layers.0…`.
  */
-import type { LoraAdapter, LoraLayer } from "../formats/peft.js";
+import { isTargetModule, type LoraAdapter, type LoraLayer } from "../formats/peft.js";
 import type { LoadedTensor } from "../formats/safetensors.js";
 import { noGrad } from "../tensor/autograd.js";
 import { fromFloat32, toFloat32 } from "../tensor/dtype.js";
@@ -25,9 +25,17 @@ export function applyLoraAdapter(model: DecoderModel, adapter: LoraAdapter, opts
   if (adapter.config.fanInFanOut) throw new Error(`${source}: fan_in_fan_out adapters (GPT-2 Conv1D) do not apply to ${model.spec.family} models`);
   const byKey = new Map<string, LinearLayer>();
   for (const [p, lin] of model.linearModules()) byKey.set(layerKey(p)!, lin);
+  if (adapter.layers.size === 0) throw new Error(`${source}: the adapter holds no LoRA weights (an empty adapter would change nothing)`);
   let applied = 0;
   for (const [modulePath, l] of adapter.layers) {
     if (UNUSED_BY_ENCODER.test(modulePath)) continue;
+    // PEFT only creates LoRA modules that target_modules and layers_to_transform select; weights
+    // for any other module are not part of the adapter as PEFT would load it.
+    if (!isTargetModule(adapter.config, modulePath) && !isTargetModule(adapter.config, `model.${modulePath}`))
+      throw new Error(`${source}: adapter module "${modulePath}" is not selected by its target_modules ${JSON.stringify(adapter.config.targetModules)}`);
+    const layerIdx = /(?:^|\.)layers\.(\d+)\./.exec(modulePath);
+    if (adapter.config.layersToTransform && (!layerIdx || !adapter.config.layersToTransform.includes(Number(layerIdx[1]))))
+      throw new Error(`${source}: adapter module "${modulePath}" is outside its layers_to_transform ${JSON.stringify(adapter.config.layersToTransform)}`);
     const key = layerKey(modulePath);
     const lin = key ? byKey.get(key) : undefined;
     if (!lin) throw new Error(`${source}: adapter module "${modulePath}" does not exist in this ${model.spec.family} model`);

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { SafetensorsFile } from "../../src/formats/safetensors.js";
+import { relErr } from "../helpers/compare.js";
 import { loadModelFolder } from "../../src/models/load.js";
 import { injectLora } from "../../src/models/lora.js";
 import { LINEAR_MODULES } from "../../src/models/spec.js";
@@ -32,16 +33,6 @@ function group(r: Rows, seed: number): RepGroup {
   const B = r.input_ids.length;
   const T = r.input_ids[0]!.length;
   return { batch: { ids: Int32Array.from(r.input_ids.flat()), mask: Uint8Array.from(r.attention_mask.flat()), B, T }, weights: Float32Array.from(r.pool_weights.flat()), seed };
-}
-
-function relErr(ours: Float32Array, ref: Float32Array): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < ref.length; i++) {
-    d = Math.max(d, Math.abs(ours[i]! - ref[i]!));
-    m = Math.max(m, Math.abs(ref[i]!));
-  }
-  return d / Math.max(m, 1e-30);
 }
 
 describe("contrastive gradients equal the PyTorch reference", () => {
