@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each beside its competitor measured in the same run, printed
  * as Markdown tables (and saved to .bench-cache/bench-results.md).
- *   node dist/bench/run.js [--only gemm,block,load,encode,mntp,serve]
+ *   node dist/bench/run.js [--only gemm,block,load,encode,mntp,simcse,serve]
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -13,6 +13,7 @@ import { benchGemm } from "./gemm.js";
 import { benchLlamaBlock } from "./llama-block.js";
 import { benchModelLoad } from "./model-load.js";
 import { benchMntpTrain } from "./mntp-train.js";
+import { benchSimcseTrain } from "./simcse-train.js";
 import { benchServeLoad } from "./serve-load.js";
 
 const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> = {
@@ -21,6 +22,7 @@ const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> 
   load: ["Sheared-LLaMA-1.3B-shaped bf16 checkpoint: load and forward B8×T128 (vs PyTorch)", () => benchModelLoad()],
   encode: ["Encoding throughput (vs PyTorch forward + mean pooling)", () => benchEncodeThroughput()],
   mntp: ["MNTP training step, LoRA r16 on all seven projections (vs PyTorch, same masking and LoRA)", () => benchMntpTrain()],
+  simcse: ["SimCSE training step, two dropout views, LoRA r16 on all seven projections (vs PyTorch)", () => benchSimcseTrain()],
   serve: ["Serving: llm2vec serve under load (one text a request) vs the encoder's batch throughput", async () => (await benchServeLoad()).rows],
 };
 

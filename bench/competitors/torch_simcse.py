@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""PyTorch competitor: unsupervised SimCSE training steps with LoRA (LLM2Vec step 3).
+
+    OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/competitors/torch_simcse.py --model DIR \
+        [--batch 128] [--seq 64] [--steps 3] [--warmup 1] [--threads 2] [--dtype float32]
+
+The reference's SimCSE step (experiments/run_simcse.py) in plain PyTorch: the same batch of
+token rows goes through two forward passes in train mode (attention dropout 0.3 on the softmax
+probabilities, LoRA dropout 0.05, LoRA r 16 / alpha 32 on all seven projections, base frozen),
+mean pooling over each row, loss CE(cos(q, d) * 20, arange(B)), backward, AdamW (lr 3e-5).
+The whole batch is one graph (the reference uses no gradient caching; PyTorch has none built in).
+
+Rows are random ids (seeded) of length --seq, BOS first, no padding, made before timing.
+Model and LoRA: bench/competitors/torch_mntp.py's LoRADecoder over scripts/reference/hf_model.py,
+with dropout added on the attention probabilities. Prints one JSON line like torch_mntp.py.
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import torch_common  # noqa: E402
+
+torch_common.setup_process()  # may re-exec with OpenBLAS; must run before `import torch`
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+sys.path.insert(0, os.path.join(torch_common.REPO, "scripts", "reference"))
+from hf_model import read_config, rotate_half  # noqa: E402
+from safetensors_io import load_hf_folder_tensors  # noqa: E402
+from torch_mntp import LoRADecoder  # noqa: E402
+
+
+class DropoutLoRADecoder(LoRADecoder):
+    """LoRADecoder with dropout on the attention probabilities (HF's attention_dropout)."""
+
+    attn_p = 0.3
+
+    def attention(self, x, i, mask, cos, sin):
+        cfg = self.cfg
+        B, T, _ = x.shape
+        H, KV, D = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
+        p = f"layers.{i}.self_attn"
+        q = self.linear(x, p + ".q_proj", cfg.qkv_bias).view(B, T, H, D).transpose(1, 2)
+        k = self.linear(x, p + ".k_proj", cfg.qkv_bias).view(B, T, KV, D).transpose(1, 2)
+        v = self.linear(x, p + ".v_proj", cfg.qkv_bias).view(B, T, KV, D).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        rep = H // KV
+        if rep > 1:
+            k = k.repeat_interleave(rep, dim=1)
+            v = v.repeat_interleave(rep, dim=1)
+        scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(D) + mask
+        probs = F.dropout(torch.softmax(scores, dim=-1), self.attn_p, training=True)
+        out = torch.matmul(probs, v).transpose(1, 2).reshape(B, T, H * D)
+        return self.linear(out, p + ".o_proj", cfg.o_bias)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--seq", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    ap.add_argument("--attn-dropout", type=float, default=0.3)
+    ap.add_argument("--lr", type=float, default=3e-5)
+    ap.add_argument("--blas", default="openblas", choices=["openblas", "reference"])
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}[args.dtype]
+    t0 = time.perf_counter()
+    cfg = read_config(args.model)
+    model = DropoutLoRADecoder(cfg, load_hf_folder_tensors(args.model), dtype, 16, 32.0, 0.05)
+    model.attn_p = args.attn_dropout
+    load_s = time.perf_counter() - t0
+    params = list(model.lora.parameters())
+    opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    Bn, T, V = args.batch, args.seq, cfg.vocab_size
+    g = torch.Generator().manual_seed(1234)
+    batches = []
+    for _ in range(args.warmup + args.steps):
+        ids = torch.randint(3, V, (Bn, T), generator=g)
+        ids[:, 0] = 1
+        batches.append(ids)
+    attn = torch.ones(Bn, T, dtype=torch.long)
+    labels = torch.arange(Bn)
+
+    def step(ids):
+        opt.zero_grad(set_to_none=True)
+        q, _ = model.forward_grad(ids, attn, mode="bidirectional", lm_head=False)
+        d, _ = model.forward_grad(ids, attn, mode="bidirectional", lm_head=False)
+        q, d = q.float().mean(dim=1), d.float().mean(dim=1)
+        scores = F.normalize(q, dim=-1) @ F.normalize(d, dim=-1).T * 20.0
+        loss = F.cross_entropy(scores, labels)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    runs, losses = [], []
+    for k, ids in enumerate(batches):
+        t = time.perf_counter()
+        losses.append(step(ids))
+        if k >= args.warmup:
+            runs.append((time.perf_counter() - t) * 1000.0)
+    med = statistics.median(runs)
+    blas = torch_common.blas_in_use()
+    print(json.dumps({
+        "competitor": f"PyTorch {torch.__version__} CPU eager {args.dtype} ({blas}, {args.threads} threads)",
+        "step_ms": [round(r, 2) for r in runs], "median_step_ms": round(med, 2),
+        "tokens_per_s": round(2 * Bn * T / (med / 1000.0), 1), "peak_rss_mb": torch_common.peak_rss_mb(),
+        "load_s": round(load_s, 3), "losses": [round(x, 5) for x in losses], "torch": torch.__version__, "blas": blas,
+    }))
+
+
+if __name__ == "__main__":
+    main()
