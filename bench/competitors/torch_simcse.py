@@ -16,7 +16,6 @@ with dropout added on the attention probabilities. Prints one JSON line like tor
 """
 import argparse
 import json
-import math
 import os
 import statistics
 import sys
@@ -32,7 +31,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.join(torch_common.REPO, "scripts", "reference"))
-from hf_model import read_config, rotate_half  # noqa: E402
+from hf_model import read_config  # noqa: E402
 from safetensors_io import load_hf_folder_tensors  # noqa: E402
 from torch_mntp import LoRADecoder  # noqa: E402
 
@@ -42,24 +41,8 @@ class DropoutLoRADecoder(LoRADecoder):
 
     attn_p = 0.3
 
-    def attention(self, x, i, mask, cos, sin):
-        cfg = self.cfg
-        B, T, _ = x.shape
-        H, KV, D = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
-        p = f"layers.{i}.self_attn"
-        q = self.linear(x, p + ".q_proj", cfg.qkv_bias).view(B, T, H, D).transpose(1, 2)
-        k = self.linear(x, p + ".k_proj", cfg.qkv_bias).view(B, T, KV, D).transpose(1, 2)
-        v = self.linear(x, p + ".v_proj", cfg.qkv_bias).view(B, T, KV, D).transpose(1, 2)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
-        rep = H // KV
-        if rep > 1:
-            k = k.repeat_interleave(rep, dim=1)
-            v = v.repeat_interleave(rep, dim=1)
-        scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(D) + mask
-        probs = F.dropout(torch.softmax(scores, dim=-1), self.attn_p, training=True)
-        out = torch.matmul(probs, v).transpose(1, 2).reshape(B, T, H * D)
-        return self.linear(out, p + ".o_proj", cfg.o_bias)
+    def attention_dropout(self, probs, i):
+        return F.dropout(probs, self.attn_p, training=True)
 
 
 def main():

@@ -247,9 +247,14 @@ class HFDecoder:
             v = v.repeat_interleave(rep, dim=1)
         scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(D)
         scores = scores + mask
-        probs = torch.softmax(scores, dim=-1, dtype=_at_least_f32(q.dtype)).to(q.dtype)
+        probs = self.attention_dropout(torch.softmax(scores, dim=-1, dtype=_at_least_f32(q.dtype)).to(q.dtype), i)
         out = torch.matmul(probs, v).transpose(1, 2).reshape(B, T, H * D)
         return self.linear(out, p + ".o_proj", cfg.o_bias)
+
+    def attention_dropout(self, probs, i):
+        """Dropout on layer i's attention probabilities [B, H, T, S] (HF eager order: softmax ->
+        dropout -> P.V). None here (inference); training references override it."""
+        return probs
 
     def mlp(self, x, i):
         p = f"layers.{i}.mlp"

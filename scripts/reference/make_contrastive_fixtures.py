@@ -46,7 +46,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from hf_model import HFDecoder, _at_least_f32, load_model, rotate_half  # noqa: E402
+from hf_model import HFDecoder, load_model  # noqa: E402
 from make_training_fixtures import (DT, LORA_ALPHA, LORA_R, PROJ, fd_check, load_case,  # noqa: E402
                                     lora_shapes)
 from safetensors_io import load_hf_folder_tensors, save_file  # noqa: E402
@@ -168,30 +168,11 @@ class DropoutLoRADecoder(HFDecoder):
             x = x * dropout_mask(seed, tuple(x.shape), self.lora_p, x.dtype)  # [B, T, in] == [B*T, in] flat
         return y + self.lora_scale * F.linear(F.linear(x, A), B)
 
-    def attention(self, x, i, mask, cos, sin):
-        # hf_model.HFDecoder.attention with dropout on the probabilities (HF eager order:
-        # softmax -> dropout -> P.V).
-        cfg = self.cfg
-        B, T, _ = x.shape
-        H, KV, D = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
-        p = f"layers.{i}.self_attn"
-        q = self.linear(x, p + ".q_proj", cfg.qkv_bias).view(B, T, H, D).transpose(1, 2)
-        k = self.linear(x, p + ".k_proj", cfg.qkv_bias).view(B, T, KV, D).transpose(1, 2)
-        v = self.linear(x, p + ".v_proj", cfg.qkv_bias).view(B, T, KV, D).transpose(1, 2)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
-        rep = H // KV
-        if rep > 1:
-            k = k.repeat_interleave(rep, dim=1)
-            v = v.repeat_interleave(rep, dim=1)
-        scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(D) + mask
-        probs = torch.softmax(scores, dim=-1, dtype=_at_least_f32(q.dtype)).to(q.dtype)
-        if self.attn_p > 0:
-            # probs is [B, H, T, S] contiguous: flat index ((b*H + h)*T + iq)*S + j
-            probs = probs * dropout_mask(layer_seed(self.pass_seed, i, ATTN_SLOT), tuple(probs.shape),
-                                         self.attn_p, probs.dtype)
-        out = torch.matmul(probs, v).transpose(1, 2).reshape(B, T, H * D)
-        return self.linear(out, p + ".o_proj", cfg.o_bias)
+    def attention_dropout(self, probs, i):
+        if self.attn_p <= 0:
+            return probs
+        # probs is [B, H, T, S] contiguous: flat index ((b*H + h)*T + iq)*S + j
+        return probs * dropout_mask(layer_seed(self.pass_seed, i, ATTN_SLOT), tuple(probs.shape), self.attn_p, probs.dtype)
 
 
 def pooled(model, batch, seed, attn_p, lora_p):

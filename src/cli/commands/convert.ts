@@ -7,15 +7,7 @@
 import type { Command } from "commander";
 import { convert, type ConvertOptions } from "../../train/convert.js";
 import { progressBar, type Progress } from "../progress.js";
-
-type Flags = Record<string, string | string[] | boolean | undefined>;
-
-const num = (v: unknown, flag: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n)) throw new Error(`${flag}: expected a number, got ${JSON.stringify(v)}`);
-  return n;
-};
+import { num, type Flags } from "./train.js";
 
 function stageOverrides(f: Flags, stage: "mntp" | "simcse" | "supervised"): Record<string, number | undefined> {
   const k = (s: string) => f[`${stage}${s}`];

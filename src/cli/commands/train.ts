@@ -12,9 +12,10 @@ import { MNTP_DEFAULTS, trainMntp, type MntpOptions } from "../../train/mntp/tra
 import type { CommonTrainOptions } from "../../train/options.js";
 import { progressBar, type Progress } from "../progress.js";
 
-type Flags = Record<string, string | string[] | boolean | undefined>;
+export type Flags = Record<string, string | string[] | boolean | undefined>;
 
-const num = (v: unknown, flag: string): number | undefined => {
+/** A numeric flag's value (undefined when absent); anything but a number is an error naming the flag. */
+export const num = (v: unknown, flag: string): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n)) throw new Error(`${flag}: expected a number, got ${JSON.stringify(v)}`);
