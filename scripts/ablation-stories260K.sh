@@ -37,7 +37,8 @@ if has supervised; then
   [ -f "$OUT/mntp-supervised/adapter_config.json" ] || run $CLI train supervised --model "$M" --adapter "$OUT/mntp" --data "$OUT/sick-triplets.jsonl" \
     --output "$OUT/mntp-supervised" --batch-size 32 --chunk-size 32 --max-length 128 --max-steps 300 --learning-rate 2e-4 --warmup-steps 30 --save-steps 100 --quiet
 fi
-ev() { local name=$1; shift; [ -f "$OUT/eval/$name/summary.md" ] || run $CLI eval --model "$M" "$@" --tasks tasks/dev-tasks.json --data "$DATA" --output "$OUT/eval/$name"; }
+# --max-length 512: every row encodes as inference does (adapters trained at 128 tokens record that).
+ev() { local name=$1; shift; [ -f "$OUT/eval/$name/summary.md" ] || run $CLI eval --model "$M" "$@" --max-length 512 --tasks tasks/dev-tasks.json --data "$DATA" --output "$OUT/eval/$name"; }
 ROWS=(uni-mean uni-wmean bi bi-mntp bi-simcse bi-mntp-simcse bi-mntp-simcse-wholerow bi-mntp-supervised)
 LABELS=("Uni + mean" "Uni + w.mean" "Bi" "Bi + MNTP" "Bi + SimCSE" "Bi + MNTP + SimCSE" "Bi + MNTP + SimCSE (whole-row pooling)" "Bi + MNTP + supervised")
 if has evals; then

@@ -102,8 +102,13 @@ function writeFinishedFolder(
     const src = path.join(run.enc.tokenizerDir, f);
     if (fs.existsSync(src)) fs.copyFileSync(src, path.join(dir, f));
   }
-  // The encoder settings the adapter was trained with, so loading base + adapter encodes the same way.
-  if (meta.writeEncoderConfig) atomicWriteText(path.join(dir, CONFIG_FILE), JSON.stringify(configFileJson(run.enc.options), null, 2) + "\n");
+  // The encoder settings the adapter was trained with (pooling, attention, instruction handling), so
+  // loading base + adapter encodes the same way. Not the lengths: the training cut (128 tokens for
+  // SimCSE) is no inference setting, and recording it would truncate every later input.
+  if (meta.writeEncoderConfig) {
+    const { max_length: _m, doc_max_length: _d, ...encoderConfig } = configFileJson(run.enc.options);
+    atomicWriteText(path.join(dir, CONFIG_FILE), JSON.stringify(encoderConfig, null, 2) + "\n");
+  }
   atomicWriteText(path.join(dir, "training_config.json"), JSON.stringify(config, null, 2) + "\n");
   atomicWriteText(path.join(dir, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
   atomicWriteText(path.join(dir, "loss_curve.svg"), renderLossCurve(history, evals, `${meta.title} loss`) + "\n");

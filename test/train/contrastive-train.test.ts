@@ -33,7 +33,8 @@ describe("contrastive training (stories260K)", () => {
     assert.equal(r.steps, 2);
     const cfg = JSON.parse(fs.readFileSync(path.join(full, "llm2vec_config.json"), "utf8"));
     assert.equal(cfg.pooling_mode, "mean");
-    assert.equal(cfg.max_length, 32);
+    assert.equal(cfg.bidirectional, true);
+    assert.equal(cfg.max_length, undefined, "the training length is no inference setting");
     const enc = await LLM2Vec.fromPretrained(model, { adapter: full });
     assert.equal((await enc.encode(["a sentence"]))[0]!.length, 64);
 
@@ -90,7 +91,7 @@ describe("contrastive training (stories260K)", () => {
     assert.equal(done.stopped, false);
     assert.deepEqual(done.stages.map((s) => [s.name, s.skipped]), [["mntp", true], ["simcse", false]]);
     const merged = await LLM2Vec.fromPretrained(done.modelDir!);
-    const stacked = await LLM2Vec.fromPretrained(model, { adapter: [path.join(out, "mntp"), path.join(out, "simcse")], mergeAdapter: false, maxLength: 32 });
+    const stacked = await LLM2Vec.fromPretrained(model, { adapter: [path.join(out, "mntp"), path.join(out, "simcse")], mergeAdapter: false });
     const texts = ["The cat sat on the mat.", "It rained all day."];
     const [a, b] = [await merged.encode(texts), await stacked.encode(texts)];
     let diff = 0;
