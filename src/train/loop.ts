@@ -49,8 +49,8 @@ export interface Objective {
   microBatch(step: number, micro: number, lossScale: number): MicroResult;
   /** Metrics on held-out data (no gradients, no dropout). */
   evaluate?(): Record<string, number>;
-  /** Random state and data position, saved in checkpoints. */
-  exportState(): { rng: Record<string, unknown>; dataPosition: Record<string, unknown> };
+  /** Random state and data position after `microBatches` micro-batches (the loop counts them), saved in checkpoints. */
+  exportState(microBatches: number): { rng: Record<string, unknown>; dataPosition: Record<string, unknown> };
   importState(s: { rng: Record<string, unknown>; dataPosition: Record<string, unknown> }): void;
 }
 
@@ -152,7 +152,7 @@ export async function runLoop(setup: RunSetup, objective: Objective, o: LoopOpti
   let lastCheckpoint: string | null = null;
   let lastLoss: number | null = history.length ? history[history.length - 1]!.loss : null;
   const save = () => {
-    const s = objective.exportState();
+    const s = objective.exportState(step * o.gradientAccumulation);
     const state: TrainerState = {
       format: 1,
       objective: objective.name,

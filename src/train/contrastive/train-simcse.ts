@@ -60,13 +60,11 @@ export async function trainSimcse(options: Partial<SimcseOptions> & Pick<SimcseO
   const { enc } = run;
   const choice = { ...enc.poolingChoice(), wholePaddedRow: o.poolWholeRow };
   const sampler = new EpochSampler(sentences.length, o.batchSize, o.seed);
-  let microBatches = 0;
   let dupInBatches = 0;
   const objective: Objective = {
     name: "simcse",
     microBatch(step, micro, lossScale) {
       const g = step * o.gradientAccumulation + micro;
-      microBatches = g + 1;
       const texts = sampler.batch(g).map((i) => sentences[i]!);
       dupInBatches += texts.length - new Set(texts).size;
       const rows = enc.prepare(texts);
@@ -77,10 +75,8 @@ export async function trainSimcse(options: Partial<SimcseOptions> & Pick<SimcseO
       const { loss } = contrastiveStep(enc.model, views, pass, ([q, d]) => contrastiveLoss(q!, d!, o.lossScale), o.chunkSize, lossScale);
       return { loss, tokens: rows.reduce((s, r) => s + r.ids.length, 0) * 2 };
     },
-    exportState: () => ({ rng: {}, dataPosition: { microBatches, ...sampler.position(microBatches) } }),
-    importState(s) {
-      microBatches = s.dataPosition.microBatches as number;
-    },
+    exportState: (g) => ({ rng: {}, dataPosition: { microBatches: g, ...sampler.position(g) } }),
+    importState() {},
   };
   const config = { objective: "simcse", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
   const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {

@@ -56,12 +56,10 @@ export async function trainSupervised(options: Partial<SupervisedOptions> & Pick
   const { enc } = run;
   const choice = enc.poolingChoice();
   const sampler = new EpochSampler(batches.length, 1, o.seed);
-  let microBatches = 0;
   const objective: Objective = {
     name: "supervised",
     microBatch(step, micro, lossScale) {
       const g = step * o.gradientAccumulation + micro;
-      microBatches = g + 1;
       const batch = batches[sampler.batch(g)[0]!]!;
       const pad = enc.tokenizer.padTokenId ?? 0;
       const seed = (k: number) => fmix32(o.seed ^ fmix32(3 * g + k));
@@ -75,10 +73,8 @@ export async function trainSupervised(options: Partial<SupervisedOptions> & Pick
       const tokens = groups.reduce((s, gr) => s + gr.batch.mask.reduce((a, m) => a + m, 0), 0);
       return { loss, tokens };
     },
-    exportState: () => ({ rng: {}, dataPosition: { microBatches, ...sampler.position(microBatches) } }),
-    importState(s) {
-      microBatches = s.dataPosition.microBatches as number;
-    },
+    exportState: (g) => ({ rng: {}, dataPosition: { microBatches: g, ...sampler.position(g) } }),
+    importState() {},
   };
   const config = { objective: "supervised", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
   const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {

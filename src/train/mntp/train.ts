@@ -84,12 +84,10 @@ export async function trainMntp(options: Partial<MntpOptions> & Pick<MntpOptions
   const evalBatches = held ? maskedEvalBatches(held, Math.min(held.count, o.maxEvalBlocks), o.batchSize, maskOpts, new Rng(o.seed ^ 0xe7a1)) : [];
   const sampler = new EpochSampler(train.count, o.batchSize, o.seed);
   let maskRng = new Rng(o.seed);
-  let microBatches = 0;
   const objective: Objective = {
     name: "mntp",
     microBatch(step, micro, lossScale) {
       const g = step * o.gradientAccumulation + micro;
-      microBatches = g + 1;
       const { ids, special } = gatherBlocks(train, sampler.batch(g));
       const m = maskTokens(ids, special, maskOpts, maskRng);
       const out = mntpLoss(model, { inputIds: m.inputIds, labels: m.labels, B: o.batchSize, T: o.maxLength }, { ...pass, training: true, seed: fmix32(o.seed ^ fmix32(g + 1)) });
@@ -112,10 +110,9 @@ export async function trainMntp(options: Partial<MntpOptions> & Pick<MntpOptions
             return { loss: n ? lossSum / n : NaN, accuracy: n ? correct / n : NaN, masked: n };
           })
       : undefined,
-    exportState: () => ({ rng: { mask: maskRng.getState() }, dataPosition: { microBatches, ...sampler.position(microBatches) } }),
+    exportState: (g) => ({ rng: { mask: maskRng.getState() }, dataPosition: { microBatches: g, ...sampler.position(g) } }),
     importState(s) {
       maskRng = Rng.fromState(s.rng.mask as number);
-      microBatches = s.dataPosition.microBatches as number;
     },
   };
 
