@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <vector>
 
 #include "common.h"
 #include "thread_pool.h"
@@ -138,6 +139,42 @@ void gemm_shared(const GemmKernel* kr, const GemmArgs& g, const float* A, const 
   }
 }
 
+// Small outputs over a long K (LoRA weight gradients: 16×64 summed over 8192 tokens): the row and
+// column split of gemm_shared finds one or two tiles per K panel and dispatches twice per panel,
+// so the threads spend the product waking each other (10× slower than one thread on a busy
+// machine). Split K instead, in slices of fixed length, each into its own buffer, then add the
+// slices in order: one dispatch, and the result does not depend on the thread count.
+constexpr long kSplitKSlice = 2048;
+
+bool split_k_shape(const GemmArgs& g) { return g.M * g.N <= 8192 && g.K >= 2 * kSplitKSlice; }
+
+void gemm_split_k(const GemmKernel* kr, const GemmArgs& g, const float* A, const void* B, float* C, long esz, bool parallel) {
+  const long P = (g.K + kSplitKSlice - 1) / kSplitKSlice, MN = g.M * g.N;
+  std::vector<float> part(static_cast<size_t>(P * MN));
+  auto slice = [&](long p) {
+    const long k0 = p * kSplitKSlice;
+    GemmArgs s = g;
+    s.K = std::min(kSplitKSlice, g.K - k0);
+    s.alpha = 1.f;
+    s.beta = 0.f;
+    s.ldc = g.N;
+    const float* a = g.transA ? A + k0 * g.lda : A + k0;
+    const void* b = static_cast<const char*>(B) + (g.transB ? k0 : k0 * g.ldb) * esz;
+    gemm_block(kr, s, a, b, part.data() + p * MN, 0, g.M, 0, g.N);
+  };
+  if (parallel) parallel_for(static_cast<int>(P), [&](int p, int) { slice(p); });
+  else
+    for (long p = 0; p < P; p++) slice(p);
+  for (long i = 0; i < g.M; i++) {
+    float* c = C + i * g.ldc;
+    for (long j = 0; j < g.N; j++) {
+      float sum = 0.f;
+      for (long p = 0; p < P; p++) sum += part[static_cast<size_t>(p * MN + i * g.N + j)];
+      c[j] = g.beta == 0.f ? g.alpha * sum : g.alpha * sum + g.beta * c[j];
+    }
+  }
+}
+
 }  // namespace
 
 void gemm(const GemmKernel* kr, const GemmArgs& g) {
@@ -179,6 +216,22 @@ void gemm(const GemmKernel* kr, const GemmArgs& g) {
           long n0 = g.N * c / chunks / 8 * 8, n1 = c + 1 == chunks ? g.N : g.N * (c + 1) / chunks / 8 * 8;
           if (n1 > n0) rows(b, n0, n1);
         });
+    }
+    return;
+  }
+  if (split_k_shape(g)) {  // shape-based, so 1 and N threads give the same bits
+    const bool par = nt > 1 && flops >= kParallelFlops && (serialBatch || g.batch < 2L * nt);
+    auto one = [&](long b) {
+      const float* A;
+      const void* B;
+      float* C;
+      operands(b, A, B, C);
+      gemm_split_k(kr, g, A, B, C, esz, par);
+    };
+    if (par || nt == 1 || flops < kParallelFlops) {
+      for (long b = 0; b < g.batch; b++) one(b);
+    } else {
+      parallel_for(static_cast<int>(g.batch), [&](int b, int) { one(b); });
     }
     return;
   }

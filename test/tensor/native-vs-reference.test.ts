@@ -186,6 +186,36 @@ test(`gemm: larger products split across threads ${tag}`, () => {
   }
 });
 
+test(`gemm: small outputs over a long K (split into K slices) ${tag}`, () => {
+  // LoRA weight gradients: a 16×64 output summed over 8192 token rows, both operands transposed
+  // the way the backward passes them; odd K past a slice edge; 16-bit B; a shared output.
+  for (const [M, N, K, transA, transB, dtype, batch, strideC0] of [
+    [16, 64, 8192, true, false, "f32", 1, false],
+    [5, 7, 4097, false, true, "bf16", 1, false],
+    [3, 9, 6001, true, true, "f16", 2, false],
+    [4, 6, 4500, true, false, "f32", 3, true],
+  ] as const) {
+    const lda = transA ? M : K,
+      ldb = transB ? K : N;
+    const A = randn(batch * M * K),
+      B = storageOf(randn(batch * K * N), dtype);
+    for (const [alpha, beta] of [
+      [1, 0],
+      [0.5, 1],
+    ] as const) {
+      const cSize = M * N;
+      const C0 = randn(strideC0 ? cSize : batch * cSize);
+      if (beta === 0) C0[1] = NaN;
+      const mk = (C: Float32Array): GemmArgs => ({ batch, M, N, K, transA, transB, A, lda, strideA: M * K, B, bDtype: dtype, ldb, strideB: K * N, C, ldc: N, strideC: strideC0 ? 0 : cSize, alpha, beta });
+      const r = C0.slice(),
+        n = C0.slice();
+      ref.gemm(mk(r));
+      native.gemm(mk(n));
+      close(n, r, `gemm split-K M=${M} N=${N} K=${K} tA=${transA} tB=${transB} ${dtype} batch=${batch} strideC0=${strideC0} beta=${beta}`);
+    }
+  }
+});
+
 function attnCase(s: AttentionShape, label: string): void {
   const { B, T, S, H, KVH, D } = s;
   const q = randn(B * T * H * D),
