@@ -22,6 +22,7 @@ const arg = (k: string, d: string) => {
 const [B, T, chunk, steps, warmup] = ["batch", "seq", "chunk", "steps", "warmup"].map((k, i) => Number(arg(k, ["128", "64", "16", "3", "1"][i]!))) as [number, number, number, number, number];
 const enc = await LLM2Vec.fromPretrained(arg("model", ""));
 const model = enc.model;
+const loadedRss = Math.round(process.memoryUsage().rss / 2 ** 20);
 const params = injectLora(model, { r: 16, alpha: 32, dropout: 0.05, targets: LINEAR_MODULES, seed: 0 });
 const opt = new AdamW(params, { weightDecay: 0 });
 const V = model.spec.vocabSize;
@@ -39,4 +40,4 @@ for (let k = 0; k < warmup + steps; k++) {
   if (k >= warmup) runs.push(performance.now() - ts);
 }
 const med = median(runs);
-console.log(JSON.stringify({ runs_ms: runs.map((r) => Math.round(r)), median_ms: med, tokens_per_s: Math.round((2 * B * T) / (med / 1000)), peak_rss_mb: Math.round(peakRssMb()) }));
+console.log(JSON.stringify({ runs_ms: runs.map((r) => Math.round(r)), median_ms: med, tokens_per_s: Math.round((2 * B * T) / (med / 1000)), peak_rss_mb: Math.round(peakRssMb()), loaded_rss_mb: loadedRss }));
