@@ -70,7 +70,9 @@ export class LLM2Vec {
     const adapters = opts.adapter === undefined ? [] : Array.isArray(opts.adapter) ? opts.adapter : [opts.adapter];
     let fileOpts = readConfigFile(dir);
     for (const a of adapters) {
-      applyLoraAdapter(model, readLoraAdapter(a), { merge: opts.mergeAdapter ?? true, source: a });
+      const adapter = readLoraAdapter(a);
+      warnIfTrainedOnAnotherBase(a, adapter.config.baseModelNameOrPath, dir, rawConfig);
+      applyLoraAdapter(model, adapter, { merge: opts.mergeAdapter ?? true, source: a });
       fileOpts = { ...fileOpts, ...readConfigFile(a) };
     }
     const tokDir = opts.tokenizer ?? findTokenizerDir([dir, ...adapters.slice().reverse()]);
@@ -205,3 +207,28 @@ function normalizeInPlace(v: Float32Array): void {
   const inv = 1 / Math.max(Math.sqrt(ss), 1e-12);
   for (let i = 0; i < v.length; i++) v[i] *= inv;
 }
+
+/**
+ * An adapter for a model of other shapes is refused when applied (naming the module and shapes);
+ * one trained on a local folder whose config differs from this model's fits the shapes but may
+ * not the weights (another checkpoint, another size of the same family): say so, once per load.
+ * Hub ids and folders that are gone are not checked.
+ */
+function warnIfTrainedOnAnotherBase(adapterDir: string, base: string | null | undefined, modelDir: string, rawConfig: RawConfig): void {
+  if (!base || !path.isAbsolute(base) || path.resolve(base) === path.resolve(modelDir)) return;
+  const file = path.join(base, "config.json");
+  if (!fs.existsSync(file)) return;
+  let theirs: unknown;
+  try {
+    theirs = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch {
+    return;
+  }
+  if (canonicalJson(theirs) === canonicalJson(rawConfig)) return;
+  process.stderr.write(`llm2vec: warning: ${adapterDir} was trained on ${base}, whose config.json differs from ${path.join(modelDir, "config.json")}; the adapter may not suit this model\n`);
+}
+
+function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+}
+

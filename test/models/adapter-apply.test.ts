@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { readLoraAdapter, writeLoraAdapter } from "../../src/formats/peft.js";
 import { loadModelFolder } from "../../src/models/load.js";
 import { applyLoraAdapter } from "../../src/models/lora.js";
+import { LLM2Vec } from "../../src/encoder/llm2vec.js";
 import { FIXTURES, storiesFolder } from "../helpers/stories.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-adapter-"));
@@ -52,5 +53,26 @@ describe("applying PEFT adapters", () => {
     const other = loadModelFolder(path.join(FIXTURES, "parity/llama"));
     const dir = adapter("stories-shaped", { "layers.0.mlp.up_proj": [172, 64] }, {}, ["up_proj"]);
     assert.throws(() => applyLoraAdapter(other, readLoraAdapter(dir), { merge: true, source: dir }), /"layers.0.mlp.up_proj" has A \[4,64\] and B \[172,4\], but the weight is \[128,64\]/);
+  });
+
+  it("warns when the adapter was trained on a local folder whose config differs (same shapes)", async () => {
+    const base = path.join(tmp, "other-base");
+    fs.cpSync(storiesFolder(), base, { recursive: true });
+    const cfgFile = path.join(base, "config.json");
+    fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(cfgFile, "utf8")), rope_theta: 5000 }));
+    const mk = (name: string, trainedOn: string) => adapter(name, { "layers.0.self_attn.q_proj": [64, 64] }, { base_model_name_or_path: trainedOn });
+    const said: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string | Uint8Array) => (said.push(String(s)), true)) as typeof process.stderr.write;
+    try {
+      await LLM2Vec.fromPretrained(storiesFolder(), { adapter: mk("trained-elsewhere", base) });
+      await LLM2Vec.fromPretrained(storiesFolder(), { adapter: mk("trained-here", storiesFolder()) });
+      await LLM2Vec.fromPretrained(storiesFolder(), { adapter: mk("hub-id", "some-org/some-model") });
+    } finally {
+      process.stderr.write = write;
+    }
+    const warnings = said.filter((s) => /was trained on/.test(s));
+    assert.equal(warnings.length, 1, said.join(""));
+    assert.match(warnings[0]!, /trained-elsewhere was trained on .*other-base, whose config\.json differs/);
   });
 });
