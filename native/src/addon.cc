@@ -169,6 +169,7 @@ AttnShape attn_shape(const double* p, const uint8_t* mask) {
   s.dropoutP = p[8];
   s.seed = static_cast<uint32_t>(p[9]);
   s.dropoutBatchOffset = static_cast<long>(p[10]);
+  s.kvStride = static_cast<long>(p[11]);
   s.keyMask = mask;
   return s;
 }
@@ -184,7 +185,7 @@ napi_value AttnFwd(napi_env env, napi_callback_info info) {
   F32(4, lse);
   void* mask = nullptr;
   if (!arr(env, a.argv[5], napi_uint8_array, &mask, nullptr, true)) return fail(env, "attentionForward: keyMask must be a Uint8Array or null");
-  PARAMS(6, p, 11);
+  PARAMS(6, p, 12);
   AttnShape s = attn_shape(p, static_cast<const uint8_t*>(mask));
   g_k->attn_fwd(s, q, k, v, out, lse);
   return nullptr;
@@ -206,7 +207,7 @@ napi_value AttnBwd(napi_env env, napi_callback_info info) {
   F32(8, dv);
   void* mask = nullptr;
   if (!arr(env, a.argv[9], napi_uint8_array, &mask, nullptr, true)) return fail(env, "attentionBackward: keyMask must be a Uint8Array or null");
-  PARAMS(10, p, 11);
+  PARAMS(10, p, 12);
   AttnShape s = attn_shape(p, static_cast<const uint8_t*>(mask));
   g_k->attn_bwd(s, q, k, v, out, lse, dOut, dq, dk, dv);
   return nullptr;

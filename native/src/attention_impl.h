@@ -45,7 +45,7 @@ static AttnCtx make_ctx(const llm::AttnShape& s) {
 // Sets masked scores of an nq×nk tile (rows i0.., keys j0..) to −inf; returns true if any survive.
 static void mask_tile(const AttnCtx& cx, long b, long i0, long nq, long j0, long nk, float* S, long lds) {
   const llm::AttnShape& s = *cx.s;
-  const uint8_t* km = s.keyMask ? s.keyMask + b * s.S + j0 : nullptr;
+  const uint8_t* km = s.keyMask ? s.keyMask + b * s.kvStride + j0 : nullptr;
   for (long r = 0; r < nq; r++) {
     float* row = S + r * lds;
     long vis = cx.keyEnd(i0 + r) - j0;  // keys [0, vis) of the tile pass the causal rule
@@ -68,8 +68,8 @@ static void dropout_tile(const AttnCtx& cx, long b, long h, long i0, long nq, lo
 
 static void attn_fwd(const llm::AttnShape& s, const float* q, const float* k, const float* v, float* out, float* lse) {
   const AttnCtx cx = make_ctx(s);
-  const long T = s.T, S = s.S, H = s.H, KVH = s.KVH, D = s.D;
-  const long ldq = H * D, ldk = KVH * D;
+  const long T = s.T, H = s.H, KVH = s.KVH, D = s.D;
+  const long ldq = H * D, ldk = KVH * D, KS = s.kvStride;  // KS: keys per batch row of k/v
   const long qBlocks = (T + ATT_QB - 1) / ATT_QB;
   const long ntasks = s.B * H * qBlocks;
   auto body = [&](int task, int tid) {
@@ -87,8 +87,8 @@ static void attn_fwd(const llm::AttnShape& s, const float* q, const float* k, co
     long end = cx.keyEnd(i0 + nq - 1);
     for (long j0 = 0; j0 < end; j0 += ATT_KB) {
       long nk = end - j0 < ATT_KB ? end - j0 : ATT_KB;
-      const float* kb0 = k + (b * S + j0) * ldk + kvh * D;
-      const float* vb0 = v + (b * S + j0) * ldk + kvh * D;
+      const float* kb0 = k + (b * KS + j0) * ldk + kvh * D;
+      const float* vb0 = v + (b * KS + j0) * ldk + kvh * D;
       llm::sgemm(false, true, nq, nk, D, s.scale, qb0, ldq, kb0, ldk, 0.f, P, ATT_KB);
       mask_tile(cx, b, i0, nq, j0, nk, P, ATT_KB);
       bool any = false;
@@ -128,7 +128,7 @@ static void attn_fwd(const llm::AttnShape& s, const float* q, const float* k, co
       }
     }
   };
-  if (s.B * H * T * S * D < (1L << 18)) {
+  if (s.B * H * T * s.S * D < (1L << 18)) {
     for (long t = 0; t < ntasks; t++) body(static_cast<int>(t), 0);
   } else {
     llm::parallel_for(static_cast<int>(ntasks), body);

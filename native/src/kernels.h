@@ -8,11 +8,12 @@ namespace llm {
 struct AttnShape {
   long B, T, S, H, KVH, D;
   bool causal;
-  const uint8_t* keyMask;  // [B, S] or null
+  const uint8_t* keyMask;  // [B, kvStride] or null (only the first S keys of a row are read)
   float scale;
   double dropoutP;
   uint32_t seed;
   long dropoutBatchOffset;  // dropout index of row b is that of row b + offset (GradCache chunks)
+  long kvStride;            // keys between batch rows of k/v/keyMask (≥ S; a KV cache's capacity). Forward only
 };
 
 enum ActKind : int { ACT_SILU = 0, ACT_GELU_TANH = 1 };

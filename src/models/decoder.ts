@@ -12,7 +12,8 @@ import { checkpoint } from "../tensor/autograd.js";
 import type { RopeTables } from "../tensor/ops/index.js";
 import { add, attention, embedding, gatedActivation, matmul, reshape, rmsnorm, rope, scale } from "../tensor/ops/index.js";
 import { Tensor } from "../tensor/tensor.js";
-import { applyLinear, type LinearContext, type LinearLayer } from "./linear.js";
+import type { KvCache } from "./kv-cache.js";
+import { applyLinear, type LinearContext, type LinearLayer, type LoraWeights } from "./linear.js";
 import { RopeCache } from "./rope-tables.js";
 import { EMBED_TOKENS, FINAL_NORM, linearTensorName, LM_HEAD, modulePath, normName } from "./names.js";
 import { LINEAR_MODULES, type AttentionMode, type DecoderSpec, type LinearModule } from "./spec.js";
@@ -40,6 +41,18 @@ export interface ForwardOptions {
    * batch's masks, so a batch run in chunks (GradCache) sees exactly the masks of the whole.
    */
   dropoutBatchOffset?: number;
+  /** Which LoRA adapters run (default: those attached to the model). */
+  adapters?: AdapterChoice;
+}
+
+/**
+ * The adapters a forward runs: the ones attached to the model, none (the bare base model, as
+ * generation runs), or a set held apart from the model, per layer and projection (outermost
+ * last). Inference only for the last two: no dropout, no training.
+ */
+export type AdapterChoice = "attached" | "none" | AdapterSet;
+export interface AdapterSet {
+  layers: Record<LinearModule, readonly LoraWeights[]>[];
 }
 
 /** What every layer of one forward shares. */
@@ -54,6 +67,9 @@ interface LayerRun {
   attentionDropout: number;
   seed: number;
   batchOffset: number;
+  adapters: AdapterChoice;
+  /** Set in a cached forward: attention reads and extends it. */
+  cache: KvCache | null;
 }
 
 export { modulePath } from "./names.js";
@@ -81,25 +97,35 @@ export class DecoderModel {
     return rmsnorm(x, this.norm, this.spec.rmsNormEps, this.spec.normAddOne);
   }
 
+  /**
+   * Causal forward of T new tokens per row [B·T] after those already in `cache` (the prompt on
+   * the first call, then one token per step). tokenMask [B·T] marks padding (left padding of a
+   * prompt). Returns hidden states [B, T, C] after the final norm; inference only.
+   */
+  forwardCached(inputIds: Int32Array, T: number, cache: KvCache, opts: { tokenMask?: Uint8Array | null; adapters?: AdapterChoice } = {}): Tensor {
+    const B = cache.B;
+    if (inputIds.length !== B * T) throw new Error(`forwardCached: ${inputIds.length} ids for a ${B}×${T} batch`);
+    this.checkWindow(cache.length + T);
+    const positions = cache.reserve(T, opts.tokenMask ?? null);
+    let x = embedding(this.embedTokens, inputIds, [B, T]);
+    if (this.spec.embedScale !== 1) x = scale(x, this.spec.embedScale);
+    const run = this.layerRun(B, T, { mode: "causal", positions, adapters: opts.adapters }, cache);
+    for (let i = 0; i < this.layers.length; i++) x = this.layerForward(i, x, run);
+    cache.commit(T);
+    return rmsnorm(x, this.norm, this.spec.rmsNormEps, this.spec.normAddOne);
+  }
+
+  private checkWindow(T: number): void {
+    const s = this.spec;
+    if (s.slidingWindow !== null && T > s.slidingWindow)
+      throw new Error(`forward: causal ${s.family} attention over ${T} tokens needs its sliding window (${s.slidingWindow}), which llm2vec does not implement; use at most ${s.slidingWindow} tokens or bidirectional mode`);
+  }
+
   /** Hidden states [B, T, C] through every block (no final norm): what the block benchmark times. */
   runLayers(x: Tensor, opts: ForwardOptions): Tensor {
     const [B, T] = x.shape as [number, number, number];
-    const s = this.spec;
-    if (opts.mode === "causal" && s.slidingWindow !== null && T > s.slidingWindow)
-      throw new Error(`forward: causal ${s.family} attention over ${T} tokens needs its sliding window (${s.slidingWindow}), which llm2vec does not implement; use at most ${s.slidingWindow} tokens or bidirectional mode`);
-    const positions = opts.positions ?? defaultPositions(B, T);
-    const run: LayerRun = {
-      B,
-      T,
-      positions,
-      tables: this.rope.get(maxOf(positions) + 1),
-      mask: opts.attentionMask && !opts.attentionMask.every((m) => m === 1) ? opts.attentionMask : null,
-      causal: opts.mode === "causal",
-      training: opts.training ?? false,
-      attentionDropout: opts.training ? (opts.attentionDropout ?? 0) : 0,
-      seed: opts.seed ?? 0,
-      batchOffset: opts.dropoutBatchOffset ?? 0,
-    };
+    if (opts.mode === "causal") this.checkWindow(T);
+    const run = this.layerRun(B, T, opts, null);
     for (let i = 0; i < this.layers.length; i++) {
       // Checkpointed, a layer keeps only its input for the backward and recomputes the rest
       // (same seeds, so the same dropout masks): activations of one layer at a time.
@@ -110,24 +136,50 @@ export class DecoderModel {
     return x;
   }
 
+  private layerRun(B: number, T: number, opts: ForwardOptions, cache: KvCache | null): LayerRun {
+    const positions = opts.positions ?? defaultPositions(B, T);
+    return {
+      B,
+      T,
+      positions,
+      tables: this.rope.get(maxOf(positions) + 1),
+      mask: opts.attentionMask && !opts.attentionMask.every((m) => m === 1) ? opts.attentionMask : null,
+      causal: opts.mode === "causal",
+      training: opts.training ?? false,
+      attentionDropout: opts.training ? (opts.attentionDropout ?? 0) : 0,
+      seed: opts.seed ?? 0,
+      batchOffset: opts.dropoutBatchOffset ?? 0,
+      adapters: opts.adapters ?? "attached",
+      cache,
+    };
+  }
+
   /** One block: x + attn(norm(x)), then + mlp(norm(·)). */
   private layerForward(i: number, x: Tensor, run: LayerRun): Tensor {
     const s = this.spec;
     const { B, T, positions, tables } = run;
     const l = this.layers[i]!;
     const lin = l.linears;
-    const ctx = (k: number): LinearContext => ({ training: run.training, seed: fmix32(run.seed ^ fmix32(i * 16 + k + 1)), dropoutRowOffset: run.batchOffset * T });
+    const sel = run.adapters;
+    const ctx = (k: number): LinearContext => ({
+      training: run.training,
+      seed: fmix32(run.seed ^ fmix32(i * 16 + k + 1)),
+      dropoutRowOffset: run.batchOffset * T,
+      loras: sel === "attached" ? undefined : sel === "none" ? [] : sel.layers[i]![LINEAR_MODULES[k]!],
+    });
     const h = rmsnorm(x, l.inputNorm, s.rmsNormEps, s.normAddOne);
     const q = rope(reshape(applyLinear(lin.q_proj, h, ctx(0)), [B, T, s.numHeads, s.headDim]), positions, tables);
     const k = rope(reshape(applyLinear(lin.k_proj, h, ctx(1)), [B, T, s.numKvHeads, s.headDim]), positions, tables);
     const v = reshape(applyLinear(lin.v_proj, h, ctx(2)), [B, T, s.numKvHeads, s.headDim]);
-    const a = attention(q, k, v, {
-      causal: run.causal,
-      keyMask: run.mask,
-      dropoutP: run.attentionDropout,
-      seed: fmix32(run.seed ^ fmix32(i * 16 + 9)),
-      dropoutBatchOffset: run.batchOffset,
-    });
+    const a = run.cache
+      ? run.cache.attend(i, q, k, v)
+      : attention(q, k, v, {
+          causal: run.causal,
+          keyMask: run.mask,
+          dropoutP: run.attentionDropout,
+          seed: fmix32(run.seed ^ fmix32(i * 16 + 9)),
+          dropoutBatchOffset: run.batchOffset,
+        });
     x = add(x, applyLinear(lin.o_proj, reshape(a, [B, T, s.numHeads * s.headDim]), ctx(3)));
     const h2 = rmsnorm(x, l.postAttentionNorm, s.rmsNormEps, s.normAddOne);
     const act = gatedActivation(s.activation, applyLinear(lin.gate_proj, h2, ctx(4)), applyLinear(lin.up_proj, h2, ctx(5)));

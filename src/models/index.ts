@@ -1,10 +1,12 @@
 export * from "./spec.js";
 export { specFromConfig, SUPPORTED_MODEL_TYPES } from "./registry.js";
 export { ConfigError, ConfigReader, type RawConfig } from "./config-fields.js";
-export { DecoderModel, defaultPositions, modulePath, type DecoderLayer, type ForwardOptions } from "./decoder.js";
+export { DecoderModel, defaultPositions, modulePath, type AdapterChoice, type AdapterSet, type DecoderLayer, type ForwardOptions } from "./decoder.js";
 export { applyLinear, type LinearLayer, type LoraWeights } from "./linear.js";
 export { buildDecoder, loadDecoder, randomDecoder, MissingWeightError, type WeightReader } from "./build.js";
 export { RopeCache, inverseFrequencies } from "./rope-tables.js";
 export { loadModelFolder, readSpec, readConfigJson } from "./load.js";
 export { applyLoraAdapter, mergeAttachedLora, mergeInto, injectLora, type LoraInjectOptions } from "./lora.js";
-export { generate, type GenerateOptions } from "./generate.js";
+export { DecodeSession, generate, generateBatch, generateNoCache, contextLength, type DecodeOptions, type DecodedRow, type FinishReason } from "./generate.js";
+export { Sampler, argmax, validateSampling, type SamplingOptions } from "./sampling.js";
+export { KvCache } from "./kv-cache.js";

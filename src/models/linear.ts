@@ -33,9 +33,15 @@ export interface LinearContext {
   seed: number;
   /** Token rows before this batch in the dropout index space (GradCache chunks draw the whole batch's masks). */
   dropoutRowOffset?: number;
+  /**
+   * Run these adapters (outermost last) instead of the attached ones; [] = the bare base
+   * projection. Inference only: no dropout.
+   */
+  loras?: readonly LoraWeights[];
 }
 
 export function applyLinear(layer: LinearLayer, x: Tensor, ctx?: LinearContext): Tensor {
+  if (ctx?.loras) return applyChosenLoras(layer, x, ctx.loras);
   const lora = layer.lora;
   if (!lora) return linear(x, layer.weight, layer.bias);
   let y: Tensor | null = null;
@@ -49,4 +55,16 @@ export function applyLinear(layer: LinearLayer, x: Tensor, ctx?: LinearContext):
   const inDim = layer.weight.shape[1]!;
   const top = loraLinear(x, layer.weight, layer.bias, { A: lora.A, B: lora.B, scaling: lora.scaling, dropoutP, seed: ctx?.seed ?? 0, dropoutIndexOffset: (ctx?.dropoutRowOffset ?? 0) * inDim });
   return y ? add(top, y) : top;
+}
+
+/** y = x·Wᵀ + b + Σ s·(x·Aᵀ)·Bᵀ over the chosen adapters (the last one fused into the base product). */
+function applyChosenLoras(layer: LinearLayer, x: Tensor, loras: readonly LoraWeights[]): Tensor {
+  const top = loras[loras.length - 1];
+  if (!top) return linear(x, layer.weight, layer.bias);
+  let y = loraLinear(x, layer.weight, layer.bias, { A: top.A, B: top.B, scaling: top.scaling, dropoutP: 0, seed: 0, dropoutIndexOffset: 0 });
+  for (let i = 0; i < loras.length - 1; i++) {
+    const l = loras[i]!;
+    y = add(y, scale(matmul(matmul(x, l.A, { transB: true }), l.B, { transB: true }), l.scaling));
+  }
+  return y;
 }

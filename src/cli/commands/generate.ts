@@ -11,6 +11,8 @@ export interface GenerateCommandOptions {
   greedy?: boolean;
   temperature?: string;
   seed?: string;
+  topK?: string;
+  topP?: string;
   json?: boolean;
 }
 
@@ -26,6 +28,8 @@ export function generateCommand(o: GenerateCommandOptions): { ids: number[]; tex
     greedy: o.greedy,
     temperature: o.temperature === undefined ? 1 : Number(o.temperature),
     seed: o.seed === undefined ? 0 : Number(o.seed),
+    topK: o.topK === undefined ? undefined : Number(o.topK),
+    topP: o.topP === undefined ? undefined : Number(o.topP),
     stopIds: stop,
   });
   return { ids, text: tok.decode(ids, { skipSpecialTokens: true }) };
@@ -34,13 +38,15 @@ export function generateCommand(o: GenerateCommandOptions): { ids: number[]; tex
 export function registerGenerate(program: Command): void {
   program
     .command("generate")
-    .description("generate text with causal attention (a check that a model loaded correctly)")
+    .description("generate text with causal attention and a KV cache (the base model, no adapter)")
     .requiredOption("--model <dir>", "Hugging Face model folder")
     .option("--prompt <text>", "prompt (BOS is added as the tokenizer says)", "")
     .option("--max-tokens <n>", "tokens to generate", "32")
     .option("--greedy", "argmax decoding")
     .option("--temperature <t>", "sampling temperature", "1")
     .option("--seed <n>", "sampling seed", "0")
+    .option("--top-k <k>", "sample from the k most likely tokens")
+    .option("--top-p <p>", "sample from the smallest set reaching probability p")
     .option("--json", 'print {"ids": [...], "text": "..."}')
     .action((o: GenerateCommandOptions) => {
       const r = generateCommand(o);

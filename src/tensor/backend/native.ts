@@ -99,9 +99,17 @@ function attnCheck(kernel: string, s: AttentionShape): Record<string, number | b
   if (s.KVH < 1 || s.H % s.KVH !== 0) throw new KernelArgError(kernel, `H must be a multiple of KVH ≥ 1 (${fmt(shape)})`);
   if (!(s.dropoutP >= 0 && s.dropoutP < 1)) throw new KernelArgError(kernel, `dropoutP must be in [0, 1), got ${s.dropoutP}`);
   if (!Number.isFinite(s.scale)) throw new KernelArgError(kernel, `scale must be finite, got ${s.scale}`);
-  if (s.keyMask !== null && !(s.keyMask instanceof Uint8Array && s.keyMask.length >= s.B * s.S))
-    throw new KernelArgError(kernel, `keyMask must be null or a Uint8Array of ≥ B·S = ${s.B * s.S} elements (${fmt(shape)})`);
+  const ks = kvStride(s);
+  if (!(Number.isInteger(ks) && ks >= s.S)) throw new KernelArgError(kernel, `kvStride must be an integer ≥ S, got ${ks} (${fmt(shape)})`);
+  if (ks !== s.S && kernel !== "attentionForward") throw new KernelArgError(kernel, `kvStride ${ks} ≠ S is forward-only (${fmt(shape)})`);
+  const maskLen = s.B === 0 ? 0 : (s.B - 1) * ks + s.S;
+  if (s.keyMask !== null && !(s.keyMask instanceof Uint8Array && s.keyMask.length >= maskLen))
+    throw new KernelArgError(kernel, `keyMask must be null or a Uint8Array of ≥ (B−1)·kvStride + S = ${maskLen} elements (${fmt(shape)})`);
   return shape;
+}
+
+function kvStride(s: AttentionShape): number {
+  return s.kvStride ?? s.S;
 }
 
 function attnParams(p: Float64Array, s: AttentionShape): Float64Array {
@@ -116,6 +124,7 @@ function attnParams(p: Float64Array, s: AttentionShape): Float64Array {
   p[8] = s.dropoutP;
   p[9] = s.seed >>> 0;
   p[10] = s.dropoutBatchOffset ?? 0;
+  p[11] = kvStride(s);
   return p;
 }
 
@@ -130,7 +139,7 @@ function actCode(kernel: string, kind: GatedActivation): number {
 function makeBackend(addon: Addon): Backend {
   // Reused parameter blocks (kernels are synchronous, so no call can observe another's block).
   const gp = new Float64Array(15);
-  const ap = new Float64Array(11);
+  const ap = new Float64Array(12);
   const np = new Float64Array(5);
   const rp = new Float64Array(4);
   const cp = new Float64Array(3);
@@ -176,7 +185,7 @@ function makeBackend(addon: Addon): Backend {
       const K = "attentionForward";
       const shape = attnCheck(K, s);
       const nq = s.B * s.T * s.H * s.D,
-        nk = s.B * s.S * s.KVH * s.D;
+        nk = s.B === 0 ? 0 : ((s.B - 1) * kvStride(s) + s.S) * s.KVH * s.D;
       addon.attentionForward(
         f32(K, "q", q, nq, shape),
         f32(K, "k", k, nk, shape),

@@ -27,13 +27,14 @@ function act(kind: GatedActivation, x: number): { y: number; dy: number } {
 /** Visits the visible (b, h, i, j) pairs of attention and gives the raw scaled scores. */
 function attentionScores(s: AttentionShape, q: Float32Array, k: Float32Array, b: number, h: number, i: number): Float64Array {
   const { T, S, H, KVH, D } = s;
+  const KS = s.kvStride ?? S;
   const kvh = Math.floor(h / (H / KVH));
   const scores = new Float64Array(S).fill(-Infinity);
   const qOff = ((b * T + i) * H + h) * D;
   for (let j = 0; j < S; j++) {
     if (s.causal && j > i + (S - T)) continue;
-    if (s.keyMask && !s.keyMask[b * S + j]) continue;
-    const kOff = ((b * S + j) * KVH + kvh) * D;
+    if (s.keyMask && !s.keyMask[b * KS + j]) continue;
+    const kOff = ((b * KS + j) * KVH + kvh) * D;
     let dot = 0;
     for (let d = 0; d < D; d++) dot += q[qOff + d]! * k[kOff + d]!;
     scores[j] = dot * s.scale;
@@ -89,7 +90,7 @@ export const referenceBackend: Backend = {
               let pr = Math.exp(scores[j]! - l);
               if (pr === 0) continue;
               if (s.dropoutP > 0) pr = dropoutKeep(s.seed, (((b + off) * H + h) * T + i) * S + j, s.dropoutP) ? pr * keepScale : 0;
-              const vOff = ((b * S + j) * KVH + kvh) * D;
+              const vOff = ((b * (s.kvStride ?? S) + j) * KVH + kvh) * D;
               for (let d = 0; d < D; d++) acc[d] += pr * v[vOff + d]!;
             }
           }
@@ -100,6 +101,7 @@ export const referenceBackend: Backend = {
 
   attentionBackward(s, q, k, v, _out, lse, dOut, dq, dk, dv) {
     const { B, T, S, H, KVH, D } = s;
+    if ((s.kvStride ?? S) !== S) throw new Error(`attentionBackward: kvStride ${s.kvStride} ≠ S ${S} is forward-only`);
     const keepScale = s.dropoutP > 0 ? 1 / (1 - s.dropoutP) : 1;
     const off = s.dropoutBatchOffset ?? 0;
     dq.fill(0);

@@ -43,7 +43,7 @@ export interface AttentionShape {
   D: number;
   /** Query i attends key j only if j ≤ i + (S − T) when causal. */
   causal: boolean;
-  /** [B, S], 1 = a real key. null = every key is real. */
+  /** [B, kvStride], 1 = a real key (only the first S of a row are read). null = every key is real. */
   keyMask: Uint8Array | null;
   scale: number;
   /** Dropout on the attention probabilities; the keep mask comes from `dropoutKeep` below. */
@@ -51,6 +51,11 @@ export interface AttentionShape {
   seed: number;
   /** Dropout indices of row b are those of row b + offset (a chunk of a larger batch draws that batch's mask). */
   dropoutBatchOffset?: number;
+  /**
+   * Keys between batch rows of k, v and keyMask (default S): a KV cache allocated for `kvStride`
+   * positions of which the first S are filled. Forward only; the backward needs the default.
+   */
+  kvStride?: number;
 }
 
 export type GatedActivation = "silu" | "gelu_tanh";

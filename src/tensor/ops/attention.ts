@@ -50,3 +50,41 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     return [q.requiresGrad ? dq : null, k.requiresGrad ? dk : null, v.requiresGrad ? dv : null];
   });
 }
+
+/** Keys and values held in buffers allocated for more positions than are filled (a KV cache). */
+export interface StridedKv {
+  /** [B, stride, KVH, D] each; positions 0..S−1 of every row are filled. */
+  k: Float32Array;
+  v: Float32Array;
+  S: number;
+  stride: number;
+  KVH: number;
+  /** [B, stride], 1 = a real key; null = all real. */
+  keyMask: Uint8Array | null;
+}
+
+/**
+ * Inference-only attention of q [B,T,H,D] over the first S keys of strided K/V buffers (no
+ * copy into a contiguous [B,S,..] tensor per step). Causal: query i sits at key position
+ * i + S − T, so the T new tokens must be the last T filled keys. No gradient.
+ */
+export function attentionOverKv(q: Tensor, kv: StridedKv, opts: { causal: boolean; scale?: number }): Tensor {
+  if (q.rank !== 4) throw new ShapeError("attentionOverKv", `expected a rank-4 q, got ${shapeStr(q.shape)}`);
+  if (q.requiresGrad) throw new Error("attentionOverKv: inference only (q requires a gradient)");
+  const [B, T, H, D] = q.shape as [number, number, number, number];
+  const need = B * kv.stride * kv.KVH * D;
+  if (kv.S < T || kv.S > kv.stride || kv.k.length < need || kv.v.length < need || H % kv.KVH !== 0)
+    throw new ShapeError("attentionOverKv", `q ${shapeStr(q.shape)} against ${kv.S} of ${kv.stride} cached keys × ${kv.KVH} heads (buffers ${kv.k.length}, ${kv.v.length}; need ${need})`);
+  const s: AttentionShape = {
+    B, T, S: kv.S, H, KVH: kv.KVH, D,
+    causal: opts.causal,
+    keyMask: kv.keyMask,
+    scale: opts.scale ?? 1 / Math.sqrt(D),
+    dropoutP: 0,
+    seed: 0,
+    kvStride: kv.stride,
+  };
+  const out = new Float32Array(q.size);
+  backend().attentionForward(s, q.f32, kv.k, kv.v, out, new Float32Array(B * H * T));
+  return new Tensor(out, q.shape);
+}
