@@ -65,6 +65,11 @@ export class Tokenizer {
   readonly eosToken: string | null;
   readonly padToken: string | null;
   readonly unkToken: string | null;
+  /**
+   * tokenizer_config.json's `chat_template` (or the folder's chat_template.jinja), as text;
+   * null when the tokenizer has none. Of a list of named templates, the one named "default".
+   */
+  readonly chatTemplate: string | null;
   readonly bosTokenId: number | null;
   readonly eosTokenId: number | null;
   readonly padTokenId: number | null;
@@ -85,6 +90,7 @@ export class Tokenizer {
     this.bosToken = tokenString(config.bos_token);
     this.eosToken = tokenString(config.eos_token);
     this.unkToken = tokenString(config.unk_token);
+    this.chatTemplate = chatTemplateOf(config.chat_template, source);
     // The reference sets pad_token = eos_token when the tokenizer has none.
     this.padToken = tokenString(config.pad_token) ?? this.eosToken;
     const id = (t: string | null) => (t === null ? null : (tok.token_to_id(t) ?? null));
@@ -136,6 +142,9 @@ export class Tokenizer {
       ...(fs.existsSync(stmPath) ? readJson(stmPath) : {}),
       ...(fs.existsSync(cfgPath) ? readJson(cfgPath) : {}),
     };
+    // Recent transformers save the template beside the config instead of inside it.
+    const jinjaPath = path.join(dir, "chat_template.jinja");
+    if ((config.chat_template === undefined || config.chat_template === null) && fs.existsSync(jinjaPath)) config.chat_template = fs.readFileSync(jinjaPath, "utf8");
     for (const k of ["bos_token", "eos_token", "pad_token", "unk_token"]) {
       if (config[k] === null || config[k] === undefined) {
         const fromMap = fs.existsSync(stmPath) ? readJson(stmPath)[k] : undefined;
@@ -238,4 +247,15 @@ function indexOfSeq(hay: readonly number[], needle: readonly number[]): number {
     return i;
   }
   return -1;
+}
+
+function chatTemplateOf(t: unknown, source: string): string | null {
+  if (t === undefined || t === null) return null;
+  if (typeof t === "string") return t;
+  if (Array.isArray(t)) {
+    const named = t.find((e) => e && typeof e === "object" && (e as { name?: unknown }).name === "default") as { template?: unknown } | undefined;
+    if (named && typeof named.template === "string") return named.template;
+    throw new Error(`${source}: chat_template is a list of named templates without a "default" one`);
+  }
+  throw new Error(`${source}: chat_template must be a string or a list of {name, template}, got ${typeof t}`);
 }
