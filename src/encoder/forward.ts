@@ -5,7 +5,7 @@
  * caching read the pooled rows with dropout on) run exactly this code, so what is trained is what
  * is used.
  */
-import type { DecoderModel } from "../models/decoder.js";
+import type { AdapterChoice, DecoderModel } from "../models/decoder.js";
 import type { AttentionMode } from "../models/spec.js";
 import { weightedPool } from "../tensor/ops/index.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -47,6 +47,8 @@ export interface EncoderPass {
   checkpointLayers?: boolean;
   /** See ForwardOptions.dropoutBatchOffset (GradCache chunks). */
   dropoutBatchOffset?: number;
+  /** Which adapters run (default: those attached to the model). */
+  adapters?: AdapterChoice;
 }
 
 export interface PoolingChoice {
@@ -70,6 +72,7 @@ export function hiddenStates(model: DecoderModel, batch: PaddedBatch, pass: Enco
     seed: pass.seed,
     checkpointLayers: pass.checkpointLayers,
     dropoutBatchOffset: pass.dropoutBatchOffset,
+    adapters: pass.adapters,
   });
 }
 

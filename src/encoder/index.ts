@@ -4,3 +4,4 @@ export { DEFAULT_OPTIONS, POOLING_MODES, CONFIG_FILE, type EncoderOptions, type 
 export { CHAT_TEMPLATES, type ChatTemplateName } from "./templates.js";
 export { SEPARATOR, type EncodeInput } from "./prepare.js";
 export { padLeft, hiddenStates, pooledEmbeddings, batchPoolingWeights, type PaddedBatch, type EncoderPass, type PoolingChoice } from "./forward.js";
+export type { GenerateInput, GenerateOptions } from "./generation.js";

@@ -17,7 +17,11 @@ import type { RawConfig } from "../models/config-fields.js";
 import type { DecoderModel } from "../models/decoder.js";
 import { openWeights } from "../formats/hf-folder.js";
 import { readConfigJson } from "../models/load.js";
-import { applyLoraAdapter } from "../models/lora.js";
+import { applyLoraAdapter, buildAdapterSet } from "../models/lora.js";
+import type { AdapterChoice, AdapterSet } from "../models/decoder.js";
+import { ChatTemplate } from "../generation/chat-template.js";
+import type { GeneratedText } from "../generation/text-session.js";
+import { promptIds, runGeneration, type GenerateInput, type GenerateOptions } from "./generation.js";
 import { specFromConfig } from "../models/registry.js";
 import { noGrad } from "../tensor/autograd.js";
 import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, readConfigFile, validateOptions, type EncoderOptions } from "./options.js";
@@ -34,6 +38,11 @@ export interface FromPretrainedOptions extends Partial<EncoderOptions> {
   tokenizer?: string;
   /** Load a checkpoint holding tensors the model does not use (they are listed on stderr) instead of refusing it. */
   allowUnusedWeights?: boolean;
+  /**
+   * A Jinja chat template (text) for generate(), replacing the tokenizer's `chat_template`.
+   * (Not `chatTemplate`, which is the encoder's input template for instructions.)
+   */
+  chatTemplateJinja?: string;
 }
 
 export interface EncodeOptions {
@@ -42,9 +51,17 @@ export interface EncodeOptions {
   normalize?: boolean;
   onProgress?: (done: number, total: number, tokens: number) => void;
   signal?: AbortSignal;
+  /** Adapter set (loadAdapter) to encode with, or "none" for the base; default: the attached adapters. */
+  adapter?: string;
 }
 
 export class LLM2Vec {
+  /** Adapter sets held apart from the base weights, chosen per call by name (loadAdapter). */
+  private readonly adapterSets = new Map<string, AdapterSet>();
+  /** Adapters merged into the base weights at load: generation from "the base" would not be the base. */
+  mergedAdapters: readonly string[] = [];
+  private chatTemplate: ChatTemplate | null = null;
+
   constructor(
     readonly model: DecoderModel,
     readonly tokenizer: Tokenizer,
@@ -81,7 +98,64 @@ export class LLM2Vec {
     const explicit: Partial<EncoderOptions> = {};
     for (const k of Object.keys(DEFAULT_OPTIONS) as (keyof EncoderOptions)[]) if (opts[k] !== undefined) (explicit as Record<string, unknown>)[k] = opts[k];
     validateOptions(explicit, "LLM2Vec.fromPretrained options");
-    return new LLM2Vec(model, tokenizer, { ...DEFAULT_OPTIONS, ...fileOpts, ...explicit }, rawConfig, tokDir);
+    const enc = new LLM2Vec(model, tokenizer, { ...DEFAULT_OPTIONS, ...fileOpts, ...explicit }, rawConfig, tokDir);
+    if (opts.mergeAdapter ?? true) enc.mergedAdapters = adapters;
+    if (opts.chatTemplateJinja !== undefined) enc.setChatTemplate(opts.chatTemplateJinja, "the chatTemplateJinja option");
+    else if (tokenizer.chatTemplate !== null) enc.setChatTemplate(tokenizer.chatTemplate, path.join(tokDir, "tokenizer_config.json"));
+    return enc;
+  }
+
+  /** Replaces the chat template; `source` names it in errors. */
+  setChatTemplate(text: string, source: string): void {
+    this.chatTemplate = new ChatTemplate(text, source);
+  }
+
+  /**
+   * Loads PEFT adapter folder(s) as a named set (stacked in order) kept apart from the base
+   * weights: `encode(..., { adapter: name })` runs with them, other calls do not see them.
+   */
+  loadAdapter(name: string, dirs: string | readonly string[]): void {
+    if (name === "none" || name === "") throw new Error(`loadAdapter: "${name}" is not a usable adapter name`);
+    const list = typeof dirs === "string" ? [dirs] : dirs;
+    this.adapterSets.set(name, buildAdapterSet(this.model, list.map((d) => ({ adapter: readLoraAdapter(d), source: d }))));
+  }
+
+  get adapterNames(): string[] {
+    return [...this.adapterSets.keys()];
+  }
+
+  /** undefined = the attached adapters, "none" = the base, else a set loaded by loadAdapter. */
+  adapterChoice(name: string | undefined): AdapterChoice {
+    if (name === undefined) return "attached";
+    if (name === "none") return "none";
+    const set = this.adapterSets.get(name);
+    if (!set) throw new Error(`no adapter named "${name}" (loaded: ${this.adapterNames.join(", ") || "none"})`);
+    return set;
+  }
+
+  /** Prompt ids of a raw prompt or a conversation (rendered with the chat template). */
+  promptIds(input: GenerateInput): number[] {
+    return promptIds(this.tokenizer, this.chatTemplate, input, path.join(this.tokenizerDir, "tokenizer_config.json"));
+  }
+
+  /**
+   * Generates from the base model, causally, with no adapter (unless `opts.adapter` names one):
+   * the same weights that encode() runs bidirectionally with its adapters.
+   */
+  async generate(input: GenerateInput, opts: GenerateOptions = {}): Promise<GeneratedText> {
+    return (await this.generateBatch([input], opts))[0]!;
+  }
+
+  /** Several inputs decoded together (left-padded into one batch); onDelta's row is the input index. */
+  async generateBatch(inputs: readonly GenerateInput[], opts: GenerateOptions = {}): Promise<GeneratedText[]> {
+    return runGeneration(this.model, this.tokenizer, inputs.map((x) => this.promptIds(x)), this.generationAdapters(opts.adapter), opts);
+  }
+
+  /** The adapters generation runs with; refuses a base whose weights had adapters merged into them. */
+  generationAdapters(name: string | undefined): AdapterChoice {
+    if (this.mergedAdapters.length > 0 && (name === undefined || name === "none"))
+      throw new Error(`generate: adapters (${this.mergedAdapters.join(", ")}) were merged into the base weights, so the base model is gone; load with mergeAdapter: false to generate from the base and encode with the adapters`);
+    return name === undefined ? "none" : this.adapterChoice(name);
   }
 
   get dimension(): number {
@@ -95,6 +169,7 @@ export class LLM2Vec {
   }
 
   async encode(inputs: readonly EncodeInput[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+    if (opts.adapter !== undefined) this.adapterChoice(opts.adapter); // an unknown name fails before any work
     return this.encodePrepared(this.prepare(inputs), opts);
   }
 
@@ -123,7 +198,7 @@ export class LLM2Vec {
       if (opts.signal?.aborted) throw new Error("encode: aborted");
       const idx = order.slice(start, start + batchSize);
       const batch = idx.map((i) => rows[i]!);
-      const pooled = this.runBatch(batch);
+      const pooled = this.runBatch(batch, opts.adapter);
       idx.forEach((i, b) => {
         const v = pooled.slice(b * C, (b + 1) * C);
         // A NaN here means the weights or the model blew up: say which input, never return it.
@@ -162,8 +237,8 @@ export class LLM2Vec {
   }
 
   /** How this encoder runs a batch: the pass and pooling that training uses too (forward.ts). */
-  encoderPass(training: Partial<Pick<EncoderPass, "training" | "attentionDropout" | "seed" | "checkpointLayers">> = {}): EncoderPass {
-    return { mode: this.mode, padTokenId: this.tokenizer.padTokenId ?? 0, ...training };
+  encoderPass(training: Partial<Pick<EncoderPass, "training" | "attentionDropout" | "seed" | "checkpointLayers">> = {}, adapter?: string): EncoderPass {
+    return { mode: this.mode, padTokenId: this.tokenizer.padTokenId ?? 0, ...training, adapters: this.adapterChoice(adapter) };
   }
 
   poolingChoice(): PoolingChoice {
@@ -171,8 +246,8 @@ export class LLM2Vec {
   }
 
   /** One left-padded batch through the model and the pooling. Returns [B·C]. */
-  private runBatch(batch: PreparedRow[]): Float32Array {
-    return noGrad(() => pooledEmbeddings(this.model, batch, this.encoderPass(), this.poolingChoice()).f32);
+  private runBatch(batch: PreparedRow[], adapter?: string): Float32Array {
+    return noGrad(() => pooledEmbeddings(this.model, batch, this.encoderPass({}, adapter), this.poolingChoice()).f32);
   }
 
   /**

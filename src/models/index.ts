@@ -6,7 +6,7 @@ export { applyLinear, type LinearLayer, type LoraWeights } from "./linear.js";
 export { buildDecoder, loadDecoder, randomDecoder, MissingWeightError, type WeightReader } from "./build.js";
 export { RopeCache, inverseFrequencies } from "./rope-tables.js";
 export { loadModelFolder, readSpec, readConfigJson } from "./load.js";
-export { applyLoraAdapter, mergeAttachedLora, mergeInto, injectLora, type LoraInjectOptions } from "./lora.js";
+export { applyLoraAdapter, buildAdapterSet, mergeAttachedLora, mergeInto, injectLora, type LoraInjectOptions } from "./lora.js";
 export { DecodeSession, generate, generateBatch, generateNoCache, contextLength, type DecodeOptions, type DecodedRow, type FinishReason } from "./generate.js";
 export { Sampler, argmax, validateSampling, type SamplingOptions } from "./sampling.js";
 export { KvCache } from "./kv-cache.js";

@@ -12,21 +12,34 @@ import { fromFloat32, toFloat32 } from "../tensor/dtype.js";
 import { matmul } from "../tensor/ops/index.js";
 import { Rng } from "../tensor/random.js";
 import { shapeStr, Tensor } from "../tensor/tensor.js";
-import type { DecoderModel } from "./decoder.js";
+import type { AdapterSet, DecoderModel } from "./decoder.js";
 import type { LinearLayer, LoraWeights } from "./linear.js";
-import { layerKey, peftModulePath } from "./names.js";
+import { layerKey, modulePath, peftModulePath } from "./names.js";
+import { LINEAR_MODULES, type LinearModule } from "./spec.js";
 
 
 /** Modules an encoder never runs (the LM head): an adapter may target them harmlessly. */
 const UNUSED_BY_ENCODER = /(^|\.)lm_head$/;
 
-export function applyLoraAdapter(model: DecoderModel, adapter: LoraAdapter, opts: { merge: boolean; source?: string }): { applied: number } {
-  const source = opts.source ?? "adapter";
+/** One adapter module resolved against the model: the projection it wraps and its factors. */
+interface ResolvedModule {
+  layer: number;
+  module: LinearModule;
+  lin: LinearLayer;
+  A: Tensor;
+  B: Tensor;
+  scaling: number;
+}
+
+/** Checks an adapter against the model and pairs each of its modules with the projection it wraps. */
+function resolveAdapter(model: DecoderModel, adapter: LoraAdapter, source: string): ResolvedModule[] {
   if (adapter.config.fanInFanOut) throw new Error(`${source}: fan_in_fan_out adapters (GPT-2 Conv1D) do not apply to ${model.spec.family} models`);
-  const byKey = new Map<string, LinearLayer>();
-  for (const [p, lin] of model.linearModules()) byKey.set(layerKey(p)!, lin);
+  const byKey = new Map<string, { layer: number; module: LinearModule; lin: LinearLayer }>();
+  model.layers.forEach((l, i) => {
+    for (const m of LINEAR_MODULES) byKey.set(layerKey(modulePath(i, m))!, { layer: i, module: m, lin: l.linears[m] });
+  });
   if (adapter.layers.size === 0) throw new Error(`${source}: the adapter holds no LoRA weights (an empty adapter would change nothing)`);
-  let applied = 0;
+  const out: ResolvedModule[] = [];
   for (const [modulePath, l] of adapter.layers) {
     if (UNUSED_BY_ENCODER.test(modulePath)) continue;
     // PEFT only creates LoRA modules that target_modules and layers_to_transform select; weights
@@ -37,18 +50,36 @@ export function applyLoraAdapter(model: DecoderModel, adapter: LoraAdapter, opts
     if (adapter.config.layersToTransform && (!layerIdx || !adapter.config.layersToTransform.includes(Number(layerIdx[1]))))
       throw new Error(`${source}: adapter module "${modulePath}" is outside its layers_to_transform ${JSON.stringify(adapter.config.layersToTransform)}`);
     const key = layerKey(modulePath);
-    const lin = key ? byKey.get(key) : undefined;
-    if (!lin) throw new Error(`${source}: adapter module "${modulePath}" does not exist in this ${model.spec.family} model`);
-    const [out, inp] = lin.weight.shape as [number, number];
-    if (l.a.shape[1] !== inp || l.b.shape[0] !== out)
-      throw new Error(`${source}: adapter module "${modulePath}" has A ${shapeStr(l.a.shape)} and B ${shapeStr(l.b.shape)}, but the weight is ${shapeStr(lin.weight.shape)}`);
+    const target = key ? byKey.get(key) : undefined;
+    if (!target) throw new Error(`${source}: adapter module "${modulePath}" does not exist in this ${model.spec.family} model`);
+    const [outDim, inp] = target.lin.weight.shape as [number, number];
+    if (l.a.shape[1] !== inp || l.b.shape[0] !== outDim)
+      throw new Error(`${source}: adapter module "${modulePath}" has A ${shapeStr(l.a.shape)} and B ${shapeStr(l.b.shape)}, but the weight is ${shapeStr(target.lin.weight.shape)}`);
     const A = new Tensor(toFloat32(l.a.data, l.a.dtype), l.a.shape, { name: `${modulePath}.lora_A.weight` });
     const B = new Tensor(toFloat32(l.b.data, l.b.dtype), l.b.shape, { name: `${modulePath}.lora_B.weight` });
-    if (opts.merge) mergeInto(lin, A, B, l.scaling);
-    else attach(lin, { A, B, scaling: l.scaling, dropoutP: 0 });
-    applied++;
+    out.push({ ...target, A, B, scaling: l.scaling });
   }
-  return { applied };
+  return out;
+}
+
+export function applyLoraAdapter(model: DecoderModel, adapter: LoraAdapter, opts: { merge: boolean; source?: string }): { applied: number } {
+  const mods = resolveAdapter(model, adapter, opts.source ?? "adapter");
+  for (const { lin, A, B, scaling } of mods) {
+    if (opts.merge) mergeInto(lin, A, B, scaling);
+    else attach(lin, { A, B, scaling, dropoutP: 0 });
+  }
+  return { applied: mods.length };
+}
+
+/**
+ * Adapters held apart from the model (nothing attached, nothing merged), stacked in order, to be
+ * chosen per forward (ForwardOptions.adapters): several sets can share one copy of the base.
+ */
+export function buildAdapterSet(model: DecoderModel, adapters: readonly { adapter: LoraAdapter; source: string }[]): AdapterSet {
+  const layers = model.layers.map(() => Object.fromEntries(LINEAR_MODULES.map((m) => [m, [] as LoraWeights[]])) as Record<LinearModule, LoraWeights[]>);
+  for (const { adapter, source } of adapters)
+    for (const { layer, module, A, B, scaling } of resolveAdapter(model, adapter, source)) layers[layer]![module].push({ A, B, scaling, dropoutP: 0 });
+  return { layers };
 }
 
 /** W ← W + s·B·A in float32, stored back in W's dtype. */
