@@ -36,6 +36,12 @@ export interface ServeOptions {
   normalize?: boolean;
   /** Fastify's (pino) request log. */
   logger?: boolean;
+  /**
+   * Serve generation beside embeddings from one copy of the weights: adapters stay unmerged
+   * (embeddings run with them, generation runs the bare base). Without adapters the base is
+   * intact anyway and generation is served either way.
+   */
+  generate?: boolean;
 }
 
 export interface EmbeddingServer {
@@ -66,7 +72,8 @@ declare module "fastify" {
 export function createEmbeddingServer(opts: ServeOptions): EmbeddingServer {
   const limits = resolveLimits(opts.limits ?? {}, "serve limits");
   const batching = { ...DEFAULT_BATCHING, ...definedOnly(opts.batching ?? {}) };
-  const engine = new Engine({ model: opts.model, load: opts.load ?? {}, limits, batching });
+  const load = opts.generate ? { ...opts.load, mergeAdapter: false } : (opts.load ?? {});
+  const engine = new Engine({ model: opts.model, load, limits, batching });
   const modelName = opts.modelName ?? (opts.model.replace(/[\\/]+$/, "").split(/[\\/]/).pop() || opts.model);
   const ctx: ServeContext = { engine, modelName, limits, normalize: opts.normalize ?? true, protectedPrefixes: ["/v1/", "/info"], apiKeyRequired: opts.apiKey !== undefined };
 

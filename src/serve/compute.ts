@@ -8,7 +8,16 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import type { PreparedRow } from "../encoder/prepare.js";
-import type { BatchRequest, ModelInfo, ToMain, WorkerInit } from "./protocol.js";
+import type { TextDelta } from "../generation/text-session.js";
+import type { BatchRequest, GeneratedRow, GenerateRequest, ModelInfo, ToMain, WorkerInit } from "./protocol.js";
+
+export type GenerationParams = Omit<GenerateRequest, "type" | "id">;
+
+interface LiveGeneration {
+  onDelta: (d: TextDelta) => void;
+  resolve: (rows: GeneratedRow[]) => void;
+  reject: (e: Error) => void;
+}
 
 export interface BatchResult {
   /** One unnormalised embedding per row, in the rows' order. */
@@ -22,6 +31,7 @@ export class ModelWorker {
   readonly ready: Promise<ModelInfo>;
   private readonly worker: Worker;
   private pending = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void; dim: number }>();
+  private generations = new Map<number, LiveGeneration>();
   private nextId = 1;
   private dead: Error | null = null;
   private info: ModelInfo | null = null;
@@ -36,7 +46,8 @@ export class ModelWorker {
           resolve(m.info);
         } else if (m.type === "load_error") {
           reject(new Error(`loading ${model}: ${m.message}`));
-        } else this.settle(m);
+        } else if (m.type === "gen_delta" || m.type === "gen_done" || m.type === "gen_error") this.settleGeneration(m);
+        else this.settle(m);
       });
       this.worker.on("error", (e) => this.fail(e, reject));
       this.worker.on("exit", (code) => this.fail(new Error(`the model worker exited (code ${code})`), reject));
@@ -69,6 +80,47 @@ export class ModelWorker {
     });
   }
 
+  /**
+   * Starts a generation session on the worker; deltas stream through onDelta. `cancel` drops it
+   * there (its cache is freed) and settles `done` with the given error.
+   */
+  generate(params: GenerationParams, onDelta: (d: TextDelta) => void): { done: Promise<GeneratedRow[]>; cancel: (why: Error) => void } {
+    if (this.dead) return { done: Promise.reject(this.dead), cancel: () => {} };
+    const id = this.nextId++;
+    let live!: LiveGeneration;
+    const done = new Promise<GeneratedRow[]>((resolve, reject) => (live = { onDelta, resolve, reject }));
+    this.generations.set(id, live);
+    const msg: GenerateRequest = { type: "generate", id, ...params };
+    this.worker.postMessage(msg);
+    const cancel = (why: Error) => {
+      if (!this.generations.delete(id)) return;
+      this.cancelled++;
+      this.worker.postMessage({ type: "gen_cancel", id });
+      live.reject(why);
+    };
+    return { done, cancel };
+  }
+
+  /** Generations cancelled before they finished (client gone, deadline). */
+  cancelled = 0;
+
+  /** Generation sessions started and not yet settled. */
+  get activeGenerations(): number {
+    return this.generations.size;
+  }
+
+  private settleGeneration(m: Extract<ToMain, { type: "gen_delta" | "gen_done" | "gen_error" }>): void {
+    const g = this.generations.get(m.id);
+    if (!g) return; // cancelled: late messages are dropped
+    if (m.type === "gen_delta") {
+      for (const d of m.deltas) g.onDelta(d);
+      return;
+    }
+    this.generations.delete(m.id);
+    if (m.type === "gen_error") g.reject(new Error(m.message));
+    else g.resolve(m.rows);
+  }
+
   async terminate(): Promise<void> {
     this.dead ??= new Error("the model worker was stopped");
     await this.worker.terminate();
@@ -89,6 +141,8 @@ export class ModelWorker {
     rejectReady(e);
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
+    for (const g of this.generations.values()) g.reject(e);
+    this.generations.clear();
   }
 }
 

@@ -7,11 +7,14 @@ import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import type { PreparedRow } from "../encoder/prepare.js";
 import { Tokenizer } from "../formats/tokenizer.js";
 import { Batcher, DEFAULT_BATCHING, type BatchingOptions } from "./batcher.js";
-import { ModelWorker, tokenizerFolder } from "./compute.js";
+import { ModelWorker, tokenizerFolder, type GenerationParams } from "./compute.js";
+import { ChatTemplate, ChatTemplateError, type ChatMessage } from "../generation/chat-template.js";
+import type { TextDelta } from "../generation/text-session.js";
+import * as path from "node:path";
 import { ApiError } from "./errors.js";
 import type { CheckedInputs, ServeLimits } from "./limits.js";
 import { ServerMetrics } from "./metrics.js";
-import type { ModelInfo } from "./protocol.js";
+import type { GeneratedRow, ModelInfo } from "./protocol.js";
 import { tokenizeInputs, type TokenizeContext } from "./tokenize.js";
 
 export type EngineState = "loading" | "ready" | "failed" | "closing" | "closed";
@@ -33,6 +36,8 @@ export class Engine {
   private batcher: Batcher;
   private ctx: TokenizeContext | null = null;
   private modelInfo: ModelInfo | null = null;
+  private chatTemplate: ChatTemplate | null = null;
+  private chatTemplateError: Error | null = null;
 
   constructor(readonly opts: EngineOptions) {
     const { batching, limits } = opts;
@@ -43,7 +48,16 @@ export class Engine {
     this.batcher = new Batcher((rows) => this.worker.run(rows), { ...batching, maxQueue: limits.maxQueue }, this.metrics);
     this.ready = this.worker.ready.then(
       (info) => {
-        this.ctx = { tokenizer: Tokenizer.fromFolder(tokenizerFolder(opts.model, opts.load)), options: info.options, family: info.family, truncate: limits.truncate };
+        const tokDir = tokenizerFolder(opts.model, opts.load);
+        this.ctx = { tokenizer: Tokenizer.fromFolder(tokDir), options: info.options, family: info.family, truncate: limits.truncate };
+        const jinja = opts.load.chatTemplateJinja;
+        const template = jinja ?? this.ctx.tokenizer.chatTemplate;
+        // A template that does not parse fails chat requests (naming it), not the whole server.
+        try {
+          if (template !== null) this.chatTemplate = new ChatTemplate(template, jinja !== undefined ? "the --generation-template file" : path.join(tokDir, "tokenizer_config.json"));
+        } catch (e) {
+          this.chatTemplateError = e as Error;
+        }
         this.modelInfo = info;
         if (this.phase === "loading") this.phase = "ready";
         return info;
@@ -86,6 +100,59 @@ export class Engine {
     this.checkServing();
     const vectors = await this.batcher.submit(rows, signal);
     return { vectors, tokens: rows.reduce((s, r) => s + r.ids.length, 0) };
+  }
+
+  /** Generations stopped early because their client left or their deadline passed. */
+  get cancelledGenerations(): number {
+    return this.worker.cancelled;
+  }
+
+  /** Generation sessions running on the worker. */
+  get activeGenerations(): number {
+    return this.worker.activeGenerations;
+  }
+
+  /** Prompt ids of a conversation rendered by the chat template (400 naming the template when it fails). */
+  chatPromptIds(messages: readonly ChatMessage[]): number[] {
+    if (this.chatTemplateError) throw new ApiError(400, "chat_template_error", this.chatTemplateError.message, "messages");
+    if (!this.chatTemplate) throw new ApiError(400, "no_chat_template", "This model's tokenizer has no chat_template; use /v1/completions or start the server with --generation-template <file>.", "messages");
+    const tok = this.ctx!.tokenizer;
+    let text: string;
+    try {
+      text = this.chatTemplate.render(messages, { bos_token: tok.bosToken, eos_token: tok.eosToken, pad_token: tok.padToken, unk_token: tok.unkToken });
+    } catch (e) {
+      if (e instanceof ChatTemplateError) throw new ApiError(400, "chat_template_error", e.message, "messages");
+      throw e;
+    }
+    return tok.encode(text, { addSpecialTokens: false });
+  }
+
+  /** Prompt ids of a raw completion prompt (BOS as the tokenizer adds it). */
+  completionPromptIds(prompt: string): number[] {
+    return this.ctx!.tokenizer.encode(prompt);
+  }
+
+  /**
+   * Runs a generation on the worker, streaming text through onDelta. 429 when the
+   * generation slots are all taken; the signal (client gone, deadline) cancels it there.
+   * Refusals throw synchronously (before anything is started or streamed).
+   */
+  generate(prompts: number[][], params: Omit<GenerationParams, "prompts">, onDelta: (d: TextDelta) => void, signal: AbortSignal): Promise<GeneratedRow[]> {
+    this.checkServing();
+    if (!this.info.canGenerate)
+      throw new ApiError(400, "generation_disabled", "This server's model has its adapters merged into the base weights, so it cannot generate from the base; start it with --generate.");
+    const ctx = this.info.contextLength;
+    prompts.forEach((p, i) => {
+      if (p.length >= ctx)
+        throw new ApiError(400, "context_length_exceeded", `This model's context is ${ctx} tokens; prompt${prompts.length > 1 ? ` ${i}` : ""} has ${p.length}, which leaves no room for a completion.`, prompts.length > 1 ? `prompt[${i}]` : "messages");
+    });
+    if (this.worker.activeGenerations >= this.opts.limits.maxGenerations)
+      throw new ApiError(429, "queue_full", `All ${this.opts.limits.maxGenerations} generation slots are busy; retry shortly.`, null, undefined, { "retry-after": "1" });
+    if (signal.aborted) throw signal.reason;
+    const run = this.worker.generate({ prompts, ...params }, onDelta);
+    const abort = () => run.cancel(signal.reason instanceof Error ? signal.reason : new Error("cancelled"));
+    signal.addEventListener("abort", abort, { once: true });
+    return run.done.finally(() => signal.removeEventListener("abort", abort));
   }
 
   checkServing(): void {

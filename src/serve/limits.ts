@@ -20,6 +20,8 @@ export interface ServeLimits {
   bodyTimeoutMs: number;
   /** Inputs over the encoder's length limits are cut (true, as the reference does) or refused with 400. */
   truncate: boolean;
+  /** Generation requests running at once (each holds a KV cache); beyond it new ones get 429. */
+  maxGenerations: number;
 }
 
 export const DEFAULT_LIMITS: ServeLimits = {
@@ -29,11 +31,12 @@ export const DEFAULT_LIMITS: ServeLimits = {
   requestTimeoutMs: 60_000,
   bodyTimeoutMs: 10_000,
   truncate: true,
+  maxGenerations: 8,
 };
 
 export function resolveLimits(o: Partial<ServeLimits>, source: string): ServeLimits {
   const l = { ...DEFAULT_LIMITS, ...definedOnly(o) };
-  for (const k of ["maxBodyBytes", "maxInputs", "maxQueue", "requestTimeoutMs", "bodyTimeoutMs"] as const)
+  for (const k of ["maxBodyBytes", "maxInputs", "maxQueue", "requestTimeoutMs", "bodyTimeoutMs", "maxGenerations"] as const)
     if (!Number.isInteger(l[k]) || l[k] <= 0) throw new Error(`${source}: ${k} must be a positive integer, got ${JSON.stringify(l[k])}`);
   if (typeof l.truncate !== "boolean") throw new Error(`${source}: truncate must be true or false, got ${JSON.stringify(l.truncate)}`);
   // Otherwise a request at the input limit could never be queued, however idle the server.

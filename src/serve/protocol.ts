@@ -1,6 +1,8 @@
 /** Messages between the main thread (compute.ts) and the model worker (worker.ts). */
 import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import type { EncoderOptions } from "../encoder/options.js";
+import type { TextDelta } from "../generation/text-session.js";
+import type { FinishReason } from "../models/generate.js";
 
 export interface WorkerInit {
   model: string;
@@ -15,6 +17,10 @@ export interface ModelInfo {
   family: string;
   numLayers: number;
   weightDtype: string;
+  /** Positions a prompt plus its completion may fill. */
+  contextLength: number;
+  /** Whether the base model is intact (no adapter merged into it), so it can generate. */
+  canGenerate: boolean;
 }
 
 /** A batch's rows packed into three typed arrays, so they cross threads as three buffers. */
@@ -25,8 +31,38 @@ export interface BatchRequest {
   textTokens: Int32Array;
 }
 
+/** Sampling and limits of one generation request (rows decode together, left-padded). */
+export interface GenerateRequest {
+  type: "generate";
+  id: number;
+  prompts: number[][];
+  maxTokens: number;
+  temperature: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  stop: string[];
+}
+
+/** The client went away or its deadline passed: drop the session (its KV cache is freed). */
+export interface CancelGeneration {
+  type: "gen_cancel";
+  id: number;
+}
+
+export type ToWorker = BatchRequest | GenerateRequest | CancelGeneration;
+
+export interface GeneratedRow {
+  text: string;
+  completionTokens: number;
+  finishReason: FinishReason;
+}
+
 export type ToMain =
   | { type: "ready"; info: ModelInfo }
   | { type: "load_error"; message: string }
   | { type: "result"; id: number; vectors: Float32Array; nonFinite: number[]; computeMs: number }
-  | { type: "batch_error"; id: number; message: string };
+  | { type: "batch_error"; id: number; message: string }
+  | { type: "gen_delta"; id: number; deltas: TextDelta[] }
+  | { type: "gen_done"; id: number; rows: GeneratedRow[] }
+  | { type: "gen_error"; id: number; message: string };

@@ -9,6 +9,7 @@ import { ApiError } from "./errors.js";
 import { checkInputs } from "./limits.js";
 import { checkDimensions, shapeEmbedding } from "./output.js";
 import { EmbeddingsRequest, type EmbeddingsResponse, type ModelObject } from "./schema.js";
+import { registerGenerationRoutes } from "./gen-routes.js";
 
 export function registerRoutes(app: FastifyInstance, ctx: ServeContext): void {
   const { engine, limits } = ctx;
@@ -47,8 +48,12 @@ export function registerRoutes(app: FastifyInstance, ctx: ServeContext): void {
     }
   });
 
+  registerGenerationRoutes(app, ctx);
+
   app.get("/v1/models", async () => {
-    const model: ModelObject = { id: ctx.modelName, object: "model", created, owned_by: "llm2vec" };
+    // One model, two uses: what it serves, once loaded (generation needs the base unmerged).
+    const canGenerate = engine.state === "ready" && engine.info.canGenerate;
+    const model: ModelObject = { id: ctx.modelName, object: "model", created, owned_by: "llm2vec", uses: ["embeddings", ...(canGenerate ? ["chat.completions", "completions"] : [])] };
     return { object: "list", data: [model] };
   });
 

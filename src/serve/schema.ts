@@ -61,6 +61,8 @@ export interface ModelObject {
   object: "model";
   created: number;
   owned_by: string;
+  /** llm2vec's extension: the endpoints this model answers (embeddings, and generation when the base is intact). */
+  uses: string[];
 }
 
 /** OpenAI's error body. `type` is the class of error, `code` the machine-readable reason. */

@@ -2,14 +2,23 @@
  * The model's thread. The kernels run synchronously (a batch of 128 texts on stories260K holds its
  * thread for about a second, a 1.3B model for tens of seconds), so the model lives here, in a
  * worker_threads worker, and the main thread stays free for HTTP: health checks, metrics, new
- * connections, timeouts. It loads the encoder once, says "ready", then encodes one batch of token
- * rows per message, in order. Messages are in protocol.ts.
+ * connections, timeouts. It loads the encoder once, says "ready", then serves two kinds of work
+ * from one copy of the weights: embedding batches (bidirectional, with the adapters) and
+ * generation sessions (causal, the base model), which advance one decode step at a time.
+ *
+ * Fair sharing: work alternates between one embedding batch and one decode step of every live
+ * session, and the event loop turns between the two (setImmediate), so new messages and cancels
+ * land in between. A long generation delays an embedding batch by at most one round of steps; a
+ * flood of embeddings delays each generation by at most one batch per token. Messages are in
+ * protocol.ts.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { encodePreparedBatch } from "../encoder/encode-batch.js";
 import { LLM2Vec } from "../encoder/llm2vec.js";
 import type { PreparedRow } from "../encoder/prepare.js";
-import type { BatchRequest, ToMain, WorkerInit } from "./protocol.js";
+import { TextDecodeSession } from "../generation/text-session.js";
+import { contextLength } from "../models/generate.js";
+import type { BatchRequest, GenerateRequest, ToMain, ToWorker, WorkerInit } from "./protocol.js";
 import { segmentByLength } from "./segments.js";
 
 const port = parentPort;
@@ -33,10 +42,73 @@ send({
     family: enc.model.spec.family,
     numLayers: enc.model.spec.numLayers,
     weightDtype: enc.model.embedTokens.dtype,
+    contextLength: contextLength(enc.model),
+    canGenerate: enc.mergedAdapters.length === 0,
   },
 });
 
-port.on("message", (m: BatchRequest) => {
+const batches: BatchRequest[] = [];
+const sessions = new Map<number, TextDecodeSession>();
+let scheduled = false;
+let embedTurn = true;
+
+port.on("message", (m: ToWorker) => {
+  if ("type" in m && m.type === "generate") startSession(m);
+  else if ("type" in m && m.type === "gen_cancel") sessions.delete(m.id);
+  else batches.push(m as BatchRequest);
+  schedule();
+});
+
+function schedule(): void {
+  if (scheduled || (batches.length === 0 && sessions.size === 0)) return;
+  scheduled = true;
+  setImmediate(pump);
+}
+
+function pump(): void {
+  scheduled = false;
+  if (batches.length > 0 && (embedTurn || sessions.size === 0)) {
+    runBatch(batches.shift()!);
+    embedTurn = false;
+  } else if (sessions.size > 0) {
+    for (const [id, s] of sessions) stepSession(id, s);
+    embedTurn = true;
+  }
+  schedule();
+}
+
+function startSession(m: GenerateRequest): void {
+  try {
+    const s = new TextDecodeSession(enc.model, enc.tokenizer, m.prompts, {
+      maxTokens: m.maxTokens,
+      temperature: m.temperature,
+      topP: m.topP,
+      topK: m.topK,
+      seed: m.seed,
+      stop: m.stop,
+      adapters: enc.generationAdapters(undefined),
+    });
+    sessions.set(m.id, s);
+  } catch (e) {
+    send({ type: "gen_error", id: m.id, message: (e as Error).message });
+  }
+}
+
+function stepSession(id: number, s: TextDecodeSession): void {
+  try {
+    const deltas = s.step();
+    if (deltas.length > 0) send({ type: "gen_delta", id, deltas });
+    if (s.done) {
+      sessions.delete(id);
+      send({ type: "gen_done", id, rows: s.results().map((r) => ({ text: r.text, completionTokens: r.ids.length, finishReason: r.finishReason })) });
+    }
+  } catch (e) {
+    sessions.delete(id);
+    send({ type: "gen_error", id, message: (e as Error).message });
+  }
+}
+
+function runBatch(m: BatchRequest): void {
   const t0 = performance.now();
   try {
     const rows: PreparedRow[] = [];
@@ -57,4 +129,4 @@ port.on("message", (m: BatchRequest) => {
   } catch (e) {
     send({ type: "batch_error", id: m.id, message: (e as Error).message });
   }
-});
+}

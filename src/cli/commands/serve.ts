@@ -3,6 +3,7 @@
  * listens at once (GET /health answers "loading" until the model worker is ready) and shuts down
  * gracefully on SIGTERM or SIGINT: no new requests, queued work finished and answered, exit 0.
  */
+import * as fs from "node:fs";
 import { Command, Option } from "commander";
 import { createEmbeddingServer, type EmbeddingServer } from "../../serve/app.js";
 import { DEFAULT_BATCHING } from "../../serve/batcher.js";
@@ -27,6 +28,17 @@ export interface ServeCommandOptions extends EncoderFlags {
   truncate?: boolean;
   normalize?: boolean;
   log?: boolean;
+  generate?: boolean;
+  generationTemplate?: string;
+  maxGenerations?: string;
+}
+
+function readTemplate(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new Error(`--generation-template: cannot read ${file}: ${(e as Error).message}`);
+  }
 }
 
 function int(flag: string, v: string | undefined, min = 1): number | undefined {
@@ -42,7 +54,8 @@ export async function serveCommand(o: ServeCommandOptions, log: (line: string) =
   if (port > 65535) throw new Error(`--port must be at most 65535, got ${port}`);
   const server = createEmbeddingServer({
     model: o.model,
-    load: encoderOptionsFromFlags(o),
+    load: { ...encoderOptionsFromFlags(o), ...(o.generationTemplate !== undefined ? { chatTemplateJinja: readTemplate(o.generationTemplate) } : {}) },
+    generate: o.generate === true,
     modelName: o.modelName,
     apiKey: o.apiKey ?? process.env[API_KEY_ENV] ?? undefined,
     normalize: o.normalize !== false,
@@ -59,6 +72,7 @@ export async function serveCommand(o: ServeCommandOptions, log: (line: string) =
       requestTimeoutMs: int("--request-timeout-ms", o.requestTimeoutMs),
       bodyTimeoutMs: int("--body-timeout-ms", o.bodyTimeoutMs),
       truncate: o.truncate !== false,
+      maxGenerations: int("--max-generations", o.maxGenerations),
     },
   });
   const url = await server.app.listen({ host: o.host, port });
@@ -71,7 +85,7 @@ export async function serveCommand(o: ServeCommandOptions, log: (line: string) =
 }
 
 export function registerServe(program: Command): void {
-  addEncoderFlags(program.command("serve").description("serve embeddings over HTTP: OpenAI's POST /v1/embeddings, plus /v1/models, /health, /info, /metrics"))
+  addEncoderFlags(program.command("serve").description("serve embeddings and generation over HTTP from one model: OpenAI's POST /v1/embeddings, /v1/chat/completions, /v1/completions, plus /v1/models, /health, /info, /metrics"))
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <n>", "port to listen on (0: any free port)", "8080")
     .option("--model-name <id>", "model id in /v1/models and in requests (default: the model folder's name)")
@@ -80,6 +94,9 @@ export function registerServe(program: Command): void {
     .option("--max-batch-size <n>", `inputs per batch (default ${DEFAULT_BATCHING.maxBatchSize})`)
     .option("--batch-window-ms <n>", `how long an idle model waits for more inputs before a partial batch (default ${DEFAULT_BATCHING.windowMs})`)
     .option("--max-inputs <n>", `inputs per request (default ${DEFAULT_LIMITS.maxInputs})`)
+    .option("--generate", "keep adapters unmerged so the base model also generates (/v1/chat/completions, /v1/completions) while embeddings run with the adapters")
+    .option("--generation-template <file>", "a Jinja chat template for /v1/chat/completions, replacing the tokenizer's chat_template")
+    .option("--max-generations <n>", `generations running at once before requests get 429 (default ${DEFAULT_LIMITS.maxGenerations})`)
     .option("--max-queue <n>", `inputs waiting or computing before requests get 429 (default ${DEFAULT_LIMITS.maxQueue})`)
     .option("--max-body-bytes <n>", `request body size limit, 413 beyond (default ${DEFAULT_LIMITS.maxBodyBytes})`)
     .option("--request-timeout-ms <n>", `per-request deadline, 504 beyond (default ${DEFAULT_LIMITS.requestTimeoutMs})`)
