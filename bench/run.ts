@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each beside its competitor measured in the same run, printed
  * as Markdown tables (and saved to .bench-cache/bench-results.md).
- *   node dist/bench/run.js [--only gemm,block,load,encode,mntp,simcse,serve]
+ *   node dist/bench/run.js [--only gemm,block,load,encode,mntp,simcse,generate,serve]
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -15,6 +15,7 @@ import { benchModelLoad } from "./model-load.js";
 import { benchMntpTrain } from "./mntp-train.js";
 import { benchSimcseTrain } from "./simcse-train.js";
 import { benchServeLoad } from "./serve-load.js";
+import { benchGenerate } from "./generate.js";
 
 const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> = {
   gemm: ["float32 GEMM (native addon vs numpy/OpenBLAS; [2T] both sides on 2 threads, [1T] on one)", () => benchGemm()],
@@ -23,6 +24,7 @@ const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> 
   encode: ["Encoding throughput (vs PyTorch forward + mean pooling)", () => benchEncodeThroughput()],
   mntp: ["MNTP training step, LoRA r16 on all seven projections (vs PyTorch, same masking and LoRA)", () => benchMntpTrain()],
   simcse: ["SimCSE training step, two dropout views, LoRA r16 on all seven projections (vs PyTorch)", () => benchSimcseTrain()],
+  generate: ["Generation with a KV cache, batch 1 and 8 (vs PyTorch cached loop); memory of one process serving both uses vs two", () => benchGenerate()],
   serve: ["Serving: llm2vec serve under load (one text a request) vs the encoder's batch throughput", async () => (await benchServeLoad()).rows],
 };
 
