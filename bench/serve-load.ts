@@ -3,7 +3,8 @@
  * over loopback by closed-loop clients at concurrency 1, 8 and 32 (one text per request, keep-alive
  * connections), beside the encoder's own batch throughput (LLM2Vec.encode, batchSize 32, the same
  * texts) measured in the same run. While the load runs, GET /health is probed every 100 ms on its
- * own connection, and the server's RSS is read from /metrics every 500 ms.
+ * own connection from its own process (health-probe.ts), and the server's RSS is read from /metrics
+ * every 500 ms.
  *
  * Models: the real stories260K and the h512 4-layer random model (bench/serve-checkpoint.ts).
  * The clients share the machine's cores with the server, so the server's throughput here is a
@@ -34,7 +35,7 @@ export interface LoadResult {
   healthMax: number;
   /** The server's event-loop lag during the load: upper bound of the worst histogram bucket hit (ms). */
   serverLagMaxMs: number;
-  /** The load client's own event-loop delay maximum (ms): a probe answered on time is read late by this much. */
+  /** The load clients' own event-loop delay maximum (ms), for reference: the /health probe runs in another process. */
   clientLagMaxMs: number;
   /** 1-minute load average at the end of the load. */
   loadAverage: number;
@@ -122,19 +123,22 @@ export async function runLoad(port: number, texts: string[], concurrency: number
   let next = 0;
   let running = true;
   const m0 = (await request(probe, port, "GET", "/metrics")).text;
-  // This process runs every client and the /health probe in one event loop: its own delay is part
-  // of what the probe measures, so it is recorded beside the server's.
+  // This process runs every client in one event loop; its own delay is recorded beside the server's
+  // (before the probe had a process of its own, it was part of what the probe measured).
   const clientLag = monitorEventLoopDelay({ resolution: 10 });
   clientLag.enable();
-  const healthLoop = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      const r = await request(probe, port, "GET", "/health");
-      health.push(performance.now() - t0);
-      if (r.status !== 200) failed++;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
+  // /health is probed from its own process (health-probe.ts): this one is busy with the clients.
+  const prober = spawn(process.execPath, [path.join(ROOT, "dist/bench/health-probe.js"), String(port)], { stdio: ["pipe", "pipe", "inherit"] });
+  let probeOut = "";
+  prober.stdout!.on("data", (c: Buffer) => (probeOut += c.toString()));
+  const healthLoop = new Promise<void>((resolve) =>
+    prober.once("exit", () => {
+      const r = JSON.parse(probeOut || '{"lat":[],"failed":1}') as { lat: number[]; failed: number };
+      health.push(...r.lat);
+      failed += r.failed;
+      resolve();
+    }),
+  );
   const rssLoop = (async () => {
     while (running) {
       rss.push(metricValue((await request(probe, port, "GET", "/metrics")).text, "process_resident_memory_bytes") / 2 ** 20);
@@ -161,6 +165,7 @@ export async function runLoad(port: number, texts: string[], concurrency: number
   const wall = performance.now() - t0;
   clientLag.disable();
   running = false;
+  prober.stdin!.end();
   await Promise.all([healthLoop, rssLoop]);
   const m1 = (await request(probe, port, "GET", "/metrics")).text;
   agent.destroy();
