@@ -29,6 +29,7 @@ describe("serve: compute threads' priority", () => {
     const nativeUrl = new URL("../../src/tensor/backend/native.js", import.meta.url).href;
     const code = `
       const { parentPort } = require("node:worker_threads");
+      parentPort.on("message", () => {}); // stay alive (and this thread listed) until terminated
       import(${JSON.stringify(nativeUrl)}).then((m) => {
         const info = m.nativeInfo();
         if (!info) return parentPort.postMessage({ skip: true });
