@@ -3,7 +3,8 @@
  * over loopback by closed-loop clients at concurrency 1, 8 and 32 (one text per request, keep-alive
  * connections), beside the encoder's own batch throughput (LLM2Vec.encode, batchSize 32, the same
  * texts) measured in the same run. While the load runs, GET /health is probed every 100 ms on its
- * own connection, and the server's RSS is read from /metrics every 500 ms.
+ * own connection from its own process (health-probe.ts), and the server's RSS is read from /metrics
+ * every 500 ms.
  *
  * Models: the real stories260K and the h512 4-layer random model (bench/serve-checkpoint.ts).
  * The clients share the machine's cores with the server, so the server's throughput here is a
@@ -13,7 +14,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as http from "node:http";
+import * as os from "node:os";
 import * as path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { LLM2Vec } from "../src/encoder/llm2vec.js";
 import { stories260KCheckpoint } from "./checkpoints.js";
 import { median, printTable, ROOT, type BenchRow } from "./common.js";
@@ -30,6 +33,12 @@ export interface LoadResult {
   encoderThroughput: number;
   healthP50: number;
   healthMax: number;
+  /** The server's event-loop lag during the load: upper bound of the worst histogram bucket hit (ms). */
+  serverLagMaxMs: number;
+  /** The load clients' own event-loop delay maximum (ms), for reference: the /health probe runs in another process. */
+  clientLagMaxMs: number;
+  /** 1-minute load average at the end of the load. */
+  loadAverage: number;
   rssStartMb: number;
   rssMaxMb: number;
   rssEndMb: number;
@@ -44,7 +53,7 @@ export function loadTexts(n: number, seed = 9): string[] {
   return Array.from({ length: n }, () => Array.from({ length: 8 + Math.floor(rnd() * 41) }, () => words[Math.floor(rnd() * words.length)]).join(" ") + ".");
 }
 
-function quantile(xs: number[], q: number): number {
+export function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
@@ -62,8 +71,8 @@ function request(agent: http.Agent, port: number, method: string, route: string,
   });
 }
 
-async function startServer(dir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [path.join(ROOT, "dist/src/cli/main.js"), "serve", "--model", dir, "--port", "0", "--model-name", "m"], { stdio: ["ignore", "ignore", "pipe"] });
+export async function startServer(dir: string, extraArgs: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [path.join(ROOT, "dist/src/cli/main.js"), "serve", "--model", dir, "--port", "0", "--model-name", "m", ...extraArgs], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   const port = await new Promise<number>((resolve, reject) => {
     child.stderr!.on("data", (c: Buffer) => {
@@ -78,7 +87,33 @@ async function startServer(dir: string): Promise<{ child: ChildProcess; port: nu
 
 const metricValue = (text: string, name: string) => Number(text.split("\n").find((l) => l.startsWith(name + " "))?.split(" ")[1] ?? NaN);
 
-async function runLoad(port: number, texts: string[], concurrency: number, requests: number) {
+/** Cumulative bucket counts of a Prometheus histogram: [upper bound, count ≤ it]. */
+function buckets(text: string, name: string): [number, number][] {
+  const re = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`);
+  return text.split("\n").flatMap((l) => {
+    const m = re.exec(l);
+    return m ? [[m[1] === "+Inf" ? Infinity : Number(m[1]), Number(m[2])] as [number, number]] : [];
+  });
+}
+
+/** From two scrapes of the server's event-loop lag histogram: the upper bound of the worst bucket hit in between (ms), and samples over 50 ms. */
+function lagBetween(m0: string, m1: string): { maxMs: number; over50: number } {
+  const a = buckets(m0, "nodejs_eventloop_lag_seconds");
+  const b = buckets(m1, "nodejs_eventloop_lag_seconds");
+  if (!a.length || a.length !== b.length) return { maxMs: NaN, over50: NaN };
+  let maxMs = 0;
+  let prev = 0;
+  let at50 = 0;
+  b.forEach(([le, n], i) => {
+    const d = n - a[i]![1];
+    if (d > prev) maxMs = le * 1000;
+    prev = d;
+    if (le === 0.05) at50 = d;
+  });
+  return { maxMs, over50: prev - at50 };
+}
+
+export async function runLoad(port: number, texts: string[], concurrency: number, requests: number) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const probe = new http.Agent({ keepAlive: true, maxSockets: 2 });
   const lat: number[] = [];
@@ -88,15 +123,22 @@ async function runLoad(port: number, texts: string[], concurrency: number, reque
   let next = 0;
   let running = true;
   const m0 = (await request(probe, port, "GET", "/metrics")).text;
-  const healthLoop = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      const r = await request(probe, port, "GET", "/health");
-      health.push(performance.now() - t0);
-      if (r.status !== 200) failed++;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
+  // This process runs every client in one event loop; its own delay is recorded beside the server's
+  // (before the probe had a process of its own, it was part of what the probe measured).
+  const clientLag = monitorEventLoopDelay({ resolution: 10 });
+  clientLag.enable();
+  // /health is probed from its own process (health-probe.ts): this one is busy with the clients.
+  const prober = spawn(process.execPath, [path.join(ROOT, "dist/bench/health-probe.js"), String(port)], { stdio: ["pipe", "pipe", "inherit"] });
+  let probeOut = "";
+  prober.stdout!.on("data", (c: Buffer) => (probeOut += c.toString()));
+  const healthLoop = new Promise<void>((resolve) =>
+    prober.once("exit", () => {
+      const r = JSON.parse(probeOut || '{"lat":[],"failed":1}') as { lat: number[]; failed: number };
+      health.push(...r.lat);
+      failed += r.failed;
+      resolve();
+    }),
+  );
   const rssLoop = (async () => {
     while (running) {
       rss.push(metricValue((await request(probe, port, "GET", "/metrics")).text, "process_resident_memory_bytes") / 2 ** 20);
@@ -121,14 +163,16 @@ async function runLoad(port: number, texts: string[], concurrency: number, reque
     }),
   );
   const wall = performance.now() - t0;
+  clientLag.disable();
   running = false;
+  prober.stdin!.end();
   await Promise.all([healthLoop, rssLoop]);
   const m1 = (await request(probe, port, "GET", "/metrics")).text;
   agent.destroy();
   probe.destroy();
   const batches = metricValue(m1, "llm2vec_batches_total") - metricValue(m0, "llm2vec_batches_total");
   const computeS = metricValue(m1, "llm2vec_batch_duration_seconds_sum") - metricValue(m0, "llm2vec_batch_duration_seconds_sum");
-  return { wall, lat, health, rss, failed, meanBatch: requests / Math.max(batches, 1), busy: computeS / (wall / 1000) };
+  return { wall, lat, health, rss, failed, meanBatch: requests / Math.max(batches, 1), busy: computeS / (wall / 1000), lag: lagBetween(m0, m1), clientLagMaxMs: clientLag.max / 1e6, loadAverage: os.loadavg()[0]! };
 }
 
 export async function benchServeLoad(opts: { requests?: number; models?: string[]; concurrency?: number[] } = {}): Promise<{ rows: BenchRow[]; results: LoadResult[] }> {
@@ -167,6 +211,9 @@ export async function benchServeLoad(opts: { requests?: number; models?: string[
           encoderThroughput: encoderBefore,
           healthP50: median(r.health),
           healthMax: Math.max(...r.health),
+          serverLagMaxMs: r.lag.maxMs,
+          clientLagMaxMs: r.clientLagMaxMs,
+          loadAverage: r.loadAverage,
           rssStartMb: r.rss[0] ?? NaN,
           rssMaxMb: Math.max(...r.rss),
           rssEndMb: r.rss[r.rss.length - 1] ?? NaN,
@@ -188,17 +235,17 @@ export async function benchServeLoad(opts: { requests?: number; models?: string[
     competitor: "LLM2Vec.encode, batchSize 32, same texts, same run",
     competitor_ms: 1000 / r.encoderThroughput,
     ratio: r.throughput / r.encoderThroughput,
-    note: `${r.throughput.toFixed(1)} req/s vs ${r.encoderThroughput.toFixed(1)} texts/s; p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; ${r.failed} failed; mean batch ${r.meanBatch.toFixed(1)}; /health p50 ${r.healthP50.toFixed(1)} ms, max ${r.healthMax.toFixed(1)} ms; RSS ${r.rssStartMb.toFixed(0)}→${r.rssEndMb.toFixed(0)} MB (max ${r.rssMaxMb.toFixed(0)})`,
+    note: `${r.throughput.toFixed(1)} req/s vs ${r.encoderThroughput.toFixed(1)} texts/s; p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; ${r.failed} failed; mean batch ${r.meanBatch.toFixed(1)}; /health p50 ${r.healthP50.toFixed(1)} ms, max ${r.healthMax.toFixed(1)} ms (server event-loop lag ≤${r.serverLagMaxMs} ms, client ${r.clientLagMaxMs.toFixed(0)} ms); load average ${r.loadAverage.toFixed(1)}; RSS ${r.rssStartMb.toFixed(0)}→${r.rssEndMb.toFixed(0)} MB (max ${r.rssMaxMb.toFixed(0)})`,
   }));
   return { rows, results };
 }
 
 export function loadTable(results: LoadResult[]): string {
-  const head = "| model | concurrency | requests | failed | throughput (req/s) | encoder batch (texts/s) | server / encoder | p50 (ms) | p99 (ms) | mean batch | /health p50 / max (ms) | server RSS start → end (max) MB |";
-  const sep = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|";
+  const head = "| model | concurrency | requests | failed | throughput (req/s) | encoder batch (texts/s) | server / encoder | p50 (ms) | p99 (ms) | mean batch | /health p50 / max (ms) | event-loop lag max, server / client (ms) | server RSS start → end (max) MB | load average |";
+  const sep = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|";
   const lines = results.map(
     (r) =>
-      `| ${r.model} | ${r.concurrency} | ${r.requests} | ${r.failed} | ${r.throughput.toFixed(1)} | ${r.encoderThroughput.toFixed(1)} | ${(r.throughput / r.encoderThroughput).toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.meanBatch.toFixed(1)} | ${r.healthP50.toFixed(1)} / ${r.healthMax.toFixed(1)} | ${r.rssStartMb.toFixed(0)} → ${r.rssEndMb.toFixed(0)} (${r.rssMaxMb.toFixed(0)}) |`,
+      `| ${r.model} | ${r.concurrency} | ${r.requests} | ${r.failed} | ${r.throughput.toFixed(1)} | ${r.encoderThroughput.toFixed(1)} | ${(r.throughput / r.encoderThroughput).toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.meanBatch.toFixed(1)} | ${r.healthP50.toFixed(1)} / ${r.healthMax.toFixed(1)} | ≤${r.serverLagMaxMs} / ${r.clientLagMaxMs.toFixed(0)} | ${r.rssStartMb.toFixed(0)} → ${r.rssEndMb.toFixed(0)} (${r.rssMaxMb.toFixed(0)}) | ${r.loadAverage.toFixed(1)} |`,
   );
   return [head, sep, ...lines].join("\n");
 }

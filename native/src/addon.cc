@@ -7,6 +7,10 @@
 #include <cstring>
 #include <string>
 
+#if defined(__linux__) || defined(__APPLE__)
+#include <dlfcn.h>
+#endif
+
 #include "common.h"
 #include "gemm.h"
 #include "kernels.h"
@@ -408,15 +412,40 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// setComputeNice(nice): the calling thread and the pool's workers get this nice value; returns
+// the number of threads changed or -errno (see thread_pool.h).
+Napi::Value SetComputeNice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "setComputeNice: expected a nice value (number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, set_compute_nice(info[0].As<Napi::Number>().Int32Value()));
+}
+
 void def(Napi::Env env, Napi::Object exports, const char* name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);
   exports.Set(name, Napi::Value(env, fn));
 }
 
+// The thread pool is process-wide and its threads never exit, but Node unloads an addon (dlclose)
+// once the last environment that loaded it is gone: a worker_threads worker that loaded it (the
+// server's model worker) and then stopped, with the main thread never loading it, would leave the
+// pool's threads running unmapped code (SIGSEGV). Taking a reference with RTLD_NODELETE keeps the
+// library mapped for the life of the process.
+void pin_library() {
+#if defined(__linux__) || defined(__APPLE__)
+  Dl_info self;
+  if (dladdr(reinterpret_cast<void*>(&pin_library), &self) && self.dli_fname) dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  pin_library();
   select_isa();
   exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("setComputeNice", Napi::Function::New(env, SetComputeNice, "setComputeNice"));
   def(env, exports, "gemm", Gemm);
   def(env, exports, "attentionForward", AttnFwd);
   def(env, exports, "attentionBackward", AttnBwd);

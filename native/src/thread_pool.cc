@@ -3,11 +3,18 @@
 #include "thread_pool.h"
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -32,9 +39,30 @@ struct Pool {
   void (*fn)(void*, int, int) = nullptr;
   void* ctx = nullptr;
   std::atomic<bool> busy{false};  // one job at a time; nested or concurrent callers run serially
+  std::vector<long> tids;          // kernel thread ids of the workers (Linux), for set_compute_nice
+  int started = 0;                 // workers that have written their tid (under mu)
+  std::condition_variable startedCv;
 
-  explicit Pool(int n) : nthreads(n) {
+  explicit Pool(int n) : nthreads(n), tids(n > 1 ? n - 1 : 0, 0) {
     for (int t = 1; t < n; t++) workers.emplace_back([this, t] { loop(t); });
+  }
+
+  void loop(int tid) {
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      tids[tid - 1] = current_tid();
+      started++;
+    }
+    startedCv.notify_all();
+    work(tid);
+  }
+
+  static long current_tid() {
+#if defined(__linux__)
+    return static_cast<long>(syscall(SYS_gettid));
+#else
+    return 0;
+#endif
   }
 
   void run_tasks(int tid) {
@@ -45,7 +73,7 @@ struct Pool {
     }
   }
 
-  void loop(int tid) {
+  void work(int tid) {
     uint64_t seen = 0;
     for (;;) {
       uint64_t g = generation.load(std::memory_order_acquire);
@@ -112,6 +140,26 @@ Pool* pool() {
 }  // namespace
 
 int num_threads() { return pool()->nthreads; }
+
+int set_compute_nice(int nice) {
+#if defined(__linux__)
+  Pool* p = pool();
+  std::vector<long> targets;
+  {
+    std::unique_lock<std::mutex> lk(p->mu);
+    p->startedCv.wait(lk, [&] { return p->started == p->nthreads - 1; });
+    targets = p->tids;
+  }
+  targets.push_back(Pool::current_tid());
+  // On Linux, PRIO_PROCESS with a thread id sets that one thread's nice value.
+  for (long t : targets)
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(t), nice) != 0) return -errno;
+  return static_cast<int>(targets.size());
+#else
+  (void)nice;
+  return -ENOSYS;
+#endif
+}
 
 void parallel_for_raw(int ntasks, void (*fn)(void*, int, int), void* ctx) {
   if (ntasks <= 0) return;

@@ -8,6 +8,13 @@ namespace llm {
 
 int num_threads();
 
+// Sets the nice value of the pool's worker threads and of the calling thread (the one that runs
+// task share 0 of its parallel_for calls), so that a process serving requests on another thread
+// can keep the cores for that thread when it wakes. Returns the number of threads changed, or
+// -errno (Linux only; -ENOSYS elsewhere). Lowering priority is always allowed; raising it back
+// needs CAP_SYS_NICE.
+int set_compute_nice(int nice);
+
 // Runs fn(ctx, task, tid) for task in [0, ntasks); tid in [0, num_threads()). Serial when the
 // pool is busy (re-entrant or concurrent callers) or when ntasks == 1.
 void parallel_for_raw(int ntasks, void (*fn)(void* ctx, int task, int tid), void* ctx);

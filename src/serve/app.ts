@@ -34,6 +34,11 @@ export interface ServeOptions {
   apiKey?: string;
   /** L2-normalise embeddings (default true, as OpenAI's are unit length). */
   normalize?: boolean;
+  /**
+   * Nice value of the model's compute threads (Linux): lower priority than the HTTP thread, so that
+   * probes and replies are not held up behind the kernels on a machine with few cores. 0: unchanged.
+   */
+  computeNice?: number;
   /** Fastify's (pino) request log. */
   logger?: boolean;
   /**
@@ -43,6 +48,9 @@ export interface ServeOptions {
    */
   generate?: boolean;
 }
+
+/** Measured with bench/serve-load.ts (README, Serving): the /health maximum under load. */
+export const DEFAULT_COMPUTE_NICE = 10;
 
 export interface EmbeddingServer {
   app: FastifyInstance;
@@ -73,7 +81,9 @@ export function createEmbeddingServer(opts: ServeOptions): EmbeddingServer {
   const limits = resolveLimits(opts.limits ?? {}, "serve limits");
   const batching = { ...DEFAULT_BATCHING, ...definedOnly(opts.batching ?? {}) };
   const load = opts.generate ? { ...opts.load, mergeAdapter: false } : (opts.load ?? {});
-  const engine = new Engine({ model: opts.model, load, limits, batching });
+  const computeNice = opts.computeNice ?? DEFAULT_COMPUTE_NICE;
+  if (!Number.isInteger(computeNice) || computeNice < 0 || computeNice > 19) throw new Error(`computeNice must be an integer in [0, 19], got ${computeNice}`);
+  const engine = new Engine({ model: opts.model, load, limits, batching, computeNice });
   const modelName = opts.modelName ?? (opts.model.replace(/[\\/]+$/, "").split(/[\\/]/).pop() || opts.model);
   const ctx: ServeContext = { engine, modelName, limits, normalize: opts.normalize ?? true, protectedPrefixes: ["/v1/", "/info"], apiKeyRequired: opts.apiKey !== undefined };
 

@@ -5,7 +5,10 @@
  *
  * - One batch computes at a time; whatever arrives meanwhile is the next batch. A partial batch
  *   waits up to `windowMs` after the later of its oldest row's arrival and the worker becoming free,
- *   unless no company is likely (a lone client's request runs at once).
+ *   unless no company is likely (a lone client's request runs at once). While rows are still
+ *   streaming in (one arrived within the last `quietMs`, or a request is tokenising) it keeps
+ *   waiting, up to `maxWindowMs`: the clients of the batch just answered come back over several
+ *   milliseconds on a busy machine, and a batch that waits for them is whole instead of half.
  * - A batch always holds the oldest queued row (no starvation), then the longest rows that fit:
  *   batch size × longest row ≤ maxBatchTokens (the padded size the kernels actually compute),
  *   and at most maxBatchSize rows. Rows of similar length share a batch, so little is padding.
@@ -27,11 +30,15 @@ export interface BatchingOptions {
   maxBatchSize: number;
   /** How long an idle worker waits for more rows before running a partial batch. */
   windowMs: number;
+  /** The longest it waits while rows keep arriving (at least windowMs). */
+  maxWindowMs: number;
+  /** Rows count as still arriving while the last one came less than this long ago. */
+  quietMs: number;
   /** Rows queued or computing, all requests together (429 beyond). */
   maxQueue: number;
 }
 
-export const DEFAULT_BATCHING: Omit<BatchingOptions, "maxQueue"> = { maxBatchTokens: 16384, maxBatchSize: 128, windowMs: 5 };
+export const DEFAULT_BATCHING: Omit<BatchingOptions, "maxQueue"> = { maxBatchTokens: 16384, maxBatchSize: 128, windowMs: 5, maxWindowMs: 25, quietMs: 3 };
 
 interface Job {
   rows: readonly PreparedRow[];
@@ -61,6 +68,7 @@ export class Batcher {
   private idleWaiters: (() => void)[] = [];
   private freeSince = 0;
   private lastBatchJobs = 0;
+  private lastArrivalAt = -Infinity;
   /** Requests accepted but still tokenising: rows that will arrive any moment. */
   arriving = 0;
 
@@ -95,6 +103,7 @@ export class Batcher {
     return new Promise((resolve, reject) => {
       const job: Job = { rows, vectors: new Array(rows.length), remaining: rows.length, done: false, resolve, reject };
       const now = performance.now();
+      this.lastArrivalAt = now;
       rows.forEach((r, index) => {
         this.queue.push({ job, index, length: r.ids.length, enqueuedAt: now, seq: this.seq++ });
         this.queuedTokens += r.ids.length;
@@ -138,14 +147,22 @@ export class Batcher {
     // or two, and waiting for them makes the next batch whole instead of half.
     // A lone client (the last batch was one request's, and no other request is on its way in) has
     // no company coming: it does not wait at all.
-    const waited = performance.now() - Math.max(this.queue[0]!.enqueuedAt, this.freeSince);
+    // Past the window, rows still streaming in (the last came under quietMs ago, or a request is
+    // tokenising) keep it open up to maxWindowMs; a pause in arrivals closes it.
+    const now = performance.now();
+    const waited = now - Math.max(this.queue[0]!.enqueuedAt, this.freeSince);
     const full = this.queue.length >= this.opts.maxBatchSize || this.queuedTokens >= this.opts.maxBatchTokens;
     const companyLikely = this.lastBatchJobs > 1 || this.arriving > 0 || new Set(this.queue.map((q) => q.job)).size > 1;
-    if (!full && companyLikely && waited < this.opts.windowMs) {
+    const sinceArrival = now - this.lastArrivalAt;
+    const streaming = this.arriving > 0 || sinceArrival < this.opts.quietMs;
+    const limit = streaming ? Math.max(this.opts.windowMs, this.opts.maxWindowMs) : this.opts.windowMs;
+    if (!full && companyLikely && waited < limit) {
+      // Wake at the window's end, or (streaming) when arrivals would have paused for quietMs.
+      const wake = waited < this.opts.windowMs ? this.opts.windowMs - waited : Math.min(limit - waited, Math.max(1, this.opts.quietMs - sinceArrival));
       this.timer ??= setTimeout(() => {
         this.timer = null;
         this.schedule();
-      }, this.opts.windowMs - waited);
+      }, wake);
       return;
     }
     if (this.timer) {

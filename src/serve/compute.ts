@@ -36,8 +36,8 @@ export class ModelWorker {
   private dead: Error | null = null;
   private info: ModelInfo | null = null;
 
-  constructor(model: string, load: FromPretrainedOptions) {
-    const init: WorkerInit = { model, load };
+  constructor(model: string, load: FromPretrainedOptions, computeNice = 0) {
+    const init: WorkerInit = { model, load, computeNice };
     this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: init });
     this.ready = new Promise<ModelInfo>((resolve, reject) => {
       this.worker.on("message", (m: ToMain) => {

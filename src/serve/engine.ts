@@ -24,6 +24,8 @@ export interface EngineOptions {
   load: FromPretrainedOptions;
   limits: ServeLimits;
   batching: Omit<BatchingOptions, "maxQueue">;
+  /** Nice value of the model's compute threads (Linux; 0 leaves them at the server's). */
+  computeNice: number;
 }
 
 export class Engine {
@@ -41,10 +43,11 @@ export class Engine {
 
   constructor(readonly opts: EngineOptions) {
     const { batching, limits } = opts;
-    if (batching.maxBatchTokens < 1 || batching.maxBatchSize < 1 || batching.windowMs < 0)
-      throw new Error(`batching: maxBatchTokens and maxBatchSize must be positive and windowMs at least 0, got ${JSON.stringify(batching)}`);
+    if (batching.maxBatchTokens < 1 || batching.maxBatchSize < 1 || batching.windowMs < 0 || batching.maxWindowMs < 0 || batching.quietMs < 0)
+      throw new Error(`batching: maxBatchTokens and maxBatchSize must be positive and windowMs, maxWindowMs and quietMs at least 0, got ${JSON.stringify(batching)}`);
     this.metrics = new ServerMetrics({ queueDepth: () => this.batcher.depth, queueTokens: () => this.batcher.tokens, ready: () => this.state === "ready" });
-    this.worker = new ModelWorker(opts.model, opts.load);
+    this.worker = new ModelWorker(opts.model, opts.load, opts.computeNice);
+    this.metrics.startLagSampler();
     this.batcher = new Batcher((rows) => this.worker.run(rows), { ...batching, maxQueue: limits.maxQueue }, this.metrics);
     this.ready = this.worker.ready.then(
       (info) => {
@@ -168,6 +171,7 @@ export class Engine {
     this.phase = "closing";
     await this.batcher.idle();
     await this.worker.terminate();
+    this.metrics.stop();
     this.phase = "closed";
   }
 }

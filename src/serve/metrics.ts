@@ -72,6 +72,7 @@ class Histogram implements Metric {
 }
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const LAG_SAMPLE_MS = 20;
 const POWERS_OF_TWO = (max: number) => Array.from({ length: Math.log2(max) + 1 }, (_, i) => 2 ** i);
 
 /** Tokens computed in the last `windowMs`, for a tokens/s gauge that reflects now, not the average since start. */
@@ -100,7 +101,9 @@ export class ServerMetrics {
   readonly batchSeconds = new Histogram("llm2vec_batch_duration_seconds", "Model time per batch, on the worker.", SECONDS);
   readonly requestSeconds = new Histogram("llm2vec_request_duration_seconds", "Embeddings request latency, from arrival to reply.", SECONDS);
   readonly queueSeconds = new Histogram("llm2vec_queue_wait_seconds", "Time an input waits in the queue before its batch starts.", SECONDS);
+  readonly eventLoopLag = new Histogram("nodejs_eventloop_lag_seconds", `How late a ${LAG_SAMPLE_MS} ms timer on the HTTP thread fires: time that thread could not answer anything.`, SECONDS);
   private rate = new RateWindow(10_000);
+  private lagTimer: NodeJS.Timeout | null = null;
   private all: Metric[];
 
   constructor(read: { queueDepth: () => number; queueTokens: () => number; ready: () => boolean }) {
@@ -121,7 +124,28 @@ export class ServerMetrics {
       this.batchSeconds,
       this.requestSeconds,
       this.queueSeconds,
+      this.eventLoopLag,
     ];
+  }
+
+  /**
+   * Samples the HTTP thread's event-loop lag until stop(): a timer due every LAG_SAMPLE_MS that fires
+   * late measures how long that thread was busy or not scheduled (what a /health probe would wait).
+   */
+  startLagSampler(): void {
+    if (this.lagTimer) return;
+    let due = performance.now() + LAG_SAMPLE_MS;
+    this.lagTimer = setInterval(() => {
+      const now = performance.now();
+      this.eventLoopLag.observe(Math.max(0, now - due) / 1000);
+      due = now + LAG_SAMPLE_MS;
+    }, LAG_SAMPLE_MS);
+    this.lagTimer.unref();
+  }
+
+  stop(): void {
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    this.lagTimer = null;
   }
 
   /** Records one batch computed on the worker. */

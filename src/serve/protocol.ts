@@ -7,6 +7,8 @@ import type { FinishReason } from "../models/generate.js";
 export interface WorkerInit {
   model: string;
   load: FromPretrainedOptions;
+  /** Nice value for the compute threads (the worker and the native pool); 0 leaves them alone. */
+  computeNice: number;
 }
 
 /** What the main thread learns about the loaded model (for tokenising, checks and /info). */

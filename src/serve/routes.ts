@@ -84,6 +84,8 @@ export function registerRoutes(app: FastifyInstance, ctx: ServeContext): void {
       max_batch_tokens: engine.opts.batching.maxBatchTokens,
       max_batch_requests: engine.opts.batching.maxBatchSize,
       batch_window_ms: engine.opts.batching.windowMs,
+      batch_max_window_ms: engine.opts.batching.maxWindowMs,
+      batch_quiet_ms: engine.opts.batching.quietMs,
       max_client_batch_size: limits.maxInputs,
       max_queued_inputs: limits.maxQueue,
       limits: {

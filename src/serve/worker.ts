@@ -15,6 +15,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { encodePreparedBatch } from "../encoder/encode-batch.js";
 import { LLM2Vec } from "../encoder/llm2vec.js";
+import { nativeInfo, setComputeNice } from "../tensor/backend/native.js";
 import type { PreparedRow } from "../encoder/prepare.js";
 import { TextDecodeSession } from "../generation/text-session.js";
 import { contextLength } from "../models/generate.js";
@@ -29,6 +30,16 @@ const send = (m: ToMain, transfer: ArrayBuffer[] = []) => port.postMessage(m, tr
 let enc: LLM2Vec;
 try {
   enc = await LLM2Vec.fromPretrained(init.model, init.load);
+  // The kernels' threads at a lower priority than the HTTP thread: it sleeps most of the time and,
+  // when it wakes for a probe or a reply, should get a core at once instead of a time slice later.
+  // The addon is loaded here already (fromPretrained), so its pool exists in this process.
+  if (init.computeNice !== 0 && process.platform === "linux" && nativeInfo() !== null) {
+    try {
+      setComputeNice(init.computeNice);
+    } catch (e) {
+      process.stderr.write(`llm2vec serve: compute threads keep their priority: ${(e as Error).message}\n`);
+    }
+  }
 } catch (e) {
   send({ type: "load_error", message: (e as Error).message });
   process.exit(1);

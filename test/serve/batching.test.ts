@@ -34,7 +34,7 @@ const metrics = () => new ServerMetrics({ queueDepth: () => 0, queueTokens: () =
 describe("serve: batcher", () => {
   it("packs concurrent requests into batches within the token budget, longest first, results in order", async () => {
     const m = fakeModel();
-    const b = new Batcher(m.run, { maxBatchTokens: 40, maxBatchSize: 8, windowMs: 20, maxQueue: 100 }, metrics());
+    const b = new Batcher(m.run, { maxBatchTokens: 40, maxBatchSize: 8, windowMs: 20, maxWindowMs: 20, quietMs: 0, maxQueue: 100 }, metrics());
     b.arriving = 1; // as when requests are still tokenising: the first does not leave alone
     const results = await Promise.all([b.submit([row(10), row(3)]), b.submit([row(2), row(9)]), b.submit([row(10, 7)])]);
     b.arriving = 0;
@@ -45,7 +45,7 @@ describe("serve: batcher", () => {
 
   it("a lone client's request runs at once; with company on its way a partial batch waits at most the window", async () => {
     const m = fakeModel(0);
-    const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 64, windowMs: 30, maxQueue: 100 }, metrics());
+    const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 64, windowMs: 30, maxWindowMs: 30, quietMs: 0, maxQueue: 100 }, metrics());
     let t0 = performance.now();
     await b.submit([row(4)]);
     assert.ok(performance.now() - t0 < 25, `a lone request waited ${performance.now() - t0} ms`);
@@ -60,9 +60,47 @@ describe("serve: batcher", () => {
     b.arriving = 0;
   });
 
+  it("while rows keep arriving the window stays open past windowMs, up to maxWindowMs; a pause closes it", async () => {
+    const m = fakeModel(0);
+    const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 64, windowMs: 10, maxWindowMs: 400, quietMs: 40, maxQueue: 1000 }, metrics());
+    b.arriving = 1; // company expected: the first request does not run alone
+    // A request every 15 ms for 150 ms: every gap is under quietMs, so they all wait for one batch.
+    const t0 = performance.now();
+    const pending: Promise<Float32Array[]>[] = [];
+    for (let i = 0; i < 10; i++) {
+      pending.push(b.submit([row(i + 1)]));
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    b.arriving = 0;
+    const results = await Promise.all(pending);
+    const ms = performance.now() - t0;
+    assert.deepEqual(results.map((r) => r[0]![0]), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "each request gets its own row back");
+    assert.deepEqual(m.batches, [[10, 9, 8, 7, 6, 5, 4, 3, 2, 1]], `one batch, longest first (got ${JSON.stringify(m.batches)})`);
+    assert.ok(ms < 390, `the batch ran ${ms.toFixed(0)} ms after the first request: a pause of quietMs must close the window before maxWindowMs`);
+  });
+
+  it("a steady stream cannot hold a batch back beyond maxWindowMs", async () => {
+    const m = fakeModel(0);
+    const b = new Batcher(m.run, { maxBatchTokens: 100000, maxBatchSize: 1000, windowMs: 5, maxWindowMs: 60, quietMs: 50, maxQueue: 10000 }, metrics());
+    b.arriving = 1;
+    const t0 = performance.now();
+    const first = b.submit([row(3)]).then(() => performance.now() - t0);
+    const stream: Promise<Float32Array[]>[] = [];
+    while (performance.now() - t0 < 300) {
+      stream.push(b.submit([row(2)]));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    b.arriving = 0;
+    const firstMs = await first;
+    await Promise.all(stream);
+    assert.ok(firstMs >= 55 && firstMs < 200, `the first request waited ${firstMs.toFixed(0)} ms with maxWindowMs 60`);
+    assert.ok(m.batches.length >= 3, `a 300 ms stream ran as ${m.batches.length} batches`);
+    assert.equal(m.batches.flat().length, stream.length + 1, "every row ran exactly once");
+  });
+
   it("an aborted request's queued rows are dropped before they compute", async () => {
     const m = fakeModel(20);
-    const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 1, windowMs: 0, maxQueue: 100 }, metrics());
+    const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 1, windowMs: 0, maxWindowMs: 0, quietMs: 0, maxQueue: 100 }, metrics());
     const ac = new AbortController();
     const doomed = b.submit([row(1), row(2), row(3), row(4)], ac.signal);
     setTimeout(() => ac.abort(new ApiError(499, "client_closed", "gone")), 5);
@@ -73,7 +111,7 @@ describe("serve: batcher", () => {
 
   it("refuses beyond the queue limit with 429 and Retry-After", async () => {
     const m = fakeModel(10);
-    const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 2, windowMs: 0, maxQueue: 4 }, metrics());
+    const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 2, windowMs: 0, maxWindowMs: 0, quietMs: 0, maxQueue: 4 }, metrics());
     const first = b.submit([row(1), row(1), row(1)]);
     assert.throws(() => b.submit([row(1), row(1)]), (e: unknown) => e instanceof ApiError && e.statusCode === 429 && Number(e.headers["retry-after"]) >= 1);
     await first;

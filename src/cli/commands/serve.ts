@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import { Command, Option } from "commander";
-import { createEmbeddingServer, type EmbeddingServer } from "../../serve/app.js";
+import { createEmbeddingServer, DEFAULT_COMPUTE_NICE, type EmbeddingServer } from "../../serve/app.js";
 import { DEFAULT_BATCHING } from "../../serve/batcher.js";
 import { DEFAULT_LIMITS } from "../../serve/limits.js";
 import { addEncoderFlags, encoderOptionsFromFlags, type EncoderFlags } from "../encoder-flags.js";
@@ -20,6 +20,9 @@ export interface ServeCommandOptions extends EncoderFlags {
   maxBatchTokens?: string;
   maxBatchSize?: string;
   batchWindowMs?: string;
+  batchMaxWindowMs?: string;
+  batchQuietMs?: string;
+  computeNice?: string;
   maxInputs?: string;
   maxQueue?: string;
   maxBodyBytes?: string;
@@ -60,10 +63,13 @@ export async function serveCommand(o: ServeCommandOptions, log: (line: string) =
     apiKey: o.apiKey ?? process.env[API_KEY_ENV] ?? undefined,
     normalize: o.normalize !== false,
     logger: o.log === true,
+    computeNice: int("--compute-nice", o.computeNice, 0),
     batching: {
       maxBatchTokens: int("--max-batch-tokens", o.maxBatchTokens),
       maxBatchSize: int("--max-batch-size", o.maxBatchSize),
       windowMs: int("--batch-window-ms", o.batchWindowMs, 0),
+      maxWindowMs: int("--batch-max-window-ms", o.batchMaxWindowMs, 0),
+      quietMs: int("--batch-quiet-ms", o.batchQuietMs, 0),
     },
     limits: {
       maxInputs: int("--max-inputs", o.maxInputs),
@@ -93,6 +99,9 @@ export function registerServe(program: Command): void {
     .option("--max-batch-tokens <n>", `padded tokens per batch (default ${DEFAULT_BATCHING.maxBatchTokens})`)
     .option("--max-batch-size <n>", `inputs per batch (default ${DEFAULT_BATCHING.maxBatchSize})`)
     .option("--batch-window-ms <n>", `how long an idle model waits for more inputs before a partial batch (default ${DEFAULT_BATCHING.windowMs})`)
+    .option("--compute-nice <n>", `nice value (0-19) of the model's compute threads, below the HTTP thread's (Linux; default ${DEFAULT_COMPUTE_NICE}, 0 leaves them alone)`)
+    .option("--batch-max-window-ms <n>", `how long it keeps waiting while inputs are still arriving (default ${DEFAULT_BATCHING.maxWindowMs})`)
+    .option("--batch-quiet-ms <n>", `inputs count as still arriving until none has come for this long (default ${DEFAULT_BATCHING.quietMs})`)
     .option("--max-inputs <n>", `inputs per request (default ${DEFAULT_LIMITS.maxInputs})`)
     .option("--generate", "keep adapters unmerged so the base model also generates (/v1/chat/completions, /v1/completions) while embeddings run with the adapters")
     .option("--generation-template <file>", "a Jinja chat template for /v1/chat/completions, replacing the tokenizer's chat_template")

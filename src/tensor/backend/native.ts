@@ -13,6 +13,8 @@ import type { AttentionShape, Backend, GatedActivation, GemmArgs } from "./types
 /** The raw addon surface (see native/src/addon.cc). Scalar parameters travel in Float64Arrays. */
 interface Addon {
   info(): NativeInfo;
+  /** Optional: an addon built before it existed lacks it. */
+  setComputeNice?(nice: number): number;
   gemm(A: Float32Array, B: Storage, C: Float32Array, params: Float64Array): void;
   attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, keyMask: Uint8Array | null, params: Float64Array): void;
   attentionBackward(
@@ -395,6 +397,23 @@ export interface NativeInfo {
 
 export function nativeInfo(): NativeInfo | null {
   return loadNativeBackend().backend && cachedAddon ? cachedAddon.info() : null;
+}
+
+/**
+ * Gives the compute threads (the native pool's workers and the calling thread, which takes a share
+ * of every parallel kernel) the nice value `nice` (Linux; 0..19 lowers their priority). A server
+ * calls it from its model worker so that its HTTP thread, which sleeps most of the time, gets a core
+ * as soon as it wakes instead of queueing behind the kernels. Returns the number of threads
+ * changed; throws when the addon is missing, stale, or the OS refuses.
+ */
+export function setComputeNice(nice: number): number {
+  if (!Number.isInteger(nice) || nice < -20 || nice > 19) throw new Error(`setComputeNice: nice must be an integer in [-20, 19], got ${nice}`);
+  const { backend, error } = loadNativeBackend();
+  if (!backend || !cachedAddon) throw new Error(`setComputeNice: the native addon is not loaded (${error ?? "unknown reason"})`);
+  if (typeof cachedAddon.setComputeNice !== "function") throw new Error("setComputeNice: the native addon is stale (rebuild with npm rebuild llm2vec)");
+  const r = cachedAddon.setComputeNice(nice);
+  if (r < 0) throw new Error(`setComputeNice(${nice}): the OS refused (errno ${-r})`);
+  return r;
 }
 
 let cached: { backend: Backend | null; error?: string } | null = null;
