@@ -39,10 +39,23 @@
       ]
     },
     {
+      "target_name": "llm2vec_avx512bf16",
+      "type": "static_library",
+      "sources": ["native/src/gemm_avx512bf16.cc"],
+      "conditions": [
+        ["llm2vec_x86==1", {
+          "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512bf16", "-mavx2", "-mfma", "-mf16c"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512bf16", "-mavx2", "-mfma", "-mf16c"] }
+        }]
+      ]
+    },
+    {
       "target_name": "llm2vec_native",
-      "dependencies": ["llm2vec_avx2", "llm2vec_avx512"],
+      "dependencies": ["llm2vec_avx2", "llm2vec_avx512", "llm2vec_avx512bf16"],
       "sources": [
         "native/src/addon.cc",
+        "native/src/addon_gemm.cc",
+        "native/src/isa.cc",
         "native/src/thread_pool.cc",
         "native/src/gemm.cc",
         "native/src/kernels_generic.cc"

@@ -1,164 +1,27 @@
-// N-API glue: unpacks typed arrays and scalar parameter blocks, picks the ISA once at load time,
-// and forwards to the kernels. Argument validation against shapes is done in native.ts; here we
-// only check that every buffer is a typed array of the expected element type.
+// N-API glue of the non-GEMM kernels (attention, norms, RoPE, pointwise, losses) and the module
+// entry: unpacks typed arrays and scalar parameter blocks and forwards to the kernel table that
+// isa.cc chose. The GEMM glue is addon_gemm.cc; shapes are validated in native.ts.
 #include <napi.h>
 
-#include <cstdlib>
-#include <cstring>
 #include <string>
 
 #if defined(__linux__) || defined(__APPLE__)
 #include <dlfcn.h>
 #endif
 
+#include "addon_glue.h"
 #include "common.h"
-#include "gemm.h"
+#include "isa.h"
 #include "kernels.h"
+#include "napi_args.h"
 #include "thread_pool.h"
 
 namespace {
 
 using namespace llm;
+using namespace llm::napi_glue;
 
-const GemmKernel* g_gemm = nullptr;
 const Kernels* g_k = nullptr;
-std::string g_isa;
-
-bool cpu_has(const char* feature) {
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (!std::strcmp(feature, "avx2")) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (!std::strcmp(feature, "f16c")) {
-    // __builtin_cpu_supports has no "f16c" on older compilers; AVX2 parts all have it, but check CPUID anyway.
-    unsigned a, b, c, d;
-    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-    return (c >> 29) & 1;
-  }
-  if (!std::strcmp(feature, "avx512f")) return __builtin_cpu_supports("avx512f");
-#else
-  (void)feature;
-#endif
-  return false;
-}
-
-void select_isa() {
-  const char* want = std::getenv("LLM2VEC_NATIVE_ISA");  // cap: generic | avx2 | avx512
-  int cap = 2;
-  if (want && !std::strcmp(want, "generic")) cap = 0;
-  if (want && !std::strcmp(want, "avx2")) cap = 1;
-  bool avx2 = cpu_has("avx2") && cpu_has("f16c");
-  bool avx512 = avx2 && cpu_has("avx512f");
-  g_gemm = gemm_kernel_generic();
-  g_k = kernels_generic();
-  if (cap >= 1 && avx2 && gemm_kernel_avx2() && kernels_avx2()) {
-    g_gemm = gemm_kernel_avx2();
-    g_k = kernels_avx2();
-  }
-  if (cap >= 2 && avx512 && gemm_kernel_avx512()) g_gemm = gemm_kernel_avx512();
-  set_active_gemm(g_gemm);
-  g_isa = std::string("gemm:") + g_gemm->name + " kernels:" + g_k->name;
-}
-
-napi_value fail(napi_env env, const std::string& msg) {
-  napi_throw_error(env, nullptr, msg.c_str());
-  return nullptr;
-}
-
-// Typed array data pointer; null when `v` is JS null/undefined and `optional`.
-bool arr(napi_env env, napi_value v, napi_typedarray_type want, void** data, size_t* len, bool optional = false) {
-  napi_valuetype vt;
-  napi_typeof(env, v, &vt);
-  if (optional && (vt == napi_null || vt == napi_undefined)) {
-    *data = nullptr;
-    if (len) *len = 0;
-    return true;
-  }
-  bool is = false;
-  napi_is_typedarray(env, v, &is);
-  if (!is) return false;
-  napi_typedarray_type t;
-  size_t n;
-  void* d;
-  napi_value ab;
-  size_t off;
-  if (napi_get_typedarray_info(env, v, &t, &n, &d, &ab, &off) != napi_ok) return false;
-  if (t != want) return false;
-  *data = d;
-  if (len) *len = n;
-  return true;
-}
-
-double num(napi_env env, napi_value v) {
-  double d = 0;
-  napi_get_value_double(env, v, &d);
-  return d;
-}
-
-struct Args {
-  napi_env env;
-  size_t argc = 16;
-  napi_value argv[16];
-  Args(napi_env e, napi_callback_info info) : env(e) { napi_get_cb_info(e, info, &argc, argv, nullptr, nullptr); }
-};
-
-#define F32(i, name)                                                              \
-  float* name = nullptr;                                                          \
-  if (!arr(a.env, a.argv[i], napi_float32_array, reinterpret_cast<void**>(&name), nullptr)) \
-    return fail(a.env, std::string(KNAME ": argument " #name " must be a Float32Array"));
-#define F32OPT(i, name)                                                                 \
-  float* name = nullptr;                                                                \
-  if (!arr(a.env, a.argv[i], napi_float32_array, reinterpret_cast<void**>(&name), nullptr, true)) \
-    return fail(a.env, std::string(KNAME ": argument " #name " must be a Float32Array or null"));
-#define I32(i, name)                                                            \
-  int32_t* name = nullptr;                                                      \
-  if (!arr(a.env, a.argv[i], napi_int32_array, reinterpret_cast<void**>(&name), nullptr)) \
-    return fail(a.env, std::string(KNAME ": argument " #name " must be an Int32Array"));
-#define PARAMS(i, name, count)                                                                  \
-  double* name = nullptr;                                                                       \
-  {                                                                                             \
-    size_t n_ = 0;                                                                              \
-    if (!arr(a.env, a.argv[i], napi_float64_array, reinterpret_cast<void**>(&name), &n_) || n_ < (count)) \
-      return fail(a.env, std::string(KNAME ": bad parameter block"));                           \
-  }
-
-// Storage (f32 → Float32Array, 16-bit → Uint16Array) by dtype code.
-bool storage(napi_env env, napi_value v, int dt, const void** data) {
-  void* d;
-  bool ok = arr(env, v, dt == DT_F32 ? napi_float32_array : napi_uint16_array, &d, nullptr);
-  *data = d;
-  return ok && (dt == DT_F32 || dt == DT_BF16 || dt == DT_F16);
-}
-
-#define KNAME "gemm"
-napi_value Gemm(napi_env env, napi_callback_info info) {
-  Args a(env, info);
-  if (a.argc < 4) return fail(env, "gemm: expected (A, B, C, params)");
-  PARAMS(3, p, 15);
-  F32(0, A);
-  F32(2, C);
-  GemmArgs g;
-  g.batch = static_cast<long>(p[0]);
-  g.M = static_cast<long>(p[1]);
-  g.N = static_cast<long>(p[2]);
-  g.K = static_cast<long>(p[3]);
-  g.transA = p[4] != 0;
-  g.transB = p[5] != 0;
-  g.A = A;
-  g.lda = static_cast<long>(p[6]);
-  g.strideA = static_cast<long>(p[7]);
-  g.bDtype = static_cast<int>(p[8]);
-  if (!storage(env, a.argv[1], g.bDtype, &g.B)) return fail(env, "gemm: B does not match bDtype");
-  g.ldb = static_cast<long>(p[9]);
-  g.strideB = static_cast<long>(p[10]);
-  g.C = C;
-  g.ldc = static_cast<long>(p[11]);
-  g.strideC = static_cast<long>(p[12]);
-  g.alpha = static_cast<float>(p[13]);
-  g.beta = static_cast<float>(p[14]);
-  gemm(g_gemm, g);
-  return nullptr;
-}
-#undef KNAME
 
 AttnShape attn_shape(const double* p, const uint8_t* mask) {
   AttnShape s;
@@ -398,16 +261,20 @@ napi_value Dropout(napi_env env, napi_callback_info info) {
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const IsaChoice& c = isa_choice();
   Napi::Object o = Napi::Object::New(env);
-  o.Set("isa", Napi::String::New(env, g_isa));
-  o.Set("gemm", Napi::String::New(env, g_gemm->name));
-  o.Set("kernels", Napi::String::New(env, g_k->name));
+  o.Set("isa", Napi::String::New(env, c.label));
+  o.Set("gemm", Napi::String::New(env, c.gemm->name));
+  // The kernel of bf16-compute products: one with bf16 units, or the f32 one on rounded operands.
+  o.Set("gemmBf16", Napi::String::New(env, c.gemmBf16 ? std::string(c.gemmBf16->name) : std::string(c.gemm->name) + "-rounded"));
+  o.Set("kernels", Napi::String::New(env, c.kernels->name));
   o.Set("threads", Napi::Number::New(env, num_threads()));
   // What the CPU offers, so tests capped with LLM2VEC_NATIVE_ISA can assert the kernels that ran.
+  const CpuFeatures f = cpu_features();
   Napi::Object cpu = Napi::Object::New(env);
-  bool avx2 = cpu_has("avx2") && cpu_has("f16c");
-  cpu.Set("avx2", Napi::Boolean::New(env, avx2));
-  cpu.Set("avx512f", Napi::Boolean::New(env, avx2 && cpu_has("avx512f")));
+  cpu.Set("avx2", Napi::Boolean::New(env, f.avx2));
+  cpu.Set("avx512f", Napi::Boolean::New(env, f.avx512f));
+  cpu.Set("avx512bf16", Napi::Boolean::New(env, f.avx512bf16));
   o.Set("cpu", cpu);
   return o;
 }
@@ -443,7 +310,9 @@ void pin_library() {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pin_library();
-  select_isa();
+  const IsaChoice& c = isa_choice();
+  set_active_gemm(c.gemm);
+  g_k = c.kernels;
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setComputeNice", Napi::Function::New(env, SetComputeNice, "setComputeNice"));
   def(env, exports, "gemm", Gemm);

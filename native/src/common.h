@@ -15,6 +15,20 @@ static inline float bf16_to_f32(uint16_t h) {
   return f;
 }
 
+// f32 -> bf16 bits, round to nearest even; NaN stays NaN (quietened), ±Inf stays ±Inf, and a
+// finite value past bf16's range rounds to ±Inf as IEEE rounding does. Twin of `roundBf16` in
+// src/tensor/dtype.ts.
+static inline uint16_t f32_to_bf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x0040u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+// f32 rounded to the nearest bf16 value, as an f32.
+static inline float round_bf16(float f) { return bf16_to_f32(f32_to_bf16(f)); }
+
 // Exact IEEE half -> float, subnormals, infinities and NaN included (no F16C needed).
 static inline float f16_to_f32(uint16_t h) {
   uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;

@@ -33,12 +33,18 @@ void packB(const void* B, int dt, long ldb, bool tB, long k0, long kc, long j0, 
   pack_b_scalar<NR>(B, dt, ldb, tB, k0, kc, j0, nc, Bp);
 }
 
-const GemmKernel kernel = {"generic", MR, NR, 128, 256, 2048, micro, packA, packB, SMALL_M, small_m};
+const GemmKernel kernel = {"generic", MR, NR, 128, 256, 2048, 1, micro, packA, packB, SMALL_M, small_m, round_bf16_words};
 }  // namespace generic_gemm
 
 const GemmKernel* gemm_kernel_generic() { return &generic_gemm::kernel; }
 
 namespace {
+
+// Words a packed row/column of kc elements takes (see GemmKernel::kpair).
+inline long words(const GemmKernel* kr, long kc) { return kr->kpair == 2 ? (kc + 1) / 2 : kc; }
+inline long padded(long n, int r) { return (n + r - 1) / r * r; }
+// Whether packed f32 words must be rounded to bf16 (a GEMM_BF16 product on an f32 kernel).
+inline bool rounds(const GemmKernel* kr, const GemmArgs& g) { return g.compute == GEMM_BF16 && kr->kpair == 1; }
 
 // Computes the block C[m0:m1, n0:n1] of one product on the calling thread.
 void gemm_block(const GemmKernel* kr, const GemmArgs& g, const float* A, const void* B, float* C, long m0, long m1, long n0,
@@ -51,21 +57,25 @@ void gemm_block(const GemmKernel* kr, const GemmArgs& g, const float* A, const v
   long mcmax = std::min(MC, m1 - m0);
   float* Bp = thread_scratch(0, 0, static_cast<size_t>((ncmax + NR) * kcmax));
   float* Ap = thread_scratch(0, 1, static_cast<size_t>((mcmax + MR) * kcmax));
+  const bool round = rounds(kr, g);
   for (long jc = n0; jc < n1; jc += NC) {
     long nc = std::min(NC, n1 - jc);
     for (long pc = 0; pc < K; pc += KC) {
       long kc = std::min(KC, K - pc);
+      long kw = words(kr, kc);
       float beta = pc == 0 ? g.beta : 1.f;
       kr->packB(B, g.bDtype, g.ldb, g.transB, pc, kc, jc, nc, Bp);
+      if (round) kr->roundBf16(Bp, padded(nc, NR) * kw);
       for (long ic = m0; ic < m1; ic += MC) {
         long mc = std::min(MC, m1 - ic);
         kr->packA(A, g.lda, g.transA, ic, mc, pc, kc, Ap);
+        if (round) kr->roundBf16(Ap, padded(mc, MR) * kw);
         for (long jr = 0; jr < nc; jr += NR) {
           int nr = static_cast<int>(std::min<long>(NR, nc - jr));
-          const float* bp = Bp + jr * kc;
+          const float* bp = Bp + jr * kw;
           for (long ir = 0; ir < mc; ir += MR) {
             int mr = static_cast<int>(std::min<long>(MR, mc - ir));
-            kr->micro(kc, Ap + ir * kc, bp, C + (ic + ir) * g.ldc + jc + jr, g.ldc, g.alpha, beta, mr, nr);
+            kr->micro(kc, Ap + ir * kw, bp, C + (ic + ir) * g.ldc + jc + jr, g.ldc, g.alpha, beta, mr, nr);
           }
         }
       }
@@ -103,6 +113,7 @@ void gemm_shared(const GemmKernel* kr, const GemmArgs& g, const float* A, const 
     if (mc < 4L * MR) mc = std::min<long>(4L * MR, kr->MC);
   }
   const long mBlocks = (M + mc - 1) / mc;
+  const bool round = rounds(kr, g);
   const long ncmax = std::min(NC, N), kcmax = std::min(KC, K);
   float* Bp = thread_scratch(0, 3, static_cast<size_t>((ncmax + NR) * kcmax));
   for (long jc = 0; jc < N; jc += NC) {
@@ -112,12 +123,15 @@ void gemm_shared(const GemmKernel* kr, const GemmArgs& g, const float* A, const 
     long nChunks = std::max<long>(1, std::min(slivers, (want + mBlocks - 1) / mBlocks));
     for (long pc = 0; pc < K; pc += KC) {
       const long kc = std::min(KC, K - pc);
+      const long kw = words(kr, kc);
       const float beta = pc == 0 ? g.beta : 1.f;
       const long packTasks = std::min<long>(slivers, 2L * nt);
       parallel_for(static_cast<int>(packTasks), [&](int t, int) {
         long s0 = slivers * t / packTasks, s1 = slivers * (t + 1) / packTasks;
         long j0 = s0 * NR, j1 = std::min(nc, s1 * NR);
-        if (j1 > j0) kr->packB(B, g.bDtype, g.ldb, g.transB, pc, kc, jc + j0, j1 - j0, Bp + j0 * kc);
+        if (j1 <= j0) return;
+        kr->packB(B, g.bDtype, g.ldb, g.transB, pc, kc, jc + j0, j1 - j0, Bp + j0 * kw);
+        if (round) kr->roundBf16(Bp + j0 * kw, padded(j1 - j0, NR) * kw);
       });
       parallel_for(static_cast<int>(mBlocks * nChunks), [&](int t, int) {
         long ib = t / nChunks, ch = t % nChunks;
@@ -125,13 +139,14 @@ void gemm_shared(const GemmKernel* kr, const GemmArgs& g, const float* A, const 
         long s0 = slivers * ch / nChunks, s1 = slivers * (ch + 1) / nChunks;
         float* Ap = thread_scratch(0, 1, static_cast<size_t>((mc + MR) * kc));
         kr->packA(A, g.lda, g.transA, ic, mcur, pc, kc, Ap);
+        if (round) kr->roundBf16(Ap, padded(mcur, MR) * kw);
         for (long s = s0; s < s1; s++) {
           long jr = s * NR;
           int nr = static_cast<int>(std::min<long>(NR, nc - jr));
-          const float* bp = Bp + jr * kc;
+          const float* bp = Bp + jr * kw;
           for (long ir = 0; ir < mcur; ir += MR) {
             int mr = static_cast<int>(std::min<long>(MR, mcur - ir));
-            kr->micro(kc, Ap + ir * kc, bp, C + (ic + ir) * g.ldc + jc + jr, g.ldc, g.alpha, beta, mr, nr);
+            kr->micro(kc, Ap + ir * kw, bp, C + (ic + ir) * g.ldc + jc + jr, g.ldc, g.alpha, beta, mr, nr);
           }
         }
       });
@@ -197,7 +212,10 @@ void gemm(const GemmKernel* kr, const GemmArgs& g) {
   };
   // A shared output (strideC 0) accumulates over the batch in order: never split the batch then.
   const bool serialBatch = g.strideC == 0 && g.batch > 1;
-  if (g.M <= kr->smallM && g.K > 0) {  // a few rows: stream B once, no packing
+  // A few rows: stream B once, no packing. Under GEMM_BF16 only when B is already bf16 (the
+  // streaming loop reads B as stored; small_m rounds its copy of A).
+  const bool smallOk = g.compute == GEMM_F32 || g.bDtype == DT_BF16;
+  if (g.M <= kr->smallM && g.K > 0 && smallOk && kr->smallRows) {
     auto rows = [&](long b, long n0, long n1) {
       const float* A;
       const void* B;

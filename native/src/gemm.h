@@ -15,14 +15,25 @@ struct GemmArgs {
   float* C;
   long ldc, strideC;
   float alpha, beta;
+  // GEMM_F32, or GEMM_BF16: op(A) and op(B) are rounded to bf16 (round to nearest even) before
+  // they are multiplied, products accumulate in f32 and C stays f32 (PyTorch's bf16 autocast with
+  // f32 outputs). Every kernel gives these semantics; only the accumulation order differs.
+  int compute = 0;
 };
 
-// One ISA's building blocks. Packed A: MR-row slivers, element (i,k) at k*MR+i. Packed B:
-// NR-column slivers, element (k,j) at k*NR+j. Slivers are zero-padded to MR/NR.
+enum GemmCompute : int { GEMM_F32 = 0, GEMM_BF16 = 1 };
+
+// One ISA's building blocks. Packed buffers are arrays of 32-bit words. With kpair 1 a word is
+// one f32 element: packed A is MR-row slivers, element (i,k) at k*MR+i; packed B is NR-column
+// slivers, element (k,j) at k*NR+j. With kpair 2 (bf16 dot-product kernels) a word holds the two
+// bf16 elements k = 2p (low half) and 2p+1 (high half), so a sliver spans ceil(kc/2) words per
+// row/column and the word of pair p sits where element p would. Slivers are zero-padded to
+// MR/NR (and to an even k).
 struct GemmKernel {
   const char* name;
   int MR, NR;
   int MC, KC, NC;
+  int kpair;
   // C[0:m,0:n] = alpha·Ap·Bp + beta·C (beta == 0: C is not read). m ≤ MR, n ≤ NR.
   void (*micro)(long kc, const float* Ap, const float* Bp, float* C, long ldc, float alpha, float beta, int m, int n);
   // Packs op(A)[i0:i0+mc, k0:k0+kc].
@@ -32,11 +43,15 @@ struct GemmKernel {
   // Few-row products without packing: C[0:M, n0:n1] for M ≤ smallM (K > 0).
   int smallM;
   void (*smallRows)(const GemmArgs& g, const float* A, const void* B, float* C, long n0, long n1);
+  // Rounds n packed f32 words to bf16 precision in place (kpair 1 kernels under GEMM_BF16).
+  void (*roundBf16)(float* p, long n);
 };
 
 const GemmKernel* gemm_kernel_generic();
 const GemmKernel* gemm_kernel_avx2();    // null when not compiled in
 const GemmKernel* gemm_kernel_avx512();  // null when not compiled in
+// AVX-512-BF16 (vdpbf16ps) kernel for GEMM_BF16 products only; null when not compiled in.
+const GemmKernel* gemm_kernel_avx512bf16();
 
 void gemm(const GemmKernel* kern, const GemmArgs& g);
 

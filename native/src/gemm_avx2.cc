@@ -75,7 +75,7 @@ void packB(const void* B, int dt, long ldb, bool tB, long k0, long kc, long j0, 
 #ifndef LLM_AVX2_BLOCKS
 #define LLM_AVX2_BLOCKS 72, 384, 4096
 #endif
-const GemmKernel kernel = {"avx2", MR, NR, LLM_AVX2_BLOCKS, micro, packA, packB, SMALL_M, small_m};
+const GemmKernel kernel = {"avx2", MR, NR, LLM_AVX2_BLOCKS, 1, micro, packA, packB, SMALL_M, small_m, round_bf16_words};
 }  // namespace avx2_gemm
 
 const GemmKernel* gemm_kernel_avx2() { return &avx2_gemm::kernel; }

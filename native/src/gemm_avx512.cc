@@ -94,7 +94,7 @@ void packB(const void* B, int dt, long ldb, bool tB, long k0, long kc, long j0, 
 #ifndef LLM_AVX512_BLOCKS
 #define LLM_AVX512_BLOCKS 48, 384, 2048  // MC, KC, NC (swept on a 2 MiB-L2 Xeon; flat within ±5%)
 #endif
-const GemmKernel kernel = {"avx512", MR, NR, LLM_AVX512_BLOCKS, micro, packA, packB, SMALL_M, small_m};
+const GemmKernel kernel = {"avx512", MR, NR, LLM_AVX512_BLOCKS, 1, micro, packA, packB, SMALL_M, small_m, round_bf16_words};
 }  // namespace avx512_gemm
 
 const GemmKernel* gemm_kernel_avx512() { return &avx512_gemm::kernel; }

@@ -68,3 +68,16 @@ static inline void store_tile_scalar(const float* acc, float* C, long ldc, float
     }
   }
 }
+
+// Rounds packed f32 words to bf16 precision in place (bit arithmetic only, so the compiler
+// vectorises it with whatever the translation unit's ISA allows).
+static void round_bf16_words(float* p, long n) {
+  for (long i = 0; i < n; i++) {
+    uint32_t x;
+    std::memcpy(&x, p + i, 4);
+    uint32_t nan = (x & 0x7fffffffu) > 0x7f800000u;
+    uint32_t r = (x + 0x7fffu + ((x >> 16) & 1u)) & 0xffff0000u;
+    r = nan ? ((x | 0x00400000u) & 0xffff0000u) : r;
+    std::memcpy(p + i, &r, 4);
+  }
+}

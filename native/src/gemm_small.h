@@ -19,6 +19,8 @@ static void small_m(const llm::GemmArgs& g, const float* A, const void* B, float
   float* acc = a + M * K;
   for (long m = 0; m < M; m++)
     for (long k = 0; k < K; k++) a[m * K + k] = g.transA ? A[k * g.lda + m] : A[m * g.lda + k];
+  // GEMM_BF16 reaches here only with B stored in bf16 (see gemm.cc), so rounding A is all it needs.
+  if (g.compute == llm::GEMM_BF16) round_bf16_words(a, M * K);
   auto finish = [&](long nb0, long nb) {
     for (long m = 0; m < M; m++) {
       float* c = C + m * g.ldc + nb0;

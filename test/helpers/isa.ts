@@ -5,11 +5,13 @@
  */
 import type { NativeInfo } from "../../src/tensor/backend/native.js";
 
-export function expectedKernels(info: NativeInfo): { gemm: string; kernels: string } {
+export function expectedKernels(info: NativeInfo): { gemm: string; gemmBf16: string; kernels: string } {
   const cap = process.env.LLM2VEC_NATIVE_ISA;
   const avx2 = cap !== "generic" && info.cpu.avx2;
   const avx512 = avx2 && cap !== "avx2" && info.cpu.avx512f;
-  return { gemm: avx512 ? "avx512" : avx2 ? "avx2" : "generic", kernels: avx2 ? "avx2" : "generic" };
+  const bf16 = avx512 && cap !== "avx512" && info.cpu.avx512bf16;
+  const gemm = avx512 ? "avx512" : avx2 ? "avx2" : "generic";
+  return { gemm, gemmBf16: bf16 ? "avx512bf16" : `${gemm}-rounded`, kernels: avx2 ? "avx2" : "generic" };
 }
 
 /** A label for test names: what ran, and whether the cap could be honoured on this CPU. */
@@ -17,5 +19,6 @@ export function isaSkipReason(info: NativeInfo | null): string | undefined {
   if (!info) return "native addon not built";
   const cap = process.env.LLM2VEC_NATIVE_ISA;
   if (cap === "avx2" && !info.cpu.avx2) return "this CPU has no AVX2/FMA/F16C";
+  if (cap === "avx512" && !info.cpu.avx512f) return "this CPU has no AVX-512F";
   return undefined;
 }

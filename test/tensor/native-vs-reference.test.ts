@@ -66,6 +66,7 @@ test(`native backend loads ${tag}`, () => {
 test(`the kernels picked are the ones the ISA cap and the CPU allow ${tag}`, { skip: isaSkipReason(info) }, () => {
   const want = expectedKernels(info!);
   assert.equal(info!.gemm, want.gemm, `GEMM kernel under LLM2VEC_NATIVE_ISA=${process.env.LLM2VEC_NATIVE_ISA ?? "(unset)"}`);
+  assert.equal(info!.gemmBf16, want.gemmBf16, `bf16-compute GEMM kernel under LLM2VEC_NATIVE_ISA=${process.env.LLM2VEC_NATIVE_ISA ?? "(unset)"}`);
   assert.equal(info!.kernels, want.kernels, `non-GEMM kernels under LLM2VEC_NATIVE_ISA=${process.env.LLM2VEC_NATIVE_ISA ?? "(unset)"}`);
   // On an AVX2 machine the AVX2 file must really run AVX2 (and the generic file the portable code).
   if (process.env.LLM2VEC_NATIVE_ISA === "avx2") assert.equal(info!.gemm, "avx2");

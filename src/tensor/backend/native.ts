@@ -1,21 +1,24 @@
 /**
  * The native backend: a thin binding over the C++ addon (native/src). Every call is validated
- * here (buffer lengths against shapes, index ranges) so that a bad call throws an Error naming
- * the kernel and the shapes instead of reading or writing out of bounds in C++.
+ * here (buffer lengths against shapes, index ranges; helpers in native-args.ts, the GEMM binding
+ * in native-gemm.ts) so that a bad call throws an Error naming the kernel and the shapes instead
+ * of reading or writing out of bounds in C++.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { DType, Storage } from "../dtype.js";
-import type { AttentionShape, Backend, GatedActivation, GemmArgs } from "./types.js";
+import type { Storage } from "../dtype.js";
+import { counts, DTYPE_CODE, f32, fmt, i32, KernelArgError, storage } from "./native-args.js";
+import { gemmBinding, type AddonGemm } from "./native-gemm.js";
+import type { AttentionShape, Backend, GatedActivation } from "./types.js";
 
 /** The raw addon surface (see native/src/addon.cc). Scalar parameters travel in Float64Arrays. */
 interface Addon {
   info(): NativeInfo;
   /** Optional: an addon built before it existed lacks it. */
   setComputeNice?(nice: number): number;
-  gemm(A: Float32Array, B: Storage, C: Float32Array, params: Float64Array): void;
+  gemm: AddonGemm;
   attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, keyMask: Uint8Array | null, params: Float64Array): void;
   attentionBackward(
     q: Float32Array,
@@ -43,56 +46,6 @@ interface Addon {
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
   scale(x: Float32Array, alpha: number, out: Float32Array): void;
   dropout(x: Float32Array, out: Float32Array, p: number, seed: number, indexOffset: number): void;
-}
-
-const DTYPE_CODE: Record<DType, number> = { f32: 0, bf16: 1, f16: 2 };
-
-class KernelArgError extends Error {
-  constructor(kernel: string, detail: string) {
-    super(`native ${kernel}: ${detail}`);
-    this.name = "KernelArgError";
-  }
-}
-
-function isCount(n: number): boolean {
-  return Number.isInteger(n) && n >= 0 && n <= Number.MAX_SAFE_INTEGER;
-}
-
-function counts(kernel: string, shape: Record<string, number>): void {
-  for (const [k, v] of Object.entries(shape)) if (!isCount(v)) throw new KernelArgError(kernel, `${k} must be a non-negative integer, got ${v} (${fmt(shape)})`);
-}
-
-function fmt(shape: Record<string, number | boolean>): string {
-  return Object.entries(shape)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(" ");
-}
-
-function f32(kernel: string, name: string, a: unknown, need: number, shape: Record<string, number | boolean>): Float32Array {
-  if (!(a instanceof Float32Array)) throw new KernelArgError(kernel, `${name} must be a Float32Array (${fmt(shape)})`);
-  if (a.length < need) throw new KernelArgError(kernel, `${name} has ${a.length} elements, needs ${need} (${fmt(shape)})`);
-  return a;
-}
-
-function i32(kernel: string, name: string, a: unknown, need: number, shape: Record<string, number | boolean>): Int32Array {
-  if (!(a instanceof Int32Array)) throw new KernelArgError(kernel, `${name} must be an Int32Array (${fmt(shape)})`);
-  if (a.length < need) throw new KernelArgError(kernel, `${name} has ${a.length} elements, needs ${need} (${fmt(shape)})`);
-  return a;
-}
-
-function storage(kernel: string, name: string, a: unknown, dtype: DType, need: number, shape: Record<string, number | boolean>): Storage {
-  if (!(dtype in DTYPE_CODE)) throw new KernelArgError(kernel, `${name}: unknown dtype ${String(dtype)}`);
-  if (dtype === "f32" ? !(a instanceof Float32Array) : !(a instanceof Uint16Array))
-    throw new KernelArgError(kernel, `${name} must be a ${dtype === "f32" ? "Float32Array" : "Uint16Array"} for dtype ${dtype} (${fmt(shape)})`);
-  const s = a as Storage;
-  if (s.length < need) throw new KernelArgError(kernel, `${name} has ${s.length} elements, needs ${need} (${fmt(shape)})`);
-  return s;
-}
-
-/** Elements a strided batch of rows×cols matrices spans (0 when empty). */
-function span(batch: number, stride: number, rows: number, ld: number, cols: number): number {
-  if (batch === 0 || rows === 0 || cols === 0) return 0;
-  return (batch - 1) * stride + (rows - 1) * ld + cols;
 }
 
 function attnCheck(kernel: string, s: AttentionShape): Record<string, number | boolean> {
@@ -140,7 +93,6 @@ function actCode(kernel: string, kind: GatedActivation): number {
 
 function makeBackend(addon: Addon): Backend {
   // Reused parameter blocks (kernels are synchronous, so no call can observe another's block).
-  const gp = new Float64Array(15);
   const ap = new Float64Array(12);
   const np = new Float64Array(5);
   const rp = new Float64Array(4);
@@ -149,39 +101,7 @@ function makeBackend(addon: Addon): Backend {
   return {
     name: "native",
 
-    gemm(g: GemmArgs) {
-      const K = "gemm";
-      const shape = { batch: g.batch, M: g.M, N: g.N, K: g.K, transA: g.transA, transB: g.transB, lda: g.lda, ldb: g.ldb, ldc: g.ldc };
-      counts(K, { batch: g.batch, M: g.M, N: g.N, K: g.K, lda: g.lda, ldb: g.ldb, ldc: g.ldc, strideA: g.strideA, strideB: g.strideB, strideC: g.strideC });
-      const aRows = g.transA ? g.K : g.M,
-        aCols = g.transA ? g.M : g.K;
-      const bRows = g.transB ? g.N : g.K,
-        bCols = g.transB ? g.K : g.N;
-      if (aCols > 0 && g.lda < aCols) throw new KernelArgError(K, `lda ${g.lda} < ${aCols} (${fmt(shape)})`);
-      if (bCols > 0 && g.ldb < bCols) throw new KernelArgError(K, `ldb ${g.ldb} < ${bCols} (${fmt(shape)})`);
-      if (g.N > 0 && g.ldc < g.N) throw new KernelArgError(K, `ldc ${g.ldc} < N (${fmt(shape)})`);
-      const live = g.M > 0 && g.N > 0 ? g.batch : 0;
-      const A = f32(K, "A", g.A, span(live, g.strideA, aRows, g.lda, aCols), shape);
-      const B = storage(K, "B", g.B, g.bDtype, span(live, g.strideB, bRows, g.ldb, bCols), shape);
-      const C = f32(K, "C", g.C, span(live, g.strideC, g.M, g.ldc, g.N), shape);
-      if (live === 0) return;
-      gp[0] = g.batch;
-      gp[1] = g.M;
-      gp[2] = g.N;
-      gp[3] = g.K;
-      gp[4] = g.transA ? 1 : 0;
-      gp[5] = g.transB ? 1 : 0;
-      gp[6] = g.lda;
-      gp[7] = g.strideA;
-      gp[8] = DTYPE_CODE[g.bDtype];
-      gp[9] = g.ldb;
-      gp[10] = g.strideB;
-      gp[11] = g.ldc;
-      gp[12] = g.strideC;
-      gp[13] = g.alpha;
-      gp[14] = g.beta;
-      addon.gemm(A, B, C, gp);
-    },
+    gemm: gemmBinding(addon),
 
     attentionForward(s, q, k, v, out, lse) {
       const K = "attentionForward";
@@ -385,14 +305,18 @@ function packageRoot(start: string): string | null {
 
 let cachedAddon: Addon | null = null;
 
-/** Addon details (ISA picked, thread count) or null when it does not load. */
-/** What the addon picked (`gemm`, `kernels`: "generic" | "avx2" | "avx512") and what the CPU offers. */
+/**
+ * What the addon picked and what the CPU offers: `gemm` ("generic" | "avx2" | "avx512") runs f32
+ * products; `gemmBf16` runs bf16-compute products ("avx512bf16" with vdpbf16ps, or e.g.
+ * "avx2-rounded": the f32 kernel on operands rounded to bf16); `kernels` the rest.
+ */
 export interface NativeInfo {
   isa: string;
   gemm: string;
+  gemmBf16: string;
   kernels: string;
   threads: number;
-  cpu: { avx2: boolean; avx512f: boolean };
+  cpu: { avx2: boolean; avx512f: boolean; avx512bf16: boolean };
 }
 
 export function nativeInfo(): NativeInfo | null {

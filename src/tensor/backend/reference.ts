@@ -2,7 +2,7 @@
  * Plain TypeScript kernels: slow, obvious, and the oracle every native kernel is tested against.
  * Accumulations are in float64 (JS numbers) so the oracle is at least as accurate as the addon.
  */
-import { bf16ToF32, f16ToF32, type DType, type Storage } from "../dtype.js";
+import { bf16ToF32, f16ToF32, f32ToBf16, type DType, type Storage } from "../dtype.js";
 import { dropoutKeep, type AttentionShape, type Backend, type GatedActivation, type GemmArgs } from "./types.js";
 
 function reader(data: Storage, dtype: DType): (i: number) => number {
@@ -46,7 +46,10 @@ export const referenceBackend: Backend = {
   name: "reference",
 
   gemm(g: GemmArgs) {
-    const rb = reader(g.B, g.bDtype);
+    const bf16 = g.compute === "bf16";
+    const round = (x: number) => (bf16 ? bf16ToF32(f32ToBf16(x)) : x);
+    const rb0 = reader(g.B, g.bDtype);
+    const rb = bf16 && g.bDtype !== "bf16" ? (i: number) => round(rb0(i)) : rb0;
     for (let p = 0; p < g.batch; p++) {
       const aBase = p * g.strideA;
       const bBase = p * g.strideB;
@@ -55,7 +58,7 @@ export const referenceBackend: Backend = {
         for (let n = 0; n < g.N; n++) {
           let acc = 0;
           for (let kk = 0; kk < g.K; kk++) {
-            const a = g.A[aBase + (g.transA ? kk * g.lda + m : m * g.lda + kk)]!;
+            const a = round(g.A[aBase + (g.transA ? kk * g.lda + m : m * g.lda + kk)]!);
             const b = rb(bBase + (g.transB ? n * g.ldb + kk : kk * g.ldb + n));
             acc += a * b;
           }

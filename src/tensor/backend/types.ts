@@ -32,7 +32,16 @@ export interface GemmArgs {
   /** C = alpha·op(A)·op(B) + beta·C. beta = 0 ignores C's old contents (NaN included). */
   alpha: number;
   beta: number;
+  /**
+   * "bf16": op(A) and op(B) are rounded to bfloat16 (nearest even) before they are multiplied;
+   * products accumulate in float32 and C stays float32 (PyTorch's bf16 autocast with f32
+   * outputs). Default "f32".
+   */
+  compute?: ComputeDtype;
 }
+
+/** The dtype GEMM operands are multiplied in. Everything else (norms, softmax, losses) stays f32. */
+export type ComputeDtype = "f32" | "bf16";
 
 export interface AttentionShape {
   B: number;

@@ -1,0 +1,11 @@
+// The N-API entry points defined outside addon.cc (one file per kernel family).
+#pragma once
+#include <napi.h>
+
+namespace llm {
+namespace napi_glue {
+
+napi_value Gemm(napi_env env, napi_callback_info info);  // addon_gemm.cc
+
+}  // namespace napi_glue
+}  // namespace llm

@@ -1,0 +1,91 @@
+// CPU feature detection and the LLM2VEC_NATIVE_ISA cap (see isa.h). A kernel is chosen only
+// when CPUID reports every instruction it uses and XCR0 shows the OS saves the registers.
+#include "isa.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <cpuid.h>
+#define LLM_X86 1
+#endif
+
+namespace llm {
+
+namespace {
+
+#ifdef LLM_X86
+bool cpuid(unsigned leaf, unsigned sub, unsigned r[4]) {
+  if (__get_cpuid_max(0, nullptr) < leaf) return false;
+  __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
+  return true;
+}
+
+unsigned long long xcr0() {
+  unsigned r[4];
+  if (!cpuid(1, 0, r) || !((r[2] >> 27) & 1)) return 0;  // no OSXSAVE
+  unsigned lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<unsigned long long>(hi) << 32) | lo;
+}
+#endif
+
+CpuFeatures detect() {
+  CpuFeatures f{false, false, false};
+#ifdef LLM_X86
+  unsigned l1[4], l7[4], l71[4];
+  if (!cpuid(1, 0, l1) || !cpuid(7, 0, l7)) return f;
+  const unsigned long long x = xcr0();
+  const bool ymmOs = (x & 0x6) == 0x6;     // SSE + AVX state
+  const bool zmmOs = (x & 0xe6) == 0xe6;   // and opmask, ZMM_Hi256, Hi16_ZMM
+  const bool fma = (l1[2] >> 12) & 1, f16c = (l1[2] >> 29) & 1, avx = (l1[2] >> 28) & 1;
+  const bool avx2 = (l7[1] >> 5) & 1;
+  const bool avx512f = (l7[1] >> 16) & 1, avx512bw = (l7[1] >> 30) & 1, avx512vl = (l7[1] >> 31) & 1;
+  const bool bf16 = cpuid(7, 1, l71) && ((l71[0] >> 5) & 1);  // CPUID.(7,1):EAX[5] AVX512_BF16
+  f.avx2 = ymmOs && avx && avx2 && fma && f16c;
+  f.avx512f = f.avx2 && zmmOs && avx512f;
+  f.avx512bf16 = f.avx512f && avx512bw && avx512vl && bf16;
+#endif
+  return f;
+}
+
+// 0 generic, 1 avx2, 2 avx512, 3 avx512bf16.
+int cap_from_env() {
+  const char* want = std::getenv("LLM2VEC_NATIVE_ISA");
+  if (!want || !*want) return 3;
+  static const char* names[] = {"generic", "avx2", "avx512", "avx512bf16"};
+  for (int i = 0; i < 4; i++)
+    if (!std::strcmp(want, names[i])) return i;
+  std::fprintf(stderr, "llm2vec: LLM2VEC_NATIVE_ISA=%s is not one of generic, avx2, avx512, avx512bf16; ignoring it\n", want);
+  return 3;
+}
+
+IsaChoice choose() {
+  const CpuFeatures f = cpu_features();
+  const int cap = cap_from_env();
+  IsaChoice c{gemm_kernel_generic(), nullptr, kernels_generic(), ""};
+  if (cap >= 1 && f.avx2 && gemm_kernel_avx2() && kernels_avx2()) {
+    c.gemm = gemm_kernel_avx2();
+    c.kernels = kernels_avx2();
+  }
+  if (cap >= 2 && f.avx512f && gemm_kernel_avx512()) c.gemm = gemm_kernel_avx512();
+  if (cap >= 3 && f.avx512bf16 && gemm_kernel_avx512bf16()) c.gemmBf16 = gemm_kernel_avx512bf16();
+  c.label = std::string("gemm:") + c.gemm->name + " gemm-bf16:" + (c.gemmBf16 ? std::string(c.gemmBf16->name) : std::string(c.gemm->name) + "-rounded") + " kernels:" +
+            c.kernels->name;
+  return c;
+}
+
+}  // namespace
+
+CpuFeatures cpu_features() {
+  static const CpuFeatures f = detect();
+  return f;
+}
+
+const IsaChoice& isa_choice() {
+  static const IsaChoice c = choose();
+  return c;
+}
+
+}  // namespace llm
