@@ -4,6 +4,7 @@ import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import { POOLING_MODES } from "../encoder/options.js";
 import { CHAT_TEMPLATES } from "../encoder/templates.js";
 import { TRUNCATION_MODES } from "../encoder/truncate.js";
+import { COMPUTE_DTYPES } from "../tensor/compute.js";
 
 export interface EncoderFlags {
   model: string;
@@ -18,6 +19,7 @@ export interface EncoderFlags {
   chatTemplate?: string;
   truncation?: string;
   eosSuffix?: string;
+  dtype?: string;
 }
 
 export function addEncoderFlags(cmd: Command): Command {
@@ -37,7 +39,15 @@ export function addEncoderFlags(cmd: Command): Command {
         ...TRUNCATION_MODES,
       ]),
     )
-    .option("--eos-suffix <text>", "string appended for eos_token pooling (default: the reference's per family, e.g. \" </s>\")");
+    .option("--eos-suffix <text>", "string appended for eos_token pooling (default: the reference's per family, e.g. \" </s>\")")
+    .addOption(dtypeOption());
+}
+
+/** `--dtype`: the compute dtype of the matrix products, shared by every command that runs a model. */
+export function dtypeOption(): Option {
+  return new Option("--dtype <dtype>", "compute dtype of matrix products: f32 (default) or bf16 (bf16 operands, f32 accumulation; norms, attention, losses stay f32)").choices([
+    ...COMPUTE_DTYPES,
+  ]);
 }
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {
@@ -61,6 +71,7 @@ export function encoderOptionsFromFlags(f: EncoderFlags): FromPretrainedOptions 
     chatTemplate: f.chatTemplate as FromPretrainedOptions["chatTemplate"],
     truncation: f.truncation as FromPretrainedOptions["truncation"],
     eosSuffix: f.eosSuffix,
+    computeDtype: f.dtype as FromPretrainedOptions["computeDtype"],
   };
   for (const k of Object.keys(o) as (keyof FromPretrainedOptions)[]) if (o[k] === undefined) delete o[k];
   return o;

@@ -6,6 +6,8 @@
  *   const model = await LLM2Vec.fromPretrained(dir, { adapter, pooling: "mean" });
  *   const vecs = await model.encode([["Retrieve relevant passages:", "what is llm2vec"], "a doc"]);
  */
+import { setComputeDtype } from "../models/compute-mode.js";
+import type { ComputeDtype } from "../tensor/compute.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { atomicWriteText, writeFolderAtomically } from "../formats/atomic.js";
@@ -43,6 +45,11 @@ export interface FromPretrainedOptions extends Partial<EncoderOptions> {
    * (Not `chatTemplate`, which is the encoder's input template for instructions.)
    */
   chatTemplateJinja?: string;
+  /**
+   * "bf16": projections multiply bf16-rounded operands with f32 accumulation (PyTorch bf16
+   * autocast with f32 outputs; norms, attention, softmax, losses stay f32). Default "f32".
+   */
+  computeDtype?: ComputeDtype;
 }
 
 export interface EncodeOptions {
@@ -92,6 +99,7 @@ export class LLM2Vec {
       applyLoraAdapter(model, adapter, { merge: opts.mergeAdapter ?? true, source: a });
       fileOpts = { ...fileOpts, ...readConfigFile(a) };
     }
+    setComputeDtype(model, opts.computeDtype ?? "f32", "computeDtype");
     const tokDir = opts.tokenizer ?? findTokenizerDir([dir, ...adapters.slice().reverse()]);
     const tokenizer = Tokenizer.fromFolder(tokDir);
     checkTokenizerFitsModel(tokenizer, model.spec.vocabSize, tokDir, dir);

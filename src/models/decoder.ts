@@ -9,6 +9,7 @@
  */
 import { fmix32 } from "../tensor/backend/types.js";
 import { checkpoint } from "../tensor/autograd.js";
+import { withComputeDtype, type ComputeDtype } from "../tensor/compute.js";
 import type { RopeTables } from "../tensor/ops/index.js";
 import { add, attention, embedding, gatedActivation, matmul, reshape, rmsnorm, rope, scale } from "../tensor/ops/index.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -76,6 +77,8 @@ export { modulePath } from "./names.js";
 
 export class DecoderModel {
   readonly rope: RopeCache;
+  /** The dtype of the projections' and LM head's products (set through setComputeDtype in compute-mode.ts). */
+  computeDtype: ComputeDtype = "f32";
 
   constructor(
     readonly spec: DecoderSpec,
@@ -123,6 +126,10 @@ export class DecoderModel {
 
   /** Hidden states [B, T, C] through every block (no final norm): what the block benchmark times. */
   runLayers(x: Tensor, opts: ForwardOptions): Tensor {
+    return withComputeDtype(this.computeDtype, () => this.runLayersIn(x, opts));
+  }
+
+  private runLayersIn(x: Tensor, opts: ForwardOptions): Tensor {
     const [B, T] = x.shape as [number, number, number];
     if (opts.mode === "causal") this.checkWindow(T);
     const run = this.layerRun(B, T, opts, null);
@@ -202,7 +209,7 @@ export class DecoderModel {
 
   /** [.., C] → [.., V] logits. */
   logits(hidden: Tensor): Tensor {
-    return matmul(hidden, this.lmHead, { transB: true });
+    return withComputeDtype(this.computeDtype, () => matmul(hidden, this.lmHead, { transB: true }));
   }
 
   /** Every projection with its HF module path (LoRA injection, PEFT save/load, merging). */

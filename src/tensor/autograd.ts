@@ -15,6 +15,7 @@
  * intermediates (handed back to the buffer pool once consumed). Frozen weights (requiresGrad
  * false) never get one, and op backwards skip computing it.
  */
+import { computeDtype, withComputeDtype } from "./compute.js";
 import { backend } from "./backend/index.js";
 import { giveF32 } from "./pool.js";
 import { Tensor } from "./tensor.js";
@@ -208,6 +209,7 @@ export function checkpoint(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], pa
   const trains = inputs.some((t) => t.requiresGrad) || params.some((p) => p.requiresGrad);
   if (!gradEnabled || !trains) return fn(...inputs);
   const out = noGrad(() => fn(...inputs));
+  const compute = computeDtype(); // the recomputation runs in the forward's compute dtype
   return makeOutput(
     "checkpoint",
     out.f32,
@@ -215,7 +217,7 @@ export function checkpoint(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], pa
     inputs,
     (g) => {
       const detached = inputs.map((x) => new Tensor(x.data, x.shape, { dtype: x.dtype, requiresGrad: x.requiresGrad, name: x.name }));
-      const again = withGrad(() => fn(...detached));
+      const again = withComputeDtype(compute, () => withGrad(() => fn(...detached)));
       if (again.requiresGrad) backward(again, g);
       return detached.map((d) => (d.grad ? d.grad.f32 : null));
     },

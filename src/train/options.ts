@@ -3,6 +3,7 @@
  * HF Trainer's defaults; each objective (MNTP, SimCSE, supervised) adds its own and overrides the
  * defaults its reference config sets. Validation names the CLI flag.
  */
+import type { ComputeDtype } from "../tensor/compute.js";
 import { LINEAR_MODULES } from "../models/spec.js";
 import { ADAMW_DEFAULTS } from "./optim/adamw.js";
 import type { ScheduleKind } from "./optim/schedule.js";
@@ -37,6 +38,8 @@ export interface CommonTrainOptions {
   evalSteps: number;
   seed: number;
   gradientCheckpointing: boolean;
+  /** The compute dtype of the matrix products (forward and backward): f32, or bf16 as PyTorch's bf16 autocast. */
+  computeDtype: ComputeDtype;
   /** Continue from a checkpoint folder or a run's output folder. */
   resume?: string;
 }
@@ -61,6 +64,7 @@ export const COMMON_DEFAULTS: Omit<CommonTrainOptions, "model" | "data" | "outpu
   evalSteps: 100,
   seed: 42,
   gradientCheckpointing: false,
+  computeDtype: "f32",
 };
 
 export function loopOptions(o: CommonTrainOptions): LoopOptions {

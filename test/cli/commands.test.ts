@@ -72,6 +72,29 @@ describe("llm2vec encode", () => {
     await assert.rejects(encodeCommand({ ...o, input: path.join(tmp, "nope.txt") }), /nope\.txt: cannot read \(ENOENT\)/);
     await assert.rejects(encodeCommand({ ...o, input: path.join(tmp, "a.txt"), output: path.join(tmp, "no/such/dir/x.npy") }), /cannot write .*x\.npy: folder .*dir does not exist/);
   });
+
+  it("--dtype bf16 encodes with bf16 products: close to f32, not equal; other dtypes are refused", async () => {
+    const input = file("dt.txt", "Lily saw a dog.\nTom ran to the park with his red ball.\n");
+    const out32 = path.join(tmp, "dt32.npy"),
+      out16 = path.join(tmp, "dt16.npy");
+    await encodeCommand({ model, input, output: out32, progress: false });
+    await encodeCommand({ model, input, output: out16, progress: false, dtype: "bf16" });
+    const a = readNpy(out32).data,
+      b = readNpy(out16).data;
+    for (let r = 0; r < 2; r++) {
+      let dot = 0,
+        na = 0,
+        nb = 0;
+      for (let i = r * 64; i < (r + 1) * 64; i++) {
+        dot += a[i]! * b[i]!;
+        na += a[i]! ** 2;
+        nb += b[i]! ** 2;
+      }
+      const cos = dot / Math.sqrt(na * nb);
+      assert.ok(cos > 0.999 && cos < 1 - 1e-9, `row ${r}: cosine bf16 vs f32 ${cos}`);
+    }
+    await assert.rejects(encodeCommand({ model, input, output: out16, progress: false, dtype: "f16" }), /computeDtype: must be one of f32, bf16, got "f16"/);
+  });
 });
 
 describe("llm2vec tokenize and generate", () => {
@@ -86,5 +109,8 @@ describe("llm2vec tokenize and generate", () => {
     const r = generateCommand({ model: storiesFolder(), prompt: "", maxTokens: "10", greedy: true });
     assert.deepEqual(r.ids, [403, 407, 261, 378, 432, 383, 286, 261, 376, 298]);
     assert.match(r.text, /^Once upon a time/);
+    // bf16 products keep the greedy story's start on this model.
+    const b = generateCommand({ model: storiesFolder(), prompt: "", maxTokens: "4", greedy: true, dtype: "bf16" });
+    assert.deepEqual(b.ids, r.ids.slice(0, 4));
   });
 });

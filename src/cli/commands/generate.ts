@@ -2,7 +2,10 @@
 import { Command } from "commander";
 import { Tokenizer } from "../../formats/tokenizer.js";
 import { generate } from "../../models/generate.js";
+import { setComputeDtype } from "../../models/compute-mode.js";
 import { loadModelFolder } from "../../models/load.js";
+import type { ComputeDtype } from "../../tensor/compute.js";
+import { dtypeOption } from "../encoder-flags.js";
 
 export interface GenerateCommandOptions {
   model: string;
@@ -14,12 +17,14 @@ export interface GenerateCommandOptions {
   topK?: string;
   topP?: string;
   json?: boolean;
+  dtype?: string;
 }
 
 export function generateCommand(o: GenerateCommandOptions): { ids: number[]; text: string } {
   const maxTokens = Number(o.maxTokens);
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new Error(`--max-tokens must be a non-negative integer, got ${o.maxTokens}`);
   const model = loadModelFolder(o.model);
+  setComputeDtype(model, (o.dtype ?? "f32") as ComputeDtype, "--dtype");
   const tok = Tokenizer.fromFolder(o.model);
   const prompt = tok.encode(o.prompt);
   const stop = tok.eosTokenId === null ? [] : [tok.eosTokenId];
@@ -48,6 +53,7 @@ export function registerGenerate(program: Command): void {
     .option("--top-k <k>", "sample from the k most likely tokens")
     .option("--top-p <p>", "sample from the smallest set reaching probability p")
     .option("--json", 'print {"ids": [...], "text": "..."}')
+    .addOption(dtypeOption())
     .action((o: GenerateCommandOptions) => {
       const r = generateCommand(o);
       process.stdout.write((o.json ? JSON.stringify(r) : o.prompt + r.text) + "\n");

@@ -10,6 +10,7 @@ import { SIMCSE_DEFAULTS, trainSimcse, type SimcseOptions } from "../../train/co
 import { SUPERVISED_DEFAULTS, trainSupervised, type SupervisedOptions } from "../../train/contrastive/train-supervised.js";
 import { MNTP_DEFAULTS, trainMntp, type MntpOptions } from "../../train/mntp/train.js";
 import type { CommonTrainOptions } from "../../train/options.js";
+import { dtypeOption } from "../encoder-flags.js";
 import { progressBar, type Progress } from "../progress.js";
 
 export type Flags = Record<string, string | string[] | boolean | undefined>;
@@ -49,6 +50,7 @@ export function commonFromFlags(f: Flags): Partial<CommonTrainOptions> & Pick<Co
     seed: num(f.seed, "--seed"),
     gradientCheckpointing: f.gradientCheckpointing === true ? true : undefined,
     resume: f.resume as string | undefined,
+    computeDtype: f.dtype as CommonTrainOptions["computeDtype"] | undefined,
   };
 }
 
@@ -135,6 +137,7 @@ function addCommonFlags(cmd: Command, d: Omit<CommonTrainOptions, "model" | "dat
     .option("--batch-size <n>", "sequences per micro-batch", String(d.batchSize))
     .option("--gradient-accumulation <n>", "micro-batches per optimizer step", String(d.gradientAccumulation))
     .option("--causal", "causal attention (the ablation); default bidirectional")
+    .addOption(dtypeOption())
     .option("--lora-r <n>", "LoRA rank", String(d.loraR))
     .option("--lora-alpha <x>", "LoRA alpha", String(d.loraAlpha))
     .option("--lora-dropout <p>", "LoRA dropout", String(d.loraDropout))

@@ -8,6 +8,7 @@
  */
 import { makeOutput, needsGrad } from "../autograd.js";
 import { backend } from "../backend/index.js";
+import { computeDtype } from "../compute.js";
 import { takeF32 } from "../pool.js";
 import { numel, ShapeError, shapeStr, Tensor } from "../tensor.js";
 import { add } from "./elementwise.js";
@@ -52,6 +53,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const transB = opts.transB ?? false;
   const p = plan(a, b, transA, transB);
   const be = backend();
+  const compute = computeDtype(); // forward and backward products alike
   // Every GEMM below runs with beta = 0 first, so a recycled (unzeroed) buffer is fully overwritten.
   const out = takeF32(p.batch * p.M * p.N);
   const lda = transA ? p.M : p.K;
@@ -77,6 +79,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     strideC: p.M * p.N,
     alpha: 1,
     beta: 0,
+    compute,
   });
   if (!needsGrad(a, b)) return makeOutput("matmul", out, p.outShape, [], () => []);
   return makeOutput("matmul", out, p.outShape, [a, b], (g) => {
@@ -90,7 +93,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
           batch: fold ? 1 : p.batch, M: fold ? p.batch * p.M : p.M, N: p.K, K: p.N,
           transA: false, transB: !transB, A: g, lda: p.N, strideA: p.M * p.N,
           B: b.data, bDtype: b.dtype, ldb, strideB: p.sharedB ? 0 : p.K * p.N,
-          C: dA, ldc: p.K, strideC: p.M * p.K, alpha: 1, beta: 0,
+          C: dA, ldc: p.K, strideC: p.M * p.K, alpha: 1, beta: 0, compute,
         });
       } else {
         // dA stored [K,M] = op(B) · dCᵀ; op(B) becomes the left operand, which must be float32.
@@ -99,7 +102,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
           batch: p.batch, M: p.K, N: p.M, K: p.N,
           transA: transB, transB: true, A: bF, lda: ldb, strideA: p.sharedB ? 0 : p.K * p.N,
           B: g, bDtype: "f32", ldb: p.N, strideB: p.M * p.N,
-          C: dA, ldc: p.M, strideC: p.M * p.K, alpha: 1, beta: 0,
+          C: dA, ldc: p.M, strideC: p.M * p.K, alpha: 1, beta: 0, compute,
         });
       }
     }
@@ -114,14 +117,14 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
           be.gemm({
             batch: nb, M: p.K, N: p.N, K: rows, transA: !transA, transB: false,
             A: aBuf, lda, strideA: p.M * p.K, B: gBuf, bDtype: "f32", ldb: p.N, strideB: p.M * p.N,
-            C: dBOut, ldc: p.N, strideC: strideDB, alpha: 1, beta,
+            C: dBOut, ldc: p.N, strideC: strideDB, alpha: 1, beta, compute,
           });
         else
           // dB[N,K] = dCᵀ · op(A)
           be.gemm({
             batch: nb, M: p.N, N: p.K, K: rows, transA: true, transB: transA,
             A: gBuf, lda: p.N, strideA: p.M * p.N, B: aBuf, bDtype: "f32", ldb: lda, strideB: p.M * p.K,
-            C: dBOut, ldc: p.K, strideC: strideDB, alpha: 1, beta,
+            C: dBOut, ldc: p.K, strideC: strideDB, alpha: 1, beta, compute,
           });
       };
       if (!p.sharedB) gradB(p.batch, p.M, a.f32, g, 0, p.K * p.N);
