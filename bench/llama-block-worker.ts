@@ -2,9 +2,13 @@
  * One llm2vec workload of the block benchmark, in its own process (clean peak RSS): the 4-layer
  * Llama stack of bench/competitors/torch_llama_block.py (batch 8, seq 128, hidden 512, 8 heads,
  * FFN 1408, RoPE, SwiGLU, RMSNorm, bidirectional, final norm, loss = mean(y²)).
- *   node dist/bench/llama-block-worker.js --mode full|lora|forward [--repeats 5]
+ *   node dist/bench/llama-block-worker.js --mode full|lora|forward [--repeats 5] [--dtype f32|bf16]
+ * --dtype bf16: every projection's products (forward and backward) in bf16 compute.
  */
 import { randomDecoder } from "../src/models/build.js";
+import { setComputeDtype } from "../src/models/compute-mode.js";
+import { nativeInfo } from "../src/tensor/backend/native.js";
+import type { ComputeDtype } from "../src/tensor/compute.js";
 import { injectLora } from "../src/models/lora.js";
 import { LINEAR_MODULES, type DecoderSpec } from "../src/models/spec.js";
 import { backward, noGrad } from "../src/tensor/autograd.js";
@@ -24,7 +28,10 @@ const mode = args[args.indexOf("--mode") + 1] as "full" | "lora" | "forward";
 const repeats = args.includes("--repeats") ? Number(args[args.indexOf("--repeats") + 1]) : 5;
 const [B, T, C] = [8, 128, 512];
 
+const dtype = (args.includes("--dtype") ? args[args.indexOf("--dtype") + 1] : "f32") as ComputeDtype;
+
 const model = randomDecoder(BLOCK_SPEC, 1);
+setComputeDtype(model, dtype, "--dtype");
 const params: Tensor[] = [];
 if (mode === "full") {
   for (const [, t] of model.namedWeights()) {
@@ -48,4 +55,6 @@ const step =
         for (const p of params) p.grad = null;
       };
 const runs = await timeIt(step, { warmup: 2, repeats });
-console.log(JSON.stringify({ mode, median_ms: median(runs), runs_ms: runs.map((r) => +r.toFixed(1)), peak_rss_mb: +peakRssMb().toFixed(0), trainable: params.reduce((s, p) => s + p.size, 0) }));
+const info = nativeInfo();
+const gemm = dtype === "bf16" ? info?.gemmBf16 : info?.gemm;
+console.log(JSON.stringify({ mode, dtype, gemm, median_ms: median(runs), runs_ms: runs.map((r) => +r.toFixed(1)), peak_rss_mb: +peakRssMb().toFixed(0), trainable: params.reduce((s, p) => s + p.size, 0) }));

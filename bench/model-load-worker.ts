@@ -6,6 +6,9 @@
  *       load, then the bidirectional forward (no grad) of random ids [batch, seq], all real tokens
  * Prints one JSON line.
  */
+import { setComputeDtype } from "../src/models/compute-mode.js";
+import { nativeInfo } from "../src/tensor/backend/native.js";
+import type { ComputeDtype } from "../src/tensor/compute.js";
 import { loadModelFolder } from "../src/models/load.js";
 import { noGrad } from "../src/tensor/autograd.js";
 import { checkpointBytes } from "./checkpoints.js";
@@ -20,10 +23,12 @@ const B = Number(arg("--batch", "8"));
 const T = Number(arg("--seq", "128"));
 const warmup = Number(arg("--warmup", "1"));
 const repeats = Number(arg("--repeats", "2"));
+const dtype = arg("--dtype", "f32") as ComputeDtype;
 
 const bytes = checkpointBytes(dir);
 const t0 = performance.now();
 const model = loadModelFolder(dir);
+setComputeDtype(model, dtype, "--dtype");
 const loadMs = performance.now() - t0;
 const loadRss = peakRssMb();
 const out: Record<string, unknown> = {
@@ -33,6 +38,8 @@ const out: Record<string, unknown> = {
   checkpoint_bytes: bytes,
   rss_over_checkpoint: +((loadRss * 1024 * 1024) / bytes).toFixed(3),
   weight_dtype: model.embedTokens.dtype,
+  compute_dtype: dtype,
+  gemm: dtype === "bf16" ? nativeInfo()?.gemmBf16 : nativeInfo()?.gemm,
 };
 
 if (mode === "forward") {

@@ -32,7 +32,9 @@ export async function benchModelLoad(opts: ModelLoadOptions = {}): Promise<Bench
   const loadRuns = Array.from({ length: loads }, () => runWorker("model-load-worker.js", ["--model", dir, "--mode", "load"]));
   const loadMs = median(loadRuns.map((r) => r.load_ms as number));
   const loadRss = Math.max(...loadRuns.map((r) => r.load_peak_rss_mb as number));
-  const fwd = runWorker("model-load-worker.js", ["--model", dir, "--mode", "forward", "--batch", String(B), "--seq", String(T), "--warmup", String(warmup), "--repeats", String(repeats)]);
+  const fwdArgs = ["--model", dir, "--mode", "forward", "--batch", String(B), "--seq", String(T), "--warmup", String(warmup), "--repeats", String(repeats)];
+  const fwd = runWorker("model-load-worker.js", fwdArgs);
+  const fwd16 = runWorker("model-load-worker.js", [...fwdArgs, "--dtype", "bf16"]);
   const torchArgs = (dtype: string) => ["--model", dir, "--batch", String(B), "--seq", String(T), "--warmup", String(warmup), "--repeats", String(repeats), "--threads", "2", "--dtype", dtype];
   const tBf16 = runTorch("bench/competitors/torch_forward.py", torchArgs("bfloat16"));
   const tF32 = runTorch("bench/competitors/torch_forward.py", torchArgs("float32"));
@@ -54,18 +56,24 @@ export async function benchModelLoad(opts: ModelLoadOptions = {}): Promise<Bench
         `PyTorch load = read ${t.load_read_s} s + convert ${t.load_convert_s} s`,
     });
   }
-  for (const t of [tBf16, tF32]) {
-    const oursMs = fwd.median_ms as number;
+  for (const [f, t] of [
+    [fwd, tBf16],
+    [fwd, tF32],
+    [fwd16, tBf16],
+    [fwd16, tF32],
+  ] as const) {
+    const oursMs = f.median_ms as number;
     const tMs = t.median_ms as number;
+    const vsF32 = f === fwd16 ? `; ${((fwd.median_ms as number) / oursMs).toFixed(2)}× our f32 compute's speed` : "";
     rows.push({
-      name: `Sheared-LLaMA-1.3B forward, bidirectional, no grad, B${B}×T${T}`,
+      name: `Sheared-LLaMA-1.3B forward, bidirectional, no grad, B${B}×T${T}, ours in ${f.compute_dtype} compute (GEMM ${f.gemm})`,
       ours_ms: oursMs,
       competitor: torchName(t),
       competitor_ms: tMs,
       ratio: tMs / oursMs,
       note:
-        `tokens/s ${fwd.tokens_per_s} vs ${t.tokens_per_s}; ${warmup} warm-up + ${repeats} runs each: ours [${(fwd.runs_ms as number[]).join(", ")}] ms, PyTorch [${(t.runs_ms as number[]).join(", ")}] ms; ` +
-        `peak RSS (load + forward) ${mb(fwd.peak_rss_mb)} = ${ratio((fwd.peak_rss_mb as number) / ckptMb)} vs ${mb(t.peak_rss_mb)}`,
+        `tokens/s ${f.tokens_per_s} vs ${t.tokens_per_s}${vsF32}; ${warmup} warm-up + ${repeats} runs each: ours [${(f.runs_ms as number[]).join(", ")}] ms, PyTorch [${(t.runs_ms as number[]).join(", ")}] ms; ` +
+        `peak RSS (load + forward) ${mb(f.peak_rss_mb)} = ${ratio((f.peak_rss_mb as number) / ckptMb)} vs ${mb(t.peak_rss_mb)}`,
     });
   }
   return rows;

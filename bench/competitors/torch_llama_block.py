@@ -138,6 +138,7 @@ def main():
     ap.add_argument("--blas", default="openblas", choices=["openblas", "reference"],
                     help="see torch_common.py (handled before torch is imported)")
     ap.add_argument("--sdpa", action="store_true", help="use F.scaled_dot_product_attention (torch>=2.0)")
+    ap.add_argument("--autocast", action="store_true", help="run the step under torch.autocast('cpu', dtype=torch.bfloat16)")
     args = ap.parse_args()
     if args.sdpa and not hasattr(F, "scaled_dot_product_attention"):
         sys.exit("--sdpa needs torch >= 2.0")
@@ -149,6 +150,12 @@ def main():
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
     def step():
+        if args.autocast:
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return step32()
+        return step32()
+
+    def step32():
         if args.mode == "forward":
             with torch.no_grad():
                 model(x)
@@ -173,6 +180,7 @@ def main():
         "peak_rss_mb": torch_common.peak_rss_mb(),
         "trainable_params": n_trainable,
         "attention": "sdpa" if args.sdpa else "matmul+softmax",
+        "autocast": "bfloat16" if args.autocast else None,
         "threads": args.threads, "blas": torch_common.blas_in_use(), "torch": torch.__version__,
         "shape": {"batch": B, "seq": T, "hidden": C, "heads": H, "ffn": FFN, "layers": LAYERS},
     }))

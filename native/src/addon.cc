@@ -262,11 +262,13 @@ napi_value Dropout(napi_env env, napi_callback_info info) {
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const IsaChoice& c = isa_choice();
+  const Bf16Choice& b = bf16_choice();  // may time the two bf16 paths once (~10 ms)
   Napi::Object o = Napi::Object::New(env);
-  o.Set("isa", Napi::String::New(env, c.label));
+  o.Set("isa", Napi::String::New(env, std::string("gemm:") + c.gemm->name + " gemm-bf16:" + b.name + " kernels:" + c.kernels->name));
   o.Set("gemm", Napi::String::New(env, c.gemm->name));
   // The kernel of bf16-compute products: one with bf16 units, or the f32 one on rounded operands.
-  o.Set("gemmBf16", Napi::String::New(env, c.gemmBf16 ? std::string(c.gemmBf16->name) : std::string(c.gemm->name) + "-rounded"));
+  o.Set("gemmBf16", Napi::String::New(env, b.name));
+  o.Set("gemmBf16Why", Napi::String::New(env, b.why));
   o.Set("kernels", Napi::String::New(env, c.kernels->name));
   o.Set("threads", Napi::Number::New(env, num_threads()));
   // What the CPU offers, so tests capped with LLM2VEC_NATIVE_ISA can assert the kernels that ran.

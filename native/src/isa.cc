@@ -2,6 +2,9 @@
 // when CPUID reports every instruction it uses and XCR0 shows the OS saves the registers.
 #include "isa.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -63,17 +66,62 @@ int cap_from_env() {
 
 IsaChoice choose() {
   const CpuFeatures f = cpu_features();
+  const char* want = std::getenv("LLM2VEC_NATIVE_ISA");
   const int cap = cap_from_env();
-  IsaChoice c{gemm_kernel_generic(), nullptr, kernels_generic(), ""};
+  IsaChoice c{gemm_kernel_generic(), nullptr, false, kernels_generic()};
   if (cap >= 1 && f.avx2 && gemm_kernel_avx2() && kernels_avx2()) {
     c.gemm = gemm_kernel_avx2();
     c.kernels = kernels_avx2();
   }
   if (cap >= 2 && f.avx512f && gemm_kernel_avx512()) c.gemm = gemm_kernel_avx512();
-  if (cap >= 3 && f.avx512bf16 && gemm_kernel_avx512bf16()) c.gemmBf16 = gemm_kernel_avx512bf16();
-  c.label = std::string("gemm:") + c.gemm->name + " gemm-bf16:" + (c.gemmBf16 ? std::string(c.gemmBf16->name) : std::string(c.gemm->name) + "-rounded") + " kernels:" +
-            c.kernels->name;
+  if (cap >= 3 && f.avx512bf16 && gemm_kernel_avx512bf16()) c.bf16Units = gemm_kernel_avx512bf16();
+  c.bf16Forced = c.bf16Units && want && !std::strcmp(want, "avx512bf16");
   return c;
+}
+
+// GFLOP/s of one micro-kernel on L1-resident packed tiles (kc = 256, words of ones), best of 3.
+double micro_rate(const GemmKernel* k) {
+  const long kc = 256, words = k->kpair == 2 ? kc / 2 : kc;
+  const size_t na = static_cast<size_t>(k->MR * words), nb = static_cast<size_t>(k->NR * words);
+  float* Ap = static_cast<float*>(std::aligned_alloc(64, (na * 4 + 63) / 64 * 64));
+  float* Bp = static_cast<float*>(std::aligned_alloc(64, (nb * 4 + 63) / 64 * 64));
+  float* C = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(k->MR * k->NR) * 4 + 64));
+  const uint32_t one = k->kpair == 2 ? 0x3f803f80u : 0x3f800000u;  // bf16 pair (1, 1) or f32 1
+  for (size_t i = 0; i < na; i++) std::memcpy(Ap + i, &one, 4);
+  for (size_t i = 0; i < nb; i++) std::memcpy(Bp + i, &one, 4);
+  const int calls = 400;
+  double best = 0;
+  for (int t = 0; t < 4; t++) {
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < calls; i++) k->micro(kc, Ap, Bp, C, k->NR, 1.f, 0.f, k->MR, k->NR);
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (t > 0) best = std::max(best, 2.0 * k->MR * k->NR * kc * calls / s / 1e9);  // t = 0 warms up
+  }
+  std::free(Ap);
+  std::free(Bp);
+  std::free(C);
+  return best;
+}
+
+Bf16Choice choose_bf16() {
+  const IsaChoice& c = isa_choice();
+  const std::string rounded = std::string(c.gemm->name) + "-rounded";
+  if (!c.bf16Units) {
+    const bool capped = cpu_features().avx512bf16 && gemm_kernel_avx512bf16();
+    return {c.gemm, rounded, capped ? "bf16 units capped off by LLM2VEC_NATIVE_ISA" : "no bf16 units", 0, 0};
+  }
+  if (c.bf16Forced) return {c.bf16Units, c.bf16Units->name, "forced by LLM2VEC_NATIVE_ISA=avx512bf16", 0, 0};
+  // Interleaved, best of two rounds each: the cores may be shared with other processes.
+  double u = 0, f = 0;
+  for (int r = 0; r < 2; r++) {
+    u = std::max(u, micro_rate(c.bf16Units));
+    f = std::max(f, micro_rate(c.gemm));
+  }
+  char why[160];
+  // The rounded path also pays a rounding pass over the packed operands: a tie goes to the units.
+  const bool units = u >= 0.95 * f;
+  std::snprintf(why, sizeof why, "timed: %s micro-kernel %.0f GFLOP/s vs %s %.0f GFLOP/s", c.bf16Units->name, u, c.gemm->name, f);
+  return {units ? c.bf16Units : c.gemm, units ? c.bf16Units->name : rounded, why, u, f};
 }
 
 }  // namespace
@@ -85,6 +133,11 @@ CpuFeatures cpu_features() {
 
 const IsaChoice& isa_choice() {
   static const IsaChoice c = choose();
+  return c;
+}
+
+const Bf16Choice& bf16_choice() {
+  static const Bf16Choice c = choose_bf16();
   return c;
 }
 

@@ -5,9 +5,9 @@
  * activations and losses stay f32 (see src/tensor/compute.ts). Weights keep their storage dtype:
  * bf16 weights are used as stored, f32 and f16 ones are rounded while the GEMM packs them.
  *
- * The numerics are the same on every machine; only the speed depends on the CPU. Where no bf16
- * unit is there (or LLM2VEC_NATIVE_ISA caps it off) the f32 kernels run on rounded operands, and
- * this says so once.
+ * The numerics are the same on every machine (up to summation order); only the speed depends on
+ * the CPU. Where no bf16 unit is there, where it times slower than f32 FMA, or where
+ * LLM2VEC_NATIVE_ISA caps it off, the f32 kernels run on rounded operands, and this says so once.
  */
 import { backend } from "../tensor/backend/index.js";
 import { nativeInfo } from "../tensor/backend/native.js";
@@ -28,7 +28,11 @@ export function bf16Path(): { kernel: string; units: boolean; why?: string } {
   const info = nativeInfo();
   if (!info) return { kernel: "unknown", units: false, why: "the native addon reports nothing" };
   if (!info.gemmBf16.endsWith("-rounded")) return { kernel: info.gemmBf16, units: true };
-  const why = info.cpu.avx512bf16 ? `LLM2VEC_NATIVE_ISA=${process.env.LLM2VEC_NATIVE_ISA} caps the kernels below AVX-512-BF16` : "this CPU has no bf16 matrix units (AVX-512-BF16)";
+  const why = info.gemmBf16Why.startsWith("timed:")
+    ? `this CPU's bf16 units run slower than its f32 FMA (${info.gemmBf16Why})`
+    : info.cpu.avx512bf16
+      ? `LLM2VEC_NATIVE_ISA=${process.env.LLM2VEC_NATIVE_ISA} caps the kernels below AVX-512-BF16`
+      : "this CPU has no bf16 matrix units (AVX-512-BF16)";
   return { kernel: info.gemmBf16, units: false, why };
 }
 

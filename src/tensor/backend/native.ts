@@ -308,12 +308,15 @@ let cachedAddon: Addon | null = null;
 /**
  * What the addon picked and what the CPU offers: `gemm` ("generic" | "avx2" | "avx512") runs f32
  * products; `gemmBf16` runs bf16-compute products ("avx512bf16" with vdpbf16ps, or e.g.
- * "avx2-rounded": the f32 kernel on operands rounded to bf16); `kernels` the rest.
+ * "avx512-rounded": the f32 kernel on operands rounded to bf16, which CPUs without bf16 units
+ * run, and which also wins where vdpbf16ps is slower than f32 FMA); `kernels` the rest.
  */
 export interface NativeInfo {
   isa: string;
   gemm: string;
   gemmBf16: string;
+  /** Why: "timed: …" (both paths timed once, the faster kept), "forced by …", "no bf16 units", … */
+  gemmBf16Why: string;
   kernels: string;
   threads: number;
   cpu: { avx2: boolean; avx512f: boolean; avx512bf16: boolean };
