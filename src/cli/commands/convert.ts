@@ -7,9 +7,12 @@
 import type { Command } from "commander";
 import { convert, type ConvertOptions } from "../../train/convert.js";
 import { progressBar, type Progress } from "../progress.js";
+import type { ComputeDtype } from "../../tensor/compute.js";
+import type { CommonTrainOptions } from "../../train/options.js";
+import { dtypeOption } from "../encoder-flags.js";
 import { num, type Flags } from "./train.js";
 
-function stageOverrides(f: Flags, stage: "mntp" | "simcse" | "supervised"): Record<string, number | undefined> {
+function stageOverrides(f: Flags, stage: "mntp" | "simcse" | "supervised"): Partial<Pick<CommonTrainOptions, "maxSteps" | "batchSize" | "maxLength" | "learningRate" | "warmupSteps" | "seed" | "saveSteps" | "computeDtype">> {
   const k = (s: string) => f[`${stage}${s}`];
   return {
     maxSteps: num(k("Steps"), `--${stage}-steps`),
@@ -19,6 +22,7 @@ function stageOverrides(f: Flags, stage: "mntp" | "simcse" | "supervised"): Reco
     warmupSteps: num(k("Warmup"), `--${stage}-warmup`),
     seed: num(f.seed, "--seed"),
     saveSteps: num(f.saveSteps, "--save-steps"),
+    computeDtype: f.dtype as ComputeDtype | undefined,
   };
 }
 
@@ -54,6 +58,7 @@ export function registerConvert(program: Command): void {
     .option("--save-steps <n>", "checkpoint every N steps in every stage")
     .option("--chunk-size <n>", "gradient-cache chunk of the contrastive stages")
     .option("--mntp-mask-prob <p>", "MNTP masking probability (default 0.2)")
+    .addOption(dtypeOption())
     .option("--quiet", "no progress bar");
   for (const stage of ["mntp", "simcse", "supervised"]) {
     cmd
