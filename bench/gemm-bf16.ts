@@ -2,8 +2,10 @@
  * bf16 GEMM benchmark: llm2vec's bf16-compute product (x·Wᵀ: activations f32, rounded to bf16
  * while packing; W stored bf16; f32 accumulation and output) against oneDNN's bf16 matmul
  * (src and weights bf16, dst f32) on the shapes of issue #10, both on 2 threads, in the same run.
- * Beside it: our f32 GEMM on the same shape (W f32), and the bf16 product on the rounded-operand
- * path that CPUs without bf16 units run (LLM2VEC_NATIVE_ISA=avx512).
+ * Beside it: our f32 GEMM on the same shape (W f32), and the bf16 product forced onto each of its
+ * two paths: the vdpbf16ps kernel (LLM2VEC_NATIVE_ISA=avx512bf16) and the f32 kernel on rounded
+ * operands that CPUs without bf16 units run (LLM2VEC_NATIVE_ISA=avx512); the default row runs
+ * whichever the addon's timing picked.
  *
  * oneDNN comes from Debian's libdnnl-dev (`apt-get install -y libdnnl-dev`): the bench compiles
  * bench/competitors/gemm_onednn.cc into .bench-cache/ with g++ and skips the comparison, saying
@@ -69,11 +71,13 @@ function timeShape(s: Shape, wDtype: DType, compute: "f32" | "bf16"): number {
   return median(ts);
 }
 
-type Variant = "bf16" | "f32" | "rounded";
+type Variant = "bf16" | "f32" | "units" | "rounded";
+const VARIANTS: Variant[] = ["bf16", "f32", "units", "rounded"];
 
 function ours(variant: Variant): { ms: number[]; kernel: string } {
   const env: NodeJS.ProcessEnv = { ...process.env, LLM2VEC_THREADS: "2" };
   if (variant === "rounded") env.LLM2VEC_NATIVE_ISA = "avx512";
+  if (variant === "units") env.LLM2VEC_NATIVE_ISA = "avx512bf16"; // falls back (and says so in `kernel`) without bf16 units
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", variant], { env, encoding: "utf8", maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`gemm-bf16 child (${variant}) failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as { ms: number[]; kernel: string };
@@ -99,12 +103,13 @@ function onednn(exe: string): { ms: number; impl: string }[] {
 
 export async function benchGemmBf16(rounds = 2): Promise<BenchRow[]> {
   const h = onednnHarness();
-  const best = { bf16: SHAPES.map(() => Infinity), f32: SHAPES.map(() => Infinity), rounded: SHAPES.map(() => Infinity), dnnl: SHAPES.map(() => Infinity) };
-  const kernels: Record<Variant, string> = { bf16: "?", f32: "?", rounded: "?" };
+  const inf = () => SHAPES.map(() => Infinity);
+  const best = { bf16: inf(), f32: inf(), units: inf(), rounded: inf(), dnnl: inf() };
+  const kernels: Record<Variant, string> = { bf16: "?", f32: "?", units: "?", rounded: "?" };
   let impl = "";
   // Interleaved rounds, best median per side: damps other processes on the shared cores.
   for (let r = 0; r < rounds; r++) {
-    for (const v of ["bf16", "f32", "rounded"] as const) {
+    for (const v of VARIANTS) {
       const o = ours(v);
       kernels[v] = o.kernel;
       o.ms.forEach((ms, i) => (best[v][i] = Math.min(best[v][i]!, ms)));
@@ -119,13 +124,14 @@ export async function benchGemmBf16(rounds = 2): Promise<BenchRow[]> {
   return SHAPES.map((s, i) => {
     const o = best.bf16[i]!,
       f = best.f32[i]!,
+      u = best.units[i]!,
       rd = best.rounded[i]!,
       d = best.dnnl[i]!;
     const note = [
-      `ours bf16 on ${kernels.bf16}: ${gf(s, o)} GFLOP/s`,
+      `ours bf16 on ${kernels.bf16} (the addon's pick): ${gf(s, o)} GFLOP/s`,
       "exe" in h ? `oneDNN ${impl}: ${gf(s, d)} GFLOP/s` : h.skip,
       `our f32 GEMM (${kernels.f32}, W f32) ${f.toFixed(1)} ms = ${gf(s, f)} GFLOP/s, bf16 is ${(f / o).toFixed(2)}× its speed`,
-      `bf16 on ${kernels.rounded} (no bf16 units) ${rd.toFixed(1)} ms`,
+      `forced onto ${kernels.units}: ${u.toFixed(1)} ms = ${gf(s, u)} GFLOP/s; onto ${kernels.rounded}: ${rd.toFixed(1)} ms = ${gf(s, rd)} GFLOP/s`,
     ];
     return {
       name: `bf16 x·Wᵀ ${label(s)} [2T]`,
