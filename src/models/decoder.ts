@@ -113,7 +113,11 @@ export class DecoderModel {
     let x = embedding(this.embedTokens, inputIds, [B, T]);
     if (this.spec.embedScale !== 1) x = scale(x, this.spec.embedScale);
     const run = this.layerRun(B, T, { mode: "causal", positions, adapters: opts.adapters }, cache);
-    for (let i = 0; i < this.layers.length; i++) x = this.layerForward(i, x, run);
+    x = withComputeDtype(this.computeDtype, () => {
+      let h = x;
+      for (let i = 0; i < this.layers.length; i++) h = this.layerForward(i, h, run);
+      return h;
+    });
     cache.commit(T);
     return rmsnorm(x, this.norm, this.spec.rmsNormEps, this.spec.normAddOne);
   }
