@@ -42,6 +42,14 @@ const CASES: Case[] = [
   { name: "dW (1024×512)ᵀ·1024×1408 Aᵀ·B", M: 512, N: 1408, K: 1024, transA: true, transB: false, bDtype: "f32", warmup: 5, reps: 21 },
   { name: "dW (1024×1408)ᵀ·1024×512 Aᵀ·B", M: 1408, N: 512, K: 1024, transA: true, transB: false, bDtype: "f32", warmup: 5, reps: 21 },
   { name: "x·Wᵀ bf16 W 1024×512·(1408×512)ᵀ", M: 1024, N: 1408, K: 512, transA: false, transB: true, bDtype: "bf16", warmup: 5, reps: 21 },
+  // Decode steps (one or a few tokens times every weight matrix; 1.3B-model shapes): weight-bandwidth bound.
+  { name: "decode 1×2048·(5504×2048)ᵀ bf16 W", M: 1, N: 5504, K: 2048, transA: false, transB: true, bDtype: "bf16", warmup: 5, reps: 21 },
+  { name: "decode 1×2048·(5504×2048)ᵀ f32 W", M: 1, N: 5504, K: 2048, transA: false, transB: true, bDtype: "f32", warmup: 5, reps: 21 },
+  { name: "decode 8×2048·(5504×2048)ᵀ bf16 W", M: 8, N: 5504, K: 2048, transA: false, transB: true, bDtype: "bf16", warmup: 5, reps: 21 },
+  { name: "decode 8×2048·(5504×2048)ᵀ f32 W", M: 8, N: 5504, K: 2048, transA: false, transB: true, bDtype: "f32", warmup: 5, reps: 21 },
+  { name: "decode 16×2048·(5504×2048)ᵀ bf16 W", M: 16, N: 5504, K: 2048, transA: false, transB: true, bDtype: "bf16", warmup: 5, reps: 21 },
+  { name: "decode 8×5504·(2048×5504)ᵀ bf16 W", M: 8, N: 2048, K: 5504, transA: false, transB: true, bDtype: "bf16", warmup: 5, reps: 21 },
+  { name: "lm_head 1×2048·(32000×2048)ᵀ bf16 W", M: 1, N: 32000, K: 2048, transA: false, transB: true, bDtype: "bf16", warmup: 3, reps: 11 },
 ];
 
 function median(xs: number[]): number {
@@ -120,7 +128,7 @@ function timeNumpy(cases: Case[], threads = 2): { ms: Map<string, number>; label
 }
 
 /** Single-threaded comparison on a few shapes: less sensitive to other processes on the cores. */
-const SINGLE_THREAD = new Set(["1024³ A·B", "2048³ A·B", "1024×512·512×1408 A·B"]);
+const SINGLE_THREAD = new Set(["1024³ A·B", "2048³ A·B", "1024×512·512×1408 A·B", "decode 1×2048·(5504×2048)ᵀ bf16 W", "decode 8×2048·(5504×2048)ᵀ bf16 W"]);
 
 /** Our timings in a child process whose pool has `threads` threads (the pool size is fixed at load). */
 function timeOursChild(cases: Case[], threads: number): Map<string, number> {
@@ -153,7 +161,8 @@ export async function benchGemm(rounds = 2): Promise<BenchRow[]> {
   const row = (c: Case, o: number, t: number, threads: number): BenchRow => {
     const gflops = (2 * c.M * c.N * c.K) / (o * 1e6);
     const notes = [`${gflops.toFixed(0)} GFLOP/s ours`, info ? `${info.gemm} kernel` : ""];
-    if (c.bDtype !== "f32") notes.push(`B stored ${c.bDtype}, widened while packing; numpy multiplies f32`);
+    if (c.M <= 16) notes.push(`B streamed at ${((c.N * c.K * (c.bDtype === "f32" ? 4 : 2)) / (o * 1e6)).toFixed(1)} GB/s`);
+    if (c.bDtype !== "f32") notes.push(`B stored ${c.bDtype}, widened ${c.M <= 16 ? "as it streams" : "while packing"}; numpy multiplies f32`);
     return { name: `${c.name} [${threads}T]`, ours_ms: o, competitor: `${label}, ${threads} thread${threads > 1 ? "s" : ""}`, competitor_ms: t, ratio: t / o, note: notes.filter(Boolean).join("; ") };
   };
   return [

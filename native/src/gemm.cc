@@ -231,7 +231,8 @@ void gemm(const GemmKernel* kr, const GemmArgs& g) {
       const long chunks = std::max<long>(1, std::min<long>(4L * nt, g.N / 64));
       for (long b = 0; b < g.batch; b++)
         parallel_for(static_cast<int>(chunks), [&](int c, int) {
-          long n0 = g.N * c / chunks / 8 * 8, n1 = c + 1 == chunks ? g.N : g.N * (c + 1) / chunks / 8 * 8;
+          const long al = generic_gemm::SMALL_COL_ALIGN;  // see gemm_small.h: keeps each column's arithmetic split-independent
+          long n0 = g.N * c / chunks / al * al, n1 = c + 1 == chunks ? g.N : g.N * (c + 1) / chunks / al * al;
           if (n1 > n0) rows(b, n0, n1);
         });
     }

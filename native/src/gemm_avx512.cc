@@ -2,6 +2,10 @@
 // only reached after a run-time CPU check. Machines without AVX-512 use the AVX2 kernel.
 #include "gemm.h"
 
+// GCC 12 flags its own AVX-512 intrinsics (_mm512_cvtph_ps, _mm512_cvtepu16_epi32) as
+// maybe-uninitialized; nothing here reads uninitialised data.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #if defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #include <immintrin.h>
 

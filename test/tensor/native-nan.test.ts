@@ -63,7 +63,8 @@ test(`native kernels run the ISA asked for ${tag}`, { skip }, () => {
 
 test(`gemm: NaN in A or B reaches its row/column (small-M, packed, threaded; f32/bf16/f16) ${tag}`, { skip }, () => {
   for (const [M, N, K] of [
-    [3, 37, 29], // ≤ 4 rows: the unpacked path
+    [3, 37, 29], // few rows: the unpacked path
+    [11, 37, 29], // the unpacked path, several row chunks
     [37, 45, 300], // packed, K over one block
     [128, 96, 400], // threaded
   ] as const)

@@ -124,6 +124,41 @@ test(`gemm: shapes × transposes × strides × beta × dtypes ${tag}`, () => {
       }
 });
 
+test(`gemm: few rows (M ≤ 16, the unpacked streaming path): every M, ragged N, odd K ${tag}`, () => {
+  // M 1..16 covers every register-tile height and one or several row chunks; N not a multiple of
+  // the column tile, vector width (8/16) or thread chunk; K not a multiple of the lane count.
+  let caseNo = 0;
+  for (let M = 1; M <= 16; M++)
+    for (const [N, K] of [
+      [37, 33],
+      [70, 1],
+      [19, 129],
+      [300, 47], // past one thread chunk when several threads split the columns
+    ] as const) {
+      caseNo++;
+      const transA = caseNo % 3 === 0,
+        transB = caseNo % 2 === 0;
+      const dtype: DType = (["f32", "bf16", "f16"] as const)[caseNo % 3]!;
+      const [alpha, beta] = ([[1, 0], [0.5, 1], [-1.25, 0.75]] as const)[(caseNo >> 1) % 3]!;
+      const pad = caseNo % 2;
+      const lda = (transA ? M : K) + pad,
+        ldb = (transB ? K : N) + 2 * pad,
+        ldc = N + pad;
+      const A = randn((transA ? K : M) * lda);
+      const B = storageOf(randn((transB ? N : K) * ldb), dtype);
+      const C0 = randn(M * ldc);
+      if (beta === 0) for (let i = 0; i < C0.length; i += 3) C0[i] = NaN; // beta 0 ignores NaN
+      const args = (C: Float32Array): GemmArgs => ({ batch: 1, M, N, K, transA, transB, A, lda, strideA: 0, B, bDtype: dtype, ldb, strideB: 0, C, ldc, strideC: 0, alpha, beta });
+      const cRef = C0.slice(),
+        cNat = C0.slice();
+      ref.gemm(args(cRef));
+      native.gemm(args(cNat));
+      close(cNat, cRef, `gemm M=${M} N=${N} K=${K} tA=${transA} tB=${transB} ${dtype} alpha=${alpha} beta=${beta}`);
+      // Padding columns (j ≥ N) are never written.
+      for (let m = 0; m < M; m++) for (let j = N; j < ldc; j++) assert.ok(Object.is(cNat[m * ldc + j], C0[m * ldc + j]), `M=${M} N=${N}: padding C[${m},${j}] written`);
+    }
+});
+
 test(`gemm: shared output (strideC 0) accumulates over the batch; K = 0 ${tag}`, () => {
   const M = 100,
     N = 120,
