@@ -215,7 +215,10 @@ void gemm(const GemmKernel* kr, const GemmArgs& g) {
   // A few rows: stream B once, no packing. Under GEMM_BF16 only when B is already bf16 (the
   // streaming loop reads B as stored; small_m rounds its copy of A).
   const bool smallOk = g.compute == GEMM_F32 || g.bDtype == DT_BF16;
-  if (g.M <= kr->smallM && g.K > 0 && smallOk && kr->smallRows) {
+  // Up to smallM rows for a 16-bit B (the packed path would widen all of it per call); an f32 B
+  // packs without widening, and at 9–16 rows both paths measured the same (README, GEMM).
+  const long smallRows = g.bDtype == DT_F32 ? std::min(kr->smallM, 8) : kr->smallM;
+  if (g.M <= smallRows && g.K > 0 && smallOk && kr->smallRows) {
     auto rows = [&](long b, long n0, long n1) {
       const float* A;
       const void* B;
