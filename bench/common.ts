@@ -67,7 +67,10 @@ export function runTorch(script: string, args: string[], timeoutMs = 30 * 60_000
   const coretype = openblasCoretype();
   if (coretype) env.OPENBLAS_CORETYPE = coretype;
   const r = spawnSync("/usr/bin/python3", [path.join(ROOT, script), ...args], { env, encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`${script} ${args.join(" ")} failed (status ${r.status}): ${r.stderr?.slice(-2000)}`);
+  if (r.status !== 0) {
+    const how = r.signal ? `killed by ${r.signal}${r.signal === "SIGKILL" ? " (out of memory, or the timeout)" : ""}` : `status ${r.status}`;
+    throw new Error(`${script} ${args.join(" ")} failed (${how}): ${r.stderr?.slice(-2000)}`);
+  }
   const line = r.stdout.trim().split("\n").pop()!;
   const parsed = JSON.parse(line) as Record<string, unknown>;
   if (coretype && typeof parsed.blas === "string") parsed.blas = `${parsed.blas} ${coretype}`;

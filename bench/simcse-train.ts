@@ -46,6 +46,8 @@ export async function benchSimcseTrain(opts: { skipBig?: boolean } = {}): Promis
     const rep = ["--batch", String(B), "--seq", String(T), "--steps", "1", "--warmup", "0"];
     const oneChunk = runWorker("simcse-train-worker.js", ["--model", dir, "--batch", String(chunk), "--seq", String(T), "--steps", "1", "--warmup", "0", "--chunk", String(chunk)], HOUR);
     const ours = runWorker("simcse-train-worker.js", ["--model", dir, ...rep, "--chunk", String(chunk)], 2 * HOUR);
+    // Minutes of work each: keep ours on record even if the competitor then fails.
+    console.error(`simcse 1.3B: one chunk ${JSON.stringify(oneChunk)}; B${B} cached ${JSON.stringify(ours)}`);
     const torch = runTorch("bench/competitors/torch_simcse.py", ["--model", dir, ...rep, "--threads", "2", "--chunk", String(chunk)], 2 * HOUR);
     rows.push({
       name: `SimCSE step Sheared-LLaMA-1.3B shapes (random, bf16 file), B${B}×T${T} ×2 views, LoRA r16 ×7, gradient cache, chunks of ${chunk}`,
