@@ -17,18 +17,14 @@ export { Tokenizer, type EncodeOptions, type DecodeOptions, type BatchOptions, t
 export {
   importLlama2c,
   readLlama2cCheckpoint,
-  readLlama2cTokenizer,
-  llama2cEncode,
   permuteForHf,
-  buildTokenizerJson,
-  deriveMerges,
   hfLlamaConfig,
   hfLlamaTensors,
   type Llama2cConfig,
   type Llama2cWeights,
-  type Llama2cTokenizer,
   type ImportLlama2cOptions,
 } from "./llama2c.js";
+export { readLlama2cTokenizer, llama2cEncode, buildTokenizerJson, deriveMerges, type Llama2cTokenizer } from "./llama2c-tokenizer.js";
 export {
   parseLoraConfig,
   readLoraConfig,

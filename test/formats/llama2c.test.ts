@@ -2,14 +2,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import {
-  importLlama2c,
-  readLlama2cCheckpoint,
-  readLlama2cTokenizer,
-  llama2cEncode,
-  permuteForHf,
-  llama2cFileSize,
-} from "../../src/formats/llama2c.js";
+import { importLlama2c, readLlama2cCheckpoint, permuteForHf, llama2cFileSize } from "../../src/formats/llama2c.js";
+import { readLlama2cTokenizer, llama2cEncode } from "../../src/formats/llama2c-tokenizer.js";
 import { openHfFolder } from "../../src/formats/hf-folder.js";
 import { Tokenizer } from "../../src/formats/tokenizer.js";
 import { FIXTURES, tmpDir } from "./helpers.js";
