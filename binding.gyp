@@ -58,6 +58,7 @@
         "native/src/isa.cc",
         "native/src/thread_pool.cc",
         "native/src/gemm.cc",
+        "native/src/gemm_packed.cc",
         "native/src/kernels_generic.cc"
       ],
       "libraries": ["-pthread"]

@@ -4,12 +4,13 @@
  * (bench/competitors/torch_simcse.py).
  *
  * - stories260K, B128×T64: ours as one graph and through gradient caching, PyTorch as one graph.
- * - Sheared-LLaMA-1.3B shapes, B128×T64 through gradient caching in chunks of 16, on both sides
- *   (one graph of that batch does not fit in 24 GiB), plus our step on one chunk alone (B16, one
- *   graph) so the cached run's peak RSS can be read against "one chunk plus the weights".
+ * - Sheared-LLaMA-1.3B shapes, B128×T64 through gradient caching in chunks of 8 (--big-chunk N),
+ *   the same on both sides (one graph of that batch does not fit in 24 GiB; PyTorch at chunks of
+ *   16 was killed for memory here), plus our step on one chunk alone (one graph) so the cached
+ *   run's peak RSS can be read against "one chunk plus the weights".
  *   A step is minutes long here, so this case runs one timed step and no warm-up.
  *
- *   npm run build && node dist/bench/simcse-train.js [--skip-big]
+ *   npm run build && node dist/bench/simcse-train.js [--skip-big] [--big-chunk 8]
  */
 import { ensureOpenBlas, shearedLlamaCheckpoint, stories260KCheckpoint } from "./checkpoints.js";
 import { printTable, runTorch, runWorker, type BenchRow } from "./common.js";
@@ -20,7 +21,7 @@ function fmtRuns(xs: unknown): string {
   return (xs as number[]).map((x) => Math.round(x)).join(", ");
 }
 
-export async function benchSimcseTrain(opts: { skipBig?: boolean } = {}): Promise<BenchRow[]> {
+export async function benchSimcseTrain(opts: { skipBig?: boolean; bigChunk?: number } = {}): Promise<BenchRow[]> {
   ensureOpenBlas();
   const rows: BenchRow[] = [];
   {
@@ -42,7 +43,7 @@ export async function benchSimcseTrain(opts: { skipBig?: boolean } = {}): Promis
   }
   if (!opts.skipBig) {
     const dir = shearedLlamaCheckpoint();
-    const [B, T, chunk] = [128, 64, 16];
+    const [B, T, chunk] = [128, 64, opts.bigChunk ?? 8];
     const rep = ["--batch", String(B), "--seq", String(T), "--steps", "1", "--warmup", "0"];
     const oneChunk = runWorker("simcse-train-worker.js", ["--model", dir, "--batch", String(chunk), "--seq", String(T), "--steps", "1", "--warmup", "0", "--chunk", String(chunk)], HOUR);
     const ours = runWorker("simcse-train-worker.js", ["--model", dir, ...rep, "--chunk", String(chunk)], 2 * HOUR);
@@ -63,4 +64,9 @@ export async function benchSimcseTrain(opts: { skipBig?: boolean } = {}): Promis
   return rows;
 }
 
-if (process.argv[1]?.endsWith("simcse-train.js")) printTable("SimCSE training step (vs PyTorch)", await benchSimcseTrain({ skipBig: process.argv.includes("--skip-big") }));
+if (process.argv[1]?.endsWith("simcse-train.js")) {
+  const at = process.argv.indexOf("--big-chunk");
+  const bigChunk = at > 0 ? Number(process.argv[at + 1]) : undefined;
+  if (bigChunk !== undefined && !(Number.isInteger(bigChunk) && bigChunk > 0)) throw new Error(`--big-chunk: expected a positive integer, got ${process.argv[at + 1]}`);
+  printTable("SimCSE training step (vs PyTorch)", await benchSimcseTrain({ skipBig: process.argv.includes("--skip-big"), bigChunk }));
+}

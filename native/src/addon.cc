@@ -318,6 +318,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setComputeNice", Napi::Function::New(env, SetComputeNice, "setComputeNice"));
   def(env, exports, "gemm", Gemm);
+  def(env, exports, "packB", PackB);
   def(env, exports, "attentionForward", AttnFwd);
   def(env, exports, "attentionBackward", AttnBwd);
   def(env, exports, "rmsnormForward", RmsFwd);

@@ -5,8 +5,18 @@
 #include "isa.h"
 #include "napi_args.h"
 
+#include <cstdint>
+#include <string>
+
 namespace llm {
 namespace napi_glue {
+
+// The micro-kernels load packed B with aligned vector loads: a pack lives at the first 64-byte
+// boundary of its Float32Array, which is allocated kPackSlack words longer than the pack.
+constexpr long kPackSlack = 15;
+inline float* aligned64(float* p) {
+  return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~static_cast<uintptr_t>(63));
+}
 
 #define KNAME "gemm"
 napi_value Gemm(napi_env env, napi_callback_info info) {
@@ -35,8 +45,61 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   g.alpha = static_cast<float>(p[13]);
   g.beta = static_cast<float>(p[14]);
   g.compute = p[15] != 0 ? GEMM_BF16 : GEMM_F32;
-  gemm(gemm_for(isa_choice(), g), g);
+  const GemmKernel* kr = gemm_for(isa_choice(), g);
+  // Optional packed-once B (argument 4, described by p[16..20]): used only when it was packed by
+  // this very kernel for this product's N, K, transB and compute; anything else packs per call
+  // as usual (a different kernel chosen since, for instance), which gives the same result.
+  if (a.argc >= 5 && p[16] >= 0) {
+    F32OPT(4, packed);
+    size_t len = 0;
+    void* d = nullptr;
+    arr(env, a.argv[4], napi_float32_array, &d, &len, true);
+    const bool fits = packed && static_cast<int>(p[16]) == gemm_kernel_id(kr) && static_cast<long>(p[17]) == g.N &&
+                      static_cast<long>(p[18]) == g.K && (p[19] != 0) == g.transB && static_cast<int>(p[20]) == g.compute &&
+                      static_cast<long>(len) == packed_b_words(kr, g.N, g.K) + kPackSlack;
+    if (fits) g.Bpacked = aligned64(packed);
+  }
+  gemm(kr, g);
   return nullptr;
+}
+#undef KNAME
+
+#define KNAME "packB"
+// packB(B, out | null, params [N, K, transB, bDtype, ldb, compute]) → the words to allocate for
+// the packed B on the kernel this compute dtype runs on (out null: only the count; the pack plus
+// alignment slack), and that kernel's id.
+napi_value PackB(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  if (a.argc < 3) return fail(env, "packB: expected (B, out, params)");
+  PARAMS(2, p, 6);
+  GemmArgs g{};
+  g.batch = 1;
+  g.M = 1;
+  g.N = static_cast<long>(p[0]);
+  g.K = static_cast<long>(p[1]);
+  g.transB = p[2] != 0;
+  g.bDtype = static_cast<int>(p[3]);
+  g.ldb = static_cast<long>(p[4]);
+  g.compute = p[5] != 0 ? GEMM_BF16 : GEMM_F32;
+  if (g.N <= 0 || g.K <= 0) return fail(env, "packB: N and K must be positive");
+  if (!storage(env, a.argv[0], g.bDtype, &g.B)) return fail(env, "packB: B does not match bDtype");
+  const GemmKernel* kr = gemm_for(isa_choice(), g);
+  const long need = packed_b_words(kr, g.N, g.K) + kPackSlack;
+  F32OPT(1, out);
+  if (out) {
+    size_t len = 0;
+    void* d = nullptr;
+    arr(env, a.argv[1], napi_float32_array, &d, &len, true);
+    if (static_cast<long>(len) != need) return fail(env, "packB: out has " + std::to_string(len) + " words, the packed B takes " + std::to_string(need));
+    pack_b_whole(kr, g, aligned64(out));
+  }
+  napi_value res, w, id;
+  napi_create_object(env, &res);
+  napi_create_double(env, static_cast<double>(need), &w);
+  napi_create_int32(env, gemm_kernel_id(kr), &id);
+  napi_set_named_property(env, res, "words", w);
+  napi_set_named_property(env, res, "kernel", id);
+  return res;
 }
 #undef KNAME
 

@@ -5,7 +5,8 @@
 namespace llm {
 namespace napi_glue {
 
-napi_value Gemm(napi_env env, napi_callback_info info);  // addon_gemm.cc
+napi_value Gemm(napi_env env, napi_callback_info info);   // addon_gemm.cc
+napi_value PackB(napi_env env, napi_callback_info info);  // addon_gemm.cc
 
 }  // namespace napi_glue
 }  // namespace llm

@@ -55,7 +55,9 @@ void gemm_block(const GemmKernel* kr, const GemmArgs& g, const float* A, const v
   long ncmax = std::min(NC, n1 - n0);
   long kcmax = std::min(KC, K);
   long mcmax = std::min(MC, m1 - m0);
-  float* Bp = thread_scratch(0, 0, static_cast<size_t>((ncmax + NR) * kcmax));
+  // A packed-once B holds panels from column 0 over all of N: usable for the whole width only.
+  const bool prepacked = g.Bpacked != nullptr && n0 == 0 && n1 == g.N;
+  float* Bscratch = prepacked ? nullptr : thread_scratch(0, 0, static_cast<size_t>((ncmax + NR) * kcmax));
   float* Ap = thread_scratch(0, 1, static_cast<size_t>((mcmax + MR) * kcmax));
   const bool round = rounds(kr, g);
   for (long jc = n0; jc < n1; jc += NC) {
@@ -64,8 +66,13 @@ void gemm_block(const GemmKernel* kr, const GemmArgs& g, const float* A, const v
       long kc = std::min(KC, K - pc);
       long kw = words(kr, kc);
       float beta = pc == 0 ? g.beta : 1.f;
-      kr->packB(B, g.bDtype, g.ldb, g.transB, pc, kc, jc, nc, Bp);
-      if (round) kr->roundBf16(Bp, padded(nc, NR) * kw);
+      const float* Bp = Bscratch;
+      if (prepacked) {
+        Bp = packed_b_panel(kr, g, jc, pc);
+      } else {
+        kr->packB(B, g.bDtype, g.ldb, g.transB, pc, kc, jc, nc, Bscratch);
+        if (round) kr->roundBf16(Bscratch, padded(nc, NR) * kw);
+      }
       for (long ic = m0; ic < m1; ic += MC) {
         long mc = std::min(MC, m1 - ic);
         kr->packA(A, g.lda, g.transA, ic, mc, pc, kc, Ap);
@@ -115,7 +122,7 @@ void gemm_shared(const GemmKernel* kr, const GemmArgs& g, const float* A, const 
   const long mBlocks = (M + mc - 1) / mc;
   const bool round = rounds(kr, g);
   const long ncmax = std::min(NC, N), kcmax = std::min(KC, K);
-  float* Bp = thread_scratch(0, 3, static_cast<size_t>((ncmax + NR) * kcmax));
+  float* Bscratch = g.Bpacked ? nullptr : thread_scratch(0, 3, static_cast<size_t>((ncmax + NR) * kcmax));
   for (long jc = 0; jc < N; jc += NC) {
     const long nc = std::min(NC, N - jc);
     const long slivers = (nc + NR - 1) / NR;
@@ -125,14 +132,17 @@ void gemm_shared(const GemmKernel* kr, const GemmArgs& g, const float* A, const 
       const long kc = std::min(KC, K - pc);
       const long kw = words(kr, kc);
       const float beta = pc == 0 ? g.beta : 1.f;
-      const long packTasks = std::min<long>(slivers, 2L * nt);
-      parallel_for(static_cast<int>(packTasks), [&](int t, int) {
-        long s0 = slivers * t / packTasks, s1 = slivers * (t + 1) / packTasks;
-        long j0 = s0 * NR, j1 = std::min(nc, s1 * NR);
-        if (j1 <= j0) return;
-        kr->packB(B, g.bDtype, g.ldb, g.transB, pc, kc, jc + j0, j1 - j0, Bp + j0 * kw);
-        if (round) kr->roundBf16(Bp + j0 * kw, padded(j1 - j0, NR) * kw);
-      });
+      const float* Bp = g.Bpacked ? packed_b_panel(kr, g, jc, pc) : Bscratch;
+      if (!g.Bpacked) {
+        const long packTasks = std::min<long>(slivers, 2L * nt);
+        parallel_for(static_cast<int>(packTasks), [&](int t, int) {
+          long s0 = slivers * t / packTasks, s1 = slivers * (t + 1) / packTasks;
+          long j0 = s0 * NR, j1 = std::min(nc, s1 * NR);
+          if (j1 <= j0) return;
+          kr->packB(B, g.bDtype, g.ldb, g.transB, pc, kc, jc + j0, j1 - j0, Bscratch + j0 * kw);
+          if (round) kr->roundBf16(Bscratch + j0 * kw, padded(j1 - j0, NR) * kw);
+        });
+      }
       parallel_for(static_cast<int>(mBlocks * nChunks), [&](int t, int) {
         long ib = t / nChunks, ch = t % nChunks;
         long ic = ib * mc, mcur = std::min(mc, M - ic);
@@ -169,6 +179,7 @@ void gemm_split_k(const GemmKernel* kr, const GemmArgs& g, const float* A, const
   auto slice = [&](long p) {
     const long k0 = p * kSplitKSlice;
     GemmArgs s = g;
+    s.Bpacked = nullptr;  // a K slice is not a packed-once B's layout
     s.K = std::min(kSplitKSlice, g.K - k0);
     s.alpha = 1.f;
     s.beta = 0.f;
@@ -192,8 +203,10 @@ void gemm_split_k(const GemmKernel* kr, const GemmArgs& g, const float* A, const
 
 }  // namespace
 
-void gemm(const GemmKernel* kr, const GemmArgs& g) {
-  if (g.batch <= 0 || g.M <= 0 || g.N <= 0) return;
+void gemm(const GemmKernel* kr, const GemmArgs& args) {
+  if (args.batch <= 0 || args.M <= 0 || args.N <= 0) return;
+  GemmArgs g = args;
+  if (g.batch > 1 && g.strideB != 0) g.Bpacked = nullptr;  // one packed B cannot stand for several
   const long esz = g.bDtype == DT_F32 ? 4 : 2;
   const int nt = num_threads();
   const double flops = 2.0 * g.M * g.N * (g.K > 0 ? g.K : 1) * g.batch;

@@ -19,6 +19,10 @@ struct GemmArgs {
   // they are multiplied, products accumulate in f32 and C stays f32 (PyTorch's bf16 autocast with
   // f32 outputs). Every kernel gives these semantics; only the accumulation order differs.
   int compute = 0;
+  // Optional: op(B) already packed whole for this kernel and compute dtype (pack_b_whole), as a
+  // frozen weight can be once for all its products. Only for one product or a B shared by the
+  // batch (strideB 0); paths that read B as stored (few rows, split K) ignore it.
+  const float* Bpacked = nullptr;
 };
 
 enum GemmCompute : int { GEMM_F32 = 0, GEMM_BF16 = 1 };
@@ -54,6 +58,17 @@ const GemmKernel* gemm_kernel_avx512();  // null when not compiled in
 const GemmKernel* gemm_kernel_avx512bf16();
 
 void gemm(const GemmKernel* kern, const GemmArgs& g);
+
+// Packed-once B (gemm_packed.cc): the panels the driver would pack per call, in its order
+// (column blocks of NC from 0, in each the K panels of KC), with bf16 rounding under GEMM_BF16.
+long packed_b_words(const GemmKernel* kern, long N, long K);
+// Packs g's op(B) (B, bDtype, ldb, transB, N, K, compute) into out[packed_b_words(kern, N, K)].
+void pack_b_whole(const GemmKernel* kern, const GemmArgs& g, float* out);
+// The packed panel holding op(B)[pc:pc+KC, jc:jc+NC] (jc a multiple of NC, pc of KC).
+const float* packed_b_panel(const GemmKernel* kern, const GemmArgs& g, long jc, long pc);
+// A small stable number per kernel (0 generic, 1 avx2, 2 avx512, 3 avx512bf16; −1 unknown), so a
+// packed buffer can say which kernel's layout it holds.
+int gemm_kernel_id(const GemmKernel* kern);
 
 // The kernel picked at load time (generic until set); attention builds on it.
 const GemmKernel* active_gemm();

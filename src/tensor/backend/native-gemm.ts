@@ -1,9 +1,10 @@
 /** The native GEMM binding: shape and bounds checks, then one call into the addon. */
 import type { Storage } from "../dtype.js";
 import { counts, DTYPE_CODE, f32, fmt, KernelArgError, span, storage } from "./native-args.js";
-import type { ComputeDtype, GemmArgs } from "./types.js";
+import type { ComputeDtype, GemmArgs, PackBSpec, PackedB } from "./types.js";
 
-export type AddonGemm = (A: Float32Array, B: Storage, C: Float32Array, params: Float64Array) => void;
+export type AddonGemm = (A: Float32Array, B: Storage, C: Float32Array, params: Float64Array, packed?: Float32Array | null) => void;
+export type AddonPackB = (B: Storage, out: Float32Array | null, params: Float64Array) => { words: number; kernel: number };
 
 function computeCode(c: ComputeDtype | undefined): number {
   if (c === undefined || c === "f32") return 0;
@@ -13,7 +14,7 @@ function computeCode(c: ComputeDtype | undefined): number {
 
 export function gemmBinding(addon: { gemm: AddonGemm }): (g: GemmArgs) => void {
   // A reused parameter block (kernels are synchronous, so no call can observe another's block).
-  const gp = new Float64Array(16);
+  const gp = new Float64Array(21);
   return (g: GemmArgs) => {
     const K = "gemm";
     const shape = { batch: g.batch, M: g.M, N: g.N, K: g.K, transA: g.transA, transB: g.transB, lda: g.lda, ldb: g.ldb, ldc: g.ldc };
@@ -46,6 +47,37 @@ export function gemmBinding(addon: { gemm: AddonGemm }): (g: GemmArgs) => void {
     gp[13] = g.alpha;
     gp[14] = g.beta;
     gp[15] = computeCode(g.compute);
-    addon.gemm(A, B, C, gp);
+    const pk = g.packedB;
+    if (pk) {
+      if (!(pk.words instanceof Float32Array)) throw new KernelArgError(K, `packedB.words must be a Float32Array (${fmt(shape)})`);
+      gp[16] = pk.kernel;
+      gp[17] = pk.N;
+      gp[18] = pk.K;
+      gp[19] = pk.transB ? 1 : 0;
+      gp[20] = computeCode(pk.compute);
+      addon.gemm(A, B, C, gp, pk.words);
+    } else {
+      gp[16] = -1;
+      addon.gemm(A, B, C, gp);
+    }
+  };
+}
+
+/** Backend.packB on the addon: sizes the packed buffer, then fills it. */
+export function packBBinding(addon: { packB: AddonPackB }): (s: PackBSpec) => PackedB {
+  return (s: PackBSpec) => {
+    const K = "packB";
+    const shape = { N: s.N, K: s.K, ldb: s.ldb, transB: s.transB };
+    counts(K, { N: s.N, K: s.K, ldb: s.ldb });
+    if (s.N === 0 || s.K === 0) throw new KernelArgError(K, `nothing to pack (${fmt(shape)})`);
+    const rows = s.transB ? s.N : s.K,
+      cols = s.transB ? s.K : s.N;
+    if (s.ldb < cols) throw new KernelArgError(K, `ldb ${s.ldb} < ${cols} (${fmt(shape)})`);
+    const B = storage(K, "B", s.B, s.bDtype, span(1, 0, rows, s.ldb, cols), shape);
+    const p = new Float64Array([s.N, s.K, s.transB ? 1 : 0, DTYPE_CODE[s.bDtype], s.ldb, computeCode(s.compute)]);
+    const size = addon.packB(B, null, p);
+    const words = new Float32Array(size.words);
+    const made = addon.packB(B, words, p);
+    return { words, kernel: made.kernel, N: s.N, K: s.K, transB: s.transB, compute: s.compute };
   };
 }

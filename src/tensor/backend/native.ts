@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Storage } from "../dtype.js";
 import { counts, DTYPE_CODE, f32, fmt, i32, KernelArgError, storage } from "./native-args.js";
-import { gemmBinding, type AddonGemm } from "./native-gemm.js";
+import { gemmBinding, packBBinding, type AddonGemm, type AddonPackB } from "./native-gemm.js";
 import type { AttentionShape, Backend, GatedActivation } from "./types.js";
 
 /** The raw addon surface (see native/src/addon.cc). Scalar parameters travel in Float64Arrays. */
@@ -19,6 +19,8 @@ interface Addon {
   /** Optional: an addon built before it existed lacks it. */
   setComputeNice?(nice: number): number;
   gemm: AddonGemm;
+  /** Optional: an addon built before it existed lacks it (then nothing is packed ahead). */
+  packB?: AddonPackB;
   attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, keyMask: Uint8Array | null, params: Float64Array): void;
   attentionBackward(
     q: Float32Array,
@@ -102,6 +104,7 @@ function makeBackend(addon: Addon): Backend {
     name: "native",
 
     gemm: gemmBinding(addon),
+    ...(addon.packB ? { packB: packBBinding({ packB: addon.packB }) } : {}),
 
     attentionForward(s, q, k, v, out, lse) {
       const K = "attentionForward";

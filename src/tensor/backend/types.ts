@@ -38,6 +38,34 @@ export interface GemmArgs {
    * outputs). Default "f32".
    */
   compute?: ComputeDtype;
+  /**
+   * op(B) packed once by `Backend.packB` (a frozen weight). It must hold this very B; it is used
+   * only where it fits (same kernel, N, K, transB, compute; one product or B shared by the
+   * batch), else B is packed per call as usual. Same result either way.
+   */
+  packedB?: PackedB | null;
+}
+
+/** What to pack: op(B) is K×N, stored N×K (ldb ≥ K) when transB, else K×N (ldb ≥ N). */
+export interface PackBSpec {
+  B: Storage;
+  bDtype: DType;
+  N: number;
+  K: number;
+  ldb: number;
+  transB: boolean;
+  compute: ComputeDtype;
+}
+
+/** A GEMM right operand in the kernel's packed layout, made once (see GemmArgs.packedB). */
+export interface PackedB {
+  readonly words: Float32Array;
+  /** The kernel whose layout it holds (native id). */
+  readonly kernel: number;
+  readonly N: number;
+  readonly K: number;
+  readonly transB: boolean;
+  readonly compute: ComputeDtype;
 }
 
 /** The dtype GEMM operands are multiplied in. Everything else (norms, softmax, losses) stays f32. */
@@ -73,6 +101,8 @@ export interface Backend {
   readonly name: string;
 
   gemm(a: GemmArgs): void;
+  /** Packs a frozen GEMM operand once for the kernel that would multiply it; absent where packing does not exist (the reference). */
+  packB?(spec: PackBSpec): PackedB;
 
   /**
    * q [B,T,H,D], k/v [B,S,KVH,D] (head h reads kv head floor(h / (H/KVH))), out [B,T,H,D],

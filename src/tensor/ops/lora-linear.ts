@@ -9,6 +9,7 @@
  */
 import { makeOutput } from "../autograd.js";
 import { backend } from "../backend/index.js";
+import { packedWeight } from "../packed-weights.js";
 import { giveF32, takeF32 } from "../pool.js";
 import type { ComputeDtype, GemmArgs } from "../backend/types.js";
 import { computeDtype } from "../compute.js";
@@ -25,12 +26,12 @@ export interface LoraBranch {
 }
 
 /** C[M,N] = alpha·op(A)·op(B) + beta·C on plain row-major buffers, in the layer's compute dtype. */
-function gemm2(M: number, N: number, K: number, A: Float32Array, transA: boolean, B: GemmArgs["B"], bDtype: GemmArgs["bDtype"], transB: boolean, C: Float32Array, alpha: number, beta: number, compute: ComputeDtype): void {
+function gemm2(M: number, N: number, K: number, A: Float32Array, transA: boolean, B: GemmArgs["B"], bDtype: GemmArgs["bDtype"], transB: boolean, C: Float32Array, alpha: number, beta: number, compute: ComputeDtype, packedB: GemmArgs["packedB"] = null): void {
   backend().gemm({
     batch: 1, M, N, K, transA, transB,
     A, lda: transA ? M : K, strideA: 0,
     B, bDtype, ldb: transB ? K : N, strideB: 0,
-    C, ldc: N, strideC: 0, alpha, beta, compute,
+    C, ldc: N, strideC: 0, alpha, beta, compute, packedB,
   });
 }
 
@@ -53,7 +54,7 @@ export function loraLinear(x: Tensor, weight: Tensor, bias: Tensor | null, lora:
   };
   const Xd = p > 0 ? dropped() : X;
   const y = new Float32Array(M * out);
-  gemm2(M, out, inp, X, false, weight.data, weight.dtype, true, y, 1, 0, cd);
+  gemm2(M, out, inp, X, false, weight.data, weight.dtype, true, y, 1, 0, cd, packedWeight(weight, cd));
   const u = new Float32Array(M * r);
   gemm2(M, r, inp, Xd, false, lora.A.f32, "f32", true, u, 1, 0, cd);
   if (Xd !== X) giveF32(Xd);

@@ -9,6 +9,7 @@
 import { makeOutput, needsGrad } from "../autograd.js";
 import { backend } from "../backend/index.js";
 import { computeDtype } from "../compute.js";
+import { packedWeight } from "../packed-weights.js";
 import { takeF32 } from "../pool.js";
 import { numel, ShapeError, shapeStr, Tensor } from "../tensor.js";
 import { add } from "./elementwise.js";
@@ -80,6 +81,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     alpha: 1,
     beta: 0,
     compute,
+    // A frozen weight (x·Wᵀ) may have been packed once for the GEMM (packed-weights.ts).
+    packedB: p.sharedB && transB ? packedWeight(b, compute) : null,
   });
   if (!needsGrad(a, b)) return makeOutput("matmul", out, p.outShape, [], () => []);
   return makeOutput("matmul", out, p.outShape, [a, b], (g) => {

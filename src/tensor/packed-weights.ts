@@ -1,0 +1,45 @@
+/**
+ * Frozen weights packed once for the GEMM. Per call the GEMM copies every panel of its right
+ * operand into the kernel's layout; for a Linear layer that is the whole weight, which costs as
+ * much as a few dozen rows of the product, so small batches (a server's requests, short texts)
+ * spend a large share of their time re-packing weights that never change. A packed copy is made
+ * once and handed to every product of that weight.
+ *
+ * Safety: packs are keyed by the storage array itself, so a weight whose data is replaced (a
+ * merge builds a new tensor) never meets a stale pack, and a weight that trains (requiresGrad)
+ * is never read through one. Code that writes a packed weight's array in place must call
+ * `dropPackedWeight` (nothing in the project does).
+ */
+import { backend } from "./backend/index.js";
+import type { ComputeDtype, PackedB } from "./backend/types.js";
+import type { Storage } from "./dtype.js";
+import type { Tensor } from "./tensor.js";
+
+const packs = new WeakMap<Storage, PackedB>();
+
+/** The pack of a Linear weight [out, in] (the GEMM's transposed B) for this compute dtype, or null. */
+export function packedWeight(w: Tensor, compute: ComputeDtype): PackedB | null {
+  if (w.requiresGrad) return null;
+  const p = packs.get(w.data);
+  return p !== undefined && p.compute === compute ? p : null;
+}
+
+/**
+ * Packs a Linear weight [out, in] for products x·Wᵀ in this compute dtype, on the active
+ * backend. Returns the bytes the pack takes (0 when the backend cannot pack or W is not 2-D).
+ */
+export function packWeight(w: Tensor, compute: ComputeDtype): number {
+  const be = backend();
+  if (!be.packB || w.rank !== 2 || w.size === 0) return 0;
+  const had = packedWeight(w, compute);
+  if (had) return had.words.byteLength;
+  const [N, K] = w.shape as [number, number];
+  const p = be.packB({ B: w.data, bDtype: w.dtype, N, K, ldb: K, transB: true, compute });
+  packs.set(w.data, p);
+  return p.words.byteLength;
+}
+
+/** Forgets W's pack (its memory goes with the next GC). */
+export function dropPackedWeight(w: Tensor): void {
+  packs.delete(w.data);
+}
