@@ -4,6 +4,10 @@
  *   1. every chunk of every group is encoded without a graph → representations R;
  *   2. the loss on R (cheap: [B, C] rows) is back-propagated to R only → dL/dR;
  *   3. each chunk is encoded again with a graph and dL/dR's rows for it are back-propagated.
+ * Step 1 keeps no graph, so its memory is one layer's activations, not the chunk's: it runs in
+ * chunks several times larger (`NO_GRAPH_CHUNK_FACTOR`), where the products have more rows and run
+ * nearer the GEMM's peak. Rows are independent, so the representations are those of the graph
+ * chunks (up to the GEMM's summation order on some small products, ~1e-7).
  * The re-run must reproduce the first pass exactly, dropout included: a chunk is the rows
  * c0.. of its group, padded to the group's length and run with the group's seed and
  * `dropoutBatchOffset = c0`, so it draws the very masks the whole group would. The gradient
@@ -44,6 +48,9 @@ function encodeChunk(model: DecoderModel, g: RepGroup, c0: number, c1: number, p
   return weightedPool(hiddenStates(model, batch, { ...pass, seed: g.seed, dropoutBatchOffset: c0 }), weights);
 }
 
+/** Step 1's chunks are this many graph chunks (see the header). */
+export const NO_GRAPH_CHUNK_FACTOR = 4;
+
 export interface StepOutcome {
   loss: number;
 }
@@ -70,11 +77,12 @@ export function contrastiveStep(
     if (l.requiresGrad && Number.isFinite(v)) backward(l, Float32Array.of(lossScale));
     return { loss: v };
   }
-  // 1. Representations without a graph.
+  // 1. Representations without a graph, in larger chunks.
+  const noGraphChunk = chunkSize * NO_GRAPH_CHUNK_FACTOR;
   const cached = groups.map((g) => {
     const out = new Float32Array(g.batch.B * C);
-    for (let c0 = 0; c0 < g.batch.B; c0 += chunkSize) {
-      const c1 = Math.min(g.batch.B, c0 + chunkSize);
+    for (let c0 = 0; c0 < g.batch.B; c0 += noGraphChunk) {
+      const c1 = Math.min(g.batch.B, c0 + noGraphChunk);
       out.set(noGrad(() => encodeChunk(model, g, c0, c1, pass)).f32, c0 * C);
     }
     return new Tensor(out, [g.batch.B, C], { requiresGrad: true });
