@@ -110,8 +110,9 @@ export function profileReport(opts: { totalMs?: number } = {}): ProfileRow[] {
   const total = opts.totalMs ?? sum;
   for (const [op, s] of stats) {
     const r: ProfileRow = { op, calls: s.calls, ms: +s.ms.toFixed(2), share: +(s.ms / total).toFixed(4) };
-    if (s.flops > 0) r.gflops = +(s.flops / (s.ms * 1e6)).toFixed(1);
-    if (s.bytes > 0) r.gbs = +(s.bytes / (s.ms * 1e6)).toFixed(1);
+    // Three significant digits: a tiny op's rate must not round to 0.
+    if (s.flops > 0) r.gflops = +(s.flops / (s.ms * 1e6)).toPrecision(3);
+    if (s.bytes > 0) r.gbs = +(s.bytes / (s.ms * 1e6)).toPrecision(3);
     rows.push(r);
   }
   rows.sort((a, b) => b.ms - a.ms);
