@@ -25,6 +25,7 @@ it("counts kernel calls by op, GEMMs by shape, without changing results", () => 
     startProfile(); // a second start resets the counters, it does not wrap twice
     const wrapped = backend();
     assert.equal(wrapped.name, prev.name, "the wrapper keeps the backend's name");
+    for (const [key, fn] of Object.entries(prev)) if (typeof fn === "function") assert.equal(typeof (wrapped as unknown as Record<string, unknown>)[key], "function", `the wrapper drops ${key}`);
     assert.deepEqual(run(), plain);
     run();
     assert.equal(backend(), wrapped);

@@ -58,7 +58,7 @@ export function profiledBackend(inner: Backend): Backend {
     record(op, performance.now() - t0, flops, bytes);
     return r;
   };
-  return {
+  const timed: Record<string, unknown> = {
     name: inner.name,
     profiled: true,
     gemm: (a) => t(gemmKey(a), 2 * a.batch * a.M * a.N * a.K, 0, () => inner.gemm(a)),
@@ -79,7 +79,13 @@ export function profiledBackend(inner: Backend): Backend {
     axpy: (alpha, x, y) => t("axpy", 0, 3 * y.length * F, () => inner.axpy(alpha, x, y)),
     scale: (x, alpha, out) => t("scale", 0, 2 * out.length * F, () => inner.scale(x, alpha, out)),
     dropout: (x, out, p, seed, off) => t("dropout", 0, 2 * out.length * F, () => inner.dropout(x, out, p, seed, off)),
-  } as Backend;
+  } satisfies Omit<Backend, "packB"> & { profiled: true };
+  // Every other method (optional ones such as packB, and any added later) is forwarded and
+  // timed under its own name, so wrapping never hides a capability of the backend.
+  for (const [key, fn] of Object.entries(inner))
+    if (typeof fn === "function" && !(key in timed))
+      timed[key] = (...args: unknown[]) => t(key, 0, 0, () => (fn as (...a: unknown[]) => unknown).apply(inner, args));
+  return timed as unknown as Backend;
 }
 
 export interface ProfileRow {
