@@ -30,7 +30,7 @@
     {
       "target_name": "llm2vec_avx512",
       "type": "static_library",
-      "sources": ["native/src/gemm_avx512.cc"],
+      "sources": ["native/src/gemm_avx512.cc", "native/src/kernels_avx512.cc"],
       "conditions": [
         ["llm2vec_x86==1", {
           "cflags_cc": ["-mavx512f", "-mavx2", "-mfma", "-mf16c"],

@@ -84,6 +84,23 @@ export function runWorker(worker: string, args: string[], timeoutMs = 30 * 60_00
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
 }
 
+/**
+ * `rows` × `T` seeded pseudo-random token ids in [0, V) (an LCG): every encode worker, ours and the
+ * competitors', draws the same ids from the same seed.
+ */
+export function benchIds(rows: number, T: number, V: number, seed = 4242): number[][] {
+  let s = seed;
+  return Array.from({ length: rows }, () => Array.from({ length: T }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0), s % V)));
+}
+
+/** Writes row vectors as one little-endian float32 file (rows × dim), for comparing two workers' outputs. */
+export function writeRowsF32(file: string, rows: readonly Float32Array[]): void {
+  const dim = rows[0]?.length ?? 0;
+  const all = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => all.set(r, i * dim));
+  fs.writeFileSync(file, new Uint8Array(all.buffer));
+}
+
 export function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }

@@ -1,14 +1,14 @@
 /**
  * `npm run bench`: every benchmark, each beside its competitor measured in the same run, printed
  * as Markdown tables (and saved to .bench-cache/bench-results.md).
- *   node dist/bench/run.js [--only gemm,gemm-bf16,block,load,encode,mntp,simcse,generate,serve]
+ *   node dist/bench/run.js [--only gemm,gemm-bf16,block,load,encode,encode-ort,mntp,simcse,generate,serve]
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { benchCacheDir, ensureOpenBlas } from "./checkpoints.js";
 import { printTable, type BenchRow } from "./common.js";
-import { benchEncodeThroughput } from "./encode-throughput.js";
+import { benchEncodeThroughput, benchOrtEncode } from "./encode-throughput.js";
 import { benchGemm } from "./gemm.js";
 import { benchGemmBf16 } from "./gemm-bf16.js";
 import { benchLlamaBlock } from "./llama-block.js";
@@ -23,7 +23,8 @@ const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> 
   "gemm-bf16": ["bf16 GEMM (bf16 operands, f32 accumulation and output) vs oneDNN's bf16 matmul, 2 threads", () => benchGemmBf16()],
   block: ["Llama block stack: B8 T128, hidden 512, 8 heads, FFN 1408, 4 layers (vs PyTorch)", () => benchLlamaBlock()],
   load: ["Sheared-LLaMA-1.3B-shaped bf16 checkpoint: load and forward B8×T128 (vs PyTorch)", () => benchModelLoad()],
-  encode: ["Encoding throughput (vs PyTorch forward + mean pooling)", () => benchEncodeThroughput()],
+  encode: ["Encoding throughput (vs PyTorch forward + mean pooling, and vs onnxruntime-node)", () => benchEncodeThroughput()],
+  "encode-ort": ["Encoding, issue #10's h512 workload (vs onnxruntime-node on the same weights and ids)", async () => benchOrtEncode()],
   mntp: ["MNTP training step, LoRA r16 on all seven projections (vs PyTorch, same masking and LoRA)", () => benchMntpTrain()],
   simcse: ["SimCSE training step, two dropout views, LoRA r16 on all seven projections (vs PyTorch)", () => benchSimcseTrain()],
   generate: ["Generation with a KV cache, batch 1 and 8 (vs PyTorch cached loop); memory of one process serving both uses vs two", () => benchGenerate()],

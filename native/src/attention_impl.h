@@ -1,4 +1,5 @@
-// Flash-style attention on GEMM tiles, included inside an ISA namespace after simd.h.
+// Flash-style attention on GEMM tiles, included inside an ISA namespace after simd.h. The forward
+// of short key rows takes the panel path instead (attention_panel.h) where the ISA has vectors.
 // Forward: per (b, head, query block), stream key blocks: S = scale·Q·Kᵀ (GEMM), mask, online
 // softmax per query row (running max / sum, rescaling the output accumulator), O += P·V (GEMM).
 // Only lse is saved. Backward (FlashAttention-2 order): probabilities are recomputed from lse;
@@ -66,8 +67,13 @@ static void dropout_tile(const AttnCtx& cx, long b, long h, long i0, long nq, lo
   }
 }
 
+#include "attention_panel.h"
+
 static void attn_fwd(const llm::AttnShape& s, const float* q, const float* k, const float* v, float* out, float* lse) {
   const AttnCtx cx = make_ctx(s);
+#ifdef LLM_VEC
+  if (panel_fits(s)) return attn_fwd_panel(cx, q, k, v, out, lse);
+#endif
   const long T = s.T, H = s.H, KVH = s.KVH, D = s.D;
   const long ldq = H * D, ldk = KVH * D, KS = s.kvStride;  // KS: keys per batch row of k/v
   const long qBlocks = (T + ATT_QB - 1) / ATT_QB;

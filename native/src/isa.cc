@@ -73,7 +73,10 @@ IsaChoice choose() {
     c.gemm = gemm_kernel_avx2();
     c.kernels = kernels_avx2();
   }
-  if (cap >= 2 && f.avx512f && gemm_kernel_avx512()) c.gemm = gemm_kernel_avx512();
+  if (cap >= 2 && f.avx512f && gemm_kernel_avx512()) {
+    c.gemm = gemm_kernel_avx512();
+    if (kernels_avx512()) c.kernels = kernels_avx512();
+  }
   if (cap >= 3 && f.avx512bf16 && gemm_kernel_avx512bf16()) c.bf16Units = gemm_kernel_avx512bf16();
   c.bf16Forced = c.bf16Units && want && !std::strcmp(want, "avx512bf16");
   return c;

@@ -42,6 +42,7 @@ struct Kernels {
 };
 
 const Kernels* kernels_generic();
-const Kernels* kernels_avx2();  // null when not compiled in
+const Kernels* kernels_avx2();    // null when not compiled in
+const Kernels* kernels_avx512();  // the same bodies built with -mavx512f (16-wide vf); null when not compiled in
 
 }  // namespace llm

@@ -30,6 +30,19 @@ static inline void act8(int kind, __m256 x, __m256& y, __m256& dy) {
 }
 #endif
 
+#if defined(__AVX512F__)
+// act(x) on 16 lanes (the forward needs no derivative): act8's formulas on exp16.
+static inline __m512 act16(int kind, __m512 x) {
+  const __m512 one = _mm512_set1_ps(1.f);
+  if (kind == llm::ACT_SILU) return _mm512_mul_ps(x, _mm512_div_ps(one, _mm512_add_ps(one, exp16(_mm512_sub_ps(_mm512_setzero_ps(), x)))));
+  __m512 x2 = _mm512_mul_ps(x, x);
+  __m512 inner = _mm512_mul_ps(_mm512_set1_ps(SQRT_2_OVER_PI), _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(0.044715f), x2), x, x));
+  __m512 e = exp16(_mm512_add_ps(inner, inner));
+  __m512 t = _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.f), _mm512_add_ps(e, one)));
+  return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(one, t));
+}
+#endif
+
 static inline void act1(int kind, float x, float& y, float& dy) {
   if (kind == llm::ACT_SILU) {
     float s = 1.f / (1.f + std::exp(-x));
@@ -47,6 +60,9 @@ static inline void act1(int kind, float x, float& y, float& dy) {
 static void gated_fwd(int kind, const float* gate, const float* up, float* out, long n) {
   chunked(n, EW_GRAIN, [&](long i0, long i1, int) {
     long i = i0;
+#if defined(__AVX512F__)
+    for (; i + 16 <= i1; i += 16) _mm512_storeu_ps(out + i, _mm512_mul_ps(act16(kind, _mm512_loadu_ps(gate + i)), _mm512_loadu_ps(up + i)));
+#endif
 #ifdef LLM_AVX2
     for (; i + 8 <= i1; i += 8) {
       __m256 y, dy;

@@ -45,6 +45,58 @@ static inline __m256 exp8(__m256 x) {
 }
 #endif
 
+#if defined(__AVX512F__)
+// exp8 on 16 lanes, the same steps in the same order (so the same results lane for lane, NaN and
+// the −87.3 cut included: max/min return their second operand on NaN as on AVX2).
+static inline __m512 exp16(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(-87.3f);
+  const __mmask16 keep = _mm512_cmp_ps_mask(x, lo, _CMP_NLT_UQ);
+  x = _mm512_min_ps(_mm512_set1_ps(88.0f), _mm512_max_ps(lo, x));
+  __m512 fx = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), x);
+  x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(-2.12194440e-4f), x);
+  __m512 y = _mm512_set1_ps(1.9875691500E-4f);
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.3981999507E-3f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(8.3334519073E-3f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(4.1665795894E-2f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.6666665459E-1f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(5.0000001201E-1f));
+  y = _mm512_fmadd_ps(y, _mm512_mul_ps(x, x), _mm512_add_ps(x, _mm512_set1_ps(1.f)));
+  __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(fx), _mm512_set1_epi32(127)), 23);
+  return _mm512_maskz_mov_ps(keep, _mm512_mul_ps(y, _mm512_castsi512_ps(e)));
+}
+#endif
+
+// The widest float vector of the translation unit, for kernels written once for AVX2 and AVX-512
+// (the AVX-512 kernel table is the same bodies compiled with -mavx512f): vf holds VW floats;
+// vload_n / vstore_n touch only the first n < VW lanes (tails of rows).
+#if defined(__AVX512F__)
+#define LLM_VEC 1
+typedef __m512 vf;
+constexpr int VW = 16;
+static inline vf vzero() { return _mm512_setzero_ps(); }
+static inline vf vset1(float x) { return _mm512_set1_ps(x); }
+static inline vf vload(const float* p) { return _mm512_loadu_ps(p); }
+static inline void vstore(float* p, vf v) { _mm512_storeu_ps(p, v); }
+static inline vf vfma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+static inline vf vmul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+static inline vf vload_n(const float* p, int n) { return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p); }
+static inline void vstore_n(float* p, vf v, int n) { _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v); }
+#elif defined(LLM_AVX2)
+#define LLM_VEC 1
+typedef __m256 vf;
+constexpr int VW = 8;
+static inline vf vzero() { return _mm256_setzero_ps(); }
+static inline vf vset1(float x) { return _mm256_set1_ps(x); }
+static inline vf vload(const float* p) { return _mm256_loadu_ps(p); }
+static inline void vstore(float* p, vf v) { _mm256_storeu_ps(p, v); }
+static inline vf vfma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+static inline vf vmul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+static inline __m256i vlanes_below(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+static inline vf vload_n(const float* p, int n) { return _mm256_maskload_ps(p, vlanes_below(n)); }
+static inline void vstore_n(float* p, vf v, int n) { _mm256_maskstore_ps(p, vlanes_below(n), v); }
+#endif
+
 static inline float dotf(const float* a, const float* b, long n) {
   long i = 0;
 #ifdef LLM_AVX2
@@ -108,6 +160,16 @@ static inline float exp_sub_sum(const float* src, float sub, float* dst, long n)
   float s = 0.f;
 #ifdef LLM_AVX2
   __m256 vs = _mm256_set1_ps(sub), acc = _mm256_setzero_ps();
+#if defined(__AVX512F__)
+  const __m512 vs16 = _mm512_set1_ps(sub);
+  __m512 acc16 = _mm512_setzero_ps();
+  for (; i + 16 <= n; i += 16) {
+    __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(src + i), vs16));
+    _mm512_storeu_ps(dst + i, e);
+    acc16 = _mm512_add_ps(acc16, e);
+  }
+  acc = _mm256_add_ps(_mm512_castps512_ps256(acc16), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc16), 1)));
+#endif
   for (; i + 8 <= n; i += 8) {
     __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(src + i), vs));
     _mm256_storeu_ps(dst + i, e);

@@ -8,10 +8,11 @@
  * padding. Query rows at padded positions are computed but meaningless (nothing pools them).
  */
 import { fmix32 } from "../tensor/backend/types.js";
-import { checkpoint } from "../tensor/autograd.js";
+import { checkpoint, needsGrad } from "../tensor/autograd.js";
 import { withComputeDtype, type ComputeDtype } from "../tensor/compute.js";
 import type { RopeTables } from "../tensor/ops/index.js";
 import { add, attention, embedding, gatedActivation, matmul, reshape, rmsnorm, rope, scale } from "../tensor/ops/index.js";
+import { giveF32 } from "../tensor/pool.js";
 import { Tensor } from "../tensor/tensor.js";
 import type { KvCache } from "./kv-cache.js";
 import { applyLinear, type LinearContext, type LinearLayer, type LoraWeights } from "./linear.js";
@@ -96,8 +97,15 @@ export class DecoderModel {
     if (inputIds.length !== B * T) throw new Error(`forward: ${inputIds.length} ids for a ${B}×${T} batch`);
     let x = embedding(this.embedTokens, inputIds, [B, T]);
     if (this.spec.embedScale !== 1) x = scale(x, this.spec.embedScale);
-    x = this.runLayers(x, opts);
-    return rmsnorm(x, this.norm, this.spec.rmsNormEps, this.spec.normAddOne);
+    x = withComputeDtype(this.computeDtype, () => this.runLayersIn(x, opts, true));
+    return this.finalNorm(x);
+  }
+
+  /** The final norm of a forward whose input is its own intermediate (recycled when no graph holds it). */
+  private finalNorm(x: Tensor): Tensor {
+    const y = rmsnorm(x, this.norm, this.spec.rmsNormEps, this.spec.normAddOne);
+    if (!needsGrad(x, this.norm)) release(x);
+    return y;
   }
 
   /**
@@ -115,11 +123,15 @@ export class DecoderModel {
     const run = this.layerRun(B, T, { mode: "causal", positions, adapters: opts.adapters }, cache);
     x = withComputeDtype(this.computeDtype, () => {
       let h = x;
-      for (let i = 0; i < this.layers.length; i++) h = this.layerForward(i, h, run);
+      for (let i = 0; i < this.layers.length; i++) {
+        const next = this.layerForward(i, h, run);
+        if (!next.requiresGrad) release(h);
+        h = next;
+      }
       return h;
     });
     cache.commit(T);
-    return rmsnorm(x, this.norm, this.spec.rmsNormEps, this.spec.normAddOne);
+    return this.finalNorm(x);
   }
 
   private checkWindow(T: number): void {
@@ -130,19 +142,24 @@ export class DecoderModel {
 
   /** Hidden states [B, T, C] through every block (no final norm): what the block benchmark times. */
   runLayers(x: Tensor, opts: ForwardOptions): Tensor {
-    return withComputeDtype(this.computeDtype, () => this.runLayersIn(x, opts));
+    return withComputeDtype(this.computeDtype, () => this.runLayersIn(x, opts, false));
   }
 
-  private runLayersIn(x: Tensor, opts: ForwardOptions): Tensor {
+  /** ownsInput: x is this forward's own intermediate (the embeddings), which may be recycled. */
+  private runLayersIn(x: Tensor, opts: ForwardOptions, ownsInput: boolean): Tensor {
     const [B, T] = x.shape as [number, number, number];
     if (opts.mode === "causal") this.checkWindow(T);
     const run = this.layerRun(B, T, opts, null);
     for (let i = 0; i < this.layers.length; i++) {
       // Checkpointed, a layer keeps only its input for the backward and recomputes the rest
       // (same seeds, so the same dropout masks): activations of one layer at a time.
-      x = opts.checkpointLayers
+      const next = opts.checkpointLayers
         ? checkpoint((h) => this.layerForward(i, h, run), [x], this.layerTensors(i))
         : this.layerForward(i, x, run);
+      // No graph holds the previous hidden states when the new ones record none (a checkpoint
+      // node keeps its input, and then its output requires grad).
+      if ((i > 0 || ownsInput) && !next.requiresGrad) release(x);
+      x = next;
     }
     return x;
   }
@@ -165,13 +182,20 @@ export class DecoderModel {
     };
   }
 
-  /** One block: x + attn(norm(x)), then + mlp(norm(·)). */
+  /**
+   * One block: x + attn(norm(x)), then + mlp(norm(·)). Without autograd (no input of the layer
+   * requires a gradient, or gradients are off) every intermediate goes back to the buffer pool
+   * right after its last use, so the next op, layer and batch reuse its memory instead of paying
+   * fresh allocations (zero fill, page faults, GC): the inference forward's "outside kernel" time.
+   */
   private layerForward(i: number, x: Tensor, run: LayerRun): Tensor {
     const s = this.spec;
     const { B, T, positions, tables } = run;
     const l = this.layers[i]!;
     const lin = l.linears;
     const sel = run.adapters;
+    const recycle = !needsGrad(x, ...this.layerTensors(i), ...chosenLoraTensors(sel, i));
+    const done = recycle ? release : noRelease;
     const ctx = (k: number): LinearContext => ({
       training: run.training,
       seed: fmix32(run.seed ^ fmix32(i * 16 + k + 1)),
@@ -179,9 +203,14 @@ export class DecoderModel {
       loras: sel === "attached" ? undefined : sel === "none" ? [] : sel.layers[i]![LINEAR_MODULES[k]!],
     });
     const h = rmsnorm(x, l.inputNorm, s.rmsNormEps, s.normAddOne);
-    const q = rope(reshape(applyLinear(lin.q_proj, h, ctx(0)), [B, T, s.numHeads, s.headDim]), positions, tables);
-    const k = rope(reshape(applyLinear(lin.k_proj, h, ctx(1)), [B, T, s.numKvHeads, s.headDim]), positions, tables);
+    const qp = applyLinear(lin.q_proj, h, ctx(0));
+    const kp = applyLinear(lin.k_proj, h, ctx(1));
     const v = reshape(applyLinear(lin.v_proj, h, ctx(2)), [B, T, s.numKvHeads, s.headDim]);
+    done(h);
+    const q = rope(reshape(qp, [B, T, s.numHeads, s.headDim]), positions, tables);
+    done(qp);
+    const k = rope(reshape(kp, [B, T, s.numKvHeads, s.headDim]), positions, tables);
+    done(kp);
     const a = run.cache
       ? run.cache.attend(i, q, k, v)
       : attention(q, k, v, {
@@ -191,10 +220,22 @@ export class DecoderModel {
           seed: fmix32(run.seed ^ fmix32(i * 16 + 9)),
           dropoutBatchOffset: run.batchOffset,
         });
-    x = add(x, applyLinear(lin.o_proj, reshape(a, [B, T, s.numHeads * s.headDim]), ctx(3)));
-    const h2 = rmsnorm(x, l.postAttentionNorm, s.rmsNormEps, s.normAddOne);
-    const act = gatedActivation(s.activation, applyLinear(lin.gate_proj, h2, ctx(4)), applyLinear(lin.up_proj, h2, ctx(5)));
-    return add(x, applyLinear(lin.down_proj, act, ctx(6)));
+    done(q, k, v); // a KV cache holds copies of k and v
+    const o = applyLinear(lin.o_proj, reshape(a, [B, T, s.numHeads * s.headDim]), ctx(3));
+    done(a);
+    const x1 = add(x, o);
+    done(o);
+    const h2 = rmsnorm(x1, l.postAttentionNorm, s.rmsNormEps, s.normAddOne);
+    const gate = applyLinear(lin.gate_proj, h2, ctx(4));
+    const up = applyLinear(lin.up_proj, h2, ctx(5));
+    done(h2);
+    const act = gatedActivation(s.activation, gate, up);
+    done(gate, up);
+    const down = applyLinear(lin.down_proj, act, ctx(6));
+    done(act);
+    const out = add(x1, down);
+    done(x1, down);
+    return out;
   }
 
   /** Every tensor layer i reads (weights, biases, norms, LoRA factors). */
@@ -237,6 +278,19 @@ export class DecoderModel {
     yield [FINAL_NORM, this.norm];
     if (!this.spec.tieWordEmbeddings) yield [LM_HEAD, this.lmHead];
   }
+}
+
+/** Gives the tensors' float32 buffers back to the pool: only for intermediates no graph or caller holds. */
+function release(...ts: Tensor[]): void {
+  for (const t of ts) if (t.dtype === "f32" && !t.requiresGrad) giveF32(t.f32);
+}
+
+function noRelease(): void {}
+
+/** The LoRA factors an adapter choice held apart from the model runs in layer i (none for "attached"/"none"). */
+function chosenLoraTensors(sel: AdapterChoice, i: number): Tensor[] {
+  if (sel === "attached" || sel === "none") return [];
+  return Object.values(sel.layers[i]!).flatMap((ls) => ls.flatMap((l) => [l.A, l.B]));
 }
 
 export function defaultPositions(B: number, T: number): Int32Array {

@@ -17,7 +17,7 @@ export function expectedKernels(info: NativeInfo): { gemm: string; gemmBf16: str
   const gemm = avx512 ? "avx512" : avx2 ? "avx2" : "generic";
   const rounded = `${gemm}-rounded`;
   const gemmBf16 = !bf16 ? [rounded] : cap === "avx512bf16" ? ["avx512bf16"] : ["avx512bf16", rounded];
-  return { gemm, gemmBf16, kernels: avx2 ? "avx2" : "generic" };
+  return { gemm, gemmBf16, kernels: avx512 ? "avx512" : avx2 ? "avx2" : "generic" };
 }
 
 /** A label for test names: what ran, and whether the cap could be honoured on this CPU. */

@@ -314,6 +314,45 @@ test(`attention forward/backward: causal, bidirectional, GQA, masks, dropout ${t
   // p = 0.5 sits exactly on a hash bucket boundary; a long row exercises the vectorised hash.
   attnCase({ B: 1, T: 9, S: 150, H: 2, KVH: 2, D: 16, causal: false, keyMask: null, scale: 0.25, dropoutP: 0.5, seed: 7 }, "dropout p=0.5");
   attnCase({ B: 2, T: 70, S: 70, H: 4, KVH: 2, D: 32, causal: true, keyMask: null, scale: 0.2, dropoutP: 0.1, seed: 99 }, "dropout threaded");
+  // The panel forward's edges (attention_panel.h, up to 512 keys): two query blocks with a head
+  // dim that leaves a vector tail, the longest panel row and one past it (the flash path), causal
+  // over S > T with padding, dropout on a panel row.
+  const pm = new Uint8Array(2 * 300).fill(1);
+  for (let j = 0; j < 300; j += 7) pm[j] = 0;
+  for (let j = 250; j < 300; j++) pm[300 + j] = 0;
+  const panel: [string, AttentionShape][] = [
+    ["panel two query blocks D=80", { B: 1, T: 130, S: 130, H: 2, KVH: 1, D: 80, causal: true, keyMask: null, scale: 0.1, dropoutP: 0, seed: 0 }],
+    ["panel S=512", { B: 1, T: 3, S: 512, H: 2, KVH: 2, D: 16, causal: false, keyMask: null, scale: 0.25, dropoutP: 0, seed: 0 }],
+    ["flash S=513", { B: 1, T: 3, S: 513, H: 2, KVH: 2, D: 16, causal: false, keyMask: null, scale: 0.25, dropoutP: 0, seed: 0 }],
+    ["panel causal S>T masked", { B: 2, T: 5, S: 300, H: 4, KVH: 2, D: 24, causal: true, keyMask: pm, scale: 0.2, dropoutP: 0, seed: 0 }],
+    ["panel dropout D=64", { B: 2, T: 40, S: 40, H: 2, KVH: 2, D: 64, causal: false, keyMask: null, scale: 0.125, dropoutP: 0.2, seed: 5 }],
+  ];
+  for (const [label, c] of panel) attnCase(c, label);
+});
+
+test(`attention forward over strided K/V (a KV cache; padding never read) ${tag}`, () => {
+  for (const [S, stride, D, T] of [
+    [7, 16, 8, 3],
+    [200, 256, 64, 1],
+    [600, 640, 32, 2],
+  ] as const) {
+    const [B, H, KVH] = [2, 4, 2];
+    const s: AttentionShape = { B, T, S, H, KVH, D, causal: true, keyMask: null, scale: 0.2, dropoutP: 0, seed: 0, kvStride: stride };
+    const q = randn(B * T * H * D);
+    const k = randn(B * stride * KVH * D),
+      v = randn(B * stride * KVH * D);
+    for (let b = 0; b < B; b++)
+      for (let j = S; j < stride; j++)
+        for (let x = 0; x < KVH * D; x++) k[(b * stride + j) * KVH * D + x] = v[(b * stride + j) * KVH * D + x] = NaN;
+    const oR = new Float32Array(q.length),
+      oN = new Float32Array(q.length).fill(NaN);
+    const lR = new Float32Array(B * H * T),
+      lN = new Float32Array(B * H * T).fill(NaN);
+    ref.attentionForward(s, q, k, v, oR, lR);
+    native.attentionForward(s, q, k, v, oN, lN);
+    close(oN, oR, `strided S=${S} stride=${stride} out`);
+    close(lN, lR, `strided S=${S} stride=${stride} lse`);
+  }
 });
 
 test(`rmsnorm forward/backward: f32/bf16/f16 weights, (1+w) ${tag}`, () => {

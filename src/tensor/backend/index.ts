@@ -1,23 +1,35 @@
 /**
  * Chooses the kernel backend once: the native addon when it loads, else the TypeScript
- * reference (with one clear warning). LLM2VEC_BACKEND=reference forces the reference path.
+ * reference (with one clear warning). LLM2VEC_BACKEND=reference forces the reference path;
+ * LLM2VEC_PROFILE=1 wraps the chosen backend in the per-op timer of profile.ts.
  */
 import { referenceBackend } from "./reference.js";
 import { loadNativeBackend } from "./native.js";
+import { profiledBackend, profileReport, profileTable } from "./profile.js";
 import type { Backend } from "./types.js";
 
 let active: Backend | null = null;
 
 export function backend(): Backend {
   if (active) return active;
-  if (process.env.LLM2VEC_BACKEND === "reference") return (active = referenceBackend);
+  active = chooseBackend();
+  if (process.env.LLM2VEC_PROFILE === "1") {
+    // Opt-in per-op timing (profile.ts); the table goes to stderr when the process ends.
+    active = profiledBackend(active);
+    process.on("exit", () => process.stderr.write(`llm2vec profile (LLM2VEC_PROFILE=1, ${active?.name} backend):\n${profileTable(profileReport())}\n`));
+  }
+  return active;
+}
+
+function chooseBackend(): Backend {
+  if (process.env.LLM2VEC_BACKEND === "reference") return referenceBackend;
   const native = loadNativeBackend();
-  if (native.backend) return (active = native.backend);
+  if (native.backend) return native.backend;
   process.emitWarning(
     `llm2vec: native addon unavailable (${native.error}); using the TypeScript reference backend, which is far slower. Reinstall with a C++ compiler present (npm rebuild llm2vec).`,
     { code: "LLM2VEC_NO_NATIVE" },
   );
-  return (active = referenceBackend);
+  return referenceBackend;
 }
 
 /** Swap the backend (tests run the same body on both). Returns the previous one. */

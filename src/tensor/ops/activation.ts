@@ -1,13 +1,14 @@
 /** Gated MLP activations: SwiGLU's silu(gate)·up and Gemma's gelu_tanh(gate)·up, fused. */
 import { makeOutput } from "../autograd.js";
 import { backend } from "../backend/index.js";
+import { takeF32 } from "../pool.js";
 import type { GatedActivation } from "../backend/types.js";
 import { ShapeError, shapeStr, Tensor } from "../tensor.js";
 
 export function gatedActivation(kind: GatedActivation, gate: Tensor, up: Tensor): Tensor {
   if (gate.size !== up.size) throw new ShapeError("gatedActivation", `gate ${shapeStr(gate.shape)} and up ${shapeStr(up.shape)} differ`);
   const be = backend();
-  const out = new Float32Array(gate.size);
+  const out = takeF32(gate.size); // every element written
   be.gatedActForward(kind, gate.f32, up.f32, out);
   return makeOutput("gatedActivation", out, gate.shape, [gate, up], (g) => {
     const dGate = new Float32Array(gate.size);

@@ -5,6 +5,7 @@
  */
 import { makeOutput } from "../autograd.js";
 import { backend } from "../backend/index.js";
+import { takeF32 } from "../pool.js";
 import type { AttentionShape } from "../backend/types.js";
 import { ShapeError, shapeStr, Tensor } from "../tensor.js";
 
@@ -39,8 +40,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     dropoutBatchOffset: opts.dropoutBatchOffset ?? 0,
   };
   const be = backend();
-  const out = new Float32Array(q.size);
-  const lse = new Float32Array(B * H * T);
+  // The kernel writes every output row and every lse entry (zeros / −inf where no key is visible).
+  const out = takeF32(q.size);
+  const lse = takeF32(B * H * T);
   be.attentionForward(s, q.f32, k.f32, v.f32, out, lse);
   return makeOutput("attention", out, q.shape, [q, k, v], (g) => {
     const dq = new Float32Array(q.size);

@@ -5,6 +5,7 @@
  */
 import { makeOutput } from "../autograd.js";
 import { backend } from "../backend/index.js";
+import { takeF32 } from "../pool.js";
 import { ShapeError, shapeStr, Tensor } from "../tensor.js";
 
 function broadcastRows(op: string, a: Tensor, b: Tensor): number {
@@ -28,7 +29,7 @@ function sumRows(g: Float32Array, rows: number, width: number): Float32Array {
 export function add(a: Tensor, b: Tensor): Tensor {
   const rows = broadcastRows("add", a, b);
   const be = backend();
-  const out = new Float32Array(a.size);
+  const out = takeF32(a.size); // every row written below
   const A = a.f32;
   const B = b.f32;
   if (rows === 1) be.add(A, B, out);

@@ -1,6 +1,7 @@
 /** Embedding lookup. Ids are validated (an out-of-range id is an error naming it, never garbage). */
 import { makeOutput } from "../autograd.js";
 import { backend } from "../backend/index.js";
+import { takeF32 } from "../pool.js";
 import { ShapeError, Tensor } from "../tensor.js";
 
 export function embedding(table: Tensor, ids: Int32Array, shape: readonly number[] = [ids.length]): Tensor {
@@ -10,7 +11,7 @@ export function embedding(table: Tensor, ids: Int32Array, shape: readonly number
     const id = ids[i]!;
     if (!(id >= 0 && id < V)) throw new RangeError(`embedding: token id ${id} at position ${i} is outside the vocabulary [0, ${V})`);
   }
-  const out = new Float32Array(ids.length * C);
+  const out = takeF32(ids.length * C); // every row written (ids checked above)
   backend().embeddingForward(table.data, table.dtype, ids, C, out);
   return makeOutput("embedding", out, [...shape, C], [table], (g) => {
     if (!table.requiresGrad) return [null];

@@ -1,6 +1,7 @@
 /** RMSNorm over the last dim: Llama's x·rstd·w, or Gemma's x·rstd·(1+w) with addOne. */
 import { makeOutput } from "../autograd.js";
 import { backend } from "../backend/index.js";
+import { takeF32 } from "../pool.js";
 import { ShapeError, Tensor } from "../tensor.js";
 
 export function rmsnorm(x: Tensor, weight: Tensor, eps: number, addOne = false): Tensor {
@@ -8,7 +9,7 @@ export function rmsnorm(x: Tensor, weight: Tensor, eps: number, addOne = false):
   if (weight.rank !== 1 || weight.shape[0] !== C) throw new ShapeError("rmsnorm", `weight ${weight.label()} does not match the last dim of ${x.label()}`);
   const N = x.size / C;
   const be = backend();
-  const out = new Float32Array(x.size);
+  const out = takeF32(x.size); // every element written: a recycled buffer is fine
   const rstd = new Float32Array(N);
   be.rmsnormForward(x.f32, weight.data, weight.dtype, addOne, eps, N, C, out, rstd);
   return makeOutput("rmsnorm", out, x.shape, [x, weight], (g) => {

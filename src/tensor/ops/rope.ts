@@ -5,6 +5,7 @@
  */
 import { makeOutput } from "../autograd.js";
 import { backend } from "../backend/index.js";
+import { takeF32 } from "../pool.js";
 import { ShapeError, Tensor } from "../tensor.js";
 
 export interface RopeTables {
@@ -23,7 +24,7 @@ export function rope(x: Tensor, positions: Int32Array, tables: RopeTables): Tens
   for (const p of positions)
     if (p < 0 || p >= tables.maxPositions) throw new RangeError(`rope: position ${p} outside [0, ${tables.maxPositions})`);
   const be = backend();
-  const out = new Float32Array(x.size);
+  const out = takeF32(x.size); // every element written
   be.rope(x.f32, positions, tables.cos, tables.sin, B * T, H, D, false, out);
   return makeOutput("rope", out, x.shape, [x], (g) => {
     const dx = new Float32Array(x.size);
