@@ -50,10 +50,7 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   // this very kernel for this product's N, K, transB and compute; anything else packs per call
   // as usual (a different kernel chosen since, for instance), which gives the same result.
   if (a.argc >= 5 && p[16] >= 0) {
-    F32OPT(4, packed);
-    size_t len = 0;
-    void* d = nullptr;
-    arr(env, a.argv[4], napi_float32_array, &d, &len, true);
+    F32OPT_LEN(4, packed, len);
     const bool fits = packed && static_cast<int>(p[16]) == gemm_kernel_id(kr) && static_cast<long>(p[17]) == g.N &&
                       static_cast<long>(p[18]) == g.K && (p[19] != 0) == g.transB && static_cast<int>(p[20]) == g.compute &&
                       static_cast<long>(len) == packed_b_words(kr, g.N, g.K) + kPackSlack;
@@ -85,11 +82,8 @@ napi_value PackB(napi_env env, napi_callback_info info) {
   if (!storage(env, a.argv[0], g.bDtype, &g.B)) return fail(env, "packB: B does not match bDtype");
   const GemmKernel* kr = gemm_for(isa_choice(), g);
   const long need = packed_b_words(kr, g.N, g.K) + kPackSlack;
-  F32OPT(1, out);
+  F32OPT_LEN(1, out, len);
   if (out) {
-    size_t len = 0;
-    void* d = nullptr;
-    arr(env, a.argv[1], napi_float32_array, &d, &len, true);
     if (static_cast<long>(len) != need) return fail(env, "packB: out has " + std::to_string(len) + " words, the packed B takes " + std::to_string(need));
     pack_b_whole(kr, g, aligned64(out));
   }

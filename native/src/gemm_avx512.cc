@@ -17,6 +17,7 @@ namespace avx512_gemm {
 #include "gemm_pack.h"
 #include "gemm_pack_avx2.h"
 #include "gemm_small.h"
+#include "gemm_store_avx512.h"
 
 // Tile MR × 16·NV: 12×32 (24 zmm accumulators). 8×48 measured the same on large products but
 // wastes a third of a sliver on the power-of-two widths of transformers (N = 64, 128, 1408 …).
@@ -59,33 +60,7 @@ void micro(long kc, const float* Ap, const float* Bp, float* C, long ldc, float 
     Ap += MR;
     Bp += NR;
   }
-  __m512 va = _mm512_set1_ps(alpha);
-  if (m == MR && n == NR) {
-    if (beta == 0.f) {
-#pragma GCC unroll 16
-      for (int i = 0; i < MR; i++)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) _mm512_storeu_ps(C + i * ldc + 16 * v, _mm512_mul_ps(va, c[i][v]));
-    } else {
-      __m512 vb = _mm512_set1_ps(beta);
-#pragma GCC unroll 16
-      for (int i = 0; i < MR; i++)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) {
-          float* r = C + i * ldc + 16 * v;
-          _mm512_storeu_ps(r, _mm512_fmadd_ps(va, c[i][v], _mm512_mul_ps(vb, _mm512_loadu_ps(r))));
-        }
-    }
-    return;
-  }
-  alignas(64) float acc[MR * NR];
-  // Fully unrolled like every loop over c[][]: a rolled loop here would make GCC keep the
-  // accumulators in memory and store them on every k step.
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) _mm512_store_ps(acc + i * NR + 16 * v, c[i][v]);
-  store_tile_scalar<NR>(acc, C, ldc, alpha, beta, m, n);
+  store_acc_avx512<MR, NV>(c, C, ldc, alpha, beta, m, n);
 }
 
 void packA(const float* A, long lda, bool tA, long i0, long mc, long k0, long kc, float* Ap) {

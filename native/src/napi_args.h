@@ -60,6 +60,12 @@ struct Args {
   float* name = nullptr;                                                                \
   if (!arr(a.env, a.argv[i], napi_float32_array, reinterpret_cast<void**>(&name), nullptr, true)) \
     return fail(a.env, std::string(KNAME ": argument " #name " must be a Float32Array or null"));
+// As F32OPT, also giving the array's length in elements (0 for null).
+#define F32OPT_LEN(i, name, len)                                                              \
+  float* name = nullptr;                                                                    \
+  size_t len = 0;                                                                           \
+  if (!arr(a.env, a.argv[i], napi_float32_array, reinterpret_cast<void**>(&name), &len, true)) \
+    return fail(a.env, std::string(KNAME ": argument " #name " must be a Float32Array or null"));
 #define I32(i, name)                                                            \
   int32_t* name = nullptr;                                                      \
   if (!arr(a.env, a.argv[i], napi_int32_array, reinterpret_cast<void**>(&name), nullptr)) \
