@@ -6,13 +6,18 @@
  * vectors are `encode`'s; test/serve/ checks that.
  */
 import { noGrad } from "../tensor/autograd.js";
-import { pooledEmbeddings } from "./forward.js";
+import { packedEmbeddings, pooledEmbeddings } from "./forward.js";
 import type { LLM2Vec } from "./llm2vec.js";
 import type { PreparedRow } from "./prepare.js";
 
-/** Pooled, unnormalised embeddings of `rows` in their given order, as one [B·C] buffer. */
-export function encodePreparedBatch(enc: LLM2Vec, rows: readonly PreparedRow[]): Float32Array {
+/**
+ * Pooled, unnormalised embeddings of `rows` in their given order, as one [B·C] buffer. Padded
+ * (default) is `encode`'s own batch; packed runs the rows without padding (forward.ts
+ * packedEmbeddings), equal within float rounding and cheaper when lengths are mixed.
+ */
+export function encodePreparedBatch(enc: LLM2Vec, rows: readonly PreparedRow[], layout: "padded" | "packed" = "padded"): Float32Array {
   if (rows.length === 0) throw new Error("encodePreparedBatch: no rows");
   if (rows.every((r) => r.ids.length === 0)) throw new Error("encodePreparedBatch: every row is empty");
-  return noGrad(() => pooledEmbeddings(enc.model, rows, enc.encoderPass(), enc.poolingChoice()).f32);
+  const run = layout === "packed" ? packedEmbeddings : pooledEmbeddings;
+  return noGrad(() => run(enc.model, rows, enc.encoderPass(), enc.poolingChoice()).f32);
 }

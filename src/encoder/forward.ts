@@ -92,6 +92,30 @@ export function batchPoolingWeights(rows: readonly PreparedRow[], batch: PaddedB
   );
 }
 
+/**
+ * Pooled embeddings [B, C] of prepared rows packed back to back without padding (inference): one
+ * forward over their real tokens, each row attending to itself only and positioned 0..L−1, as it
+ * would be alone. A mixed-length batch then costs its real tokens, not B × its longest row; the
+ * vectors equal the padded path's within float rounding (RoPE sees the same relative positions).
+ */
+export function packedEmbeddings(model: DecoderModel, rows: readonly PreparedRow[], pass: EncoderPass, choice: PoolingChoice): Tensor {
+  if (pass.training) throw new Error("packedEmbeddings: inference only; training batches are padded");
+  if (choice.wholePaddedRow) throw new Error("packedEmbeddings: whole-row pooling pools padding, which a packed batch has none of");
+  const lengths = Int32Array.from(rows, (r) => r.ids.length);
+  const ids = new Int32Array(lengths.reduce((n, L) => n + L, 0));
+  const weights = new Float32Array(ids.length);
+  let at = 0;
+  for (const r of rows) {
+    const L = r.ids.length;
+    ids.set(r.ids, at);
+    // Each row's weights as a batch of that row alone (T = L, no padding) would have them.
+    weights.set(poolingWeights(choice.pooling, [{ length: L, textTokens: r.textTokens, ids: r.ids }], L, choice.skipInstruction, choice.bosTokenId), at);
+    at += L;
+  }
+  const hidden = model.forward(ids, 1, ids.length, { mode: pass.mode, packedLengths: lengths, adapters: pass.adapters });
+  return weightedPool(hidden, weights, lengths);
+}
+
 /** Pooled embeddings [B, C] of prepared rows (differentiable when the model has trainable weights). */
 export function pooledEmbeddings(model: DecoderModel, rows: readonly PreparedRow[], pass: EncoderPass, choice: PoolingChoice): Tensor {
   const batch = padLeft(rows.map((r) => r.ids), pass.padTokenId);

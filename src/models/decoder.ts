@@ -11,7 +11,7 @@ import { fmix32 } from "../tensor/backend/types.js";
 import { checkpoint, needsGrad } from "../tensor/autograd.js";
 import { withComputeDtype, type ComputeDtype } from "../tensor/compute.js";
 import type { RopeTables } from "../tensor/ops/index.js";
-import { add, attention, embedding, gatedActivation, matmul, reshape, rmsnorm, rope, scale } from "../tensor/ops/index.js";
+import { add, attention, attentionPacked, embedding, gatedActivation, matmul, reshape, rmsnorm, rope, scale } from "../tensor/ops/index.js";
 import { giveF32 } from "../tensor/pool.js";
 import { Tensor } from "../tensor/tensor.js";
 import type { KvCache } from "./kv-cache.js";
@@ -45,6 +45,13 @@ export interface ForwardOptions {
   dropoutBatchOffset?: number;
   /** Which LoRA adapters run (default: those attached to the model). */
   adapters?: AdapterChoice;
+  /**
+   * The batch is rows of these lengths packed back to back with no padding (B = 1, T = their
+   * sum): every projection runs on real tokens only and attention stays within each row
+   * (attentionPacked). Positions default to 0..L−1 per row, as each row alone would have them.
+   * Inference only; no attention mask.
+   */
+  packedLengths?: Int32Array;
 }
 
 /**
@@ -72,6 +79,8 @@ interface LayerRun {
   adapters: AdapterChoice;
   /** Set in a cached forward: attention reads and extends it. */
   cache: KvCache | null;
+  /** Set in a packed forward (ForwardOptions.packedLengths). */
+  packed: Int32Array | null;
 }
 
 export { modulePath } from "./names.js";
@@ -148,7 +157,7 @@ export class DecoderModel {
   /** ownsInput: x is this forward's own intermediate (the embeddings), which may be recycled. */
   private runLayersIn(x: Tensor, opts: ForwardOptions, ownsInput: boolean): Tensor {
     const [B, T] = x.shape as [number, number, number];
-    if (opts.mode === "causal") this.checkWindow(T);
+    if (opts.mode === "causal") this.checkWindow(opts.packedLengths ? Math.max(0, ...opts.packedLengths) : T);
     const run = this.layerRun(B, T, opts, null);
     for (let i = 0; i < this.layers.length; i++) {
       // Checkpointed, a layer keeps only its input for the backward and recomputes the rest
@@ -165,7 +174,14 @@ export class DecoderModel {
   }
 
   private layerRun(B: number, T: number, opts: ForwardOptions, cache: KvCache | null): LayerRun {
-    const positions = opts.positions ?? defaultPositions(B, T);
+    const packed = opts.packedLengths ?? null;
+    if (packed) {
+      const total = packed.reduce((n, L) => n + L, 0);
+      if (B !== 1 || total !== T) throw new Error(`forward: packed rows of ${total} tokens in all need a 1×${total} batch, got ${B}×${T}`);
+      if (opts.attentionMask) throw new Error("forward: a packed batch has no padding, so no attention mask");
+      if (opts.training) throw new Error("forward: packed batches are inference only; train on padded batches");
+    }
+    const positions = opts.positions ?? (packed ? packedPositions(packed) : defaultPositions(B, T));
     return {
       B,
       T,
@@ -179,6 +195,7 @@ export class DecoderModel {
       batchOffset: opts.dropoutBatchOffset ?? 0,
       adapters: opts.adapters ?? "attached",
       cache,
+      packed,
     };
   }
 
@@ -213,7 +230,9 @@ export class DecoderModel {
     done(kp);
     const a = run.cache
       ? run.cache.attend(i, q, k, v)
-      : attention(q, k, v, {
+      : run.packed
+        ? attentionPacked(q, k, v, run.packed, { causal: run.causal })
+        : attention(q, k, v, {
           causal: run.causal,
           keyMask: run.mask,
           dropoutP: run.attentionDropout,
@@ -296,6 +315,14 @@ function chosenLoraTensors(sel: AdapterChoice, i: number): Tensor[] {
 export function defaultPositions(B: number, T: number): Int32Array {
   const p = new Int32Array(B * T);
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) p[b * T + t] = t;
+  return p;
+}
+
+/** 0..L−1 for each packed row in turn. */
+export function packedPositions(lengths: Int32Array): Int32Array {
+  const p = new Int32Array(lengths.reduce((n, L) => n + L, 0));
+  let at = 0;
+  for (const L of lengths) for (let t = 0; t < L; t++) p[at++] = t;
   return p;
 }
 

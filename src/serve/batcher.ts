@@ -9,12 +9,12 @@
  *   streaming in (one arrived within the last `quietMs`, or a request is tokenising) it keeps
  *   waiting, up to `maxWindowMs`: the clients of the batch just answered come back over several
  *   milliseconds on a busy machine, and a batch that waits for them is whole instead of half.
- * - A batch always holds the oldest queued row (no starvation), then the longest rows that fit:
- *   batch size × longest row ≤ maxBatchTokens (the padded size the kernels actually compute),
- *   and at most maxBatchSize rows. Rows of similar length share a batch, so little is padding.
- * - Inside a batch rows are ordered longest first, as LLM2Vec.encode orders them, so a small
- *   request alone in its batch gets the very vectors `encode` returns (the worker may run a larger
- *   batch as several length runs, segments.ts: equal to `encode` within its batching tolerance).
+ * - A batch takes queued rows in arrival order (oldest first, so nothing starves) while their
+ *   tokens fit maxBatchTokens and their count maxBatchSize. The worker runs a batch packed without
+ *   padding (encodePreparedBatch "packed"), so a batch costs its real tokens whatever its mix of
+ *   lengths, and the budget counts real tokens, as Text Embeddings Inference's does.
+ * - Inside a batch rows are ordered longest first, as LLM2Vec.encode orders them; a packed row's
+ *   vector equals `encode`'s within float rounding.
  * - A request whose client is gone or whose time is up (its AbortSignal) loses its queued rows;
  *   rows already computing finish and are thrown away.
  */
@@ -24,7 +24,7 @@ import { ApiError } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
 
 export interface BatchingOptions {
-  /** Padded tokens (rows × longest row) per batch. */
+  /** Tokens per batch (real tokens: batches run packed, without padding). */
   maxBatchTokens: number;
   /** Rows per batch. */
   maxBatchSize: number;
@@ -174,20 +174,12 @@ export class Batcher {
 
   private takeBatch(): Slot[] {
     const { maxBatchTokens, maxBatchSize } = this.opts;
-    const head = this.queue[0]!;
-    const batch = [head];
-    let T = head.length;
-    const byLength = this.queue.slice(1).sort((a, b) => b.length - a.length || a.seq - b.seq);
-    for (const s of byLength) {
-      if (batch.length >= maxBatchSize) break;
-      const t = Math.max(T, s.length);
-      if ((batch.length + 1) * t > maxBatchTokens) continue;
-      batch.push(s);
-      T = t;
-    }
-    const taken = new Set(batch);
-    this.queue = this.queue.filter((s) => !taken.has(s));
-    for (const s of batch) this.queuedTokens -= s.length;
+    // The oldest row always goes (a row longer than the budget still runs, alone).
+    let n = 1;
+    let tokens = this.queue[0]!.length;
+    while (n < this.queue.length && n < maxBatchSize && tokens + this.queue[n]!.length <= maxBatchTokens) tokens += this.queue[n++]!.length;
+    const batch = this.queue.splice(0, n);
+    this.queuedTokens -= tokens;
     return batch.sort((a, b) => b.length - a.length || a.seq - b.seq);
   }
 
@@ -200,7 +192,7 @@ export class Batcher {
     try {
       const result = await this.run(batch.map((s) => s.job.rows[s.index]!));
       const real = batch.reduce((n, s) => n + s.length, 0);
-      this.metrics.batch(batch.length, real, batch.length * batch[0]!.length, result.computeMs / 1000);
+      this.metrics.batch(batch.length, real, result.computeMs / 1000);
       const bad = new Set(result.nonFinite);
       batch.forEach((s, b) => {
         const job = s.job;

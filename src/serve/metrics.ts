@@ -97,7 +97,7 @@ export class ServerMetrics {
   readonly batches = new Counter("llm2vec_batches_total", "Batches run on the model worker.");
   readonly dropped = new Counter("llm2vec_dropped_inputs_total", "Queued inputs dropped before computing, by reason (client closed, timeout).");
   readonly batchSize = new Histogram("llm2vec_batch_size", "Inputs per batch.", POWERS_OF_TWO(512));
-  readonly batchTokens = new Histogram("llm2vec_batch_tokens", "Padded tokens (batch size × longest row) per batch.", POWERS_OF_TWO(65536));
+  readonly batchTokens = new Histogram("llm2vec_batch_tokens", "Tokens per batch (batches run packed: real tokens, no padding).", POWERS_OF_TWO(65536));
   readonly batchSeconds = new Histogram("llm2vec_batch_duration_seconds", "Model time per batch, on the worker.", SECONDS);
   readonly requestSeconds = new Histogram("llm2vec_request_duration_seconds", "Embeddings request latency, from arrival to reply.", SECONDS);
   readonly queueSeconds = new Histogram("llm2vec_queue_wait_seconds", "Time an input waits in the queue before its batch starts.", SECONDS);
@@ -149,13 +149,13 @@ export class ServerMetrics {
   }
 
   /** Records one batch computed on the worker. */
-  batch(rows: number, realTokens: number, paddedTokens: number, seconds: number): void {
+  batch(rows: number, tokens: number, seconds: number): void {
     this.batches.inc();
     this.inputs.inc({}, rows);
-    this.tokens.inc({}, realTokens);
-    this.rate.add(realTokens);
+    this.tokens.inc({}, tokens);
+    this.rate.add(tokens);
     this.batchSize.observe(rows);
-    this.batchTokens.observe(paddedTokens);
+    this.batchTokens.observe(tokens);
     this.batchSeconds.observe(seconds);
   }
 

@@ -20,7 +20,6 @@ import type { PreparedRow } from "../encoder/prepare.js";
 import { TextDecodeSession } from "../generation/text-session.js";
 import { contextLength } from "../models/generate.js";
 import type { BatchRequest, GenerateRequest, ToMain, ToWorker, WorkerInit } from "./protocol.js";
-import { segmentByLength } from "./segments.js";
 
 const port = parentPort;
 if (!port) throw new Error("src/serve/worker.js is a worker thread; start it through ModelWorker (src/serve/compute.ts)");
@@ -129,10 +128,10 @@ function runBatch(m: BatchRequest): void {
       rows.push({ ids: m.ids.subarray(at, at + len), textTokens: m.textTokens[b]! });
       at += len;
     }
-    // Rows arrive longest first; runs of similar length are computed at their own length.
+    // One forward over the rows' real tokens, packed without padding: a batch of mixed lengths
+    // (what concurrent clients send) costs what its tokens cost, not rows × its longest row.
     const C = enc.dimension;
-    const vectors = new Float32Array(rows.length * C);
-    for (const [a, b] of segmentByLength(rows.map((r) => r.ids.length))) vectors.set(encodePreparedBatch(enc, rows.slice(a, b)), a * C);
+    const vectors = encodePreparedBatch(enc, rows, "packed");
     // A NaN means the weights blew up: the main thread fails the requests that own these rows.
     const nonFinite: number[] = [];
     for (let b = 0; b < rows.length; b++) if (!vectors.subarray(b * C, (b + 1) * C).every(Number.isFinite)) nonFinite.push(b);

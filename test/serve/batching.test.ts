@@ -8,7 +8,6 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Batcher } from "../../src/serve/batcher.js";
-import { segmentByLength } from "../../src/serve/segments.js";
 import type { BatchResult } from "../../src/serve/compute.js";
 import { ApiError } from "../../src/serve/errors.js";
 import { ServerMetrics } from "../../src/serve/metrics.js";
@@ -32,15 +31,16 @@ function fakeModel(ms = 5) {
 const metrics = () => new ServerMetrics({ queueDepth: () => 0, queueTokens: () => 0, ready: () => true });
 
 describe("serve: batcher", () => {
-  it("packs concurrent requests into batches within the token budget, longest first, results in order", async () => {
+  it("packs concurrent requests into batches of real tokens in arrival order, longest first inside, results in order", async () => {
     const m = fakeModel();
-    const b = new Batcher(m.run, { maxBatchTokens: 40, maxBatchSize: 8, windowMs: 20, maxWindowMs: 20, quietMs: 0, maxQueue: 100 }, metrics());
+    const b = new Batcher(m.run, { maxBatchTokens: 25, maxBatchSize: 8, windowMs: 20, maxWindowMs: 20, quietMs: 0, maxQueue: 100 }, metrics());
     b.arriving = 1; // as when requests are still tokenising: the first does not leave alone
-    const results = await Promise.all([b.submit([row(10), row(3)]), b.submit([row(2), row(9)]), b.submit([row(10, 7)])]);
+    const results = await Promise.all([b.submit([row(10), row(3)]), b.submit([row(2), row(9)]), b.submit([row(10, 7)]), b.submit([row(40, 4)])]);
     b.arriving = 0;
-    assert.deepEqual(results.map((r) => r.map((v) => v[0])), [[10, 3], [2, 9], [7]]);
-    // Oldest first (10), then the longest that fit 40 padded tokens: 10, 9 (3 × 10 = 30), 3 (4 × 10 = 40); then 2.
-    assert.deepEqual(m.batches, [[10, 10, 9, 3], [2]]);
+    assert.deepEqual(results.map((r) => r.map((v) => v[0])), [[10, 3], [2, 9], [7], [4]]);
+    // Arrival order while the tokens fit 25: 10 + 3 + 2 + 9 = 24 (the next 10 would make 34);
+    // then 10 (10 + 40 > 25); a row over the whole budget still runs, alone.
+    assert.deepEqual(m.batches, [[10, 9, 3, 2], [10], [40]]);
   });
 
   it("a lone client's request runs at once; with company on its way a partial batch waits at most the window", async () => {
@@ -170,24 +170,5 @@ describe("serve: under concurrent load", () => {
     assert.equal((JSON.parse(r.body) as { data: unknown[] }).data.length, 64);
     assert.equal(await exited, 0, err);
     assert.match(err, /SIGTERM: finishing queued requests/);
-  });
-});
-
-describe("serve: length segments", () => {
-  it("cuts a mixed-length batch where the padding saved outweighs a pass, never below the minimum run", () => {
-    const lengths = [54, 46, 45, 44, 42, 40, 34, 32, 31, 29, 29, 23, 21, 20, 19, 19, 11];
-    const runs = segmentByLength(lengths, { perPassTokens: 32, minRows: 4 });
-    assert.ok(runs.length > 1, JSON.stringify(runs));
-    assert.equal(runs[0]![0], 0);
-    assert.equal(runs[runs.length - 1]![1], lengths.length);
-    runs.forEach(([a, b], i) => {
-      assert.ok(b - a >= 4, `run ${a}..${b} under 4 rows`);
-      if (i > 0) assert.equal(a, runs[i - 1]![1], "runs are contiguous");
-    });
-    const padded = runs.reduce((s, [a, b]) => s + (b - a) * lengths[a]!, 0);
-    assert.ok(padded + 32 * runs.length < lengths.length * 54 + 32, "cheaper than one pass");
-    assert.deepEqual(segmentByLength(Array(32).fill(20)), [[0, 32]], "equal lengths: one pass");
-    assert.deepEqual(segmentByLength([10, 10, 9, 3]), [[0, 4]], "too few rows to cut");
-    assert.throws(() => segmentByLength([1, 2]), /sorted longest first/);
   });
 });

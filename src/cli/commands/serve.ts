@@ -96,7 +96,7 @@ export function registerServe(program: Command): void {
     .option("--port <n>", "port to listen on (0: any free port)", "8080")
     .option("--model-name <id>", "model id in /v1/models and in requests (default: the model folder's name)")
     .option("--api-key <key>", `require 'Authorization: Bearer <key>' on /v1/* and /info (or set ${API_KEY_ENV})`)
-    .option("--max-batch-tokens <n>", `padded tokens per batch (default ${DEFAULT_BATCHING.maxBatchTokens})`)
+    .option("--max-batch-tokens <n>", `tokens per batch (real tokens: batches run without padding; default ${DEFAULT_BATCHING.maxBatchTokens})`)
     .option("--max-batch-size <n>", `inputs per batch (default ${DEFAULT_BATCHING.maxBatchSize})`)
     .option("--batch-window-ms <n>", `how long an idle model waits for more inputs before a partial batch (default ${DEFAULT_BATCHING.windowMs})`)
     .option("--compute-nice <n>", `nice value (0-19) of the model's compute threads, below the HTTP thread's (Linux; default ${DEFAULT_COMPUTE_NICE}, 0 leaves them alone)`)

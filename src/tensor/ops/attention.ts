@@ -53,6 +53,43 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   });
 }
 
+/**
+ * Attention over rows packed back to back without padding (inference): q [1,N,H,D], k/v
+ * [1,N,KVH,D] hold rows of `lengths` (summing to N) one after another, and each row attends only
+ * to itself, at its own length. The projections around it then run on N real tokens instead of
+ * B × the longest row: what a server's mixed-length batch needs (TEI's varlen batching). Each row
+ * is one B = 1 call of the same kernel on views of the buffers, so a row's result is what a batch
+ * of that row alone computes. No gradient and no dropout: training batches stay padded.
+ */
+export function attentionPacked(q: Tensor, k: Tensor, v: Tensor, lengths: Int32Array, opts: { causal: boolean; scale?: number }): Tensor {
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4 || q.shape[0] !== 1)
+    throw new ShapeError("attentionPacked", `expected rank-4 q/k/v with B = 1, got ${shapeStr(q.shape)}, ${shapeStr(k.shape)}, ${shapeStr(v.shape)}`);
+  if (q.requiresGrad || k.requiresGrad || v.requiresGrad) throw new Error("attentionPacked: inference only (an input requires a gradient); train on padded batches");
+  const [, N, H, D] = q.shape as [number, number, number, number];
+  const [, S, KVH, Dk] = k.shape as [number, number, number, number];
+  if (S !== N || Dk !== D || v.shape.some((d, i) => d !== k.shape[i]) || H % KVH !== 0)
+    throw new ShapeError("attentionPacked", `incompatible q ${shapeStr(q.shape)}, k ${shapeStr(k.shape)}, v ${shapeStr(v.shape)} (need N keys for N queries, equal D, k = v, H divisible by KVH)`);
+  let total = 0;
+  for (const L of lengths) {
+    if (!(Number.isInteger(L) && L >= 0)) throw new RangeError(`attentionPacked: row length ${L} is not a non-negative integer`);
+    total += L;
+  }
+  if (total !== N) throw new ShapeError("attentionPacked", `row lengths sum to ${total}, the packed batch holds ${N} tokens`);
+  const be = backend();
+  const out = takeF32(q.size);
+  const lse = new Float32Array(H * Math.max(0, ...lengths));
+  const qs = H * D,
+    ks = KVH * D;
+  let at = 0;
+  for (const L of lengths) {
+    if (L === 0) continue;
+    const s: AttentionShape = { B: 1, T: L, S: L, H, KVH, D, causal: opts.causal, keyMask: null, scale: opts.scale ?? 1 / Math.sqrt(D), dropoutP: 0, seed: 0 };
+    be.attentionForward(s, q.f32.subarray(at * qs, (at + L) * qs), k.f32.subarray(at * ks, (at + L) * ks), v.f32.subarray(at * ks, (at + L) * ks), out.subarray(at * qs, (at + L) * qs), lse);
+    at += L;
+  }
+  return new Tensor(out, q.shape);
+}
+
 /** Keys and values held in buffers allocated for more positions than are filled (a KV cache). */
 export interface StridedKv {
   /** [B, stride, KVH, D] each; positions 0..S−1 of every row are filled. */

@@ -4,7 +4,7 @@ export { reshape, narrow, concat, transposeLast2, gatherRows } from "./shape.js"
 export { embedding } from "./embedding.js";
 export { rmsnorm } from "./rmsnorm.js";
 export { rope, type RopeTables } from "./rope.js";
-export { attention, type AttentionOptions } from "./attention.js";
+export { attention, attentionPacked, type AttentionOptions } from "./attention.js";
 export { gatedActivation, activation } from "./activation.js";
 export { crossEntropy, IGNORE_INDEX } from "./loss.js";
 export { softmax, logSoftmax } from "./softmax.js";
