@@ -5,6 +5,7 @@
  */
 process.env.LLM2VEC_NATIVE_ISA = "avx2";
 await import("./native-vs-reference.test.js");
+await import("./native-gemm-vs-reference.test.js");
 await import("./native-nan.test.js");
 await import("./gemm-bf16.test.js");
 await import("./gemm-packed.test.js");

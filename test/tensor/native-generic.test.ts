@@ -4,6 +4,7 @@
  */
 process.env.LLM2VEC_NATIVE_ISA = "generic";
 await import("./native-vs-reference.test.js");
+await import("./native-gemm-vs-reference.test.js");
 await import("./native-nan.test.js");
 await import("./gemm-bf16.test.js");
 await import("./gemm-packed.test.js");
