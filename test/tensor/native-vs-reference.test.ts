@@ -25,20 +25,26 @@ test(`the kernels picked are the ones the ISA cap and the CPU allow ${tag}`, { s
   if (process.env.LLM2VEC_NATIVE_ISA === "generic") assert.equal(info!.gemm, "generic");
 });
 
+/** The attention forward on both backends, compared; returns the reference's output and lse. */
+function forwardBoth(s: AttentionShape, q: Float32Array, k: Float32Array, v: Float32Array, label: string): { oR: Float32Array; lR: Float32Array } {
+  const oR = new Float32Array(q.length),
+    oN = new Float32Array(q.length).fill(NaN);
+  const lR = new Float32Array(s.B * s.H * s.T),
+    lN = new Float32Array(s.B * s.H * s.T).fill(NaN);
+  ref.attentionForward(s, q, k, v, oR, lR);
+  native.attentionForward(s, q, k, v, oN, lN);
+  close(oN, oR, `${label} out`);
+  close(lN, lR, `${label} lse`);
+  return { oR, lR };
+}
+
 function attnCase(s: AttentionShape, label: string): void {
   const { B, T, S, H, KVH, D } = s;
   const q = randn(B * T * H * D),
     k = randn(B * S * KVH * D),
     v = randn(B * S * KVH * D),
     dOut = randn(B * T * H * D);
-  const oR = new Float32Array(q.length),
-    oN = new Float32Array(q.length).fill(NaN);
-  const lR = new Float32Array(B * H * T),
-    lN = new Float32Array(B * H * T).fill(NaN);
-  ref.attentionForward(s, q, k, v, oR, lR);
-  native.attentionForward(s, q, k, v, oN, lN);
-  close(oN, oR, `${label} out`);
-  close(lN, lR, `${label} lse`);
+  const { oR, lR } = forwardBoth(s, q, k, v, label);
   const mk = () => [new Float32Array(q.length).fill(NaN), new Float32Array(k.length).fill(NaN), new Float32Array(k.length).fill(NaN)] as const;
   const [dqR, dkR, dvR] = mk();
   const [dqN, dkN, dvN] = mk();
@@ -116,14 +122,7 @@ test(`attention forward over strided K/V (a KV cache; padding never read) ${tag}
     for (let b = 0; b < B; b++)
       for (let j = S; j < stride; j++)
         for (let x = 0; x < KVH * D; x++) k[(b * stride + j) * KVH * D + x] = v[(b * stride + j) * KVH * D + x] = NaN;
-    const oR = new Float32Array(q.length),
-      oN = new Float32Array(q.length).fill(NaN);
-    const lR = new Float32Array(B * H * T),
-      lN = new Float32Array(B * H * T).fill(NaN);
-    ref.attentionForward(s, q, k, v, oR, lR);
-    native.attentionForward(s, q, k, v, oN, lN);
-    close(oN, oR, `strided S=${S} stride=${stride} out`);
-    close(lN, lR, `strided S=${S} stride=${stride} lse`);
+    forwardBoth(s, q, k, v, `strided S=${S} stride=${stride}`);
   }
 });
 
