@@ -11,6 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
+import { speedUpBpePairLookup } from "./bpe-pair-lookup.js";
 import { isLfsPointer, lfsPointerError } from "./lfs.js";
 import { validateTokenizerJson } from "./tokenizer-json.js";
 
@@ -166,7 +167,9 @@ export class Tokenizer {
     // whose special token is a number, ...), both while building and on the first encode (the
     // constructor's probe): either way, name the file.
     try {
-      return new Tokenizer(new HfTokenizer(tokenizerJson, tokenizerConfig), tokenizerConfig, source);
+      const hf = new HfTokenizer(tokenizerJson, tokenizerConfig);
+      speedUpBpePairLookup(hf);
+      return new Tokenizer(hf, tokenizerConfig, source);
     } catch (e) {
       throw new Error(`${jsonName}: cannot build tokenizer: ${(e as Error).message}`);
     }
@@ -176,9 +179,27 @@ export class Tokenizer {
    * Token ids of `text`. The library does not report character offsets, so none are returned.
    */
   encode(text: string, options: EncodeOptions = {}): number[] {
-    const ids = this.tok.encode(text, { add_special_tokens: false }).ids;
-    if (options.addSpecialTokens === false) return ids;
+    const ids = this.bareIds(text);
+    if (options.addSpecialTokens === false) return ids.slice();
     return [...this.prefixIds, ...ids, ...this.suffixIds];
+  }
+
+  private lastText: string | null = null;
+  private lastIds: readonly number[] = [];
+
+  /**
+   * The text's ids without special tokens, the last text's kept: the encoder counts a text's
+   * tokens to decide its truncation, then tokenises the same string (as the row, instruction and
+   * template absent) a moment later. The library caches BPE by pre-tokenised word, and for
+   * SentencePiece-style tokenizers (no pre-tokenizer: Llama, Mistral) the word is the whole text,
+   * which real traffic never repeats, so without this the second pass costs as much as the first.
+   */
+  private bareIds(text: string): readonly number[] {
+    if (text !== this.lastText) {
+      this.lastIds = this.tok.encode(text, { add_special_tokens: false }).ids;
+      this.lastText = text;
+    }
+    return this.lastIds;
   }
 
   /** The token strings of `text` (no special tokens). */
@@ -213,7 +234,7 @@ export class Tokenizer {
       throw new Error(`${this.source}: maxLength must be a positive integer, got ${maxLength}`);
     }
     const rows = texts.map((t) => {
-      let ids = this.tok.encode(t, { add_special_tokens: false }).ids;
+      let ids = this.bareIds(t);
       const nSpecial = add ? this.prefixIds.length + this.suffixIds.length : 0;
       if (maxLength !== undefined) ids = ids.slice(0, Math.max(0, maxLength - nSpecial));
       const row = add ? [...this.prefixIds, ...ids, ...this.suffixIds] : ids;
