@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <string>
+#include <vector>
 
 #if defined(__linux__) || defined(__APPLE__)
 #include <dlfcn.h>
@@ -55,6 +56,62 @@ napi_value AttnFwd(napi_env env, napi_callback_info info) {
   PARAMS(6, p, 12);
   AttnShape s = attn_shape(p, static_cast<const uint8_t*>(mask));
   g_k->attn_fwd(s, q, k, v, out, lse);
+  return nullptr;
+}
+#undef KNAME
+
+// Packed (varlen) forward: `rows` rows back to back in q/k/v/out ([N, H, D], [N, KVH, D]), row b
+// holding tokens [starts[b], starts[b+1]); each row attends within itself (no mask, no dropout:
+// inference). One call per layer instead of one per row: the rows run in parallel, each through
+// the ordinary B = 1 kernel on its own span (serial inside, since the pool is busy), so every
+// row's result is bit-equal to that row's own call. A row long enough to dominate the batch
+// would leave the other threads idle at the end, so such rows run first, one at a time, with
+// the kernel's own parallelism over heads. lse is [N, H]-sized, row b's block at starts[b]·H.
+// Shapes and the starts are validated in native.ts.
+#define KNAME "attentionForwardPacked"
+napi_value AttnFwdPacked(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  if (a.argc < 7) return fail(env, "attentionForwardPacked: expected 7 arguments");
+  F32(0, q);
+  F32(1, k);
+  F32(2, v);
+  F32(3, out);
+  F32(4, lse);
+  I32(5, starts);
+  PARAMS(6, p, 6);
+  const long rows = static_cast<long>(p[0]), H = static_cast<long>(p[1]), KVH = static_cast<long>(p[2]), D = static_cast<long>(p[3]);
+  const bool causal = p[4] != 0;
+  const float scale = static_cast<float>(p[5]);
+  auto run_row = [&](long b) {
+    const long s0 = starts[b], L = starts[b + 1] - s0;
+    if (L <= 0) return;
+    AttnShape s;
+    s.B = 1;
+    s.T = L;
+    s.S = L;
+    s.H = H;
+    s.KVH = KVH;
+    s.D = D;
+    s.causal = causal;
+    s.scale = scale;
+    s.dropoutP = 0;
+    s.seed = 0;
+    s.dropoutBatchOffset = 0;
+    s.kvStride = L;
+    s.keyMask = nullptr;
+    g_k->attn_fwd(s, q + s0 * H * D, k + s0 * KVH * D, v + s0 * KVH * D, out + s0 * H * D, lse + s0 * H);
+  };
+  double total = 0;
+  for (long b = 0; b < rows; b++) total += static_cast<double>(starts[b + 1] - starts[b]) * (starts[b + 1] - starts[b]);
+  const double big = total / (2.0 * num_threads());
+  std::vector<long> rest;
+  rest.reserve(static_cast<size_t>(rows));
+  for (long b = 0; b < rows; b++) {
+    const double L = starts[b + 1] - starts[b];
+    if (num_threads() > 1 && L * L > big) run_row(b);
+    else rest.push_back(b);
+  }
+  parallel_for(static_cast<int>(rest.size()), [&](int t, int) { run_row(rest[static_cast<size_t>(t)]); });
   return nullptr;
 }
 #undef KNAME
@@ -320,6 +377,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   def(env, exports, "gemm", Gemm);
   def(env, exports, "packB", PackB);
   def(env, exports, "attentionForward", AttnFwd);
+  def(env, exports, "attentionForwardPacked", AttnFwdPacked);
   def(env, exports, "attentionBackward", AttnBwd);
   def(env, exports, "rmsnormForward", RmsFwd);
   def(env, exports, "rmsnormBackward", RmsBwd);

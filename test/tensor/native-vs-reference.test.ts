@@ -310,6 +310,45 @@ test(`dropout: the same mask as the TypeScript hash, in place too ${tag}`, () =>
   assert.throws(() => native.dropout(new Float32Array(4), new Float32Array(4), 1, 0), /dropout: probability 1/);
 });
 
+test(`packed attention: each row is the B = 1 forward on its span (native bit for bit, reference within rounding) ${tag}`, () => {
+  assert.ok(native.attentionForwardPacked, "the native backend has attentionForwardPacked");
+  // A row long enough to dominate (it runs first, parallel over heads), an empty row, odd lengths.
+  for (const [H, KVH, D, lengths] of [
+    [4, 2, 8, [300, 40, 0, 64, 7, 1]],
+    [6, 6, 16, [5, 129, 33]],
+    [2, 1, 64, [17]],
+  ] as [number, number, number, number[]][])
+    for (const causal of [false, true]) {
+      const N = lengths.reduce((a, b) => a + b, 0);
+      const q = randn(N * H * D),
+        k = randn(N * KVH * D),
+        v = randn(N * KVH * D);
+      const starts = new Int32Array(lengths.length + 1);
+      lengths.forEach((L, b) => (starts[b + 1] = starts[b]! + L));
+      const out = new Float32Array(N * H * D).fill(NaN);
+      native.attentionForwardPacked!({ starts, H, KVH, D, causal, scale: 1 / Math.sqrt(D) }, q, k, v, out, new Float32Array(N * H));
+      lengths.forEach((L, b) => {
+        if (L === 0) return;
+        const at = starts[b]!;
+        const s: AttentionShape = { B: 1, T: L, S: L, H, KVH, D, causal, keyMask: null, scale: 1 / Math.sqrt(D), dropoutP: 0, seed: 0 };
+        const span = (x: Float32Array, heads: number) => x.slice(at * heads * D, (at + L) * heads * D);
+        const alone = new Float32Array(L * H * D);
+        native.attentionForward(s, span(q, H), span(k, KVH), span(v, KVH), alone, new Float32Array(H * L));
+        const label = `H${H}/${KVH} D${D} row ${b} (L ${L}) causal ${causal}`;
+        assert.deepEqual(out.subarray(at * H * D, (at + L) * H * D), alone, label);
+        const r = new Float32Array(L * H * D);
+        ref.attentionForward(s, span(q, H), span(k, KVH), span(v, KVH), r, new Float32Array(H * L));
+        close(alone, r, label);
+      });
+    }
+  const f = (n: number) => new Float32Array(n);
+  const ps = { starts: Int32Array.of(0, 3, 2), H: 2, KVH: 1, D: 4, causal: false, scale: 0.5 };
+  assert.throws(() => native.attentionForwardPacked!(ps, f(16), f(8), f(8), f(16), f(4)), /attentionForwardPacked: starts must be non-decreasing/);
+  assert.throws(() => native.attentionForwardPacked!({ ...ps, starts: Int32Array.of(1, 3) }, f(24), f(12), f(12), f(24), f(6)), /attentionForwardPacked: starts\[0\] must be 0/);
+  assert.throws(() => native.attentionForwardPacked!({ ...ps, starts: Int32Array.of(0, 3) }, f(24), f(11), f(12), f(24), f(6)), /attentionForwardPacked: k has 11/);
+  assert.throws(() => native.attentionForwardPacked!({ ...ps, starts: Int32Array.of(0, 3), KVH: 3 }, f(24), f(36), f(36), f(24), f(6)), /attentionForwardPacked: H must be a multiple/);
+});
+
 test(`bad arguments throw an Error naming the kernel, never crash ${tag}`, () => {
   const g: GemmArgs = { batch: 1, M: 4, N: 4, K: 4, transA: false, transB: false, A: new Float32Array(15), lda: 4, strideA: 0, B: new Float32Array(16), bDtype: "f32", ldb: 4, strideB: 0, C: new Float32Array(16), ldc: 4, strideC: 0, alpha: 1, beta: 0 };
   assert.throws(() => native.gemm(g), /gemm.*A has 15 elements, needs 16/);

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { Storage } from "../dtype.js";
 import { counts, DTYPE_CODE, f32, fmt, i32, KernelArgError, storage } from "./native-args.js";
 import { gemmBinding, packBBinding, type AddonGemm, type AddonPackB } from "./native-gemm.js";
-import type { AttentionShape, Backend, GatedActivation } from "./types.js";
+import type { AttentionShape, Backend, GatedActivation, PackedAttentionShape } from "./types.js";
 
 /** The raw addon surface (see native/src/addon.cc). Scalar parameters travel in Float64Arrays. */
 interface Addon {
@@ -22,6 +22,8 @@ interface Addon {
   /** Optional: an addon built before it existed lacks it (then nothing is packed ahead). */
   packB?: AddonPackB;
   attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, keyMask: Uint8Array | null, params: Float64Array): void;
+  /** Optional: an addon built before it existed lacks it (then attentionPacked calls attentionForward per row). */
+  attentionForwardPacked?(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, starts: Int32Array, params: Float64Array): void;
   attentionBackward(
     q: Float32Array,
     k: Float32Array,
@@ -65,6 +67,22 @@ function attnCheck(kernel: string, s: AttentionShape): Record<string, number | b
   return shape;
 }
 
+/** The packed forward's checks: head counts as attnCheck's, and starts 0 ≤ … non-decreasing …; returns N. */
+function packedCheck(kernel: string, s: PackedAttentionShape): { shape: Record<string, number | boolean>; N: number } {
+  const st = s.starts;
+  if (!(st instanceof Int32Array) || st.length < 1) throw new KernelArgError(kernel, "starts must be an Int32Array of rows + 1 offsets");
+  const rows = st.length - 1;
+  const N = st[rows]!;
+  const shape = { rows, N, H: s.H, KVH: s.KVH, D: s.D, causal: s.causal };
+  counts(kernel, { H: s.H, KVH: s.KVH, D: s.D });
+  if (s.KVH < 1 || s.H % s.KVH !== 0) throw new KernelArgError(kernel, `H must be a multiple of KVH ≥ 1 (${fmt(shape)})`);
+  if (!Number.isFinite(s.scale)) throw new KernelArgError(kernel, `scale must be finite, got ${s.scale}`);
+  if (st[0] !== 0) throw new KernelArgError(kernel, `starts[0] must be 0, got ${st[0]} (${fmt(shape)})`);
+  for (let b = 0; b < rows; b++)
+    if (st[b + 1]! < st[b]!) throw new KernelArgError(kernel, `starts must be non-decreasing: starts[${b + 1}] = ${st[b + 1]} < starts[${b}] = ${st[b]} (${fmt(shape)})`);
+  return { shape, N };
+}
+
 function kvStride(s: AttentionShape): number {
   return s.kvStride ?? s.S;
 }
@@ -96,6 +114,7 @@ function actCode(kernel: string, kind: GatedActivation): number {
 function makeBackend(addon: Addon): Backend {
   // Reused parameter blocks (kernels are synchronous, so no call can observe another's block).
   const ap = new Float64Array(12);
+  const pp = new Float64Array(6);
   const np = new Float64Array(5);
   const rp = new Float64Array(4);
   const cp = new Float64Array(3);
@@ -121,6 +140,24 @@ function makeBackend(addon: Addon): Backend {
         attnParams(ap, s),
       );
     },
+
+    ...(addon.attentionForwardPacked
+      ? {
+          attentionForwardPacked(s: PackedAttentionShape, q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array) {
+            const K = "attentionForwardPacked";
+            const { shape, N } = packedCheck(K, s);
+            const nq = N * s.H * s.D,
+              nk = N * s.KVH * s.D;
+            pp[0] = s.starts.length - 1;
+            pp[1] = s.H;
+            pp[2] = s.KVH;
+            pp[3] = s.D;
+            pp[4] = s.causal ? 1 : 0;
+            pp[5] = s.scale;
+            addon.attentionForwardPacked!(f32(K, "q", q, nq, shape), f32(K, "k", k, nk, shape), f32(K, "v", v, nk, shape), f32(K, "out", out, nq, shape), f32(K, "lse", lse, N * s.H, shape), s.starts, pp);
+          },
+        }
+      : {}),
 
     attentionBackward(s, q, k, v, out, lse, dOut, dq, dk, dv) {
       const K = "attentionBackward";

@@ -95,6 +95,16 @@ export interface AttentionShape {
   kvStride?: number;
 }
 
+export interface PackedAttentionShape {
+  /** Row boundaries: rows + 1 non-decreasing offsets from 0 to N. */
+  starts: Int32Array;
+  H: number;
+  KVH: number;
+  D: number;
+  causal: boolean;
+  scale: number;
+}
+
 export type GatedActivation = "silu" | "gelu_tanh";
 
 export interface Backend {
@@ -110,6 +120,14 @@ export interface Backend {
    * A query row with no visible key yields zeros and lse = -Infinity.
    */
   attentionForward(s: AttentionShape, q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array): void;
+  /**
+   * Packed (varlen) forward, inference only: rows back to back in q [N,H,D] and k/v [N,KVH,D],
+   * row b holding tokens [starts[b], starts[b+1]) and attending within itself; lse [N·H], row
+   * b's [H, L] block at starts[b]·H. Each row's output equals attentionForward on that row alone
+   * (B = 1). Absent where a backend has no such entry: attentionPacked then calls the B = 1
+   * forward once per row, which is the definition.
+   */
+  attentionForwardPacked?(s: PackedAttentionShape, q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array): void;
   /** Writes (overwrites) dq, dk, dv from dOut, recomputing the probabilities from lse. */
   attentionBackward(
     s: AttentionShape,

@@ -58,7 +58,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
  * [1,N,KVH,D] hold rows of `lengths` (summing to N) one after another, and each row attends only
  * to itself, at its own length. The projections around it then run on N real tokens instead of
  * B × the longest row: what a server's mixed-length batch needs (TEI's varlen batching). Each row
- * is one B = 1 call of the same kernel on views of the buffers, so a row's result is what a batch
+ * goes through the B = 1 kernel on views of the buffers (all rows in one backend call where the
+ * backend has attentionForwardPacked, else one call per row), so a row's result is what a batch
  * of that row alone computes. No gradient and no dropout: training batches stay padded.
  */
 export function attentionPacked(q: Tensor, k: Tensor, v: Tensor, lengths: Int32Array, opts: { causal: boolean; scale?: number }): Tensor {
@@ -77,13 +78,22 @@ export function attentionPacked(q: Tensor, k: Tensor, v: Tensor, lengths: Int32A
   if (total !== N) throw new ShapeError("attentionPacked", `row lengths sum to ${total}, the packed batch holds ${N} tokens`);
   const be = backend();
   const out = takeF32(q.size);
+  const scale = opts.scale ?? 1 / Math.sqrt(D);
+  if (be.attentionForwardPacked) {
+    // One call for the whole batch: the rows run in parallel inside it (a row per call cost a
+    // kernel launch each, most of the attention time of a small model's batch of short rows).
+    const starts = new Int32Array(lengths.length + 1);
+    for (let b = 0; b < lengths.length; b++) starts[b + 1] = starts[b]! + lengths[b]!;
+    be.attentionForwardPacked({ starts, H, KVH, D, causal: opts.causal, scale }, q.f32, k.f32, v.f32, out, new Float32Array(N * H));
+    return new Tensor(out, q.shape);
+  }
   const lse = new Float32Array(H * Math.max(0, ...lengths));
   const qs = H * D,
     ks = KVH * D;
   let at = 0;
   for (const L of lengths) {
     if (L === 0) continue;
-    const s: AttentionShape = { B: 1, T: L, S: L, H, KVH, D, causal: opts.causal, keyMask: null, scale: opts.scale ?? 1 / Math.sqrt(D), dropoutP: 0, seed: 0 };
+    const s: AttentionShape = { B: 1, T: L, S: L, H, KVH, D, causal: opts.causal, keyMask: null, scale, dropoutP: 0, seed: 0 };
     be.attentionForward(s, q.f32.subarray(at * qs, (at + L) * qs), k.f32.subarray(at * ks, (at + L) * ks), v.f32.subarray(at * ks, (at + L) * ks), out.subarray(at * qs, (at + L) * qs), lse);
     at += L;
   }
