@@ -98,6 +98,35 @@ describe("serve: batcher", () => {
     assert.equal(m.batches.flat().length, stream.length + 1, "every row ran exactly once");
   });
 
+  it("while a batch computes, the next is sent ahead shortly before it ends, holding what came meanwhile", async () => {
+    // Like the real worker: one batch at a time, in order, 30 ms each; calls and ends recorded.
+    const calls: { rows: number; at: number }[] = [];
+    const ends: number[] = [];
+    let tail = Promise.resolve();
+    const run = (rows: PreparedRow[]): Promise<BatchResult> => {
+      calls.push({ rows: rows.length, at: performance.now() });
+      const done = tail.then(async () => {
+        await new Promise((r) => setTimeout(r, 30));
+        ends.push(performance.now());
+        return { vectors: rows.map((r) => Float32Array.of(r.ids[0]!)), nonFinite: [], computeMs: 30 };
+      });
+      tail = done.then(() => {});
+      return done;
+    };
+    const b = new Batcher(run, { maxBatchTokens: 1000, maxBatchSize: 64, windowMs: 0, maxWindowMs: 0, quietMs: 0, maxQueue: 100 }, metrics());
+    await b.submit([row(4)]); // a first batch gives the time-per-token estimate
+    const first = b.submit([row(4)]);
+    await new Promise((r) => setTimeout(r, 3));
+    const later = [b.submit([row(2)]), b.submit([row(2)])];
+    await new Promise((r) => setTimeout(r, 5));
+    const last = b.submit([row(4)]);
+    await Promise.all([first, ...later, last]);
+    assert.deepEqual(calls.map((c) => c.rows), [1, 1, 3], "the three rows that came while the second batch computed went as one");
+    // Sent before the computing batch ended (so the worker never waited), not at once.
+    assert.ok(calls[2]!.at < ends[1]!, `the third batch was sent ${(calls[2]!.at - ends[1]!).toFixed(1)} ms after the second ended`);
+    assert.ok(calls[2]!.at - calls[1]!.at > 10, `the third batch was sent ${(calls[2]!.at - calls[1]!.at).toFixed(1)} ms after the second started`);
+  });
+
   it("an aborted request's queued rows are dropped before they compute", async () => {
     const m = fakeModel(20);
     const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 1, windowMs: 0, maxWindowMs: 0, quietMs: 0, maxQueue: 100 }, metrics());
