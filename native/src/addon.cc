@@ -80,25 +80,12 @@ napi_value AttnFwdPacked(napi_env env, napi_callback_info info) {
   I32(5, starts);
   PARAMS(6, p, 6);
   const long rows = static_cast<long>(p[0]), H = static_cast<long>(p[1]), KVH = static_cast<long>(p[2]), D = static_cast<long>(p[3]);
-  const bool causal = p[4] != 0;
-  const float scale = static_cast<float>(p[5]);
   auto run_row = [&](long b) {
     const long s0 = starts[b], L = starts[b + 1] - s0;
     if (L <= 0) return;
-    AttnShape s;
-    s.B = 1;
-    s.T = L;
-    s.S = L;
-    s.H = H;
-    s.KVH = KVH;
-    s.D = D;
-    s.causal = causal;
-    s.scale = scale;
-    s.dropoutP = 0;
-    s.seed = 0;
-    s.dropoutBatchOffset = 0;
-    s.kvStride = L;
-    s.keyMask = nullptr;
+    // The padded forward's parameter block for this row alone: B = 1, T = S = kvStride = L.
+    const double rp[12] = {1, static_cast<double>(L), static_cast<double>(L), p[1], p[2], p[3], p[4], p[5], 0, 0, 0, static_cast<double>(L)};
+    const AttnShape s = attn_shape(rp, nullptr);
     g_k->attn_fwd(s, q + s0 * H * D, k + s0 * KVH * D, v + s0 * KVH * D, out + s0 * H * D, lse + s0 * H);
   };
   double total = 0;

@@ -10,8 +10,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Storage } from "../dtype.js";
 import { counts, DTYPE_CODE, f32, fmt, i32, KernelArgError, storage } from "./native-args.js";
+import { attnCheck, attnParams, kvStride, packedCheck } from "./native-attention-args.js";
 import { gemmBinding, packBBinding, type AddonGemm, type AddonPackB } from "./native-gemm.js";
-import type { AttentionShape, Backend, GatedActivation, PackedAttentionShape } from "./types.js";
+import type { Backend, GatedActivation, PackedAttentionShape } from "./types.js";
 
 /** The raw addon surface (see native/src/addon.cc). Scalar parameters travel in Float64Arrays. */
 interface Addon {
@@ -50,57 +51,6 @@ interface Addon {
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
   scale(x: Float32Array, alpha: number, out: Float32Array): void;
   dropout(x: Float32Array, out: Float32Array, p: number, seed: number, indexOffset: number): void;
-}
-
-function attnCheck(kernel: string, s: AttentionShape): Record<string, number | boolean> {
-  const shape = { B: s.B, T: s.T, S: s.S, H: s.H, KVH: s.KVH, D: s.D, causal: s.causal };
-  counts(kernel, { B: s.B, T: s.T, S: s.S, H: s.H, KVH: s.KVH, D: s.D });
-  if (s.KVH < 1 || s.H % s.KVH !== 0) throw new KernelArgError(kernel, `H must be a multiple of KVH ≥ 1 (${fmt(shape)})`);
-  if (!(s.dropoutP >= 0 && s.dropoutP < 1)) throw new KernelArgError(kernel, `dropoutP must be in [0, 1), got ${s.dropoutP}`);
-  if (!Number.isFinite(s.scale)) throw new KernelArgError(kernel, `scale must be finite, got ${s.scale}`);
-  const ks = kvStride(s);
-  if (!(Number.isInteger(ks) && ks >= s.S)) throw new KernelArgError(kernel, `kvStride must be an integer ≥ S, got ${ks} (${fmt(shape)})`);
-  if (ks !== s.S && kernel !== "attentionForward") throw new KernelArgError(kernel, `kvStride ${ks} ≠ S is forward-only (${fmt(shape)})`);
-  const maskLen = s.B === 0 ? 0 : (s.B - 1) * ks + s.S;
-  if (s.keyMask !== null && !(s.keyMask instanceof Uint8Array && s.keyMask.length >= maskLen))
-    throw new KernelArgError(kernel, `keyMask must be null or a Uint8Array of ≥ (B−1)·kvStride + S = ${maskLen} elements (${fmt(shape)})`);
-  return shape;
-}
-
-/** The packed forward's checks: head counts as attnCheck's, and starts 0 ≤ … non-decreasing …; returns N. */
-function packedCheck(kernel: string, s: PackedAttentionShape): { shape: Record<string, number | boolean>; N: number } {
-  const st = s.starts;
-  if (!(st instanceof Int32Array) || st.length < 1) throw new KernelArgError(kernel, "starts must be an Int32Array of rows + 1 offsets");
-  const rows = st.length - 1;
-  const N = st[rows]!;
-  const shape = { rows, N, H: s.H, KVH: s.KVH, D: s.D, causal: s.causal };
-  counts(kernel, { H: s.H, KVH: s.KVH, D: s.D });
-  if (s.KVH < 1 || s.H % s.KVH !== 0) throw new KernelArgError(kernel, `H must be a multiple of KVH ≥ 1 (${fmt(shape)})`);
-  if (!Number.isFinite(s.scale)) throw new KernelArgError(kernel, `scale must be finite, got ${s.scale}`);
-  if (st[0] !== 0) throw new KernelArgError(kernel, `starts[0] must be 0, got ${st[0]} (${fmt(shape)})`);
-  for (let b = 0; b < rows; b++)
-    if (st[b + 1]! < st[b]!) throw new KernelArgError(kernel, `starts must be non-decreasing: starts[${b + 1}] = ${st[b + 1]} < starts[${b}] = ${st[b]} (${fmt(shape)})`);
-  return { shape, N };
-}
-
-function kvStride(s: AttentionShape): number {
-  return s.kvStride ?? s.S;
-}
-
-function attnParams(p: Float64Array, s: AttentionShape): Float64Array {
-  p[0] = s.B;
-  p[1] = s.T;
-  p[2] = s.S;
-  p[3] = s.H;
-  p[4] = s.KVH;
-  p[5] = s.D;
-  p[6] = s.causal ? 1 : 0;
-  p[7] = s.scale;
-  p[8] = s.dropoutP;
-  p[9] = s.seed >>> 0;
-  p[10] = s.dropoutBatchOffset ?? 0;
-  p[11] = kvStride(s);
-  return p;
 }
 
 const ACT_CODE: Record<GatedActivation, number> = { silu: 0, gelu_tanh: 1 };
