@@ -7,7 +7,9 @@
  */
 import type { AdapterChoice, DecoderModel } from "../models/decoder.js";
 import type { AttentionMode } from "../models/spec.js";
+import { needsGrad } from "../tensor/autograd.js";
 import { weightedPool } from "../tensor/ops/index.js";
+import { giveF32 } from "../tensor/pool.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { PoolingMode } from "./options.js";
 import { poolingWeights } from "./pooling.js";
@@ -113,7 +115,10 @@ export function packedEmbeddings(model: DecoderModel, rows: readonly PreparedRow
     at += L;
   }
   const hidden = model.forward(ids, 1, ids.length, { mode: pass.mode, packedLengths: lengths, adapters: pass.adapters });
-  return weightedPool(hidden, weights, lengths);
+  const pooled = weightedPool(hidden, weights, lengths);
+  // The hidden states are this forward's last intermediate: back to the pool for the next batch.
+  if (!needsGrad(hidden)) giveF32(hidden.f32);
+  return pooled;
 }
 
 /** Pooled embeddings [B, C] of prepared rows (differentiable when the model has trainable weights). */

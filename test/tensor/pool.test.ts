@@ -6,21 +6,62 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as ops from "../../src/tensor/ops/index.js";
 import { backward } from "../../src/tensor/autograd.js";
-import { clearF32Pool, giveF32, setF32Pooling, takeF32 } from "../../src/tensor/pool.js";
+import { clearF32Pool, f32SizeClass, giveF32, pooledF32Bytes, releaseIdleF32, setF32Pooling, takeF32 } from "../../src/tensor/pool.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { randn } from "../helpers/rng.js";
 
 describe("float32 buffer pool", () => {
-  it("hands back given buffers by exact length and ignores views", () => {
+  it("serves requests from size classes and takes back only what it handed out", () => {
     const prev = setF32Pooling(true);
     clearF32Pool();
-    const a = new Float32Array(8192);
+    // Four classes per octave: 8192 is a class; 8193..10240 share the next one.
+    assert.equal(f32SizeClass(8192), 8192);
+    assert.equal(f32SizeClass(8193), 10240);
+    assert.equal(f32SizeClass(10240), 10240);
+    assert.equal(f32SizeClass(16383), 16384);
+    const a = takeF32(9000);
+    assert.equal(a.length, 9000);
+    assert.equal(a.buffer.byteLength, 10240 * 4);
     giveF32(a);
-    assert.equal(takeF32(8192), a);
-    assert.notEqual(takeF32(8192), a);
+    assert.equal(pooledF32Bytes(), 10240 * 4);
+    // Another length of the same class reuses the buffer, as a view of the length asked for.
+    const b = takeF32(10000);
+    assert.equal(b.buffer, a.buffer);
+    assert.equal(b.length, 10000);
+    assert.equal(pooledF32Bytes(), 0);
+    // A sub-view of a handed-out buffer, or a stale view of an earlier length, is not taken back:
+    // the buffer may still be in use through the full view.
+    giveF32(b.subarray(0, 8192));
+    giveF32(a);
+    assert.equal(pooledF32Bytes(), 0);
+    giveF32(b);
+    giveF32(b); // a second give of the same buffer is ignored
+    assert.equal(pooledF32Bytes(), 10240 * 4);
+    // A whole plain buffer is taken back and serves the largest class it covers.
+    clearF32Pool();
+    const plain = new Float32Array(9000);
+    giveF32(plain);
+    assert.equal(takeF32(8192).buffer, plain.buffer);
+    // Views into larger plain buffers are ignored.
     const big = new Float32Array(16384);
     giveF32(big.subarray(0, 8192));
     assert.notEqual(takeF32(8192).buffer, big.buffer);
+    setF32Pooling(prev);
+    clearF32Pool();
+  });
+
+  it("drops the classes no recent unit of work asked for", () => {
+    const prev = setF32Pooling(true);
+    clearF32Pool();
+    giveF32(takeF32(20000)); // a long batch's buffer
+    const small = takeF32(5000);
+    giveF32(small);
+    for (let i = 0; i < 3; i++) {
+      giveF32(takeF32(5000)); // the traffic since asks for the small size only
+      releaseIdleF32(2);
+    }
+    assert.equal(pooledF32Bytes(), f32SizeClass(5000) * 4, "the long batch's buffer left, the small one stayed");
+    assert.equal(takeF32(5000).buffer, small.buffer);
     setF32Pooling(prev);
     clearF32Pool();
   });

@@ -3,9 +3,9 @@
  * a key-padding mask and seeded dropout on the probabilities. q [B,T,H,D], k/v [B,S,KVH,D] →
  * [B,T,H,D]. Only the log-sum-exp per query row is saved; the backward recomputes probabilities.
  */
-import { makeOutput } from "../autograd.js";
+import { makeOutput, needsGrad } from "../autograd.js";
 import { backend } from "../backend/index.js";
-import { takeF32 } from "../pool.js";
+import { giveF32, takeF32 } from "../pool.js";
 import type { AttentionShape } from "../backend/types.js";
 import { ShapeError, shapeStr, Tensor } from "../tensor.js";
 
@@ -44,6 +44,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const out = takeF32(q.size);
   const lse = takeF32(B * H * T);
   be.attentionForward(s, q.f32, k.f32, v.f32, out, lse);
+  // Only the backward reads lse: without a graph it goes straight back to the pool.
+  if (!needsGrad(q, k, v)) giveF32(lse);
   return makeOutput("attention", out, q.shape, [q, k, v], (g) => {
     const dq = new Float32Array(q.size);
     const dk = new Float32Array(k.size);
@@ -84,7 +86,9 @@ export function attentionPacked(q: Tensor, k: Tensor, v: Tensor, lengths: Int32A
     // kernel launch each, most of the attention time of a small model's batch of short rows).
     const starts = new Int32Array(lengths.length + 1);
     for (let b = 0; b < lengths.length; b++) starts[b + 1] = starts[b]! + lengths[b]!;
-    be.attentionForwardPacked({ starts, H, KVH, D, causal: opts.causal, scale }, q.f32, k.f32, v.f32, out, new Float32Array(N * H));
+    const lse = takeF32(N * H); // written by the kernel, read by no one (no backward)
+    be.attentionForwardPacked({ starts, H, KVH, D, causal: opts.causal, scale }, q.f32, k.f32, v.f32, out, lse);
+    giveF32(lse);
     return new Tensor(out, q.shape);
   }
   const lse = new Float32Array(H * Math.max(0, ...lengths));
