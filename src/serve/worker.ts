@@ -14,12 +14,13 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { encodePreparedBatch } from "../encoder/encode-batch.js";
-import { clearF32Pool } from "../tensor/pool.js";
 import { LLM2Vec } from "../encoder/llm2vec.js";
 import { nativeInfo, setComputeNice } from "../tensor/backend/native.js";
+import { releaseIdleF32 } from "../tensor/pool.js";
 import type { PreparedRow } from "../encoder/prepare.js";
 import { TextDecodeSession } from "../generation/text-session.js";
 import { contextLength } from "../models/generate.js";
+import { PeriodicCollector } from "./collector.js";
 import type { BatchRequest, GenerateRequest, ToMain, ToWorker, WorkerInit } from "./protocol.js";
 
 const port = parentPort;
@@ -119,6 +120,12 @@ function stepSession(id: number, s: TextDecodeSession): void {
   }
 }
 
+/** Batches after which a buffer size no batch has asked for leaves the pool. */
+const IDLE_BATCHES = 16;
+/** At most one garbage collection per this many ms between batches (collector.ts says why). */
+const COLLECT_EVERY_MS = 1000;
+const collector = new PeriodicCollector(COLLECT_EVERY_MS);
+
 function runBatch(m: BatchRequest): void {
   const t0 = performance.now();
   try {
@@ -133,15 +140,14 @@ function runBatch(m: BatchRequest): void {
     // (what concurrent clients send) costs what its tokens cost, not rows × its longest row.
     const C = enc.dimension;
     const vectors = encodePreparedBatch(enc, rows, "packed");
-    // The pool hands buffers back by exact length, and a packed batch's sizes follow its token
-    // count, which the next batch rarely repeats: kept, they would fill the pool's cap with
-    // buffers nothing reuses (the RSS grew by ~300 MB over a load). Layers within the batch have
-    // reused them already.
-    clearF32Pool();
+    // Buffers carry over to the next batches of similar size; those of sizes no recent batch asked
+    // for are dropped, so the pool holds what the current traffic uses, not the longest batch seen.
+    releaseIdleF32(IDLE_BATCHES);
     // A NaN means the weights blew up: the main thread fails the requests that own these rows.
     const nonFinite: number[] = [];
     for (let b = 0; b < rows.length; b++) if (!vectors.subarray(b * C, (b + 1) * C).every(Number.isFinite)) nonFinite.push(b);
     send({ type: "result", id: m.id, vectors, nonFinite, computeMs: performance.now() - t0 }, [vectors.buffer as ArrayBuffer]);
+    collector.tick(); // after the answer is on its way
   } catch (e) {
     send({ type: "batch_error", id: m.id, message: (e as Error).message });
   }
