@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { speedUpBpePairLookup } from "./bpe-pair-lookup.js";
+import { cacheOnlyWords } from "./bpe-word-cache.js";
 import { isLfsPointer, lfsPointerError } from "./lfs.js";
 import { validateTokenizerJson } from "./tokenizer-json.js";
 
@@ -169,6 +170,7 @@ export class Tokenizer {
     try {
       const hf = new HfTokenizer(tokenizerJson, tokenizerConfig);
       speedUpBpePairLookup(hf);
+      cacheOnlyWords(hf);
       return new Tokenizer(hf, tokenizerConfig, source);
     } catch (e) {
       throw new Error(`${jsonName}: cannot build tokenizer: ${(e as Error).message}`);

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { speedUpBpePairLookup } from "../../src/formats/bpe-pair-lookup.js";
+import { cacheOnlyWords, WORD_CACHE_MAX_CHARS } from "../../src/formats/bpe-word-cache.js";
 import { Tokenizer } from "../../src/formats/tokenizer.js";
 import { FIXTURES, unpackTokenizer } from "./helpers.js";
 import { storiesFolder } from "../helpers/stories.js";
@@ -41,6 +42,20 @@ for (const [name, dir] of Object.entries(dirs)) {
     }
   });
 }
+
+test("the BPE cache keeps words and leaves whole texts out", () => {
+  const tok = Tokenizer.fromFolder(dirs.stories260K);
+  const cache = (tok as unknown as { tok: { model: { cache: { cache: Map<string, unknown> } } } }).tok.model.cache.cache;
+  assert.ok(cache instanceof Map, "the pinned library keeps its cache as a Map");
+  cache.clear();
+  const sentence = "the little girl ran to the park with her dog and they played with a red ball.";
+  assert.ok(sentence.length > WORD_CACHE_MAX_CHARS);
+  tok.encode(sentence);
+  assert.equal(cache.size, 0, "a whole text is not cached");
+  tok.encode("the park");
+  assert.equal(cache.size, 1, "a short piece is");
+  assert.equal(cacheOnlyWords({ model: {} }), false);
+});
 
 test("a model that is not the library's BPE is left alone", () => {
   assert.equal(speedUpBpePairLookup({}), false);
