@@ -34,7 +34,15 @@ struct Pool {
   std::condition_variable done;
   std::atomic<uint64_t> generation{0};
   std::atomic<int> next{0};
-  std::atomic<int> pending{0};  // workers that have not finished the current job
+  // A job is done when its tasks are, not when every worker has looked at it: a worker that is
+  // asleep or descheduled (the cores are shared with a server's HTTP thread and its clients)
+  // would otherwise hold up a kernel the caller finished alone. `closed` is the last generation
+  // whose tasks are all claimed; `active` counts workers inside a job. A worker enters (active++),
+  // then checks `closed`; the caller closes, then waits for active == 0. Both sides are seq_cst,
+  // so either the worker sees the job closed and leaves it, or the caller sees the worker and
+  // waits for it: no worker runs a task of a job its caller has returned from.
+  std::atomic<uint64_t> closed{0};
+  std::atomic<int> active{0};
   int ntasks = 0;
   void (*fn)(void*, int, int) = nullptr;
   void* ctx = nullptr;
@@ -90,8 +98,9 @@ struct Pool {
         g = generation.load(std::memory_order_acquire);
       }
       seen = g;
-      run_tasks(tid);
-      if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      active.fetch_add(1, std::memory_order_seq_cst);
+      if (closed.load(std::memory_order_seq_cst) < g) run_tasks(tid);
+      if (active.fetch_sub(1, std::memory_order_seq_cst) == 1) {
         std::lock_guard<std::mutex> lk(mu);
         done.notify_one();
       }
@@ -103,20 +112,22 @@ struct Pool {
     fn = f;
     ctx = c;
     next.store(0, std::memory_order_relaxed);
-    pending.store(nthreads - 1, std::memory_order_relaxed);
+    uint64_t g;
     {
       std::lock_guard<std::mutex> lk(mu);
-      generation.fetch_add(1, std::memory_order_release);
+      g = generation.fetch_add(1, std::memory_order_release) + 1;
     }
     wake.notify_all();
     run_tasks(0);
-    for (int spin = 0; pending.load(std::memory_order_acquire) != 0 && spin < 4000; spin++) {
+    // Every task is claimed; the ones still running belong to workers that entered the job.
+    closed.store(g, std::memory_order_seq_cst);
+    for (int spin = 0; active.load(std::memory_order_seq_cst) != 0 && spin < 4000; spin++) {
       if (spin < 2000) LLM_PAUSE();
-      else std::this_thread::yield();  // the worker may be descheduled: give it the core
+      else std::this_thread::yield();  // a worker mid-task may be descheduled: give it the core
     }
-    if (pending.load(std::memory_order_acquire) != 0) {
+    if (active.load(std::memory_order_seq_cst) != 0) {
       std::unique_lock<std::mutex> lk(mu);
-      done.wait(lk, [&] { return pending.load(std::memory_order_acquire) == 0; });
+      done.wait(lk, [&] { return active.load(std::memory_order_seq_cst) == 0; });
     }
   }
 };

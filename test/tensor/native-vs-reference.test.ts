@@ -349,6 +349,32 @@ test(`packed attention: each row is the B = 1 forward on its span (native bit fo
   assert.throws(() => native.attentionForwardPacked!({ ...ps, starts: Int32Array.of(0, 3), KVH: 3 }, f(24), f(36), f(36), f(24), f(6)), /attentionForwardPacked: H must be a multiple/);
 });
 
+test(`thread pool: thousands of back-to-back small parallel kernels each get their own answer ${tag}`, () => {
+  // A job ends when its tasks do, without waiting for workers that never woke up for it
+  // (native/src/thread_pool.cc). Two different jobs alternate, each small enough that the caller
+  // often finishes alone: a worker that ran a task of a job its caller had left, or of the wrong
+  // job, would corrupt one of the outputs (or crash on a dead stack frame).
+  const jobs = [
+    { H: 2, KVH: 1, D: 8, lengths: [3, 5, 2, 7] },
+    { H: 4, KVH: 4, D: 4, lengths: [9, 1, 4] },
+  ].map(({ H, KVH, D, lengths }) => {
+    const N = lengths.reduce((a, b) => a + b, 0);
+    const starts = new Int32Array(lengths.length + 1);
+    lengths.forEach((L, b) => (starts[b + 1] = starts[b]! + L));
+    const args = { starts, H, KVH, D, causal: false, scale: 1 / Math.sqrt(D) };
+    const [q, k, v] = [randn(N * H * D), randn(N * KVH * D), randn(N * KVH * D)];
+    const want = new Float32Array(N * H * D);
+    native.attentionForwardPacked!(args, q, k, v, want, new Float32Array(N * H));
+    return { args, q, k, v, want, out: new Float32Array(N * H * D), lse: new Float32Array(N * H) };
+  });
+  for (let i = 0; i < 4000; i++) {
+    const j = jobs[i & 1]!;
+    j.out.fill(NaN);
+    native.attentionForwardPacked!(j.args, j.q, j.k, j.v, j.out, j.lse);
+    if (!j.out.every((x, n) => x === j.want[n])) assert.fail(`call ${i}: job ${i & 1} gave a different answer`);
+  }
+});
+
 test(`bad arguments throw an Error naming the kernel, never crash ${tag}`, () => {
   const g: GemmArgs = { batch: 1, M: 4, N: 4, K: 4, transA: false, transB: false, A: new Float32Array(15), lda: 4, strideA: 0, B: new Float32Array(16), bDtype: "f32", ldb: 4, strideB: 0, C: new Float32Array(16), ldc: 4, strideC: 0, alpha: 1, beta: 0 };
   assert.throws(() => native.gemm(g), /gemm.*A has 15 elements, needs 16/);
