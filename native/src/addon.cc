@@ -8,6 +8,9 @@
 
 #if defined(__linux__) || defined(__APPLE__)
 #include <dlfcn.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #endif
 
 #include "addon_glue.h"
@@ -336,6 +339,23 @@ Napi::Value SetComputeNice(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, set_compute_nice(info[0].As<Napi::Number>().Int32Value()));
 }
 
+// setMmapThreshold(bytes): allocations of at least `bytes` get their own mapping, returned to the
+// OS when freed (glibc's M_MMAP_THRESHOLD; setting it also stops glibc from raising the threshold
+// each time such a block is freed, which moves later large blocks into the arenas, where they
+// fragment and stay). Returns 1 when set, 0 when refused, -1 where the C library has no mallopt.
+Napi::Value SetMmapThreshold(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "setMmapThreshold: expected a size in bytes (number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+#if defined(__GLIBC__)
+  return Napi::Number::New(env, mallopt(M_MMAP_THRESHOLD, info[0].As<Napi::Number>().Int32Value()) == 1 ? 1 : 0);
+#else
+  return Napi::Number::New(env, -1);
+#endif
+}
+
 void def(Napi::Env env, Napi::Object exports, const char* name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);
@@ -361,6 +381,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   g_k = c.kernels;
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setComputeNice", Napi::Function::New(env, SetComputeNice, "setComputeNice"));
+  exports.Set("setMmapThreshold", Napi::Function::New(env, SetMmapThreshold, "setMmapThreshold"));
   def(env, exports, "gemm", Gemm);
   def(env, exports, "packB", PackB);
   def(env, exports, "attentionForward", AttnFwd);

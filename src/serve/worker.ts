@@ -15,7 +15,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { encodePreparedBatch } from "../encoder/encode-batch.js";
 import { LLM2Vec } from "../encoder/llm2vec.js";
-import { nativeInfo, setComputeNice } from "../tensor/backend/native.js";
+import { nativeInfo, setComputeNice, setMmapThreshold } from "../tensor/backend/native.js";
 import { releaseIdleF32 } from "../tensor/pool.js";
 import type { PreparedRow } from "../encoder/prepare.js";
 import { TextDecodeSession } from "../generation/text-session.js";
@@ -41,6 +41,9 @@ try {
       process.stderr.write(`llm2vec serve: compute threads keep their priority: ${(e as Error).message}\n`);
     }
   }
+  // Blocks of 256 KB and more in mappings of their own (native.ts says why): what a batch frees
+  // goes back to the OS instead of fragmenting the allocator's arenas, so the RSS follows the load.
+  setMmapThreshold(256 * 1024);
 } catch (e) {
   send({ type: "load_error", message: (e as Error).message });
   process.exit(1);
