@@ -55,6 +55,7 @@
       "sources": [
         "native/src/addon.cc",
         "native/src/addon_gemm.cc",
+        "native/src/addon_process.cc",
         "native/src/isa.cc",
         "native/src/thread_pool.cc",
         "native/src/gemm.cc",
