@@ -4,7 +4,8 @@
  * connections), beside the encoder's own batch throughput (LLM2Vec.encode, batchSize 32, texts
  * drawn alike; no text is sent or encoded twice) measured in the same run. While the load runs, GET /health is probed every 100 ms on its
  * own connection from its own process (health-probe.ts), and the server's RSS is read from /metrics
- * every 500 ms.
+ * every 500 ms. Before the loads, a warm-up of 500 requests at the run's highest concurrency; the
+ * RSS is reported once loaded, after the warm-up, and over the measured loads (rssSummary).
  *
  * Models: the real stories260K and the h512 4-layer random model (bench/serve-checkpoint.ts).
  * The clients share the machine's cores with the server, so the server's throughput here is a
@@ -39,6 +40,9 @@ export interface LoadResult {
   clientLagMaxMs: number;
   /** 1-minute load average at the end of the load. */
   loadAverage: number;
+  /** The server's RSS once the model is loaded, and after the warm-up load (the same for a model's rows). */
+  rssLoadedMb: number;
+  rssWarmMb: number;
   rssStartMb: number;
   rssMaxMb: number;
   rssEndMb: number;
@@ -175,6 +179,18 @@ export async function runLoad(port: number, texts: string[], concurrency: number
   return { wall, lat, health, rss, failed, meanBatch: requests / Math.max(batches, 1), busy: computeS / (wall / 1000), lag: lagBetween(m0, m1), clientLagMaxMs: clientLag.max / 1e6, loadAverage: os.loadavg()[0]! };
 }
 
+/** Requests of the warm-up load, sent at the run's highest concurrency. */
+const WARMUP_REQUESTS = 500;
+
+async function fetchText(port: number, route: string): Promise<string> {
+  const agent = new http.Agent({ keepAlive: false });
+  try {
+    return (await request(agent, port, "GET", route)).text;
+  } finally {
+    agent.destroy();
+  }
+}
+
 export async function benchServeLoad(opts: { requests?: number; models?: string[]; concurrency?: number[] } = {}): Promise<{ rows: BenchRow[]; results: LoadResult[] }> {
   const requests = opts.requests ?? 2000;
   const models: Record<string, () => string> = { stories: stories260KCheckpoint, h512: llama4RandomCheckpoint };
@@ -204,9 +220,16 @@ export async function benchServeLoad(opts: { requests?: number; models?: string[
     const { child, port } = await startServer(dir);
     const first = results.length;
     try {
-      // Warm-up: the first batches pay for page faults and JIT.
-      await runLoad(port, fresh(64), 8, 64);
-      for (const c of opts.concurrency ?? [1, 8, 32]) {
+      const concurrencies = opts.concurrency ?? [1, 8, 32];
+      const rssNow = async () => metricValue((await fetchText(port, "/metrics")), "process_resident_memory_bytes") / 2 ** 20;
+      const rssLoadedMb = await rssNow();
+      // Warm-up at the run's highest concurrency, so its largest batches have been seen: the first
+      // batches pay for page faults and JIT, and the buffer pool, the allocator's arenas and V8's
+      // heaps grow to what such batches need. RSS is then expected to stay where it is: memory that
+      // follows the batch size is not growth, memory that climbs at a steady load would be.
+      await runLoad(port, fresh(WARMUP_REQUESTS), Math.max(...concurrencies), WARMUP_REQUESTS);
+      const rssWarmMb = await rssNow();
+      for (const c of concurrencies) {
         const r = await runLoad(port, fresh(requests), c, requests);
         results.push({
           model: name === "stories" ? "stories260K" : "h512 4-layer random (f32, 32k vocab)",
@@ -222,6 +245,8 @@ export async function benchServeLoad(opts: { requests?: number; models?: string[
           serverLagMaxMs: r.lag.maxMs,
           clientLagMaxMs: r.clientLagMaxMs,
           loadAverage: r.loadAverage,
+          rssLoadedMb,
+          rssWarmMb,
           rssStartMb: r.rss[0] ?? NaN,
           rssMaxMb: Math.max(...r.rss),
           rssEndMb: r.rss[r.rss.length - 1] ?? NaN,
@@ -258,6 +283,20 @@ export function loadTable(results: LoadResult[]): string {
   return [head, sep, ...lines].join("\n");
 }
 
+/** Per model: RSS loaded, after the warm-up, and over the measured loads (first sample → last, max). */
+export function rssSummary(results: LoadResult[]): string {
+  const models = [...new Set(results.map((r) => r.model))];
+  return models
+    .map((m) => {
+      const rs = results.filter((r) => r.model === m);
+      const first = rs[0]!;
+      const last = rs[rs.length - 1]!;
+      const max = Math.max(...rs.map((r) => r.rssMaxMb));
+      return `${m}: RSS ${first.rssLoadedMb.toFixed(0)} MB loaded, ${first.rssWarmMb.toFixed(0)} MB after the warm-up (${WARMUP_REQUESTS} requests), ${first.rssStartMb.toFixed(0)} → ${last.rssEndMb.toFixed(0)} MB over the measured loads (max ${max.toFixed(0)}, ${(((last.rssEndMb - first.rssStartMb) / first.rssStartMb) * 100).toFixed(1)}% from first to last)`;
+    })
+    .join("\n");
+}
+
 if (process.argv[1]?.endsWith("serve-load.js")) {
   const arg = (n: string) => (process.argv.includes(n) ? process.argv[process.argv.indexOf(n) + 1] : undefined);
   const { rows, results } = await benchServeLoad({
@@ -267,4 +306,5 @@ if (process.argv[1]?.endsWith("serve-load.js")) {
   });
   printTable("Serving: llm2vec serve under load vs the encoder's batch throughput", rows);
   console.log("\n" + loadTable(results));
+  console.log("\n" + rssSummary(results));
 }
