@@ -1,7 +1,7 @@
 /**
  * Issue #9's load test (a benchmark, not a CI test): `llm2vec serve` in its own process, driven
- * over loopback by closed-loop clients at concurrency 1, 8 and 32 (one text per request, keep-alive
- * connections), beside the encoder's own batch throughput (LLM2Vec.encode, batchSize 32, texts
+ * over loopback by closed-loop clients at concurrency 1, 8 and 32 (one text per request, a keep-alive
+ * connection each: load-connection.ts), beside the encoder's own batch throughput (LLM2Vec.encode, batchSize 32, texts
  * drawn alike; no text is sent or encoded twice) measured in the same run. While the load runs, GET /health is probed every 100 ms on its
  * own connection from its own process (health-probe.ts), and the server's RSS is read from /metrics
  * every 500 ms. Before the loads, a warm-up of 500 requests at the run's highest concurrency; the
@@ -20,6 +20,7 @@ import * as path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { LLM2Vec } from "../src/encoder/llm2vec.js";
 import { stories260KCheckpoint } from "./checkpoints.js";
+import { LoadConnection } from "./load-connection.js";
 import { median, printTable, ROOT, type BenchRow } from "./common.js";
 import { llama4RandomCheckpoint } from "./serve-checkpoint.js";
 
@@ -118,7 +119,6 @@ function lagBetween(m0: string, m1: string): { maxMs: number; over50: number } {
 }
 
 export async function runLoad(port: number, texts: string[], concurrency: number, requests: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const probe = new http.Agent({ keepAlive: true, maxSockets: 2 });
   const lat: number[] = [];
   const health: number[] = [];
@@ -152,18 +152,24 @@ export async function runLoad(port: number, texts: string[], concurrency: number
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
+      // Each client on its own keep-alive connection (load-connection.ts: lighter than node:http).
+      let conn = new LoadConnection(port);
       while (next < requests) {
         const i = next++;
         const body = JSON.stringify({ model: "m", input: texts[i % texts.length] });
+        if (!conn.isOpen) conn = new LoadConnection(port); // the server closed an idle connection
         const s = performance.now();
         try {
-          const r = await request(agent, port, "POST", "/v1/embeddings", body);
+          const r = await conn.request("POST", "/v1/embeddings", body);
           if (r.status !== 200 || (JSON.parse(r.text) as { data: unknown[] }).data.length !== 1) failed++;
         } catch {
           failed++;
+          conn.close();
+          conn = new LoadConnection(port);
         }
         lat.push(performance.now() - s);
       }
+      conn.close();
     }),
   );
   const wall = performance.now() - t0;
@@ -172,7 +178,6 @@ export async function runLoad(port: number, texts: string[], concurrency: number
   prober.stdin!.end();
   await Promise.all([healthLoop, rssLoop]);
   const m1 = (await request(probe, port, "GET", "/metrics")).text;
-  agent.destroy();
   probe.destroy();
   const batches = metricValue(m1, "llm2vec_batches_total") - metricValue(m0, "llm2vec_batches_total");
   const computeS = metricValue(m1, "llm2vec_batch_duration_seconds_sum") - metricValue(m0, "llm2vec_batch_duration_seconds_sum");
