@@ -4,8 +4,8 @@
  * entries. For byte-level tokenizers (GPT-2, Qwen2, Llama 3) a word is a word and the cache is what
  * makes repeated words cheap. For SentencePiece-style ones (Llama 2, Mistral, stories260K: no
  * pre-tokenizer) the word is the whole text, and a server fed fresh texts fills the cache with
- * texts that never come again: about 2.4 KB each, so its heap grew by ~24 MB over the first 10,000
- * requests (measured with `llm2vec serve` on stories260K) for no hit.
+ * texts that never come again: the main thread's heap in use grew from 25 to 44 MB over the first
+ * ~8,000 requests (`llm2vec serve` on stories260K, about 2.4 KB a text) for no hit.
  *
  * Caching only pieces up to WORD_CACHE_MAX_CHARS keeps every real word cached (byte-level words
  * are at most a few dozen characters, three per CJK character) and whole sentences out. Tokens do

@@ -40,18 +40,17 @@ const SEARCH_UP = 2;
 
 let enabled = process.env.LLM2VEC_NO_POOL !== "1";
 
+/** A quarter of n's octave: classes are the multiples of it (n ≥ 4). */
+const quarterOctave = (n: number) => 2 ** (31 - Math.clz32(n) - 2);
+
 /** The class a request of `n` elements is served from: `n` rounded up to a quarter of its octave. */
 export function f32SizeClass(n: number): number {
-  if (n <= 4) return n;
-  const step = 2 ** (31 - Math.clz32(n) - 2);
-  return Math.ceil(n / step) * step;
+  return n <= 4 ? n : Math.ceil(n / quarterOctave(n)) * quarterOctave(n);
 }
 
 /** The largest class a buffer of `n` elements can serve (n rounded down to a quarter of its octave). */
 function floorClass(n: number): number {
-  if (n <= 4) return n;
-  const step = 2 ** (31 - Math.clz32(n) - 2);
-  return Math.floor(n / step) * step;
+  return n <= 4 ? n : Math.floor(n / quarterOctave(n)) * quarterOctave(n);
 }
 
 /** Turns pooling on or off (off: takeF32 allocates, giveF32 drops); returns the previous state. */
