@@ -9,12 +9,11 @@
  *   worker goes from one batch to the next without waiting for the main thread to answer the
  *   first batch's requests and to take in the next ones. Closing it just before the end, not at
  *   once, lets it hold everything that came meanwhile.
- * - With nothing computing, a partial batch waits up to `windowMs` after the later of its oldest
- *   row's arrival and the worker becoming free, unless no company is likely (a lone client's
- *   request runs at once). While rows are still streaming in (one arrived within the last
- *   `quietMs`, or a request is tokenising) it keeps waiting, up to `maxWindowMs`: the clients of
- *   the batch just answered come back over several milliseconds on a busy machine, and a batch
- *   that waits for them is whole instead of half.
+ * - With nothing computing, rows that waited through the last batch (it ended before the batch
+ *   sent ahead was closed) go at once; otherwise a partial batch waits up to `windowMs` after its
+ *   oldest row's arrival, unless no company is likely (a lone client's request runs at once).
+ *   While rows are still streaming in (one arrived within the last `quietMs`, or a request is
+ *   tokenising) it keeps waiting, up to `maxWindowMs`.
  * - A batch takes queued rows in arrival order (oldest first, so nothing starves) while their
  *   tokens fit maxBatchTokens and their count maxBatchSize. The worker runs a batch packed without
  *   padding (encodePreparedBatch "packed"), so a batch costs its real tokens whatever its mix of
@@ -180,15 +179,19 @@ export class Batcher {
       void this.dispatch(this.takeBatch());
       return;
     }
-    // The window counts from the later of the oldest row's arrival and the end of the last batch:
-    // under closed-loop load the clients of the batch just answered come back within a millisecond
-    // or two, and waiting for them makes the next batch whole instead of half.
-    // A lone client (the last batch was one request's, and no other request is on its way in) has
-    // no company coming: it does not wait at all.
-    // Past the window, rows still streaming in (the last came under quietMs ago, or a request is
-    // tokenising) keep it open up to maxWindowMs; a pause in arrivals closes it.
-    const waited = now - Math.max(this.queue[0]!.enqueuedAt, this.freeSince);
-    const companyLikely = this.lastBatchJobs > 1 || this.arriving > 0 || new Set(this.queue.map((q) => q.job)).size > 1;
+    // Rows queued while the last batch computed have waited through it: they were to go ahead,
+    // and the batch ended before its predicted end (half of them do, by up to 40%) or before any
+    // estimate existed. They go at once; holding them for the window too left the worker idle
+    // for it between one batch in two (stories260K at concurrency 32: 58 of 119 batches, 5.5 ms
+    // each, the worker busy 77% of the time). The clients of the batch just answered ride in the
+    // next batch, sent ahead while this one computes.
+    // Otherwise the window counts from the oldest row's arrival. A lone client (the last batch
+    // was one request's, and no other request is on its way in) has no company coming: it does
+    // not wait at all. Past the window, rows still streaming in (the last came under quietMs ago,
+    // or a request is tokenising) keep it open up to maxWindowMs; a pause in arrivals closes it.
+    const waitedThroughBatch = this.queue[0]!.enqueuedAt < this.freeSince;
+    const waited = now - this.queue[0]!.enqueuedAt;
+    const companyLikely = !waitedThroughBatch && (this.lastBatchJobs > 1 || this.arriving > 0 || new Set(this.queue.map((q) => q.job)).size > 1);
     const sinceArrival = now - this.lastArrivalAt;
     const streaming = this.arriving > 0 || sinceArrival < this.opts.quietMs;
     const limit = streaming ? Math.max(this.opts.windowMs, this.opts.maxWindowMs) : this.opts.windowMs;

@@ -127,6 +127,33 @@ describe("serve: batcher", () => {
     assert.ok(calls[2]!.at - calls[1]!.at > 10, `the third batch was sent ${(calls[2]!.at - calls[1]!.at).toFixed(1)} ms after the second started`);
   });
 
+  it("rows that waited through a batch that ended early go at once, not after the window", async () => {
+    // The first batch takes 40 ms (the estimate), the second 2 ms: it ends long before the batch
+    // sent ahead would have been closed, and the rows queued meanwhile must not wait the window.
+    const durations = [40, 2, 2];
+    const calls: number[] = [];
+    const ends: number[] = [];
+    let tail = Promise.resolve();
+    const run = (rows: PreparedRow[]): Promise<BatchResult> => {
+      calls.push(performance.now());
+      const ms = durations[calls.length - 1] ?? 2;
+      const done = tail.then(async () => {
+        await new Promise((r) => setTimeout(r, ms));
+        ends.push(performance.now());
+        return { vectors: rows.map((r) => Float32Array.of(r.ids[0]!)), nonFinite: [], computeMs: ms };
+      });
+      tail = done.then(() => {});
+      return done;
+    };
+    const b = new Batcher(run, { maxBatchTokens: 1000, maxBatchSize: 64, windowMs: 80, maxWindowMs: 80, quietMs: 0, maxQueue: 100 }, metrics());
+    await b.submit([row(4)]); // a lone client: runs at once, and gives the 10 ms/token estimate
+    const second = b.submit([row(4)]);
+    const queued = [b.submit([row(2)]), b.submit([row(2)])]; // two requests: company, so a window would apply
+    await Promise.all([second, ...queued]);
+    assert.equal(calls.length, 3);
+    assert.ok(calls[2]! - ends[1]! < 40, `the rows queued during the second batch went ${(calls[2]! - ends[1]!).toFixed(1)} ms after it ended (the window is 80 ms)`);
+  });
+
   it("an aborted request's queued rows are dropped before they compute", async () => {
     const m = fakeModel(20);
     const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 1, windowMs: 0, maxWindowMs: 0, quietMs: 0, maxQueue: 100 }, metrics());
