@@ -125,9 +125,10 @@ function stepSession(id: number, s: TextDecodeSession): void {
 
 /** Batches after which a buffer size no batch has asked for leaves the pool. */
 const IDLE_BATCHES = 16;
-/** At most one garbage collection per this many ms between batches (collector.ts says why). */
+/** A garbage collection between batches at most every this many ms, every fifth major (collector.ts says why). */
 const COLLECT_EVERY_MS = 1000;
-const collector = new PeriodicCollector(COLLECT_EVERY_MS);
+const MAJOR_EVERY = 5;
+const collector = new PeriodicCollector(COLLECT_EVERY_MS, MAJOR_EVERY);
 
 function runBatch(m: BatchRequest): void {
   const t0 = performance.now();
