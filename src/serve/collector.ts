@@ -9,17 +9,17 @@
  * second it stayed at 138–158 MB).
  *
  * So the worker collects on a schedule, between batches: a minor collection (scavenge) every
- * interval frees what died young, which is nearly all of a batch's garbage, for a millisecond or
- * two; a major collection every `majorEvery` intervals frees what lived long enough to be promoted
- * (the pool's buffers of a size class that fell idle). A major collection is not free: its pause
- * on the worker thread was 10–39 ms (V8's trace; "async" only posts it as a task), and after each
- * the tensor code was optimised again (weightedPool, rope, ...: 118 recompilations in 4,000
- * requests against 68 without). Against a major one every second, this schedule served stories260K
+ * interval frees what died young, nearly all of a batch's garbage, in 0.4–2.6 ms (V8's trace); a
+ * major collection every `majorEvery`-th time frees what lived long enough to be promoted (likely
+ * the pool's buffers of a size class that fell idle). A major collection is not free: its pause on
+ * the worker thread was 10–39 ms ("async" only posts it as a task), and after each the tensor code
+ * was optimised again (weightedPool, rope, ...: 118 recompilations in 4,000 requests against 68
+ * without forced major ones). Against a major one every second, this schedule served stories260K
  * 1.05–1.33× faster (A/B, 6 rounds of 2,000 requests at concurrency 32, every round faster,
  * median 1.13×); on h512, whose batches are long, no difference showed (median server/encoder
- * 0.92 both). With a major one every 5 s the RSS stays
- * bounded: stories260K 137–168 MB over 16,000 requests (every second: 138–147), h512 456–476 MB
- * over 6,000; with minor collections only it climbed 139 → 190 MB.
+ * 0.92 both). With a major one every fifth second the RSS stayed bounded (measured with the same
+ * schedule timed by the clock): stories260K 137–168 MB over 16,000 requests (every second:
+ * 138–147), h512 456–476 MB over 6,000; with minor collections only it climbed 139 → 190 MB.
  * `gc` is exposed through V8's --expose-gc flag, set at run time and read into a fresh context, the
  * way test runners measure leaks; where that fails the collector does nothing and V8's own timing
  * stays.
