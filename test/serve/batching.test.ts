@@ -99,14 +99,17 @@ describe("serve: batcher", () => {
   });
 
   it("while a batch computes, the next is sent ahead shortly before it ends, holding what came meanwhile", async () => {
-    // Like the real worker: one batch at a time, in order, 30 ms each; calls and ends recorded.
+    // Like the real worker: one batch at a time, in order; calls and ends recorded. Each reports
+    // 30 ms but takes 40: the send-ahead timer (due 1.5 ms before the predicted end) and the
+    // batch's own end are then 11.5 ms apart, more than timers drift on a loaded machine (1.5 ms
+    // apart, they were once seen to fire in the other order).
     const calls: { rows: number; at: number }[] = [];
     const ends: number[] = [];
     let tail = Promise.resolve();
     const run = (rows: PreparedRow[]): Promise<BatchResult> => {
       calls.push({ rows: rows.length, at: performance.now() });
       const done = tail.then(async () => {
-        await new Promise((r) => setTimeout(r, 30));
+        await new Promise((r) => setTimeout(r, 40));
         ends.push(performance.now());
         return { vectors: rows.map((r) => Float32Array.of(r.ids[0]!)), nonFinite: [], computeMs: 30 };
       });
