@@ -3,7 +3,7 @@
 # dev task list (tasks/dev-tasks.json). Rows: Uni + mean, Uni + weighted mean, Bi, Bi + MNTP,
 # Bi + SimCSE, Bi + MNTP + SimCSE (inference-style pooling and the reference's whole-row pooling),
 # Bi + MNTP + supervised (NLI-style triplets from SICK train). Settings are scaled to a 260K-parameter
-# model on 2 CPU cores (see README "Training"); every command is printed as it runs.
+# model on 2 CPU cores (see docs/training.md); every command is printed as it runs.
 #
 #   DATA=../shared/data OUT=results/ablation scripts/ablation-stories260K.sh [stage...]
 #   stages: base mntp simcse supervised evals compare (default: all)

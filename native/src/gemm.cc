@@ -229,7 +229,7 @@ void gemm(const GemmKernel* kr, const GemmArgs& args) {
   // streaming loop reads B as stored; small_m rounds its copy of A).
   const bool smallOk = g.compute == GEMM_F32 || g.bDtype == DT_BF16;
   // Up to smallM rows for a 16-bit B (the packed path would widen all of it per call); an f32 B
-  // packs without widening, and at 9–16 rows both paths measured the same (README, GEMM).
+  // packs without widening, and at 9–16 rows both paths measured the same (bench/gemm.ts, decode rows).
   const long smallRows = g.bDtype == DT_F32 ? std::min(kr->smallM, 8) : kr->smallM;
   if (g.M <= smallRows && g.K > 0 && smallOk && kr->smallRows) {
     auto rows = [&](long b, long n0, long n1) {

@@ -15,7 +15,7 @@
 #pragma once
 
 #ifndef LLM_SMALL_M
-#define LLM_SMALL_M 16  // rows with a bf16/f16 B (gemm.cc caps an f32 B at 8); measured in README, GEMM
+#define LLM_SMALL_M 16  // rows with a bf16/f16 B (gemm.cc caps an f32 B at 8); measured with bench/gemm.ts, decode rows
 #endif
 constexpr int SMALL_M = LLM_SMALL_M;
 constexpr long SMALL_COL_ALIGN = 16;  // column ranges handed to threads start at multiples of this

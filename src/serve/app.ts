@@ -49,7 +49,7 @@ export interface ServeOptions {
   generate?: boolean;
 }
 
-/** Measured with bench/serve-load.ts (README, Serving): the /health maximum under load. */
+/** Lower than the HTTP thread, so probes and replies get a core under load (docs/serving.md, Batching). */
 export const DEFAULT_COMPUTE_NICE = 10;
 
 export interface EmbeddingServer {

@@ -5,9 +5,9 @@
  * zero fill plus, for large buffers, page faults on first touch inside the kernel, and GC work.
  *
  * Why size classes and not exact lengths: a server's packed batches have a different token count
- * each, so a buffer kept by exact length is rarely asked for again. Kept, such buffers filled the cap
- * with memory nothing reused; dropped after each batch, every batch allocated afresh and the worker
- * carried tens of MB of dead buffers between collections. With four classes per octave (a buffer is
+ * each, so a buffer kept by exact length is rarely asked for again: kept, such buffers fill the cap
+ * with memory nothing reuses; dropped after each batch, every batch allocates afresh and leaves dead
+ * buffers for the collector. With four classes per octave (a buffer is
  * at most 25% larger than asked for, 12% on average; a request may also take a buffer up to two
  * classes larger), batches of similar size share buffers and the pool settles at the working set
  * of the largest recent batch.
@@ -26,10 +26,9 @@ let pooledBytes = 0;
 let epoch = 0;
 const lastAsked = new Map<number, number>();
 /**
- * Upper bound on the bytes kept idle in the pool (beyond it, given-back buffers are dropped). An
- * inference layer of the h512 encode bench (4096 tokens) cycles about 165 MB of intermediates; at
- * 64 MB a third of them were still allocated fresh per layer (zero fill, page faults, GC: 6% of
- * the encode's time against 2.5% at 256 MB, and no higher peak RSS).
+ * Upper bound on the bytes kept idle in the pool (beyond it, given-back buffers are dropped). It
+ * holds the intermediates one inference layer cycles (about 165 MB for a 4096-token layer of the
+ * h512 encode bench), so a forward does not allocate them fresh (zero fill, page faults, GC).
  */
 const MAX_POOLED_BYTES = 256 * 1024 * 1024;
 /** Below this many elements (4 KB) a fresh allocation is cheap: not pooled. */
