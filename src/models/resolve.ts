@@ -56,9 +56,9 @@ export async function locateFolder(ref: string, o: LocateOptions): Promise<strin
     stat = undefined;
   }
   if (stat?.isDirectory()) return dir;
-  const what = o.role === "base" ? `the base model ${JSON.stringify(ref)} (${o.from})` : `${o.from} ${ref}`;
-  const problem = stat ? "is not a folder" : o.role === "base" ? "is not a local folder" : `${o.role} folder does not exist`;
-  throw new Error(`${what}: ${problem}; ${waysToSupply(o.role, o.from).join(", or ")}`);
+  const what = o.role === "base" ? `the base model ${JSON.stringify(ref)} (${o.from}) is` : `${o.from} ${ref}:`;
+  const problem = stat ? "not a folder" : o.role === "base" ? "not a local folder" : `${o.role} folder does not exist`;
+  throw new Error(`${what} ${problem}; ${waysToSupply(o.role, o.from).join(", or ")}`);
 }
 
 /** A name met while resolving, for the template rules: the value, its field and the file it is in. */
