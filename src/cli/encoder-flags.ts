@@ -11,12 +11,15 @@ export interface EncoderFlags {
   adapter?: string[];
   unmerged?: boolean;
   tokenizer?: string;
+  base?: string;
   pooling?: string;
   maxLength?: string;
   docMaxLength?: string;
   skipInstruction?: boolean;
   causal?: boolean;
   chatTemplate?: string;
+  chatTemplatePrefix?: string;
+  chatTemplateSuffix?: string;
   truncation?: string;
   eosSuffix?: string;
   dtype?: string;
@@ -25,16 +28,21 @@ export interface EncoderFlags {
 
 export function addEncoderFlags(cmd: Command): Command {
   return cmd
-    .requiredOption("--model <dir>", "Hugging Face model folder (config.json, safetensors, tokenizer.json)")
+    .requiredOption("--model <dir>", "model folder: weights (config.json, safetensors) or a PEFT adapter over its base (a -mntp folder)")
     .option("--adapter <dir...>", "PEFT LoRA adapter folder(s), applied in order (e.g. MNTP then SimCSE)")
     .option("--unmerged", "keep adapters as separate low-rank paths instead of merging them")
     .option("--tokenizer <dir>", "tokenizer folder, when not the model folder")
+    .addOption(baseOption())
     .addOption(new Option("--pooling <mode>", "pooling (default mean, or llm2vec_config.json's)").choices([...POOLING_MODES]))
     .option("--max-length <n>", "max tokens per input after templating (default 512)")
     .option("--doc-max-length <n>", "word-ratio truncation of texts, in tokens (default 400)")
     .option("--no-skip-instruction", "pool instruction and BOS tokens too")
     .option("--causal", "causal attention (the base LLM) instead of bidirectional")
-    .addOption(new Option("--chat-template <name>", "chat template preset").choices(Object.keys(CHAT_TEMPLATES)))
+    .addOption(
+      new Option("--chat-template <name>", "input template: auto (default: the reference's, by the model's name), none, or a preset").choices(["auto", ...Object.keys(CHAT_TEMPLATES)]),
+    )
+    .option("--chat-template-prefix <text>", "a custom input template: text before the input (with --chat-template-suffix)")
+    .option("--chat-template-suffix <text>", "a custom input template: text after the input")
     .addOption(
       new Option("--truncation <mode>", "cut texts over --doc-max-length by the reference's word ratio (words, default) or keep their first tokens (tokens)").choices([
         ...TRUNCATION_MODES,
@@ -43,6 +51,19 @@ export function addEncoderFlags(cmd: Command): Command {
     .option("--eos-suffix <text>", "string appended for eos_token pooling (default: the reference's per family, e.g. \" </s>\")")
     .addOption(dtypeOption())
     .option("--pack-weights-mb <n>", "memory for packing frozen projection weights once for the GEMM (faster small batches; 0 = off; default 2048)");
+}
+
+/** `--base`: the base of a model folder that is a PEFT adapter, shared by every command that loads one. */
+export function baseOption(): Option {
+  return new Option("--base <dir>", "base model folder when --model is a PEFT adapter without weights (default: its base_model_name_or_path)");
+}
+
+/** The input template from its flags: a preset / "auto", or a custom prefix and suffix (not both kinds). */
+function templateFromFlags(f: EncoderFlags): FromPretrainedOptions["chatTemplate"] {
+  const custom = f.chatTemplatePrefix !== undefined || f.chatTemplateSuffix !== undefined;
+  if (custom && f.chatTemplate !== undefined) throw new Error("--chat-template and --chat-template-prefix/--chat-template-suffix are exclusive: give a preset or a custom template");
+  if (custom) return { prefix: f.chatTemplatePrefix ?? "", suffix: f.chatTemplateSuffix ?? "" };
+  return f.chatTemplate as FromPretrainedOptions["chatTemplate"];
 }
 
 /** `--dtype`: the compute dtype of the matrix products, shared by every command that runs a model. */
@@ -71,13 +92,14 @@ export function encoderOptionsFromFlags(f: EncoderFlags): FromPretrainedOptions 
     adapter: f.adapter,
     mergeAdapter: !f.unmerged,
     tokenizer: f.tokenizer,
+    base: f.base,
     pooling: f.pooling as FromPretrainedOptions["pooling"],
     maxLength: positiveInt("--max-length", f.maxLength),
     docMaxLength: positiveInt("--doc-max-length", f.docMaxLength),
     // commander sets skipInstruction = true by default for a --no- flag: only pass an explicit false.
     skipInstruction: f.skipInstruction === false ? false : undefined,
     bidirectional: f.causal ? false : undefined,
-    chatTemplate: f.chatTemplate as FromPretrainedOptions["chatTemplate"],
+    chatTemplate: templateFromFlags(f),
     truncation: f.truncation as FromPretrainedOptions["truncation"],
     eosSuffix: f.eosSuffix,
     computeDtype: f.dtype as FromPretrainedOptions["computeDtype"],

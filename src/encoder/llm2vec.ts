@@ -14,31 +14,43 @@ import * as path from "node:path";
 import { atomicWriteText, writeFolderAtomically } from "../formats/atomic.js";
 import { readLoraAdapter } from "../formats/peft.js";
 import { writeSafetensors, type TensorToWrite } from "../formats/safetensors.js";
-import { Tokenizer } from "../formats/tokenizer.js";
-import { loadDecoder } from "../models/build.js";
+import type { Tokenizer } from "../formats/tokenizer.js";
 import type { RawConfig } from "../models/config-fields.js";
 import type { DecoderModel } from "../models/decoder.js";
-import { openWeights } from "../formats/hf-folder.js";
-import { readConfigJson } from "../models/load.js";
-import { applyLoraAdapter, buildAdapterSet } from "../models/lora.js";
+import { loadResolved, noteToStderr } from "../models/load.js";
+import { resolveModel, type ResolvedModel } from "../models/resolve.js";
+import { buildAdapterSet } from "../models/lora.js";
 import type { AdapterChoice, AdapterSet } from "../models/decoder.js";
 import { ChatTemplate } from "../generation/chat-template.js";
 import type { GeneratedText } from "../generation/text-session.js";
 import { promptIds, runGeneration, type GenerateInput, type GenerateOptions } from "./generation.js";
-import { specFromConfig } from "../models/registry.js";
 import { noGrad } from "../tensor/autograd.js";
-import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, readConfigFile, validateOptions, type EncoderOptions } from "./options.js";
+import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, readConfigFile, validateOptions, type EncoderOptions, type EncoderOptionsInput } from "./options.js";
 import { hiddenStates, padLeft, pooledEmbeddings, type EncoderPass, type PoolingChoice } from "./forward.js";
 import { prepareRow, type EncodeInput, type PreparedRow } from "./prepare.js";
+import { chooseTemplate, type TemplateOption } from "./templates.js";
 import { checkTokenizerFitsModel } from "./vocab-check.js";
 
-export interface FromPretrainedOptions extends Partial<EncoderOptions> {
+export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "chatTemplate">> {
   /** PEFT adapter folder(s), applied in order (MNTP first, then SimCSE, as the recipe stacks them). */
   adapter?: string | string[];
   /** Merge adapters into the base weights (default) or keep them as separate low-rank paths. */
   mergeAdapter?: boolean;
   /** Tokenizer folder when it is not the model folder. */
   tokenizer?: string;
+  /**
+   * The base model folder, when the model folder is a PEFT adapter without weights (McGill's
+   * `-mntp` repos); default: its adapter_config.json's base_model_name_or_path.
+   */
+  base?: string;
+  /**
+   * The input template: "auto" (default) applies the reference's by the names met while loading
+   * (e.g. meta-llama/Meta-Llama-3-8B-Instruct → "llama3-instruct"); a preset, a custom
+   * {prefix, suffix}, or "none" to opt out.
+   */
+  chatTemplate?: TemplateOption;
+  /** Where notes and warnings go (what loading decided; one line each). Default: stderr. */
+  onNote?: (line: string) => void;
   /**
    * Memory (MB) for packing the frozen projection weights once for the GEMM instead of on every
    * product (faster small batches; a pack is an f32 copy of its weight). 0 turns it off.
@@ -85,39 +97,39 @@ export class LLM2Vec {
     readonly tokenizerDir: string,
   ) {}
 
+  /** What loading resolved (folders, adapters, names, notes); null for an encoder built by hand. */
+  resolved: ResolvedModel | null = null;
+
+  /** Resolves `dir` and the options' folders (models/resolve.ts), then loads what they resolve to. */
   static async fromPretrained(dir: string, opts: FromPretrainedOptions = {}): Promise<LLM2Vec> {
-    const rawConfig = readConfigJson(dir);
-    const spec = specFromConfig(rawConfig, path.join(dir, "config.json"));
-    const weights = openWeights(dir);
-    let model: DecoderModel;
-    try {
-      model = loadDecoder(spec, weights, dir, {
-        allowUnused: opts.allowUnusedWeights,
-        onUnused: (names) => process.stderr.write(`llm2vec: ${dir}: ignoring ${names.length} unused tensor(s): ${names.slice(0, 6).join(", ")}${names.length > 6 ? ", …" : ""}\n`),
-      });
-    } finally {
-      weights.close();
-    }
     const adapters = opts.adapter === undefined ? [] : Array.isArray(opts.adapter) ? opts.adapter : [opts.adapter];
-    let fileOpts = readConfigFile(dir);
-    for (const a of adapters) {
-      const adapter = readLoraAdapter(a);
-      warnIfTrainedOnAnotherBase(a, adapter.config.baseModelNameOrPath, dir, rawConfig);
-      applyLoraAdapter(model, adapter, { merge: opts.mergeAdapter ?? true, source: a });
-      fileOpts = { ...fileOpts, ...readConfigFile(a) };
-    }
-    setComputeDtype(model, opts.computeDtype ?? "f32", "computeDtype");
+    const resolved = await resolveModel({ model: dir, adapters, tokenizer: opts.tokenizer, base: opts.base });
+    return LLM2Vec.fromResolved(resolved, opts);
+  }
+
+  /** Loads a resolved description: weights, adapters, tokenizer, then the encoder options. */
+  static fromResolved(resolved: ResolvedModel, opts: FromPretrainedOptions = {}): LLM2Vec {
+    const note = opts.onNote ?? noteToStderr;
+    const explicit: Partial<EncoderOptionsInput> = {};
+    for (const k of [...Object.keys(DEFAULT_OPTIONS), "chatTemplate"] as (keyof FromPretrainedOptions & keyof EncoderOptionsInput)[])
+      if (opts[k] !== undefined) (explicit as Record<string, unknown>)[k] = opts[k];
+    validateOptions(explicit, "LLM2Vec.fromPretrained options");
     const packMB = opts.packWeightsMB ?? DEFAULT_PACK_BUDGET_MB;
     if (!(Number.isFinite(packMB) && packMB >= 0)) throw new Error(`LLM2Vec.fromPretrained: packWeightsMB must be a non-negative number, got ${String(opts.packWeightsMB)}`);
+    for (const n of resolved.notes) note(n);
+    const merge = opts.mergeAdapter ?? true;
+    const { model, rawConfig, tokenizer } = loadResolved(resolved, { mergeAdapters: merge, allowUnusedWeights: opts.allowUnusedWeights, onNote: note });
+    setComputeDtype(model, opts.computeDtype ?? "f32", "computeDtype");
     if (packMB > 0) packFrozenWeights(model, model.computeDtype, packMB * 1024 * 1024);
-    const tokDir = opts.tokenizer ?? findTokenizerDir([dir, ...adapters.slice().reverse()]);
-    const tokenizer = Tokenizer.fromFolder(tokDir);
-    checkTokenizerFitsModel(tokenizer, model.spec.vocabSize, tokDir, dir);
-    const explicit: Partial<EncoderOptions> = {};
-    for (const k of Object.keys(DEFAULT_OPTIONS) as (keyof EncoderOptions)[]) if (opts[k] !== undefined) (explicit as Record<string, unknown>)[k] = opts[k];
-    validateOptions(explicit, "LLM2Vec.fromPretrained options");
-    const enc = new LLM2Vec(model, tokenizer, { ...DEFAULT_OPTIONS, ...fileOpts, ...explicit }, rawConfig, tokDir);
-    if (opts.mergeAdapter ?? true) enc.mergedAdapters = adapters;
+    checkTokenizerFitsModel(tokenizer, model.spec.vocabSize, resolved.tokenizerDir, resolved.weightsDir);
+    // llm2vec_config.json: the weights folder's, then each adapter's over it (the reference reads the adapter's over the base's).
+    let fileOpts = readConfigFile(resolved.weightsDir);
+    for (const a of resolved.adapters) fileOpts = { ...fileOpts, ...readConfigFile(a.dir) };
+    const options = resolveTemplate({ ...DEFAULT_OPTIONS, chatTemplate: "auto", ...fileOpts, ...explicit }, resolved, note);
+    const enc = new LLM2Vec(model, tokenizer, options, rawConfig, resolved.tokenizerDir);
+    enc.resolved = resolved;
+    if (merge) enc.mergedAdapters = resolved.adapters.map((a) => a.source);
+    const tokDir = resolved.tokenizerDir;
     if (opts.chatTemplateJinja !== undefined) enc.setChatTemplate(opts.chatTemplateJinja, "the chatTemplateJinja option");
     else if (tokenizer.chatTemplate !== null) enc.setChatTemplate(tokenizer.chatTemplate, path.join(tokDir, "tokenizer_config.json"));
     return enc;
@@ -289,11 +301,6 @@ export class LLM2Vec {
   }
 }
 
-function findTokenizerDir(candidates: string[]): string {
-  for (const d of candidates) if (fs.existsSync(path.join(d, "tokenizer.json"))) return d;
-  throw new Error(`no tokenizer.json in ${candidates.join(" or ")}; pass the tokenizer folder explicitly`);
-}
-
 function normalizeInPlace(v: Float32Array): void {
   let ss = 0;
   for (let i = 0; i < v.length; i++) ss += v[i]! * v[i]!;
@@ -302,26 +309,14 @@ function normalizeInPlace(v: Float32Array): void {
 }
 
 /**
- * An adapter for a model of other shapes is refused when applied (naming the module and shapes);
- * one trained on a local folder whose config differs from this model's fits the shapes but may
- * not the weights (another checkpoint, another size of the same family): say so, once per load.
- * Hub ids and folders that are gone are not checked.
+ * "auto" becomes the template the reference would apply for the names met while loading (and, for
+ * meta-llama/Meta-Llama-3-8B, its eos_token suffix unless one was given), said once through `note`.
+ * What runs is then explicit in the options, so save() records it in llm2vec_config.json.
  */
-function warnIfTrainedOnAnotherBase(adapterDir: string, base: string | null | undefined, modelDir: string, rawConfig: RawConfig): void {
-  if (!base || !path.isAbsolute(base) || path.resolve(base) === path.resolve(modelDir)) return;
-  const file = path.join(base, "config.json");
-  if (!fs.existsSync(file)) return;
-  let theirs: unknown;
-  try {
-    theirs = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch {
-    return;
-  }
-  if (canonicalJson(theirs) === canonicalJson(rawConfig)) return;
-  process.stderr.write(`llm2vec: warning: ${adapterDir} was trained on ${base}, whose config.json differs from ${path.join(modelDir, "config.json")}; the adapter may not suit this model\n`);
+function resolveTemplate(o: EncoderOptionsInput, resolved: ResolvedModel, note: (line: string) => void): EncoderOptions {
+  if (o.chatTemplate !== "auto") return { ...o, chatTemplate: o.chatTemplate };
+  const auto = chooseTemplate(resolved.nameChain);
+  const eosSuffix = o.eosSuffix ?? auto.eosSuffix;
+  if (auto.announcement && (auto.template !== "none" || (o.pooling === "eos_token" && o.eosSuffix === null))) note(auto.announcement);
+  return { ...o, chatTemplate: auto.template, eosSuffix };
 }
-
-function canonicalJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
-}
-

@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CHAT_TEMPLATES, type ChatTemplateName } from "./templates.js";
+import { CHAT_TEMPLATES, isTemplateChoice, type TemplateChoice, type TemplateOption } from "./templates.js";
 import { TRUNCATION_MODES, type TruncationMode } from "./truncate.js";
 
 export const POOLING_MODES = ["mean", "weighted_mean", "last_token", "eos_token", "bos_token"] as const;
@@ -20,14 +20,21 @@ export interface EncoderOptions {
   skipInstruction: boolean;
   /** Bidirectional attention (LLM2Vec); false gives the causal baseline. */
   bidirectional: boolean;
-  /** Chat template preset wrapped around "instruction text" (never inferred from a model name). */
-  chatTemplate: ChatTemplateName;
+  /**
+   * Template wrapped around "instruction text": a preset or a custom {prefix, suffix}. What runs is
+   * always explicit here; fromPretrained's default "auto" picks it by the reference's name rules.
+   */
+  chatTemplate: TemplateChoice;
   /** How a text over docMaxLength tokens is cut: the reference's word ratio, or its first tokens. */
   truncation: TruncationMode;
   /** The eos_token pooling suffix; null = the reference's string for the model family. */
   eosSuffix: string | null;
 }
 
+/** The options as given (by a caller or llm2vec_config.json), before "auto" is resolved. */
+export type EncoderOptionsInput = Omit<EncoderOptions, "chatTemplate"> & { chatTemplate: TemplateOption };
+
+/** The values when nothing is chosen ("none": the template "auto" gives when no name rule matches). */
 export const DEFAULT_OPTIONS: EncoderOptions = {
   pooling: "mean",
   maxLength: 512,
@@ -53,7 +60,7 @@ const FILE_KEYS: Record<string, keyof EncoderOptions> = {
   eos_suffix: "eosSuffix",
 };
 
-export function validateOptions(o: Partial<EncoderOptions>, source: string): Partial<EncoderOptions> {
+export function validateOptions<T extends Partial<EncoderOptionsInput>>(o: T, source: string): T {
   const fail = (field: string, detail: string) => {
     throw new Error(`${source}: ${field} ${detail}`);
   };
@@ -62,8 +69,8 @@ export function validateOptions(o: Partial<EncoderOptions>, source: string): Par
     if (o[k] !== undefined && (!Number.isInteger(o[k]) || o[k]! <= 0)) fail(k, `must be a positive integer, got ${JSON.stringify(o[k])}`);
   for (const k of ["skipInstruction", "bidirectional"] as const)
     if (o[k] !== undefined && typeof o[k] !== "boolean") fail(k, `must be true or false, got ${JSON.stringify(o[k])}`);
-  if (o.chatTemplate !== undefined && !(o.chatTemplate in CHAT_TEMPLATES))
-    fail("chatTemplate", `must be one of ${Object.keys(CHAT_TEMPLATES).join(", ")}, got ${JSON.stringify(o.chatTemplate)}`);
+  if (o.chatTemplate !== undefined && o.chatTemplate !== "auto" && !isTemplateChoice(o.chatTemplate))
+    fail("chatTemplate", `must be "auto", one of ${Object.keys(CHAT_TEMPLATES).join(", ")}, or {"prefix": string, "suffix": string}, got ${JSON.stringify(o.chatTemplate)}`);
   if (o.truncation !== undefined && !TRUNCATION_MODES.includes(o.truncation))
     fail("truncation", `must be one of ${TRUNCATION_MODES.join(", ")}, got ${JSON.stringify(o.truncation)}`);
   if (o.eosSuffix !== undefined && o.eosSuffix !== null && typeof o.eosSuffix !== "string") fail("eosSuffix", `must be a string or null, got ${JSON.stringify(o.eosSuffix)}`);
@@ -71,7 +78,7 @@ export function validateOptions(o: Partial<EncoderOptions>, source: string): Par
 }
 
 /** Reads llm2vec_config.json from a folder, if present. Unknown keys are ignored on purpose. */
-export function readConfigFile(dir: string): Partial<EncoderOptions> {
+export function readConfigFile(dir: string): Partial<EncoderOptionsInput> {
   const file = path.join(dir, CONFIG_FILE);
   if (!fs.existsSync(file)) return {};
   let raw: unknown;
@@ -83,7 +90,7 @@ export function readConfigFile(dir: string): Partial<EncoderOptions> {
   if (!raw || typeof raw !== "object") throw new Error(`${file}: expected a JSON object`);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) if (FILE_KEYS[k]) out[FILE_KEYS[k]!] = v;
-  return validateOptions(out as Partial<EncoderOptions>, file);
+  return validateOptions(out as Partial<EncoderOptionsInput>, file);
 }
 
 export function configFileJson(o: EncoderOptions): Record<string, unknown> {

@@ -7,7 +7,7 @@
 import type { Tokenizer } from "../formats/tokenizer.js";
 import type { EncoderOptions } from "./options.js";
 import { pyStrip } from "./py-str.js";
-import { applyTemplate, CHAT_TEMPLATES, eosSuffix, type ChatTemplate } from "./templates.js";
+import { applyTemplate, eosSuffix, templateParts } from "./templates.js";
 import { boundForRow, cappedTokenCount, truncateText } from "./truncate.js";
 
 export { truncateWords } from "./truncate.js";
@@ -32,9 +32,8 @@ export function normalizeInput(input: EncodeInput, index: number): [string, stri
 export function buildString(instruction: string, text: string, opts: EncoderOptions, family: string): string {
   let s = instruction ? `${pyStrip(instruction)} ${SEPARATOR}${text}` : `${SEPARATOR}${text}`;
   s = applyTemplate(opts.chatTemplate, s);
-  const t: ChatTemplate = CHAT_TEMPLATES[opts.chatTemplate];
   // The reference strips before appending (text.strip() + " </s>"): "hello " gets no extra token.
-  if (opts.pooling === "eos_token" && !t.skipsEosSuffix) s = pyStrip(s) + eosSuffix(family, opts.eosSuffix);
+  if (opts.pooling === "eos_token" && !templateParts(opts.chatTemplate).skipsEosSuffix) s = pyStrip(s) + eosSuffix(family, opts.eosSuffix);
   return s;
 }
 

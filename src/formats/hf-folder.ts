@@ -154,6 +154,19 @@ export function readHfConfig(dir: string): Record<string, unknown> {
   return raw as Record<string, unknown>;
 }
 
+/** Weight files a model folder may hold (safetensors single or sharded, PyTorch single or sharded). */
+export const WEIGHT_FILES = ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"] as const;
+
+/** Whether a folder holds model weights in any of WEIGHT_FILES (readable or not: openWeights says). */
+export function folderHasWeights(dir: string): boolean {
+  return WEIGHT_FILES.some((f) => fs.existsSync(path.join(dir, f)));
+}
+
+/** Whether a folder is (or holds) a PEFT adapter: it has an `adapter_config.json`. */
+export function isPeftAdapterFolder(dir: string): boolean {
+  return fs.existsSync(path.join(dir, "adapter_config.json"));
+}
+
 /** Open the weights of a folder: `model.safetensors`, else the shard index. */
 export function openWeights(dir: string): WeightSource {
   const single = path.join(dir, "model.safetensors");

@@ -51,7 +51,10 @@ function resolveAdapter(model: DecoderModel, adapter: LoraAdapter, source: strin
       throw new Error(`${source}: adapter module "${modulePath}" is outside its layers_to_transform ${JSON.stringify(adapter.config.layersToTransform)}`);
     const key = layerKey(modulePath);
     const target = key ? byKey.get(key) : undefined;
-    if (!target) throw new Error(`${source}: adapter module "${modulePath}" does not exist in this ${model.spec.family} model`);
+    if (!target)
+      throw new Error(
+        `${source}: adapter module "${modulePath}" does not exist in this ${model.spec.family} model of ${model.layers.length} layers (its projections are layers.N.self_attn.{q,k,v,o}_proj and layers.N.mlp.{gate,up,down}_proj): the adapter was made for another architecture or size`,
+      );
     const [outDim, inp] = target.lin.weight.shape as [number, number];
     if (l.a.shape[1] !== inp || l.b.shape[0] !== outDim)
       throw new Error(`${source}: adapter module "${modulePath}" has A ${shapeStr(l.a.shape)} and B ${shapeStr(l.b.shape)}, but the weight is ${shapeStr(target.lin.weight.shape)}`);

@@ -3,8 +3,6 @@
  * one batch at a time as a promise. A worker that dies fails its batch and every later one (the
  * server then reports not ready) rather than hanging requests.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import type { PreparedRow } from "../encoder/prepare.js";
@@ -37,7 +35,9 @@ export class ModelWorker {
   private info: ModelInfo | null = null;
 
   constructor(model: string, load: FromPretrainedOptions, computeNice = 0) {
-    const init: WorkerInit = { model, load, computeNice };
+    // A function (onNote) cannot cross to the worker; its notes go to stderr.
+    const { onNote: _onNote, ...cloneable } = load;
+    const init: WorkerInit = { model, load: cloneable, computeNice };
     this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: init });
     this.ready = new Promise<ModelInfo>((resolve, reject) => {
       this.worker.on("message", (m: ToMain) => {
@@ -144,13 +144,4 @@ export class ModelWorker {
     for (const g of this.generations.values()) g.reject(e);
     this.generations.clear();
   }
-}
-
-/** The tokenizer folder LLM2Vec.fromPretrained picks: explicit, else the first of model, last adapter, ... with tokenizer.json. */
-export function tokenizerFolder(model: string, load: FromPretrainedOptions): string {
-  if (load.tokenizer) return load.tokenizer;
-  const adapters = load.adapter === undefined ? [] : Array.isArray(load.adapter) ? load.adapter : [load.adapter];
-  const candidates = [model, ...adapters.slice().reverse()];
-  for (const d of candidates) if (fs.existsSync(path.join(d, "tokenizer.json"))) return d;
-  throw new Error(`no tokenizer.json in ${candidates.join(" or ")}; pass the tokenizer folder explicitly`);
 }

@@ -7,7 +7,7 @@ import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import type { PreparedRow } from "../encoder/prepare.js";
 import { Tokenizer } from "../formats/tokenizer.js";
 import { Batcher, DEFAULT_BATCHING, type BatchingOptions } from "./batcher.js";
-import { ModelWorker, tokenizerFolder, type GenerationParams } from "./compute.js";
+import { ModelWorker, type GenerationParams } from "./compute.js";
 import { ChatTemplate, ChatTemplateError, type ChatMessage } from "../generation/chat-template.js";
 import type { TextDelta } from "../generation/text-session.js";
 import * as path from "node:path";
@@ -51,7 +51,7 @@ export class Engine {
     this.batcher = new Batcher((rows) => this.worker.run(rows), { ...batching, maxQueue: limits.maxQueue }, this.metrics);
     this.ready = this.worker.ready.then(
       (info) => {
-        const tokDir = tokenizerFolder(opts.model, opts.load);
+        const tokDir = info.tokenizerDir;
         this.ctx = { tokenizer: Tokenizer.fromFolder(tokDir), options: info.options, family: info.family, truncate: limits.truncate };
         const jinja = opts.load.chatTemplateJinja;
         const template = jinja ?? this.ctx.tokenizer.chatTemplate;

@@ -23,6 +23,8 @@ export interface ModelInfo {
   contextLength: number;
   /** Whether the base model is intact (no adapter merged into it), so it can generate. */
   canGenerate: boolean;
+  /** The tokenizer folder loading resolved (models/resolve.ts), which the main thread tokenises with. */
+  tokenizerDir: string;
 }
 
 /** A batch's rows packed into three typed arrays, so they cross threads as three buffers. */

@@ -59,6 +59,7 @@ send({
     weightDtype: enc.model.embedTokens.dtype,
     contextLength: contextLength(enc.model),
     canGenerate: enc.mergedAdapters.length === 0,
+    tokenizerDir: enc.tokenizerDir,
   },
 });
 

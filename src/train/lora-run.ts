@@ -28,7 +28,7 @@ export interface LoraRun {
 export async function startLoraRun(o: CommonTrainOptions, encoderOptions: FromPretrainedOptions = {}): Promise<LoraRun> {
   ensureWritableFolder(o.output);
   if (!o.resume && fs.existsSync(path.join(o.output, "adapter_config.json"))) throw new Error(`${o.output}: holds a finished adapter already; choose another --output or --resume it`);
-  const enc = await LLM2Vec.fromPretrained(o.model, { ...encoderOptions, adapter: o.adapter, mergeAdapter: true, bidirectional: o.bidirectional, computeDtype: o.computeDtype });
+  const enc = await LLM2Vec.fromPretrained(o.model, { ...encoderOptions, adapter: o.adapter, base: o.base, mergeAdapter: true, bidirectional: o.bidirectional, computeDtype: o.computeDtype });
   const params = injectLora(enc.model, { r: o.loraR, alpha: o.loraAlpha, dropout: o.loraDropout, targets: o.loraTargets, seed: o.seed });
   if (params.size === 0) throw new Error(`--lora-targets ${o.loraTargets.join(",")}: no projection of this model matches`);
   const adapter = (): LoraToWrite => ({

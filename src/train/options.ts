@@ -14,6 +14,8 @@ export interface CommonTrainOptions {
   model: string;
   /** Adapters merged into the base before training (SimCSE: the MNTP adapter). */
   adapter?: string[];
+  /** The base when `model` is a PEFT adapter folder without weights (default: its base_model_name_or_path). */
+  base?: string;
   data: string[];
   output: string;
   batchSize: number;

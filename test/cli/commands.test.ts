@@ -105,12 +105,12 @@ describe("llm2vec tokenize and generate", () => {
     assert.equal(r.pooled, 6);
   });
 
-  it("generate --greedy --json reproduces the golden story", () => {
-    const r = generateCommand({ model: storiesFolder(), prompt: "", maxTokens: "10", greedy: true });
+  it("generate --greedy --json reproduces the golden story", async () => {
+    const r = await generateCommand({ model: storiesFolder(), prompt: "", maxTokens: "10", greedy: true });
     assert.deepEqual(r.ids, [403, 407, 261, 378, 432, 383, 286, 261, 376, 298]);
     assert.match(r.text, /^Once upon a time/);
     // bf16 products keep the greedy story's start on this model.
-    const b = generateCommand({ model: storiesFolder(), prompt: "", maxTokens: "4", greedy: true, dtype: "bf16" });
+    const b = await generateCommand({ model: storiesFolder(), prompt: "", maxTokens: "4", greedy: true, dtype: "bf16" });
     assert.deepEqual(b.ids, r.ids.slice(0, 4));
   });
 });

@@ -1,14 +1,16 @@
 /** `llm2vec generate`: causal generation, to check that a loaded model writes sensible text. */
 import { Command } from "commander";
-import { Tokenizer } from "../../formats/tokenizer.js";
 import { generate } from "../../models/generate.js";
 import { setComputeDtype } from "../../models/compute-mode.js";
-import { loadModelFolder } from "../../models/load.js";
+import { loadResolved, noteToStderr } from "../../models/load.js";
+import { resolveModel } from "../../models/resolve.js";
 import type { ComputeDtype } from "../../tensor/compute.js";
-import { dtypeOption } from "../encoder-flags.js";
+import { baseOption, dtypeOption } from "../encoder-flags.js";
 
 export interface GenerateCommandOptions {
   model: string;
+  base?: string;
+  tokenizer?: string;
   prompt: string;
   maxTokens: string;
   greedy?: boolean;
@@ -20,12 +22,13 @@ export interface GenerateCommandOptions {
   dtype?: string;
 }
 
-export function generateCommand(o: GenerateCommandOptions): { ids: number[]; text: string } {
+export async function generateCommand(o: GenerateCommandOptions): Promise<{ ids: number[]; text: string }> {
   const maxTokens = Number(o.maxTokens);
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new Error(`--max-tokens must be a non-negative integer, got ${o.maxTokens}`);
-  const model = loadModelFolder(o.model);
+  const resolved = await resolveModel({ model: o.model, tokenizer: o.tokenizer, base: o.base });
+  for (const n of resolved.notes) noteToStderr(n);
+  const { model, tokenizer: tok } = loadResolved(resolved);
   setComputeDtype(model, (o.dtype ?? "f32") as ComputeDtype, "--dtype");
-  const tok = Tokenizer.fromFolder(o.model);
   const prompt = tok.encode(o.prompt);
   const stop = tok.eosTokenId === null ? [] : [tok.eosTokenId];
   const ids = generate(model, prompt, {
@@ -44,7 +47,9 @@ export function registerGenerate(program: Command): void {
   program
     .command("generate")
     .description("generate text with causal attention and a KV cache (the base model, no adapter)")
-    .requiredOption("--model <dir>", "Hugging Face model folder")
+    .requiredOption("--model <dir>", "model folder (or a PEFT adapter folder over its base, merged)")
+    .option("--tokenizer <dir>", "tokenizer folder, when not the model folder")
+    .addOption(baseOption())
     .option("--prompt <text>", "prompt (BOS is added as the tokenizer says)", "")
     .option("--max-tokens <n>", "tokens to generate", "32")
     .option("--greedy", "argmax decoding")
@@ -54,8 +59,8 @@ export function registerGenerate(program: Command): void {
     .option("--top-p <p>", "sample from the smallest set reaching probability p")
     .option("--json", 'print {"ids": [...], "text": "..."}')
     .addOption(dtypeOption())
-    .action((o: GenerateCommandOptions) => {
-      const r = generateCommand(o);
+    .action(async (o: GenerateCommandOptions) => {
+      const r = await generateCommand(o);
       process.stdout.write((o.json ? JSON.stringify(r) : o.prompt + r.text) + "\n");
     });
 }

@@ -5,10 +5,25 @@
  */
 import type { Command } from "commander";
 import { LLM2Vec } from "../../encoder/llm2vec.js";
+import { resolveModel } from "../../models/resolve.js";
+import { baseOption } from "../encoder-flags.js";
 
-export async function mergeCommand(o: { model: string; adapter: string[]; output: string; overwrite?: boolean }): Promise<void> {
-  if (!o.adapter?.length) throw new Error("merge: give at least one --adapter");
-  const enc = await LLM2Vec.fromPretrained(o.model, { adapter: o.adapter, mergeAdapter: true });
+export interface MergeCommandOptions {
+  model: string;
+  adapter?: string[];
+  base?: string;
+  output: string;
+  overwrite?: boolean;
+}
+
+/**
+ * Writes the model folder the load resolves to, adapters merged: a -mntp folder alone is base +
+ * MNTP; llm2vec_config.json records the template that applies (chat_template).
+ */
+export async function mergeCommand(o: MergeCommandOptions): Promise<void> {
+  const resolved = await resolveModel({ model: o.model, adapters: o.adapter, base: o.base });
+  if (!resolved.adapters.length) throw new Error(`merge: ${o.model} has no adapter to merge; give at least one --adapter`);
+  const enc = LLM2Vec.fromResolved(resolved, { mergeAdapter: true });
   enc.save(o.output, { overwrite: o.overwrite });
 }
 
@@ -16,12 +31,13 @@ export function registerMerge(program: Command): void {
   program
     .command("merge")
     .description("merge PEFT LoRA adapters into the base weights and write a model folder")
-    .requiredOption("--model <dir>", "base model folder")
-    .requiredOption("--adapter <dir...>", "adapter folder(s), merged in order (MNTP, then SimCSE)")
+    .requiredOption("--model <dir>", "base model folder, or a PEFT adapter folder over its base (a -mntp folder)")
+    .option("--adapter <dir...>", "adapter folder(s), merged in order (MNTP, then SimCSE)")
+    .addOption(baseOption())
     .requiredOption("--output <dir>", "the merged model folder")
     .option("--overwrite", "replace an existing output folder")
-    .action(async (o: { model: string; adapter: string[]; output: string; overwrite?: boolean }) => {
+    .action(async (o: MergeCommandOptions) => {
       await mergeCommand(o);
-      process.stderr.write(`merged ${o.adapter.length} adapter(s) into ${o.output}\n`);
+      process.stderr.write(`merged into ${o.output}\n`);
     });
 }

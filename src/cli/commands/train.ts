@@ -10,7 +10,7 @@ import { SIMCSE_DEFAULTS, trainSimcse, type SimcseOptions } from "../../train/co
 import { SUPERVISED_DEFAULTS, trainSupervised, type SupervisedOptions } from "../../train/contrastive/train-supervised.js";
 import { MNTP_DEFAULTS, trainMntp, type MntpOptions } from "../../train/mntp/train.js";
 import type { CommonTrainOptions } from "../../train/options.js";
-import { dtypeOption } from "../encoder-flags.js";
+import { baseOption, dtypeOption } from "../encoder-flags.js";
 import { progressBar, type Progress } from "../progress.js";
 
 export type Flags = Record<string, string | string[] | boolean | undefined>;
@@ -28,6 +28,7 @@ export function commonFromFlags(f: Flags): Partial<CommonTrainOptions> & Pick<Co
   return {
     model: f.model as string,
     adapter: f.adapter as string[] | undefined,
+    base: f.base as string | undefined,
     data: f.data as string[],
     output: f.output as string,
     maxLength: num(f.maxLength, "--max-length"),
@@ -133,6 +134,7 @@ function addCommonFlags(cmd: Command, d: Omit<CommonTrainOptions, "model" | "dat
     .requiredOption("--data <file...>", dataHelp)
     .requiredOption("--output <dir>", "output folder: adapter, checkpoints/, train_log.jsonl, report.html")
     .option("--adapter <dir...>", "adapters merged into the base before training (SimCSE: the MNTP adapter)")
+    .addOption(baseOption())
     .option("--max-length <n>", "tokens per sequence", String(d.maxLength))
     .option("--batch-size <n>", "sequences per micro-batch", String(d.batchSize))
     .option("--gradient-accumulation <n>", "micro-batches per optimizer step", String(d.gradientAccumulation))
