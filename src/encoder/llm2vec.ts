@@ -192,10 +192,15 @@ export class LLM2Vec {
     return this.model.spec.hiddenSize;
   }
 
-  /** Token rows as the encoder will run them (for `llm2vec tokenize` and tests). */
-  prepare(inputs: readonly EncodeInput[]): PreparedRow[] {
+  /**
+   * Token rows as the encoder will run them (for `llm2vec tokenize` and tests). `overrides`
+   * changes options for these rows only (SimCSE training tokenises without the chat template,
+   * as the reference's collator does).
+   */
+  prepare(inputs: readonly EncodeInput[], overrides: Partial<EncoderOptions> = {}): PreparedRow[] {
     if (!Array.isArray(inputs)) throw new TypeError("encode: inputs must be an array of strings or [instruction, text] pairs");
-    return inputs.map((x, i) => prepareRow(this.tokenizer, x, i, this.options, this.model.spec.family));
+    const options = { ...this.options, ...overrides };
+    return inputs.map((x, i) => prepareRow(this.tokenizer, x, i, options, this.model.spec.family));
   }
 
   async encode(inputs: readonly EncodeInput[], opts: EncodeOptions = {}): Promise<Float32Array[]> {

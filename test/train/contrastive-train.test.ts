@@ -46,6 +46,20 @@ describe("contrastive training (stories260K)", () => {
     assert.ok(bytes(path.join(out, "adapter_model.safetensors")).equals(bytes(path.join(full, "adapter_model.safetensors"))));
   });
 
+  it("SimCSE tokenises raw sentences: a model whose name selects an instruct template trains the same adapter", async () => {
+    // The reference's SimCSE collator applies no chat template (llm2vec.md §1c), while inference
+    // on a Meta-Llama-3-8B-Instruct name does; the same weights under that name must train alike.
+    const named = path.join(tmp, "named-llama3");
+    fs.cpSync(storiesFolder(), named, { recursive: true });
+    const cfgFile = path.join(named, "config.json");
+    fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(cfgFile, "utf8")), _name_or_path: "meta-llama/Meta-Llama-3-8B-Instruct" }));
+    const a = path.join(tmp, "simcse-plain");
+    const b = path.join(tmp, "simcse-named");
+    await trainSimcse({ model: storiesFolder(), data: [TEXT], output: a, maxSteps: 1, ...tiny });
+    await trainSimcse({ model: named, data: [TEXT], output: b, maxSteps: 1, ...tiny });
+    assert.ok(bytes(path.join(a, "adapter_model.safetensors")).equals(bytes(path.join(b, "adapter_model.safetensors"))));
+  });
+
   it("SimCSE bad input: fewer sentences than a batch; repeated sentences are reported (or dropped)", async () => {
     const model = storiesFolder();
     const few = path.join(tmp, "few.txt");

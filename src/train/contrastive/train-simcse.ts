@@ -67,7 +67,9 @@ export async function trainSimcse(options: Partial<SimcseOptions> & Pick<SimcseO
       const g = step * o.gradientAccumulation + micro;
       const texts = sampler.batch(g).map((i) => sentences[i]!);
       dupInBatches += texts.length - new Set(texts).size;
-      const rows = enc.prepare(texts);
+      // The reference's SimCSE collator tokenises the raw sentence: no chat template, even on a
+      // model whose name selects one for inference (llm2vec.md §1c).
+      const rows = enc.prepare(texts, { chatTemplate: "none" });
       const pad = enc.tokenizer.padTokenId ?? 0;
       // Two views of the same batch: the same rows, two independent dropout draws.
       const views = [1, 2].map((v) => makeGroup(rows, pad, choice, fmix32(o.seed ^ fmix32(2 * g + v))));
