@@ -284,3 +284,39 @@ test("a listing with an unsafe file name is refused before anything is written",
     await h.close();
   }
 });
+
+test("a part claimed by a live process is refused; a dead process's claim is taken over", async () => {
+  const h = await hub();
+  const cache = tmpDir();
+  const blob = path.join(cache, "models--org--tiny", "blobs", sha256Hex(WEIGHTS));
+  fs.mkdirSync(path.dirname(blob), { recursive: true });
+  try {
+    fs.writeFileSync(`${blob}.incomplete.lock`, String(process.ppid));
+    await rejectsWith(resolveHubRepo("org/tiny", opts(h, cache)), "busy", `pid ${process.ppid}`, "model.safetensors");
+    fs.writeFileSync(`${blob}.incomplete.lock`, "999999999");
+    const dir = await resolveHubRepo("org/tiny", opts(h, cache));
+    assert.deepEqual(fs.readFileSync(path.join(dir, "model.safetensors")), WEIGHTS);
+    assert.equal(fs.existsSync(`${blob}.incomplete.lock`), false);
+  } finally {
+    await h.close();
+  }
+});
+
+test("an abort stops the download and keeps the part for the next run", async () => {
+  const h = await hub();
+  const cache = tmpDir();
+  const blob = path.join(cache, "models--org--tiny", "blobs", sha256Hex(WEIGHTS));
+  const ac = new AbortController();
+  const onProgress = (p: HubProgress) => {
+    if (p.file === "model.safetensors" && p.fileBytes > 0) ac.abort(new Error("stopped by the test"));
+  };
+  try {
+    await assert.rejects(resolveHubRepo("org/tiny", opts(h, cache, { onProgress, signal: ac.signal })), /stopped by the test/);
+    assert.equal(fs.existsSync(blob), false);
+    assert.equal(fs.existsSync(`${blob}.incomplete.lock`), false);
+    const dir = await resolveHubRepo("org/tiny", opts(h, cache));
+    assert.deepEqual(fs.readFileSync(path.join(dir, "model.safetensors")), WEIGHTS);
+  } finally {
+    await h.close();
+  }
+});

@@ -6,6 +6,7 @@
  * small ones. A broken connection is resumed from the bytes already on disk with an HTTP Range
  * request (the blob's `slice`), a few times within a call and again on the next run; a digest
  * mismatch deletes the part. So a snapshot link never points at a truncated or wrong blob.
+ * `<part>.lock` names the pid writing the part, so two processes never append to the same one.
  */
 import * as fs from "node:fs";
 import { createHash, type Hash } from "node:crypto";
@@ -13,6 +14,7 @@ import { downloadFile } from "@huggingface/hub";
 import { writeAll } from "../atomic.js";
 import { HubError, type hubFetch } from "./errors.js";
 import { cachedSize } from "./cache-layout.js";
+import { pidAlive } from "../stale-temps.js";
 
 /** Attempts per file within one call when the connection breaks (Python's http_get makes 5). */
 export const MAX_ATTEMPTS = 5;
@@ -84,9 +86,50 @@ async function appendRest(job: BlobJob, remote: Blob, part: string, have: number
   return got;
 }
 
+/**
+ * Claim the part for this process with an exclusively created `<part>.lock` holding our pid;
+ * a claim whose process is gone (killed mid-download) is taken over. Returns the release.
+ */
+function claimPart(job: BlobJob, part: string): () => void {
+  const lock = `${part}.lock`;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+      return () => fs.rmSync(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    let text: string;
+    try {
+      text = fs.readFileSync(lock, "utf8");
+    } catch {
+      continue; // released meanwhile
+    }
+    const owner = Number(text);
+    // An empty lock is one being written right now, unless it is old.
+    const fresh = text === "" && Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0) < 10_000;
+    if (fresh || pidAlive(owner)) {
+      throw new HubError(
+        "busy",
+        `another process (pid ${owner}) is downloading ${job.file} of ${job.id} into ${part}; let it finish, then run again`,
+      );
+    }
+    fs.rmSync(lock, { force: true });
+  }
+}
+
 /** Download `job.file` into `job.blob`, resuming a `.incomplete` part left by a previous run. */
 export async function downloadBlob(job: BlobJob): Promise<void> {
   const part = `${job.blob}.incomplete`;
+  const release = claimPart(job, part);
+  try {
+    await fillPart(job, part);
+  } finally {
+    release();
+  }
+}
+
+async function fillPart(job: BlobJob, part: string): Promise<void> {
   let have = Math.max(0, cachedSize(part));
   if (have > job.size) {
     fs.rmSync(part, { force: true });

@@ -5,7 +5,7 @@
  * naming the repository, the revision and what to do.
  */
 
-export type HubErrorKind = "not-found" | "auth" | "network" | "offline" | "http" | "corrupt" | "invalid";
+export type HubErrorKind = "not-found" | "auth" | "network" | "offline" | "http" | "corrupt" | "invalid" | "busy";
 
 export class HubError extends Error {
   constructor(
