@@ -36,6 +36,11 @@ function opts(h: FakeHub | undefined, cacheDir: string, more: Partial<ResolveHub
   return { allow: modelFiles, endpoint: h?.url ?? "http://127.0.0.1:9", cacheDir, offline: false, token: undefined, ...more };
 }
 
+/** Where org/tiny's weights go in `cache`. */
+function weightsBlob(cache: string): string {
+  return path.join(cache, "models--org--tiny", "blobs", sha256Hex(WEIGHTS));
+}
+
 function resolves(h: FakeHub): number {
   return h.requests.filter((r) => r.path.includes("/resolve/") || r.path.startsWith("/cdn/")).length;
 }
@@ -212,7 +217,7 @@ test("a download killed every time leaves no blob or link, only a part that the 
   const cache = tmpDir();
   const repoDir = path.join(cache, "models--org--tiny");
   const commit = h.options.repos["org/tiny"]!.refs.main!;
-  const blob = path.join(repoDir, "blobs", sha256Hex(WEIGHTS));
+  const blob = weightsBlob(cache);
   try {
     await rejectsWith(resolveHubRepo("org/tiny", opts(h, cache)), "network", "model.safetensors", "broke off 5 times", ".incomplete");
     assert.equal(fs.existsSync(blob), false);
@@ -235,7 +240,7 @@ test("a download killed every time leaves no blob or link, only a part that the 
 test("a body that does not match its sha256 is deleted, not cached", async () => {
   const h = await hub({ corrupt: (r) => r.file === "model.safetensors" });
   const cache = tmpDir();
-  const blob = path.join(cache, "models--org--tiny", "blobs", sha256Hex(WEIGHTS));
+  const blob = weightsBlob(cache);
   try {
     await rejectsWith(resolveHubRepo("org/tiny", opts(h, cache)), "corrupt", "model.safetensors", "sha256");
     assert.equal(fs.existsSync(blob), false);
@@ -288,7 +293,7 @@ test("a listing with an unsafe file name is refused before anything is written",
 test("a part claimed by a live process is refused; a dead process's claim is taken over", async () => {
   const h = await hub();
   const cache = tmpDir();
-  const blob = path.join(cache, "models--org--tiny", "blobs", sha256Hex(WEIGHTS));
+  const blob = weightsBlob(cache);
   fs.mkdirSync(path.dirname(blob), { recursive: true });
   try {
     fs.writeFileSync(`${blob}.incomplete.lock`, String(process.ppid));
@@ -305,7 +310,7 @@ test("a part claimed by a live process is refused; a dead process's claim is tak
 test("an abort stops the download and keeps the part for the next run", async () => {
   const h = await hub();
   const cache = tmpDir();
-  const blob = path.join(cache, "models--org--tiny", "blobs", sha256Hex(WEIGHTS));
+  const blob = weightsBlob(cache);
   const ac = new AbortController();
   const onProgress = (p: HubProgress) => {
     if (p.file === "model.safetensors" && p.fileBytes > 0) ac.abort(new Error("stopped by the test"));
@@ -313,6 +318,7 @@ test("an abort stops the download and keeps the part for the next run", async ()
   try {
     await assert.rejects(resolveHubRepo("org/tiny", opts(h, cache, { onProgress, signal: ac.signal })), /stopped by the test/);
     assert.equal(fs.existsSync(blob), false);
+    assert.ok(fs.statSync(`${blob}.incomplete`).size > 0);
     assert.equal(fs.existsSync(`${blob}.incomplete.lock`), false);
     const dir = await resolveHubRepo("org/tiny", opts(h, cache));
     assert.deepEqual(fs.readFileSync(path.join(dir, "model.safetensors")), WEIGHTS);
