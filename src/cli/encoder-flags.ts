@@ -12,6 +12,7 @@ export interface EncoderFlags {
   unmerged?: boolean;
   tokenizer?: string;
   base?: string;
+  revision?: string;
   pooling?: string;
   maxLength?: string;
   docMaxLength?: string;
@@ -28,11 +29,12 @@ export interface EncoderFlags {
 
 export function addEncoderFlags(cmd: Command): Command {
   return cmd
-    .requiredOption("--model <dir>", "model folder: weights (config.json, safetensors) or a PEFT adapter over its base (a -mntp folder)")
+    .requiredOption("--model <dir|id>", "model folder or Hugging Face Hub id: weights (config.json, safetensors) or a PEFT adapter over its base (a -mntp folder)")
     .option("--adapter <dir...>", "PEFT LoRA adapter folder(s), applied in order (e.g. MNTP then SimCSE)")
     .option("--unmerged", "keep adapters as separate low-rank paths instead of merging them")
     .option("--tokenizer <dir>", "tokenizer folder, when not the model folder")
     .addOption(baseOption())
+    .addOption(revisionOption())
     .addOption(new Option("--pooling <mode>", "pooling (default mean, or llm2vec_config.json's)").choices([...POOLING_MODES]))
     .option("--max-length <n>", "max tokens per input after templating (default 512)")
     .option("--doc-max-length <n>", "word-ratio truncation of texts, in tokens (default 400)")
@@ -51,6 +53,11 @@ export function addEncoderFlags(cmd: Command): Command {
     .option("--eos-suffix <text>", "string appended for eos_token pooling (default: the reference's per family, e.g. \" </s>\")")
     .addOption(dtypeOption())
     .option("--pack-weights-mb <n>", "memory for packing frozen projection weights once for the GEMM (faster small batches; 0 = off; default 2048)");
+}
+
+/** `--revision`: the Hub revision of --model, shared by every command that loads one. */
+export function revisionOption(): Option {
+  return new Option("--revision <rev>", "branch, tag or commit sha when --model is a Hugging Face Hub id (default: main)");
 }
 
 /** `--base`: the base of a model folder that is a PEFT adapter, shared by every command that loads one. */
@@ -93,6 +100,7 @@ export function encoderOptionsFromFlags(f: EncoderFlags): FromPretrainedOptions 
     mergeAdapter: !f.unmerged,
     tokenizer: f.tokenizer,
     base: f.base,
+    revision: f.revision,
     pooling: f.pooling as FromPretrainedOptions["pooling"],
     maxLength: positiveInt("--max-length", f.maxLength),
     docMaxLength: positiveInt("--doc-max-length", f.docMaxLength),

@@ -43,6 +43,8 @@ export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "cha
    * `-mntp` repos); default: its adapter_config.json's base_model_name_or_path.
    */
   base?: string;
+  /** Revision (branch, tag or commit sha) when the model is a Hugging Face Hub id; default "main". */
+  revision?: string;
   /**
    * The input template: "auto" (default) applies the reference's by the names met while loading
    * (e.g. meta-llama/Meta-Llama-3-8B-Instruct → "llama3-instruct"); a preset, a custom
@@ -103,7 +105,7 @@ export class LLM2Vec {
   /** Resolves `dir` and the options' folders (models/resolve.ts), then loads what they resolve to. */
   static async fromPretrained(dir: string, opts: FromPretrainedOptions = {}): Promise<LLM2Vec> {
     const adapters = opts.adapter === undefined ? [] : Array.isArray(opts.adapter) ? opts.adapter : [opts.adapter];
-    const resolved = await resolveModel({ model: dir, adapters, tokenizer: opts.tokenizer, base: opts.base });
+    const resolved = await resolveModel({ model: dir, adapters, tokenizer: opts.tokenizer, base: opts.base, revision: opts.revision });
     return LLM2Vec.fromResolved(resolved, opts);
   }
 

@@ -14,6 +14,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { folderHasWeights, hfConfigPath, isPeftAdapterFolder, readHfConfig, WEIGHT_FILES } from "../formats/hf-folder.js";
 import { readLoraConfig } from "../formats/peft.js";
+import { isHubId } from "../formats/hub/index.js";
+import { hubFolder, type HubFetchOptions } from "./hub-folder.js";
 
 /** What a folder is for: it decides the error's wording and the ways offered to supply it. */
 export type FolderRole = "model" | "adapter" | "tokenizer" | "base";
@@ -22,6 +24,8 @@ export interface LocateOptions {
   role: FolderRole;
   /** Where the reference was given, named in errors: a flag ("--adapter") or a file's field. */
   from: string;
+  /** For a Hub id: the revision and progress callback. */
+  hub?: HubFetchOptions;
 }
 
 /** The flag (and library option) that gives a folder of each role. */
@@ -37,14 +41,16 @@ export const ROLE_FLAGS: Readonly<Record<FolderRole, string>> = {
  * source (a Hub download) to every such message.
  */
 export function waysToSupply(role: FolderRole, from: string): string[] {
+  const hub = "give a Hugging Face Hub id (org/name: downloaded into the shared cache, or found there with HF_HUB_OFFLINE=1)";
   if (role === "base")
-    return [`pass the base model's folder with ${ROLE_FLAGS.base}`, `set ${from.startsWith("base_model_name_or_path") ? from : "base_model_name_or_path in the adapter's adapter_config.json"} to a local folder path`];
-  return [`pass a local ${role} folder with ${ROLE_FLAGS[role]}`];
+    return [`pass the base model's folder with ${ROLE_FLAGS.base}`, `set ${from.startsWith("base_model_name_or_path") ? from : "base_model_name_or_path in the adapter's adapter_config.json"} to a local folder path`, hub];
+  return [`pass a local ${role} folder with ${ROLE_FLAGS[role]}`, hub];
 }
 
 /**
- * A user's reference → an absolute local folder. Today a reference is a local path, checked;
- * the error names where it came from and how to supply it.
+ * A user's reference → an absolute local folder: a local path (checked), else a Hub id ("org/name"
+ * that is no local path), fetched into or found in the shared cache. Errors name where the
+ * reference came from and how to supply it.
  */
 export async function locateFolder(ref: string, o: LocateOptions): Promise<string> {
   if (typeof ref !== "string" || ref.trim() === "") throw new Error(`${o.from}: expected a ${o.role} folder, got ${JSON.stringify(ref)}`);
@@ -56,6 +62,13 @@ export async function locateFolder(ref: string, o: LocateOptions): Promise<strin
     stat = undefined;
   }
   if (stat?.isDirectory()) return dir;
+  if (!stat && isHubId(ref)) {
+    try {
+      return await hubFolder(ref, o.hub);
+    } catch (e) {
+      throw new Error(`${o.from} ${ref}: ${(e as Error).message}`);
+    }
+  }
   const what = o.role === "base" ? `the base model ${JSON.stringify(ref)} (${o.from}) is` : `${o.from} ${ref}:`;
   const problem = stat ? "not a folder" : o.role === "base" ? "not a local folder" : `${o.role} folder does not exist`;
   throw new Error(`${what} ${problem}; ${waysToSupply(o.role, o.from).join(", or ")}`);
@@ -98,6 +111,9 @@ export interface ModelRequest {
   tokenizer?: string;
   /** The base for a model folder that is a PEFT adapter (overrides its base_model_name_or_path). */
   base?: string;
+  /** Hub ids: the model's revision (other references take their default branch) and progress. */
+  revision?: string;
+  onDownload?: HubFetchOptions["onProgress"];
 }
 
 /** Adapter folders stacked on one another beyond this are refused (a loop of base_model_name_or_path). */
@@ -122,7 +138,8 @@ export async function resolveModel(req: ModelRequest): Promise<ResolvedModel> {
   const nameChain: NameInChain[] = [];
   const chain: string[] = []; // the model folder, then the bases it leads to
   const outer: AdapterStep[] = []; // adapter model folders, outermost first
-  let dir = await locateFolder(req.model, { role: "model", from: "--model" });
+  const hub = { onProgress: req.onDownload };
+  let dir = await locateFolder(req.model, { role: "model", from: "--model", hub: { ...hub, revision: req.revision } });
   let ref = req.model;
   let weightsDir: string | null = null;
   const beside: AdapterStep[] = [];
@@ -153,18 +170,18 @@ export async function resolveModel(req: ModelRequest): Promise<ResolvedModel> {
     if (!baseRef) throw new Error(`${dir} is a PEFT adapter without weights, and ${file} names no base_model_name_or_path; ${waysToSupply("base", `base_model_name_or_path in ${file}`).join(", or ")}`);
     outer.push({ dir, source: ref, reason: "model-folder" });
     const from = fromFlag ? "--base" : `base_model_name_or_path in ${file}`;
-    dir = await locateFolder(baseRef, { role: "base", from });
+    dir = await locateFolder(baseRef, { role: "base", from, hub });
     notes.push(`${chain.at(-1)} is a PEFT adapter without weights: loading its base ${dir} (${from}) and merging the adapter into it first, as the reference does`);
     ref = baseRef;
   }
   const requested: AdapterStep[] = [];
   for (const a of req.adapters ?? []) {
-    const adir = await locateFolder(a, { role: "adapter", from: "--adapter" });
+    const adir = await locateFolder(a, { role: "adapter", from: "--adapter", hub });
     if (!isPeftAdapterFolder(adir)) throw new Error(`--adapter ${a}: no adapter_config.json in ${adir} (not a PEFT adapter folder)`);
     requested.push({ dir: adir, source: a, reason: "requested" });
   }
   for (const r of requested) nameChain.push(...namesOf(r.dir, adapterBaseOf(r.dir)));
-  const tokenizerDir = await resolveTokenizer(req.tokenizer, [...chain, ...requested.map((r) => r.dir).reverse()], notes);
+  const tokenizerDir = await resolveTokenizer(req.tokenizer, [...chain, ...requested.map((r) => r.dir).reverse()], notes, hub);
   return { model: req.model, weightsDir: weightsDir!, adapters: [...beside, ...outer.reverse(), ...requested], tokenizerDir, nameChain, notes };
 }
 
@@ -172,8 +189,8 @@ export async function resolveModel(req: ModelRequest): Promise<ResolvedModel> {
  * The tokenizer folder: the one given, else the first with tokenizer.json of the model folder, the
  * bases it leads to, and the adapters from the last (the reference takes the model folder's).
  */
-async function resolveTokenizer(given: string | undefined, candidates: string[], notes: string[]): Promise<string> {
-  if (given !== undefined) return locateFolder(given, { role: "tokenizer", from: "--tokenizer" });
+async function resolveTokenizer(given: string | undefined, candidates: string[], notes: string[], hub: HubFetchOptions): Promise<string> {
+  if (given !== undefined) return locateFolder(given, { role: "tokenizer", from: "--tokenizer", hub });
   const found = candidates.find((d) => fs.existsSync(path.join(d, "tokenizer.json")));
   if (!found) throw new Error(`no tokenizer.json in ${candidates.join(" or ")}; pass the tokenizer folder with ${ROLE_FLAGS.tokenizer}`);
   if (found !== candidates[0]) notes.push(`the tokenizer comes from ${found} (${candidates[0]} has no tokenizer.json)`);

@@ -5,11 +5,12 @@ import { setComputeDtype } from "../../models/compute-mode.js";
 import { loadResolved, noteToStderr } from "../../models/load.js";
 import { resolveModel } from "../../models/resolve.js";
 import type { ComputeDtype } from "../../tensor/compute.js";
-import { baseOption, dtypeOption } from "../encoder-flags.js";
+import { revisionOption, baseOption, dtypeOption } from "../encoder-flags.js";
 
 export interface GenerateCommandOptions {
   model: string;
   base?: string;
+  revision?: string;
   tokenizer?: string;
   prompt: string;
   maxTokens: string;
@@ -25,7 +26,7 @@ export interface GenerateCommandOptions {
 export async function generateCommand(o: GenerateCommandOptions): Promise<{ ids: number[]; text: string }> {
   const maxTokens = Number(o.maxTokens);
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new Error(`--max-tokens must be a non-negative integer, got ${o.maxTokens}`);
-  const resolved = await resolveModel({ model: o.model, tokenizer: o.tokenizer, base: o.base });
+  const resolved = await resolveModel({ model: o.model, tokenizer: o.tokenizer, base: o.base, revision: o.revision });
   for (const n of resolved.notes) noteToStderr(n);
   const { model, tokenizer: tok } = loadResolved(resolved);
   setComputeDtype(model, (o.dtype ?? "f32") as ComputeDtype, "--dtype");
@@ -47,9 +48,10 @@ export function registerGenerate(program: Command): void {
   program
     .command("generate")
     .description("generate text with causal attention and a KV cache (the base model, no adapter)")
-    .requiredOption("--model <dir>", "model folder (or a PEFT adapter folder over its base, merged)")
+    .requiredOption("--model <dir|id>", "model folder or Hub id (or a PEFT adapter folder over its base, merged)")
     .option("--tokenizer <dir>", "tokenizer folder, when not the model folder")
     .addOption(baseOption())
+    .addOption(revisionOption())
     .option("--prompt <text>", "prompt (BOS is added as the tokenizer says)", "")
     .option("--max-tokens <n>", "tokens to generate", "32")
     .option("--greedy", "argmax decoding")

@@ -6,12 +6,13 @@
 import type { Command } from "commander";
 import { LLM2Vec } from "../../encoder/llm2vec.js";
 import { resolveModel } from "../../models/resolve.js";
-import { baseOption } from "../encoder-flags.js";
+import { revisionOption, baseOption } from "../encoder-flags.js";
 
 export interface MergeCommandOptions {
   model: string;
   adapter?: string[];
   base?: string;
+  revision?: string;
   output: string;
   overwrite?: boolean;
 }
@@ -21,7 +22,7 @@ export interface MergeCommandOptions {
  * MNTP; llm2vec_config.json records the template that applies (chat_template).
  */
 export async function mergeCommand(o: MergeCommandOptions): Promise<void> {
-  const resolved = await resolveModel({ model: o.model, adapters: o.adapter, base: o.base });
+  const resolved = await resolveModel({ model: o.model, adapters: o.adapter, base: o.base, revision: o.revision });
   if (!resolved.adapters.length) throw new Error(`merge: ${o.model} has no adapter to merge; give at least one --adapter`);
   const enc = LLM2Vec.fromResolved(resolved, { mergeAdapter: true });
   enc.save(o.output, { overwrite: o.overwrite });
@@ -31,9 +32,10 @@ export function registerMerge(program: Command): void {
   program
     .command("merge")
     .description("merge PEFT LoRA adapters into the base weights and write a model folder")
-    .requiredOption("--model <dir>", "base model folder, or a PEFT adapter folder over its base (a -mntp folder)")
+    .requiredOption("--model <dir|id>", "base model folder or Hub id, or a PEFT adapter folder over its base (a -mntp folder)")
     .option("--adapter <dir...>", "adapter folder(s), merged in order (MNTP, then SimCSE)")
     .addOption(baseOption())
+    .addOption(revisionOption())
     .requiredOption("--output <dir>", "the merged model folder")
     .option("--overwrite", "replace an existing output folder")
     .action(async (o: MergeCommandOptions) => {
