@@ -97,7 +97,7 @@ const HEADER_MAX_DEPTH = 3;
 export const IO_CHUNK = 1 << 30;
 
 /** Read exactly `length` bytes at `position` into `target`, looping over short reads. */
-function readFully(fd: number, target: Uint8Array, position: number, file: string): void {
+export function readFully(fd: number, target: Uint8Array, position: number, file: string): void {
   let done = 0;
   while (done < target.length) {
     const n = fs.readSync(fd, target, done, Math.min(IO_CHUNK, target.length - done), position + done);
@@ -155,17 +155,11 @@ export class SafetensorsFile {
   /** Read one tensor into a fresh, aligned typed array (F32/BF16/F16 only). */
   read(name: string): LoadedTensor {
     const e = this.entry(name);
-    const dtype = TO_STORAGE[e.dtype];
-    if (dtype === undefined) {
-      throw new Error(`${this.path}: tensor "${name}" has dtype ${e.dtype}, which cannot be loaded (only F32, BF16, F16)`);
-    }
+    const dtype = loadableDtype(e.dtype, this.path, name);
     if (this.fd === null) throw new Error(`${this.path}: file is closed (reading "${name}")`);
-    const n = numel(e.shape);
-    // A fresh typed array is aligned to its element size whatever the file offset is.
-    const data: Storage = dtype === "f32" ? new Float32Array(n) : new Uint16Array(n);
+    const data = allocStorage(dtype, numel(e.shape));
     readFully(this.fd, new Uint8Array(data.buffer, 0, e.end - e.begin), e.begin, `${this.path} (tensor "${name}")`);
-    // Data is little-endian; every platform Node supports in practice is too. Guard anyway.
-    if (!LITTLE_ENDIAN) swapInPlace(data);
+    fromLittleEndian(data);
     return { dtype, shape: [...e.shape], data };
   }
 
@@ -192,9 +186,30 @@ export class SafetensorsFile {
   }
 }
 
+/** The storage dtype of a loadable on-disk dtype; the error names the file and tensor. */
+export function loadableDtype(dtype: SafetensorsDType, file: string, name: string): DType {
+  const d = TO_STORAGE[dtype];
+  if (d === undefined) throw new Error(`${file}: tensor "${name}" has dtype ${dtype}, which cannot be loaded (only F32, BF16, F16)`);
+  return d;
+}
+
+/** A fresh typed array, aligned to its element size whatever file offset its bytes come from. */
+export function allocStorage(dtype: DType, n: number): Storage {
+  return dtype === "f32" ? new Float32Array(n) : new Uint16Array(n);
+}
+
+/** Byte size of `n` elements of an on-disk dtype (whole-byte dtypes). */
+export function dtypeBytes(dtype: SafetensorsDType): number {
+  const bits = DTYPE_BITS[dtype];
+  if (bits === undefined || bits % 8 !== 0) throw new Error(`dtype ${dtype} has no whole-byte element size`);
+  return bits / 8;
+}
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function swapInPlace(data: Storage): void {
+/** File data is little-endian; every platform Node supports in practice is too. Guard anyway. */
+export function fromLittleEndian(data: Storage): void {
+  if (LITTLE_ENDIAN) return;
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const w = data.BYTES_PER_ELEMENT;
   for (let i = 0; i < bytes.length; i += w) bytes.subarray(i, i + w).reverse();
