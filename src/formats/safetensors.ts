@@ -320,6 +320,14 @@ export interface TensorToWrite {
 /** Dtype order of the reference writer (descending `Dtype` enum order, then by name). */
 const WRITE_ORDER = ["F64", "I64", "U64", "C64", "F32", "I32", "U32", "F16", "BF16", "I16", "U16"];
 
+/** One tensor of a streamed write: its bytes are asked for only when they are written. */
+export interface TensorSpec {
+  name: string;
+  /** Storage dtype ("f32" | "bf16" | "f16") or any safetensors dtype string. */
+  dtype: DType | SafetensorsDType;
+  shape: number[];
+}
+
 /**
  * Write a safetensors file atomically: a temp file in the same folder, fsync, then rename, so a
  * crash never leaves a half-written file under the final name. The header is padded with
@@ -330,16 +338,28 @@ export function writeSafetensors(
   tensors: Record<string, TensorToWrite>,
   metadata?: Record<string, string>,
 ): void {
-  const items = Object.entries(tensors).map(([name, t]) => {
+  const specs = Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape }));
+  writeSafetensorsStreaming(file, specs, (name) => {
+    const d = tensors[name]!.data;
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  }, metadata);
+}
+
+/**
+ * `writeSafetensors` from specs, fetching each tensor's little-endian bytes with `bytesOf` just
+ * before writing them, so memory holds one tensor at a time whatever the file's size.
+ */
+export function writeSafetensorsStreaming(
+  file: string,
+  specs: readonly TensorSpec[],
+  bytesOf: (name: string) => Uint8Array,
+  metadata?: Record<string, string>,
+): void {
+  const items = specs.map((t) => {
     const dtype = (FROM_STORAGE as Record<string, string>)[t.dtype] ?? t.dtype;
     const bits = DTYPE_BITS[dtype];
-    if (bits === undefined) throw new Error(`${file}: tensor "${name}": unknown dtype "${t.dtype}"`);
-    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    const want = (numel(t.shape) * bits) / 8;
-    if (bytes.length !== want) {
-      throw new Error(`${file}: tensor "${name}": ${bytes.length} bytes of data but shape ${JSON.stringify(t.shape)} × ${dtype} needs ${want}`);
-    }
-    return { name, dtype, shape: t.shape, bytes };
+    if (bits === undefined) throw new Error(`${file}: tensor "${t.name}": unknown dtype "${t.dtype}"`);
+    return { name: t.name, dtype, shape: t.shape, size: (numel(t.shape) * bits) / 8 };
   });
   const rank = (d: string) => {
     const i = WRITE_ORDER.indexOf(d);
@@ -354,8 +374,8 @@ export function writeSafetensors(
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   for (const it of items) {
-    header[it.name] = { dtype: it.dtype, shape: it.shape, data_offsets: [offset, offset + it.bytes.length] };
-    offset += it.bytes.length;
+    header[it.name] = { dtype: it.dtype, shape: it.shape, data_offsets: [offset, offset + it.size] };
+    offset += it.size;
   }
   let headerBytes = Buffer.from(JSON.stringify(header), "utf8");
   const padded = Math.ceil(headerBytes.length / 8) * 8;
@@ -366,6 +386,12 @@ export function writeSafetensors(
   atomicWrite(file, (fd) => {
     writeAll(fd, lenBuf);
     writeAll(fd, headerBytes);
-    for (const it of items) writeAll(fd, it.bytes);
+    for (const it of items) {
+      const bytes = bytesOf(it.name);
+      if (bytes.length !== it.size) {
+        throw new Error(`${file}: tensor "${it.name}": ${bytes.length} bytes of data but shape ${JSON.stringify(it.shape)} × ${it.dtype} needs ${it.size}`);
+      }
+      writeAll(fd, bytes);
+    }
   });
 }
