@@ -112,8 +112,9 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks, where: string): 
     return s;
   };
   const text = (n: number): string => {
+    const b = raw(n);
     try {
-      return utf8.decode(raw(n));
+      return utf8.decode(b);
     } catch {
       return fail("string is not valid UTF-8");
     }
