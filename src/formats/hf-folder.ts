@@ -9,6 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SafetensorsFile, type LoadedTensor, type TensorInfo } from "./safetensors.js";
+import { TorchBinFile } from "./torch-bin.js";
 import { isLfsPointer, lfsPointerError } from "./lfs.js";
 import { requireRegularFile } from "./regular-file.js";
 
@@ -21,12 +22,23 @@ export interface WeightSource {
   close(): void;
 }
 
-/** Weights of one safetensors file. The file is opened on first access. */
+/** One weights file of a known format (safetensors, torch .bin), as a shard or alone. */
+export interface WeightFile extends WeightSource {
+  readonly path: string;
+}
+
+/** Opens one weights file; `listedBy` names the index entry that pointed at it, for errors. */
+export type WeightFileOpener = (file: string, listedBy?: string) => WeightFile;
+
+/** Weights of one file (safetensors unless `openFile` says otherwise), opened on first access. */
 export class SingleFileWeights implements WeightSource {
-  private file: SafetensorsFile | null = null;
-  constructor(readonly path: string) {}
-  private open(): SafetensorsFile {
-    return (this.file ??= openShard(this.path));
+  private file: WeightFile | null = null;
+  constructor(
+    readonly path: string,
+    private readonly openFile: WeightFileOpener = openShard,
+  ) {}
+  private open(): WeightFile {
+    return (this.file ??= this.openFile(this.path));
   }
   names(): string[] {
     return this.open().names();
@@ -46,13 +58,16 @@ export class SingleFileWeights implements WeightSource {
   }
 }
 
-/** Weights spread over shards listed in a `model.safetensors.index.json`. */
+/** Weights spread over shards listed in a `model.safetensors.index.json` (or `pytorch_model.bin.index.json`). */
 export class ShardedWeights implements WeightSource {
   private readonly weightMap: Map<string, string>;
-  private readonly shards = new Map<string, SafetensorsFile>();
+  private readonly shards = new Map<string, WeightFile>();
   readonly dir: string;
 
-  constructor(readonly indexPath: string) {
+  constructor(
+    readonly indexPath: string,
+    private readonly openFile: WeightFileOpener = openShard,
+  ) {
     this.dir = path.dirname(indexPath);
     let raw: unknown;
     try {
@@ -96,12 +111,12 @@ export class ShardedWeights implements WeightSource {
     this.shards.clear();
   }
 
-  private shardFor(name: string): SafetensorsFile {
+  private shardFor(name: string): WeightFile {
     const shard = this.weightMap.get(name);
     if (shard === undefined) throw new Error(`${this.indexPath}: no tensor named "${name}" in weight_map`);
     let f = this.shards.get(shard);
     if (!f) {
-      f = openShard(path.join(this.dir, shard), `${this.indexPath}: weight_map entry for "${name}" ("${shard}")`);
+      f = this.openFile(path.join(this.dir, shard), `${this.indexPath}: weight_map entry for "${name}" ("${shard}")`);
       this.shards.set(shard, f);
     }
     if (!f.has(name)) throw new Error(`${f.path}: tensor "${name}" is listed in ${path.basename(this.indexPath)} but not in the shard`);
@@ -109,12 +124,26 @@ export class ShardedWeights implements WeightSource {
   }
 }
 
-function openShard(file: string, listedBy?: string): SafetensorsFile {
-  if (!fs.existsSync(file)) throw new Error(`weights file missing: ${file}`);
+function openShard(file: string, listedBy?: string, open: (file: string) => WeightFile = SafetensorsFile.open): WeightFile {
+  if (!fs.existsSync(file)) throw new Error(`weights file missing: ${file}${listedBy ? ` (${listedBy})` : ""}`);
   // Before the LFS probe, which opens the file (a FIFO would block there).
   requireRegularFile(file, listedBy ?? `weights file ${file}`);
   if (isLfsPointer(file)) throw lfsPointerError(file);
-  return SafetensorsFile.open(file);
+  return open(file);
+}
+
+const openTorchBin: WeightFileOpener = (file, listedBy) => openShard(file, listedBy, TorchBinFile.open);
+
+/**
+ * A folder's PyTorch weights: `pytorch_model.bin`, else `pytorch_model.bin.index.json`; null
+ * when it has neither.
+ */
+export function openTorchBinWeights(dir: string): WeightSource | null {
+  const single = path.join(dir, "pytorch_model.bin");
+  const index = path.join(dir, "pytorch_model.bin.index.json");
+  if (fs.existsSync(single)) return new SingleFileWeights(single, openTorchBin);
+  if (fs.existsSync(index)) return new ShardedWeights(index, openTorchBin);
+  return null;
 }
 
 export interface HfFolder {
@@ -167,16 +196,18 @@ export function isPeftAdapterFolder(dir: string): boolean {
   return fs.existsSync(path.join(dir, "adapter_config.json"));
 }
 
-/** Open the weights of a folder: `model.safetensors`, else the shard index. */
+/**
+ * Open the weights of a folder: `model.safetensors`, else its shard index, else PyTorch's
+ * `pytorch_model.bin` or its shard index (read without executing the pickle, torch-bin.ts).
+ */
 export function openWeights(dir: string): WeightSource {
   const single = path.join(dir, "model.safetensors");
   const index = path.join(dir, "model.safetensors.index.json");
   if (fs.existsSync(single)) return new SingleFileWeights(single);
   if (fs.existsSync(index)) return new ShardedWeights(index);
-  if (fs.existsSync(path.join(dir, "pytorch_model.bin")) || fs.existsSync(path.join(dir, "pytorch_model.bin.index.json"))) {
-    throw new Error(`${dir}: only PyTorch .bin weights found; convert them to safetensors first`);
-  }
-  throw new Error(`${dir}: no model.safetensors or model.safetensors.index.json`);
+  const bin = openTorchBinWeights(dir);
+  if (bin) return bin;
+  throw new Error(`${dir}: no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json`);
 }
 
 /** Open a Hugging Face model folder (config.json read now, weight files opened lazily). */

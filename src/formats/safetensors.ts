@@ -97,7 +97,7 @@ const HEADER_MAX_DEPTH = 3;
 export const IO_CHUNK = 1 << 30;
 
 /** Read exactly `length` bytes at `position` into `target`, looping over short reads. */
-function readFully(fd: number, target: Uint8Array, position: number, file: string): void {
+export function readFully(fd: number, target: Uint8Array, position: number, file: string): void {
   let done = 0;
   while (done < target.length) {
     const n = fs.readSync(fd, target, done, Math.min(IO_CHUNK, target.length - done), position + done);
@@ -155,17 +155,11 @@ export class SafetensorsFile {
   /** Read one tensor into a fresh, aligned typed array (F32/BF16/F16 only). */
   read(name: string): LoadedTensor {
     const e = this.entry(name);
-    const dtype = TO_STORAGE[e.dtype];
-    if (dtype === undefined) {
-      throw new Error(`${this.path}: tensor "${name}" has dtype ${e.dtype}, which cannot be loaded (only F32, BF16, F16)`);
-    }
+    const dtype = loadableDtype(e.dtype, this.path, name);
     if (this.fd === null) throw new Error(`${this.path}: file is closed (reading "${name}")`);
-    const n = numel(e.shape);
-    // A fresh typed array is aligned to its element size whatever the file offset is.
-    const data: Storage = dtype === "f32" ? new Float32Array(n) : new Uint16Array(n);
+    const data = allocStorage(dtype, numel(e.shape));
     readFully(this.fd, new Uint8Array(data.buffer, 0, e.end - e.begin), e.begin, `${this.path} (tensor "${name}")`);
-    // Data is little-endian; every platform Node supports in practice is too. Guard anyway.
-    if (!LITTLE_ENDIAN) swapInPlace(data);
+    fromLittleEndian(data);
     return { dtype, shape: [...e.shape], data };
   }
 
@@ -192,9 +186,30 @@ export class SafetensorsFile {
   }
 }
 
+/** The storage dtype of a loadable on-disk dtype; the error names the file and tensor. */
+export function loadableDtype(dtype: SafetensorsDType, file: string, name: string): DType {
+  const d = TO_STORAGE[dtype];
+  if (d === undefined) throw new Error(`${file}: tensor "${name}" has dtype ${dtype}, which cannot be loaded (only F32, BF16, F16)`);
+  return d;
+}
+
+/** A fresh typed array, aligned to its element size whatever file offset its bytes come from. */
+export function allocStorage(dtype: DType, n: number): Storage {
+  return dtype === "f32" ? new Float32Array(n) : new Uint16Array(n);
+}
+
+/** Byte size of `n` elements of an on-disk dtype (whole-byte dtypes). */
+export function dtypeBytes(dtype: SafetensorsDType): number {
+  const bits = DTYPE_BITS[dtype];
+  if (bits === undefined || bits % 8 !== 0) throw new Error(`dtype ${dtype} has no whole-byte element size`);
+  return bits / 8;
+}
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function swapInPlace(data: Storage): void {
+/** File data is little-endian; every platform Node supports in practice is too. Guard anyway. */
+export function fromLittleEndian(data: Storage): void {
+  if (LITTLE_ENDIAN) return;
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const w = data.BYTES_PER_ELEMENT;
   for (let i = 0; i < bytes.length; i += w) bytes.subarray(i, i + w).reverse();
@@ -305,6 +320,14 @@ export interface TensorToWrite {
 /** Dtype order of the reference writer (descending `Dtype` enum order, then by name). */
 const WRITE_ORDER = ["F64", "I64", "U64", "C64", "F32", "I32", "U32", "F16", "BF16", "I16", "U16"];
 
+/** One tensor of a streamed write: its bytes are asked for only when they are written. */
+export interface TensorSpec {
+  name: string;
+  /** Storage dtype ("f32" | "bf16" | "f16") or any safetensors dtype string. */
+  dtype: DType | SafetensorsDType;
+  shape: number[];
+}
+
 /**
  * Write a safetensors file atomically: a temp file in the same folder, fsync, then rename, so a
  * crash never leaves a half-written file under the final name. The header is padded with
@@ -315,16 +338,28 @@ export function writeSafetensors(
   tensors: Record<string, TensorToWrite>,
   metadata?: Record<string, string>,
 ): void {
-  const items = Object.entries(tensors).map(([name, t]) => {
+  const specs = Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape }));
+  writeSafetensorsStreaming(file, specs, (name) => {
+    const d = tensors[name]!.data;
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  }, metadata);
+}
+
+/**
+ * `writeSafetensors` from specs, fetching each tensor's little-endian bytes with `bytesOf` just
+ * before writing them, so memory holds one tensor at a time whatever the file's size.
+ */
+export function writeSafetensorsStreaming(
+  file: string,
+  specs: readonly TensorSpec[],
+  bytesOf: (name: string) => Uint8Array,
+  metadata?: Record<string, string>,
+): void {
+  const items = specs.map((t) => {
     const dtype = (FROM_STORAGE as Record<string, string>)[t.dtype] ?? t.dtype;
     const bits = DTYPE_BITS[dtype];
-    if (bits === undefined) throw new Error(`${file}: tensor "${name}": unknown dtype "${t.dtype}"`);
-    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    const want = (numel(t.shape) * bits) / 8;
-    if (bytes.length !== want) {
-      throw new Error(`${file}: tensor "${name}": ${bytes.length} bytes of data but shape ${JSON.stringify(t.shape)} × ${dtype} needs ${want}`);
-    }
-    return { name, dtype, shape: t.shape, bytes };
+    if (bits === undefined) throw new Error(`${file}: tensor "${t.name}": unknown dtype "${t.dtype}"`);
+    return { name: t.name, dtype, shape: t.shape, size: (numel(t.shape) * bits) / 8 };
   });
   const rank = (d: string) => {
     const i = WRITE_ORDER.indexOf(d);
@@ -339,8 +374,8 @@ export function writeSafetensors(
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   for (const it of items) {
-    header[it.name] = { dtype: it.dtype, shape: it.shape, data_offsets: [offset, offset + it.bytes.length] };
-    offset += it.bytes.length;
+    header[it.name] = { dtype: it.dtype, shape: it.shape, data_offsets: [offset, offset + it.size] };
+    offset += it.size;
   }
   let headerBytes = Buffer.from(JSON.stringify(header), "utf8");
   const padded = Math.ceil(headerBytes.length / 8) * 8;
@@ -351,6 +386,12 @@ export function writeSafetensors(
   atomicWrite(file, (fd) => {
     writeAll(fd, lenBuf);
     writeAll(fd, headerBytes);
-    for (const it of items) writeAll(fd, it.bytes);
+    for (const it of items) {
+      const bytes = bytesOf(it.name);
+      if (bytes.length !== it.size) {
+        throw new Error(`${file}: tensor "${it.name}": ${bytes.length} bytes of data but shape ${JSON.stringify(it.shape)} × ${it.dtype} needs ${it.size}`);
+      }
+      writeAll(fd, bytes);
+    }
   });
 }

@@ -123,6 +123,6 @@ test("folders without weights or config", () => {
   fs.mkdirSync(d);
   assert.throws(() => openHfFolder(d), /config\.json: cannot read model config/);
   fs.writeFileSync(path.join(d, "config.json"), JSON.stringify(smallConfig()));
-  assert.throws(() => openHfFolder(d), /no model\.safetensors or model\.safetensors\.index\.json/);
+  assert.throws(() => openHfFolder(d), /no model\.safetensors, model\.safetensors\.index\.json, pytorch_model\.bin or pytorch_model\.bin\.index\.json/);
   assert.throws(() => openHfFolder(path.join(dir, "nope")), /model folder does not exist/);
 });
