@@ -8,7 +8,9 @@
  * `model.model`), so its PEFT adapters name modules without the leading `model.`: see
  * `peftModulePath`.
  */
-export type LinearModuleName = "q_proj" | "k_proj" | "v_proj" | "o_proj" | "gate_proj" | "up_proj" | "down_proj";
+/** The seven projections LLM2Vec puts LoRA on, by their HF module names. */
+export const LINEAR_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
+export type LinearModuleName = (typeof LINEAR_MODULES)[number];
 export type LayerNormName = "input_layernorm" | "post_attention_layernorm";
 
 export const EMBED_TOKENS = "model.embed_tokens.weight";

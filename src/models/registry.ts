@@ -3,18 +3,14 @@
  * `specFromConfig` is the one interpreter of config.json (the formats layer only reads the file).
  */
 import { ConfigError, ConfigReader, type RawConfig } from "./config-fields.js";
-import { gemmaSpec } from "./families/gemma.js";
-import { llamaSpec } from "./families/llama.js";
-import { mistralSpec } from "./families/mistral.js";
-import { qwen2Spec } from "./families/qwen2.js";
+import { gemma } from "./families/gemma.js";
+import { llama } from "./families/llama.js";
+import { mistral } from "./families/mistral.js";
+import { qwen2 } from "./families/qwen2.js";
+import type { Family } from "./family.js";
 import type { DecoderSpec } from "./spec.js";
 
-const FAMILIES: Record<string, (cfg: ConfigReader) => DecoderSpec> = {
-  llama: llamaSpec,
-  mistral: mistralSpec,
-  qwen2: qwen2Spec,
-  gemma: gemmaSpec,
-};
+const FAMILIES: Record<string, Family> = { llama, mistral, qwen2, gemma };
 
 /** Types that look close to a supported one but are different architectures. */
 const NOT_LIKE: Record<string, string> = {
@@ -38,5 +34,12 @@ export function specFromConfig(raw: RawConfig, source = "config.json"): DecoderS
     const why = Object.prototype.hasOwnProperty.call(NOT_LIKE, type) ? `: ${NOT_LIKE[type]}` : "";
     throw new ConfigError(source, "model_type", `is ${JSON.stringify(type)}, which llm2vec does not support${why} ${supported}`);
   }
-  return build(cfg);
+  return build.spec(cfg);
+}
+
+/** The family that builds a spec's layers (spec.family is a model_type). */
+export function familyOf(type: string): Family {
+  const f = Object.prototype.hasOwnProperty.call(FAMILIES, type) ? FAMILIES[type] : undefined;
+  if (!f) throw new Error(`model family ${JSON.stringify(type)} is not one llm2vec builds (supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`);
+  return f;
 }
