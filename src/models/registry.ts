@@ -7,17 +7,17 @@ import { gemma } from "./families/gemma.js";
 import { llama } from "./families/llama.js";
 import { mistral } from "./families/mistral.js";
 import { qwen2 } from "./families/qwen2.js";
+import { qwen3 } from "./families/qwen3.js";
 import type { Family } from "./family.js";
 import type { DecoderSpec } from "./spec.js";
 
-const FAMILIES: Record<string, Family> = { llama, mistral, qwen2, gemma };
+const FAMILIES: Record<string, Family> = { llama, mistral, qwen2, qwen3, gemma };
 
 /** Types that look close to a supported one but are different architectures. */
 const NOT_LIKE: Record<string, string> = {
   gemma2: "Gemma 2 is a different architecture from Gemma (logit soft-capping, alternating sliding/global attention, extra pre/post-FFN norms)",
   gemma3: "Gemma 3 is a different architecture from Gemma (q/k norms, alternating sliding/global attention, extra norms)",
   gemma3_text: "Gemma 3 is a different architecture from Gemma (q/k norms, alternating sliding/global attention, extra norms)",
-  qwen3: "Qwen3 is a different architecture from Qwen2 (q/k norms, no q/k/v biases)",
 };
 
 export const SUPPORTED_MODEL_TYPES = Object.keys(FAMILIES);
