@@ -38,6 +38,12 @@ REAL_LENGTHS = (9, 5, 2)
 _BASE = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, initializer_range=0.02,
              use_cache=True, attention_dropout=0.0, transformers_version="4.44.2")
 
+_QWEN3 = dict(
+    _BASE, architectures=["Qwen3ForCausalLM"], model_type="qwen3", vocab_size=128, num_attention_heads=4,
+    hidden_act="silu", max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=1000000.0, rope_scaling=None,
+    use_sliding_window=False, sliding_window=None, max_window_layers=2, bos_token_id=None, eos_token_id=127,
+    torch_dtype="float32")
+
 CASES = {
     # GQA 4q/2kv, llama3 rope scaling with original_max_position_embeddings=64 so that,
     # with head_dim 16 and theta 5e5, the three frequency bands (kept / smoothed /
@@ -73,18 +79,10 @@ CASES = {
     # Qwen3 (Qwen3-0.6B's config fields, transformers 4.51): q_norm/k_norm, explicit head_dim
     # 32 != 64/4, no biases, tied embeddings (as 0.6B-4B are), no BOS token.
     "qwen3": dict(seed=6, dtype="float32", shards=1, pooled=True, config=dict(
-        _BASE, architectures=["Qwen3ForCausalLM"], model_type="qwen3", vocab_size=128,
-        num_attention_heads=4, num_key_value_heads=2, head_dim=32, hidden_act="silu",
-        max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=1000000.0, rope_scaling=None,
-        attention_bias=False, use_sliding_window=False, sliding_window=None, max_window_layers=2,
-        tie_word_embeddings=True, bos_token_id=None, eos_token_id=127, torch_dtype="float32")),
+        _QWEN3, num_key_value_heads=2, head_dim=32, attention_bias=False, tie_word_embeddings=True)),
     # Qwen3 with attention_bias (q/k/v/o biases) and an untied LM head (as Qwen3-8B is).
     "qwen3-bias": dict(seed=7, dtype="float32", shards=1, pooled=True, config=dict(
-        _BASE, architectures=["Qwen3ForCausalLM"], model_type="qwen3", vocab_size=128,
-        num_attention_heads=4, num_key_value_heads=4, head_dim=16, hidden_act="silu",
-        max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=1000000.0, rope_scaling=None,
-        attention_bias=True, use_sliding_window=False, sliding_window=None, max_window_layers=2,
-        tie_word_embeddings=False, bos_token_id=None, eos_token_id=127, torch_dtype="float32")),
+        _QWEN3, num_key_value_heads=4, head_dim=16, attention_bias=True, tie_word_embeddings=False)),
     # head_dim 32 != 64/4, MQA (1 kv head) like gemma-2b, tied, gelu tanh, (1+w) norms.
     "gemma": dict(seed=5, dtype="float32", shards=1, config=dict(
         _BASE, architectures=["GemmaForCausalLM"], model_type="gemma", vocab_size=128,
