@@ -1,7 +1,7 @@
 /**
- * Hugging Face tensor and module names of a decoder, in one place. Loading (build.ts), saving
- * (namedWeights), the llama2.c importer, LoRA injection, PEFT adapters and the optimizer all
- * spell names through these functions, so a naming question has one answer.
+ * Hugging Face tensor and module names of a decoder. A model's own names come from what its
+ * blocks declare through the weight builder (weight-builder.ts); these spell the shared ones
+ * for code that names tensors without a model (the llama2.c importer, PEFT adapter paths).
  *
  * Names are rooted at the *ForCausalLM level (`model.layers.0…`, `lm_head.weight`), as HF
  * checkpoints store them. LLM2Vec trains LoRA on the inner model (`*BiModel`, the reference's

@@ -1,7 +1,7 @@
 /**
- * A decoder's architecture, normalised from a Hugging Face config.json by its family
+ * A decoder's sizes and options, normalised from a Hugging Face config.json by its family
  * (families/*.ts). Everything downstream (weights, forward, encoder, trainers) reads this, never
- * the raw config, so a new family only has to fill it in.
+ * the raw config; the family's layer builder turns it into blocks.
  */
 import { declaredShapes } from "./build.js";
 import { LINEAR_MODULES, type LinearModuleName } from "./names.js";
@@ -14,7 +14,7 @@ export type RopeScaling =
   | { type: "llama3"; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
 
 export interface DecoderSpec {
-  /** The model_type that built this spec (llama, mistral, qwen2, gemma). */
+  /** The model_type that built this spec (llama, mistral, qwen2, qwen3, gemma): registry.ts's family that builds its layers. */
   family: string;
   hiddenSize: number;
   intermediateSize: number;
