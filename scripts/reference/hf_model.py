@@ -12,6 +12,17 @@ same last hidden state and logits as HF's eager attention in float32:
   * GQA: kv heads repeated (repeat_kv) to the number of query heads
   * MLP: down(act(gate(x)) * up(x)), act = silu (gemma: gelu tanh approx.)
   * qwen2: q/k/v projections have biases; llama: `attention_bias`/`mlp_bias`
+  * qwen3 (modeling_qwen3.py / configuration_qwen3.py, transformers main, read 2026):
+    Qwen3Attention builds q/k/v/o with bias=config.attention_bias and
+    `q_norm`/`k_norm = Qwen3RMSNorm(head_dim, eps=rms_norm_eps)`, applied to
+    `q_proj(x).view(*input_shape, -1, head_dim)` (per head, before the transpose)
+    and only then RoPE (`query_states = self.q_norm(self.q_proj(hidden_states)
+    .view(hidden_shape)).transpose(1, 2)`, then `apply_rotary_pos_emb`);
+    `self.sliding_window = config.sliding_window if self.layer_type ==
+    "sliding_attention" else None`; Qwen3Config.__post_init__: `sliding_window =
+    sliding_window if use_sliding_window else None` and, without `layer_types`,
+    layer i slides iff `sliding_window is not None and i >= max_window_layers`;
+    defaults head_dim 128, tie_word_embeddings False, attention_bias False
   * gemma: embeddings * sqrt(hidden_size) (the scalar cast to the compute dtype
     first, as HF does), explicit head_dim, tied lm_head
   * attention: softmax(q k^T / sqrt(head_dim) + mask) v with an additive mask
@@ -47,7 +58,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safetensors_io import load_hf_folder_tensors  # noqa: E402
 
-FAMILIES = ("llama", "mistral", "qwen2", "gemma")
+FAMILIES = ("llama", "mistral", "qwen2", "qwen3", "gemma")
 
 # HF config defaults for the fields we read (used only when config.json omits them).
 _DEFAULTS = {
@@ -55,6 +66,8 @@ _DEFAULTS = {
     "mistral": dict(rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=False, hidden_act="silu",
                     sliding_window=4096),
     "qwen2": dict(rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=False, hidden_act="silu"),
+    "qwen3": dict(rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=False, hidden_act="silu",
+                  head_dim=128, sliding_window=4096, max_window_layers=28),
     "gemma": dict(rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=True, hidden_act="gelu_pytorch_tanh",
                   head_dim=256),
 }
@@ -77,7 +90,7 @@ class Config:
         self.num_attention_heads = d["num_attention_heads"]
         self.num_key_value_heads = d.get("num_key_value_heads") or self.num_attention_heads
         # llama (>=4.45) and gemma have an explicit head_dim; otherwise hidden/heads.
-        hd = d.get("head_dim") if mt != "gemma" else g("head_dim")
+        hd = d.get("head_dim") if mt not in ("gemma", "qwen3") else g("head_dim")
         self.head_dim = hd if hd else self.hidden_size // self.num_attention_heads
         self.rms_norm_eps = g("rms_norm_eps")
         self.rope_theta = float(g("rope_theta"))
@@ -90,11 +103,22 @@ class Config:
         else:
             self.hidden_act = g("hidden_act")
         # qwen2 always has q/k/v biases; llama has an optional `attention_bias`.
+        # qwen3: attention_bias on all four (Qwen3Attention's nn.Linear(..., bias=config.attention_bias)).
         self.qkv_bias = True if mt == "qwen2" else bool(d.get("attention_bias", False))
         self.o_bias = False if mt == "qwen2" else bool(d.get("attention_bias", False))
         self.mlp_bias = bool(d.get("mlp_bias", False))
+        self.qk_norm = mt == "qwen3"
+        # Per-layer windows (qwen3's layer_types); None = the one `sliding_window` for all layers.
+        self.layer_windows = None
         # Sliding window only matters in causal mode (LLM2Vec's bidirectional mask disables it).
-        if mt == "mistral":
+        if mt == "qwen3":
+            window = g("sliding_window") if d.get("use_sliding_window") else None
+            types = d.get("layer_types") or [
+                "sliding_attention" if window is not None and i >= g("max_window_layers") else "full_attention"
+                for i in range(self.num_hidden_layers)]
+            self.sliding_window = None
+            self.layer_windows = [window if t == "sliding_attention" else None for t in types]
+        elif mt == "mistral":
             self.sliding_window = g("sliding_window")
         elif mt == "qwen2" and d.get("use_sliding_window"):
             # HF qwen2 applies the window only to layers >= max_window_layers; we do
@@ -234,8 +258,13 @@ class HFDecoder:
         B, T, _ = x.shape
         H, KV, D = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
         p = f"layers.{i}.self_attn"
-        q = self.linear(x, p + ".q_proj", cfg.qkv_bias).view(B, T, H, D).transpose(1, 2)
-        k = self.linear(x, p + ".k_proj", cfg.qkv_bias).view(B, T, KV, D).transpose(1, 2)
+        q = self.linear(x, p + ".q_proj", cfg.qkv_bias).view(B, T, H, D)
+        k = self.linear(x, p + ".k_proj", cfg.qkv_bias).view(B, T, KV, D)
+        if cfg.qk_norm:
+            # Qwen3: RMSNorm over each head's D values, before RoPE
+            q = self.rms_norm(q, self.w[p + ".q_norm.weight"])
+            k = self.rms_norm(k, self.w[p + ".k_norm.weight"])
+        q, k = q.transpose(1, 2), k.transpose(1, 2)
         v = self.linear(x, p + ".v_proj", cfg.qkv_bias).view(B, T, KV, D).transpose(1, 2)
         # apply_rotary_pos_emb: cos/sin broadcast over batch and heads
         q = q * cos + rotate_half(q) * sin
@@ -286,8 +315,11 @@ class HFDecoder:
         mask = build_attention_mask(attention_mask, mode, self.dtype, window)
         cos, sin = rope_cos_sin(self.inv_freq, T, self.dtype)
         for i in range(cfg.num_hidden_layers):
+            m = mask
+            if cfg.layer_windows is not None and mode == "causal" and cfg.layer_windows[i] is not None:
+                m = build_attention_mask(attention_mask, mode, self.dtype, cfg.layer_windows[i])
             r = h
-            h = r + self.attention(self.rms_norm(h, self.w[f"layers.{i}.input_layernorm.weight"]), i, mask, cos, sin)
+            h = r + self.attention(self.rms_norm(h, self.w[f"layers.{i}.input_layernorm.weight"]), i, m, cos, sin)
             r = h
             h = r + self.mlp(self.rms_norm(h, self.w[f"layers.{i}.post_attention_layernorm.weight"]), i)
         h = self.rms_norm(h, self.w["norm.weight"])

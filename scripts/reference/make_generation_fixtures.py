@@ -27,7 +27,7 @@ from hf_model import Config, HFDecoder, load_model  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 FIXTURES = os.path.join(REPO, "test", "fixtures")
-PARITY_CASES = ("llama", "llama-bf16", "mistral", "qwen2", "gemma")
+PARITY_CASES = ("llama", "llama-bf16", "mistral", "qwen2", "qwen3", "qwen3-bias", "gemma")
 STEPS = 8
 STORIES_PROMPTS = ([1], [1, 403, 407, 261, 378], [1, 306, 422])
 STORIES_STEPS = 30  # the golden greedy story from BOS is 30 tokens
@@ -127,12 +127,18 @@ def write(out_dir, name, model_ref, model, prompts, steps):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(FIXTURES, "generation"))
+    ap.add_argument("--cases", default=",".join(PARITY_CASES + ("stories260K",)))
     args = ap.parse_args()
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
+    cases = args.cases.split(",")
     for case in PARITY_CASES:
+        if case not in cases:
+            continue
         folder = os.path.join(FIXTURES, "parity", case)
         write(args.out, case, f"parity/{case}", load_model(folder, torch.float32), parity_prompts(folder), STEPS)
+    if "stories260K" not in cases:
+        return
     stories = load_stories(os.path.join(FIXTURES, "models", "stories260K", "stories260K.bin"))
     write(args.out, "stories260K", "models/stories260K", stories, STORIES_PROMPTS, STORIES_STEPS)
 

@@ -9,7 +9,9 @@ For each case, test/fixtures/parity/<case>/ gets:
   inputs.json                       {"input_ids": [[...]*3], "attention_mask": [[...]*3]}
                                     3 rows, T=9, LEFT padded, real lengths 9, 5, 2, pad id = eos id
   expected.safetensors              float32 causal.hidden [B,T,C], causal.logits [B,T,V],
-                                    bidirectional.hidden, bidirectional.logits
+                                    bidirectional.hidden, bidirectional.logits; cases with
+                                    pooled=True also <mode>.mean [B,C] (LLM2Vec's mean pooling
+                                    over the real tokens: sum(h * mask) / sum(mask))
 
 Expected outputs are computed by scripts/reference/hf_model.py after loading the
 folder back from disk (so bf16 cases use the bf16-rounded weights, upcast to f32).
@@ -35,6 +37,12 @@ REAL_LENGTHS = (9, 5, 2)
 # Shared tiny shapes: hidden 64, 2 layers, FFN 128.
 _BASE = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, initializer_range=0.02,
              use_cache=True, attention_dropout=0.0, transformers_version="4.44.2")
+
+_QWEN3 = dict(
+    _BASE, architectures=["Qwen3ForCausalLM"], model_type="qwen3", vocab_size=128, num_attention_heads=4,
+    hidden_act="silu", max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=1000000.0, rope_scaling=None,
+    use_sliding_window=False, sliding_window=None, max_window_layers=2, bos_token_id=None, eos_token_id=127,
+    torch_dtype="float32")
 
 CASES = {
     # GQA 4q/2kv, llama3 rope scaling with original_max_position_embeddings=64 so that,
@@ -68,6 +76,13 @@ CASES = {
         max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=1000000.0,
         use_sliding_window=False, sliding_window=512, max_window_layers=2,
         tie_word_embeddings=True, bos_token_id=None, eos_token_id=127, torch_dtype="float32")),
+    # Qwen3 (Qwen3-0.6B's config fields, transformers 4.51): q_norm/k_norm, explicit head_dim
+    # 32 != 64/4, no biases, tied embeddings (as 0.6B-4B are), no BOS token.
+    "qwen3": dict(seed=6, dtype="float32", shards=1, pooled=True, config=dict(
+        _QWEN3, num_key_value_heads=2, head_dim=32, attention_bias=False, tie_word_embeddings=True)),
+    # Qwen3 with attention_bias (q/k/v/o biases) and an untied LM head (as Qwen3-8B is).
+    "qwen3-bias": dict(seed=7, dtype="float32", shards=1, pooled=True, config=dict(
+        _QWEN3, num_key_value_heads=4, head_dim=16, attention_bias=True, tie_word_embeddings=False)),
     # head_dim 32 != 64/4, MQA (1 kv head) like gemma-2b, tied, gelu tanh, (1+w) norms.
     "gemma": dict(seed=5, dtype="float32", shards=1, config=dict(
         _BASE, architectures=["GemmaForCausalLM"], model_type="gemma", vocab_size=128,
@@ -87,6 +102,8 @@ def make_weights(cfg, seed):
     D = cfg.get("head_dim") or C // H
     gemma = cfg["model_type"] == "gemma"
     qkv_bias = cfg["model_type"] == "qwen2"
+    qwen3 = cfg["model_type"] == "qwen3"
+    qwen3_bias = qwen3 and cfg.get("attention_bias", False)
 
     def rnd(*shape, std=0.1):
         return torch.randn(*shape, generator=g) * std
@@ -101,9 +118,14 @@ def make_weights(cfg, seed):
         w[p + "input_layernorm.weight"] = norm(C)
         for name, rows in (("q_proj", H * D), ("k_proj", KV * D), ("v_proj", KV * D)):
             w[p + f"self_attn.{name}.weight"] = rnd(rows, C)
-            if qkv_bias:
+            if qkv_bias or qwen3_bias:
                 w[p + f"self_attn.{name}.bias"] = rnd(rows)
         w[p + "self_attn.o_proj.weight"] = rnd(C, H * D)
+        if qwen3_bias:
+            w[p + "self_attn.o_proj.bias"] = rnd(C)
+        if qwen3:
+            w[p + "self_attn.q_norm.weight"] = norm(D)
+            w[p + "self_attn.k_norm.weight"] = norm(D)
         w[p + "post_attention_layernorm.weight"] = norm(C)
         w[p + "mlp.gate_proj.weight"] = rnd(F_, C)
         w[p + "mlp.up_proj.weight"] = rnd(F_, C)
@@ -174,6 +196,9 @@ def write_case(out_dir, name, spec):
         assert torch.isfinite(h).all() and torch.isfinite(lg).all(), (name, mode)
         expected[f"{mode}.hidden"] = h.float().contiguous()
         expected[f"{mode}.logits"] = lg.float().contiguous()
+        if spec.get("pooled"):
+            m = torch.tensor(inputs["attention_mask"], dtype=h.dtype)[:, :, None]
+            expected[f"{mode}.mean"] = ((h * m).sum(1) / m.sum(1)).float().contiguous()
     save_file(expected, os.path.join(d, "expected.safetensors"))
     real = torch.tensor(inputs["attention_mask"]).bool()
     diff = (expected["causal.hidden"] - expected["bidirectional.hidden"])[real].abs().max().item()

@@ -60,6 +60,7 @@ CASES = {  # case -> seed offset; base gradients only where the checkpoint is f3
     "llama-bf16": dict(seed=2, base=False),
     "mistral": dict(seed=3, base=True),
     "qwen2": dict(seed=4, base=True),
+    "qwen3": dict(seed=6, base=True),
     "gemma": dict(seed=5, base=True),
 }
 T = 8

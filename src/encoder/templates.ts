@@ -110,6 +110,7 @@ export const REFERENCE_EOS_SUFFIX: Readonly<Record<string, string>> = {
   mistral: " </s>",
   gemma: "<eos>",
   qwen2: "<|endoftext|>",
+  qwen3: "<|endoftext|>",
 };
 
 /** The eos_token suffix: the explicit option, else the reference's string for the family. */

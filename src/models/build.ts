@@ -1,14 +1,18 @@
 /**
- * Builds a DecoderModel from named tensors: a checkpoint reader (checked name by name against the
- * spec's shapes, errors naming the tensor) or seeded random weights (tests, benchmarks).
+ * Builds a DecoderModel through a weight builder (weight-builder.ts) from one of three sources: a
+ * checkpoint reader (checked name by name, errors naming the tensor and both shapes), seeded
+ * random weights (tests, benchmarks), or shapes only (weightShapes, parameter counts). The
+ * family's layer declares the layer's tensors; this file declares the embeddings, final norm and
+ * LM head around them.
  */
 import { fromFloat32, type DType, type Storage } from "../tensor/dtype.js";
 import { Rng } from "../tensor/random.js";
 import { shapeStr, Tensor } from "../tensor/tensor.js";
-import { DecoderModel, type DecoderLayer } from "./decoder.js";
-import type { LinearLayer } from "./linear.js";
-import { EMBED_TOKENS, FINAL_NORM, linearTensorName, LM_HEAD, normName } from "./names.js";
-import { LINEAR_MODULES, weightShapes, type DecoderSpec, type LinearModule } from "./spec.js";
+import { DecoderModel } from "./decoder.js";
+import { layerPrefix } from "./names.js";
+import { familyOf } from "./registry.js";
+import type { DecoderSpec } from "./spec.js";
+import { SHAPES_ONLY, WeightBuilder, type Init, type WeightSource } from "./weight-builder.js";
 
 /** The subset of a checkpoint reader that model building needs (formats/ implements it). */
 export interface WeightReader {
@@ -44,26 +48,29 @@ function checkLayerCount(spec: DecoderSpec, names: readonly string[], source: st
     throw new Error(`${source}: config.json field "num_hidden_layers" is ${spec.numLayers}, but the checkpoint holds ${present} layer(s) (model.layers.0…${Math.max(0, present - 1)})`);
 }
 
+/** The model a spec describes, with its tensors from `source`. */
+export function buildFrom(spec: DecoderSpec, source: WeightSource): DecoderModel {
+  const family = familyOf(spec.family);
+  const vb = new WeightBuilder(source);
+  const model = vb.pp("model");
+  const { hiddenSize: C, vocabSize: V } = spec;
+  const embedTokens = model.get([V, C], "embed_tokens.weight");
+  const layers = Array.from({ length: spec.numLayers }, (_, i) => family.layer(vb.pp(layerPrefix(i)), spec));
+  const norm = model.get([C], "norm.weight", { kind: "norm", center: spec.normAddOne ? 0 : 1 });
+  const lmHead = spec.tieWordEmbeddings ? embedTokens : vb.get([V, C], "lm_head.weight");
+  return new DecoderModel(spec, { embedTokens, layers, norm, lmHead, declared: vb.declared });
+}
+
+/** Builds a model from tensors by name (`get` returns the tensor of that name and shape). */
 export function buildDecoder(spec: DecoderSpec, get: (name: string, shape: number[]) => Tensor): DecoderModel {
-  const layers: DecoderLayer[] = [];
-  const shapes = weightShapes(spec);
-  const t = (name: string) => get(name, shapes.get(name)!);
-  const maybe = (name: string) => (shapes.has(name) ? t(name) : null);
-  for (let i = 0; i < spec.numLayers; i++) {
-    const linears = {} as Record<LinearModule, LinearLayer>;
-    for (const m of LINEAR_MODULES) {
-      const bias = maybe(linearTensorName(i, m, "bias"));
-      linears[m] = { weight: t(linearTensorName(i, m, "weight")), bias: bias ? bias.toF32() : null, lora: null };
-    }
-    layers.push({
-      inputNorm: t(normName(i, "input_layernorm")),
-      postAttentionNorm: t(normName(i, "post_attention_layernorm")),
-      linears,
-    });
-  }
-  const embed = t(EMBED_TOKENS);
-  const lmHead = spec.tieWordEmbeddings ? embed : t(LM_HEAD);
-  return new DecoderModel(spec, embed, layers, t(FINAL_NORM), lmHead);
+  return buildFrom(spec, { tensor: (path, shape) => get(path, [...shape]) });
+}
+
+/** Every tensor a checkpoint of this spec holds, with its shape, in the model's declaration order. */
+export function declaredShapes(spec: DecoderSpec): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  buildFrom(spec, { tensor: (path, shape, init) => (shapes.set(path, [...shape]), SHAPES_ONLY.tensor(path, shape, init)) });
+  return shapes;
 }
 
 export class MissingWeightError extends Error {}
@@ -94,17 +101,18 @@ export function loadDecoder(spec: DecoderSpec, reader: WeightReader, source = "c
   return model;
 }
 
-/** Seeded random weights (normal, std 0.02; norms near 1), optionally stored as bf16/f16. */
+/** Seeded random weights (normal, std 0.02; norms near 1, or near 0 for (1 + w) norms), optionally stored as bf16/f16. */
 export function randomDecoder(spec: DecoderSpec, seed = 0, dtype: DType = "f32", std = 0.02): DecoderModel {
   const rng = new Rng(seed);
-  return buildDecoder(spec, (name, shape) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const v = new Float32Array(n);
-    const isNorm = name.endsWith("norm.weight");
-    for (let i = 0; i < n; i++) {
-      const g = rng.normal();
-      v[i] = isNorm ? (spec.normAddOne ? 0 : 1) + 0.1 * g : std * g;
-    }
-    return new Tensor(fromFloat32(v, dtype), shape, { dtype, name });
+  return buildFrom(spec, {
+    tensor(path: string, shape: readonly number[], init: Init) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const v = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const g = rng.normal();
+        v[i] = init.kind === "norm" ? init.center + 0.1 * g : std * g;
+      }
+      return new Tensor(fromFloat32(v, dtype), shape, { dtype, name: path });
+    },
   });
 }

@@ -1,30 +1,28 @@
 /**
- * The decoder stack shared by every family: embeddings → N × (RMSNorm → attention → residual →
- * RMSNorm → gated MLP → residual) → final RMSNorm, with the attention mode chosen per call.
- * Family differences live in DecoderSpec (biases, norm variant, activation, embedding scale).
+ * The decoder stack shared by every family: embeddings → the family's N layers (blocks/layer.ts)
+ * → final RMSNorm, with the attention mode chosen per call. Its weights and projections are what
+ * the family's builder declared (weight-builder.ts), under their checkpoint names.
  *
  * Masks and positions follow the reference (llm2vec.md §1a): bidirectional = key-padding mask
  * only; causal adds the triangle; positions are 0..T−1 over the padded row, also under left
  * padding. Query rows at padded positions are computed but meaningless (nothing pools them).
  */
-import { fmix32 } from "../tensor/backend/types.js";
 import { checkpoint, needsGrad } from "../tensor/autograd.js";
 import { withComputeDtype, type ComputeDtype } from "../tensor/compute.js";
-import type { RopeTables } from "../tensor/ops/index.js";
-import { add, attention, attentionPacked, embedding, gatedActivation, matmul, reshape, rmsnorm, rope, scale } from "../tensor/ops/index.js";
+import { embedding, matmul, rmsnorm, scale } from "../tensor/ops/index.js";
 import { giveF32 } from "../tensor/pool.js";
-import { Tensor } from "../tensor/tensor.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { LayerCall, type AdapterChoice, type LayerRun } from "./blocks/call.js";
+import type { DecoderLayer } from "./blocks/layer.js";
 import type { KvCache } from "./kv-cache.js";
-import { applyLinear, type LinearContext, type LinearLayer, type LoraWeights } from "./linear.js";
+import type { LinearLayer } from "./linear.js";
+import { layerPrefix } from "./names.js";
 import { RopeCache } from "./rope-tables.js";
-import { EMBED_TOKENS, FINAL_NORM, linearTensorName, LM_HEAD, modulePath, normName } from "./names.js";
-import { LINEAR_MODULES, type AttentionMode, type DecoderSpec, type LinearModule } from "./spec.js";
+import type { AttentionMode, DecoderSpec } from "./spec.js";
+import type { Declarations, DeclaredLinear, DeclaredTensor } from "./weight-builder.js";
 
-export interface DecoderLayer {
-  inputNorm: Tensor;
-  postAttentionNorm: Tensor;
-  linears: Record<LinearModule, LinearLayer>;
-}
+export type { AdapterChoice, AdapterSet } from "./blocks/call.js";
+export type { DecoderLayer } from "./blocks/layer.js";
 
 export interface ForwardOptions {
   mode: AttentionMode;
@@ -54,51 +52,46 @@ export interface ForwardOptions {
   packedLengths?: Int32Array;
 }
 
-/**
- * The adapters a forward runs: the ones attached to the model, none (the bare base model, as
- * generation runs), or a set held apart from the model, per layer and projection (outermost
- * last). Inference only for the last two: no dropout, no training.
- */
-export type AdapterChoice = "attached" | "none" | AdapterSet;
-export interface AdapterSet {
-  layers: Record<LinearModule, readonly LoraWeights[]>[];
-}
-
-/** What every layer of one forward shares. */
-interface LayerRun {
-  B: number;
-  T: number;
-  positions: Int32Array;
-  tables: RopeTables;
-  mask: Uint8Array | null;
-  causal: boolean;
-  training: boolean;
-  attentionDropout: number;
-  seed: number;
-  batchOffset: number;
-  adapters: AdapterChoice;
-  /** Set in a cached forward: attention reads and extends it. */
-  cache: KvCache | null;
-  /** Set in a packed forward (ForwardOptions.packedLengths). */
-  packed: Int32Array | null;
-}
-
 export { modulePath } from "./names.js";
+
+/** The parts of a model a family's builder produces (build.ts). */
+export interface DecoderParts {
+  embedTokens: Tensor;
+  layers: DecoderLayer[];
+  norm: Tensor;
+  /** The output projection [V, C]; the embedding table itself when tied. */
+  lmHead: Tensor;
+  /** Every tensor and projection the parts declared, with their checkpoint names. */
+  declared: Declarations;
+}
 
 export class DecoderModel {
   readonly rope: RopeCache;
   /** The dtype of the projections' and LM head's products (set through setComputeDtype in compute-mode.ts). */
   computeDtype: ComputeDtype = "f32";
 
+  readonly embedTokens: Tensor;
+  readonly layers: DecoderLayer[];
+  readonly norm: Tensor;
+  /** The output projection [V, C]; the embedding table itself when tied. */
+  readonly lmHead: Tensor;
+  private readonly declared: Declarations;
+  /** Each layer's declared tensors and projections (those under `model.layers.<i>.`). */
+  private readonly perLayer: { tensors: DeclaredTensor[]; linears: DeclaredLinear[] }[];
+
   constructor(
     readonly spec: DecoderSpec,
-    readonly embedTokens: Tensor,
-    readonly layers: DecoderLayer[],
-    readonly norm: Tensor,
-    /** The output projection [V, C]; the embedding table itself when tied. */
-    readonly lmHead: Tensor,
+    parts: DecoderParts,
   ) {
+    ({ embedTokens: this.embedTokens, layers: this.layers, norm: this.norm, lmHead: this.lmHead, declared: this.declared } = parts);
     this.rope = new RopeCache(spec);
+    this.perLayer = this.layers.map((_, i) => {
+      const under = `${layerPrefix(i)}.`;
+      return {
+        tensors: this.declared.tensors.filter((t) => t.path.startsWith(under)),
+        linears: this.declared.linears.filter((l) => l.path.startsWith(under)),
+      };
+    });
   }
 
   /** Token ids [B·T] → last hidden states [B, T, C] (after the final norm). */
@@ -200,71 +193,22 @@ export class DecoderModel {
   }
 
   /**
-   * One block: x + attn(norm(x)), then + mlp(norm(·)). Without autograd (no input of the layer
-   * requires a gradient, or gradients are off) every intermediate goes back to the buffer pool
-   * right after its last use, so the next op, layer and batch reuse its memory instead of paying
-   * fresh allocations (zero fill, page faults, GC): the inference forward's "outside kernel" time.
+   * Layer i on x. Without autograd (no input of the layer requires a gradient, or gradients are
+   * off) the layer runs as a recycling scope: its intermediates go back to the buffer pool after
+   * their last use (LayerCall.residual), so the next op, layer and batch reuse their memory
+   * instead of paying fresh allocations (zero fill, page faults, GC).
    */
   private layerForward(i: number, x: Tensor, run: LayerRun): Tensor {
-    const s = this.spec;
-    const { B, T, positions, tables } = run;
-    const l = this.layers[i]!;
-    const lin = l.linears;
-    const sel = run.adapters;
-    const recycle = !needsGrad(x, ...this.layerTensors(i), ...chosenLoraTensors(sel, i));
-    const done = recycle ? release : noRelease;
-    const ctx = (k: number): LinearContext => ({
-      training: run.training,
-      seed: fmix32(run.seed ^ fmix32(i * 16 + k + 1)),
-      dropoutRowOffset: run.batchOffset * T,
-      loras: sel === "attached" ? undefined : sel === "none" ? [] : sel.layers[i]![LINEAR_MODULES[k]!],
-    });
-    const h = rmsnorm(x, l.inputNorm, s.rmsNormEps, s.normAddOne);
-    const qp = applyLinear(lin.q_proj, h, ctx(0));
-    const kp = applyLinear(lin.k_proj, h, ctx(1));
-    const v = reshape(applyLinear(lin.v_proj, h, ctx(2)), [B, T, s.numKvHeads, s.headDim]);
-    done(h);
-    const q = rope(reshape(qp, [B, T, s.numHeads, s.headDim]), positions, tables);
-    done(qp);
-    const k = rope(reshape(kp, [B, T, s.numKvHeads, s.headDim]), positions, tables);
-    done(kp);
-    const a = run.cache
-      ? run.cache.attend(i, q, k, v)
-      : run.packed
-        ? attentionPacked(q, k, v, run.packed, { causal: run.causal })
-        : attention(q, k, v, {
-          causal: run.causal,
-          keyMask: run.mask,
-          dropoutP: run.attentionDropout,
-          seed: fmix32(run.seed ^ fmix32(i * 16 + 9)),
-          dropoutBatchOffset: run.batchOffset,
-        });
-    done(q, k, v); // a KV cache holds copies of k and v
-    const o = applyLinear(lin.o_proj, reshape(a, [B, T, s.numHeads * s.headDim]), ctx(3));
-    done(a);
-    const x1 = add(x, o);
-    done(o);
-    const h2 = rmsnorm(x1, l.postAttentionNorm, s.rmsNormEps, s.normAddOne);
-    const gate = applyLinear(lin.gate_proj, h2, ctx(4));
-    const up = applyLinear(lin.up_proj, h2, ctx(5));
-    done(h2);
-    const act = gatedActivation(s.activation, gate, up);
-    done(gate, up);
-    const down = applyLinear(lin.down_proj, act, ctx(6));
-    done(act);
-    const out = add(x1, down);
-    done(x1, down);
-    return out;
+    const recycle = !needsGrad(x, ...this.layerTensors(i), ...chosenLoraTensors(run.adapters, i));
+    const call = new LayerCall(run, i, recycle);
+    return call.scoped(() => this.layers[i]!.forward(x, call));
   }
 
   /** Every tensor layer i reads (weights, biases, norms, LoRA factors). */
   layerTensors(i: number): Tensor[] {
-    const l = this.layers[i]!;
-    const out: Tensor[] = [l.inputNorm, l.postAttentionNorm];
-    for (const m of LINEAR_MODULES) {
-      const lin = l.linears[m];
-      out.push(lin.weight);
-      if (lin.bias) out.push(lin.bias);
+    const { tensors, linears } = this.perLayer[i]!;
+    const out = tensors.map((t) => t.current());
+    for (const { linear: lin } of linears) {
       if (lin.lora) out.push(lin.lora.A, lin.lora.B);
       for (const l of lin.loraStack ?? []) out.push(l.A, l.B);
     }
@@ -278,24 +222,12 @@ export class DecoderModel {
 
   /** Every projection with its HF module path (LoRA injection, PEFT save/load, merging). */
   *linearModules(): Generator<[string, LinearLayer]> {
-    for (let i = 0; i < this.layers.length; i++) for (const m of LINEAR_MODULES) yield [modulePath(i, m), this.layers[i]!.linears[m]];
+    for (const { path, linear } of this.declared.linears) yield [path, linear];
   }
 
-  /** All tensors by their HF checkpoint names (the order of spec.weightShapes). */
+  /** All tensors by their HF checkpoint names, in declaration order (= spec's weightShapes). */
   *namedWeights(): Generator<[string, Tensor]> {
-    yield [EMBED_TOKENS, this.embedTokens];
-    for (let i = 0; i < this.layers.length; i++) {
-      const layer = this.layers[i]!;
-      yield [normName(i, "input_layernorm"), layer.inputNorm];
-      yield [normName(i, "post_attention_layernorm"), layer.postAttentionNorm];
-      for (const m of LINEAR_MODULES) {
-        const lin = layer.linears[m];
-        yield [linearTensorName(i, m, "weight"), lin.weight];
-        if (lin.bias) yield [linearTensorName(i, m, "bias"), lin.bias];
-      }
-    }
-    yield [FINAL_NORM, this.norm];
-    if (!this.spec.tieWordEmbeddings) yield [LM_HEAD, this.lmHead];
+    for (const t of this.declared.tensors) yield [t.path, t.current()];
   }
 }
 
@@ -303,8 +235,6 @@ export class DecoderModel {
 function release(...ts: Tensor[]): void {
   for (const t of ts) if (t.dtype === "f32" && !t.requiresGrad) giveF32(t.f32);
 }
-
-function noRelease(): void {}
 
 /** The LoRA factors an adapter choice held apart from the model runs in layer i (none for "attached"/"none"). */
 function chosenLoraTensors(sel: AdapterChoice, i: number): Tensor[] {

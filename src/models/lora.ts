@@ -14,7 +14,7 @@ import { Rng } from "../tensor/random.js";
 import { shapeStr, Tensor } from "../tensor/tensor.js";
 import type { AdapterSet, DecoderModel } from "./decoder.js";
 import type { LinearLayer, LoraWeights } from "./linear.js";
-import { layerKey, modulePath, peftModulePath } from "./names.js";
+import { layerKey, peftModulePath } from "./names.js";
 import { LINEAR_MODULES, type LinearModule } from "./spec.js";
 
 
@@ -34,10 +34,12 @@ interface ResolvedModule {
 /** Checks an adapter against the model and pairs each of its modules with the projection it wraps. */
 function resolveAdapter(model: DecoderModel, adapter: LoraAdapter, source: string): ResolvedModule[] {
   if (adapter.config.fanInFanOut) throw new Error(`${source}: fan_in_fan_out adapters (GPT-2 Conv1D) do not apply to ${model.spec.family} models`);
+  // The projections the model's family declared, by the part of their path adapters agree on.
   const byKey = new Map<string, { layer: number; module: LinearModule; lin: LinearLayer }>();
-  model.layers.forEach((l, i) => {
-    for (const m of LINEAR_MODULES) byKey.set(layerKey(modulePath(i, m))!, { layer: i, module: m, lin: l.linears[m] });
-  });
+  for (const [path, lin] of model.linearModules()) {
+    const m = /(?:^|\.)layers\.(\d+)\..*\.([^.]+)$/.exec(path);
+    if (m) byKey.set(layerKey(path)!, { layer: Number(m[1]), module: m[2] as LinearModule, lin });
+  }
   if (adapter.layers.size === 0) throw new Error(`${source}: the adapter holds no LoRA weights (an empty adapter would change nothing)`);
   const out: ResolvedModule[] = [];
   for (const [modulePath, l] of adapter.layers) {

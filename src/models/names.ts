@@ -1,14 +1,16 @@
 /**
- * Hugging Face tensor and module names of a decoder, in one place. Loading (build.ts), saving
- * (namedWeights), the llama2.c importer, LoRA injection, PEFT adapters and the optimizer all
- * spell names through these functions, so a naming question has one answer.
+ * Hugging Face tensor and module names of a decoder. A model's own names come from what its
+ * blocks declare through the weight builder (weight-builder.ts); these spell the shared ones
+ * for code that names tensors without a model (the llama2.c importer, PEFT adapter paths).
  *
  * Names are rooted at the *ForCausalLM level (`model.layers.0…`, `lm_head.weight`), as HF
  * checkpoints store them. LLM2Vec trains LoRA on the inner model (`*BiModel`, the reference's
  * `model.model`), so its PEFT adapters name modules without the leading `model.`: see
  * `peftModulePath`.
  */
-export type LinearModuleName = "q_proj" | "k_proj" | "v_proj" | "o_proj" | "gate_proj" | "up_proj" | "down_proj";
+/** The seven projections LLM2Vec puts LoRA on, by their HF module names. */
+export const LINEAR_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
+export type LinearModuleName = (typeof LINEAR_MODULES)[number];
 export type LayerNormName = "input_layernorm" | "post_attention_layernorm";
 
 export const EMBED_TOKENS = "model.embed_tokens.weight";

@@ -3,25 +3,21 @@
  * `specFromConfig` is the one interpreter of config.json (the formats layer only reads the file).
  */
 import { ConfigError, ConfigReader, type RawConfig } from "./config-fields.js";
-import { gemmaSpec } from "./families/gemma.js";
-import { llamaSpec } from "./families/llama.js";
-import { mistralSpec } from "./families/mistral.js";
-import { qwen2Spec } from "./families/qwen2.js";
+import { gemma } from "./families/gemma.js";
+import { llama } from "./families/llama.js";
+import { mistral } from "./families/mistral.js";
+import { qwen2 } from "./families/qwen2.js";
+import { qwen3 } from "./families/qwen3.js";
+import type { Family } from "./family.js";
 import type { DecoderSpec } from "./spec.js";
 
-const FAMILIES: Record<string, (cfg: ConfigReader) => DecoderSpec> = {
-  llama: llamaSpec,
-  mistral: mistralSpec,
-  qwen2: qwen2Spec,
-  gemma: gemmaSpec,
-};
+const FAMILIES: Record<string, Family> = { llama, mistral, qwen2, qwen3, gemma };
 
 /** Types that look close to a supported one but are different architectures. */
 const NOT_LIKE: Record<string, string> = {
   gemma2: "Gemma 2 is a different architecture from Gemma (logit soft-capping, alternating sliding/global attention, extra pre/post-FFN norms)",
   gemma3: "Gemma 3 is a different architecture from Gemma (q/k norms, alternating sliding/global attention, extra norms)",
   gemma3_text: "Gemma 3 is a different architecture from Gemma (q/k norms, alternating sliding/global attention, extra norms)",
-  qwen3: "Qwen3 is a different architecture from Qwen2 (q/k norms, no q/k/v biases)",
 };
 
 export const SUPPORTED_MODEL_TYPES = Object.keys(FAMILIES);
@@ -38,5 +34,12 @@ export function specFromConfig(raw: RawConfig, source = "config.json"): DecoderS
     const why = Object.prototype.hasOwnProperty.call(NOT_LIKE, type) ? `: ${NOT_LIKE[type]}` : "";
     throw new ConfigError(source, "model_type", `is ${JSON.stringify(type)}, which llm2vec does not support${why} ${supported}`);
   }
-  return build(cfg);
+  return build.spec(cfg);
+}
+
+/** The family that builds a spec's layers (spec.family is a model_type). */
+export function familyOf(type: string): Family {
+  const f = Object.prototype.hasOwnProperty.call(FAMILIES, type) ? FAMILIES[type] : undefined;
+  if (!f) throw new Error(`model family ${JSON.stringify(type)} is not one llm2vec builds (supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`);
+  return f;
 }

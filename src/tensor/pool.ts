@@ -39,6 +39,9 @@ const SEARCH_UP = 2;
 
 let enabled = process.env.LLM2VEC_NO_POOL !== "1";
 
+/** Open recycling scopes (f32Scope), innermost last: each maps a buffer handed out in it to its view. */
+const scopes: Map<ArrayBuffer, Float32Array>[] = [];
+
 /** A quarter of n's octave: classes are the multiples of it (n ≥ 4). */
 const quarterOctave = (n: number) => 2 ** (31 - Math.clz32(n) - 2);
 
@@ -75,7 +78,9 @@ export function takeF32(n: number): Float32Array {
   if (ab) pooledBytes -= ab.byteLength;
   else ab = new ArrayBuffer(cls * 4);
   issued.set(ab, n);
-  return new Float32Array(ab, 0, n);
+  const view = new Float32Array(ab, 0, n);
+  scopes[scopes.length - 1]?.set(ab, view);
+  return view;
 }
 
 /**
@@ -88,6 +93,7 @@ export function giveF32(buf: Float32Array): void {
   const ab = buf.buffer as ArrayBuffer;
   const handedOut = issued.get(ab);
   if (handedOut === undefined ? buf.byteLength !== ab.byteLength : handedOut !== n) return;
+  for (const s of scopes) s.delete(ab);
   if (pooledBytes + ab.byteLength > MAX_POOLED_BYTES) return;
   const cls = floorClass(ab.byteLength / 4);
   let list = free.get(cls);
@@ -95,6 +101,32 @@ export function giveF32(buf: Float32Array): void {
   if (list.includes(ab)) return;
   list.push(ab);
   pooledBytes += ab.byteLength;
+}
+
+/**
+ * Runs `fn` as a recycling scope: every pooled buffer handed out while it runs goes back to the
+ * pool when it returns, except those backing `kept(result)`, which pass to the enclosing scope
+ * (and are released when that one ends). An inference block thus frees its intermediates after
+ * their last use without naming them; only for code whose intermediates no graph or caller keeps
+ * (no autograd tape, no caches of pooled views). On a throw nothing is given back (the garbage
+ * collector takes the buffers).
+ */
+export function f32Scope<T>(fn: () => T, kept: (result: T) => readonly Float32Array[]): T {
+  const frame = new Map<ArrayBuffer, Float32Array>();
+  scopes.push(frame);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  const keep = new Set(kept(result).map((b) => b.buffer));
+  const parent = scopes[scopes.length - 1];
+  for (const [ab, view] of frame) {
+    if (keep.has(ab)) parent?.set(ab, view);
+    else giveF32(view);
+  }
+  return result;
 }
 
 /**

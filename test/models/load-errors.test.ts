@@ -32,6 +32,6 @@ it("a missing tensor, a wrong shape and a wrong config are reported by name", ()
   assert.throws(() => loadModelFolder(wrong), /tensor "model\.norm\.weight" has shape \[32\], the config implies \[64\]/);
   const cfg = JSON.parse(fs.readFileSync(path.join(missing, "config.json"), "utf8"));
   fs.writeFileSync(path.join(missing, "config.json"), JSON.stringify({ ...cfg, model_type: "gpt2" }));
-  assert.throws(() => loadModelFolder(missing), /model_type.*"gpt2".*supported: llama, mistral, qwen2, gemma/);
+  assert.throws(() => loadModelFolder(missing), /model_type.*"gpt2".*supported: llama, mistral, qwen2, qwen3, gemma/);
   for (const d of [missing, wrong]) fs.rmSync(d, { recursive: true, force: true });
 });

@@ -6,11 +6,37 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as ops from "../../src/tensor/ops/index.js";
 import { backward } from "../../src/tensor/autograd.js";
-import { clearF32Pool, f32SizeClass, giveF32, pooledF32Bytes, releaseIdleF32, setF32Pooling, takeF32 } from "../../src/tensor/pool.js";
+import { clearF32Pool, f32Scope, f32SizeClass, giveF32, pooledF32Bytes, releaseIdleF32, setF32Pooling, takeF32 } from "../../src/tensor/pool.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { randn } from "../helpers/rng.js";
 
 describe("float32 buffer pool", () => {
+  it("a scope gives back what was taken inside it except the result, which its parent then owns", () => {
+    const prev = setF32Pooling(true);
+    clearF32Pool();
+    try {
+      let inner: Float32Array | null = null, scratch: Float32Array | null = null;
+      const kept = f32Scope(() => {
+        const r = f32Scope(() => {
+          scratch = takeF32(8192);
+          const given = takeF32(8192);
+          giveF32(given); // handed back inside: not given twice when the scope ends
+          inner = takeF32(8192); // served from `given`'s buffer
+          return inner;
+        }, (r) => [r]);
+        assert.equal(pooledF32Bytes(), 8192 * 4, "the inner scope freed its scratch, not its result");
+        return takeF32(4096 * 3) && r;
+      }, () => []);
+      assert.equal(kept, inner);
+      // The outer scope kept nothing: the inner result and its own buffer came back too.
+      assert.equal(pooledF32Bytes(), (8192 * 2 + 12288) * 4);
+      assert.notEqual(scratch, null);
+    } finally {
+      clearF32Pool();
+      setF32Pooling(prev);
+    }
+  });
+
   it("serves requests from size classes and takes back only what it handed out", () => {
     const prev = setF32Pooling(true);
     clearF32Pool();

@@ -19,7 +19,7 @@ import { mntpLoss } from "../../src/train/mntp/objective.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const fixtures = path.join(repo, "test/fixtures/training");
-const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "gemma"];
+const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "qwen3", "gemma"];
 
 interface Fixture {
   input_ids: number[][];

@@ -11,6 +11,8 @@
 import type { ConfigReader } from "../config-fields.js";
 import type { DecoderSpec } from "../spec.js";
 import { baseSpec } from "./llama.js";
+import { preNormLayer } from "../blocks/layer.js";
+import type { Family } from "../family.js";
 
 // ACT2FN names whose function is the tanh-approximated GELU (same formula). Plain "gelu" is the
 // exact erf GELU in transformers, which llm2vec does not implement.
@@ -35,3 +37,5 @@ export function gemmaSpec(cfg: ConfigReader): DecoderSpec {
   // Gemma computes √hidden in the activation dtype (float32 here): Math.fround mirrors that.
   return { ...base, normAddOne: true, embedScale: Math.fround(Math.sqrt(base.hiddenSize)) };
 }
+
+export const gemma: Family = { spec: gemmaSpec, layer: preNormLayer };

@@ -6,6 +6,8 @@
  */
 import { ConfigError, type ConfigReader } from "../config-fields.js";
 import type { DecoderSpec, RopeScaling } from "../spec.js";
+import { preNormLayer } from "../blocks/layer.js";
+import type { Family } from "../family.js";
 
 const SUPPORTED_ROPE = '"default", "linear", "llama3"';
 
@@ -134,3 +136,5 @@ export function llamaSpec(cfg: ConfigReader): DecoderSpec {
     readsMlpBias: true,
   });
 }
+
+export const llama: Family = { spec: llamaSpec, layer: preNormLayer };

@@ -8,6 +8,8 @@
 import type { ConfigReader } from "../config-fields.js";
 import type { DecoderSpec } from "../spec.js";
 import { baseSpec, siluActivation } from "./llama.js";
+import { preNormLayer } from "../blocks/layer.js";
+import type { Family } from "../family.js";
 
 export function mistralSpec(cfg: ConfigReader): DecoderSpec {
   const slidingWindow = cfg.absent("sliding_window") ? 4096 : cfg.has("sliding_window") ? cfg.int("sliding_window") : null;
@@ -22,3 +24,5 @@ export function mistralSpec(cfg: ConfigReader): DecoderSpec {
   });
   return { ...base, slidingWindow };
 }
+
+export const mistral: Family = { spec: mistralSpec, layer: preNormLayer };

@@ -12,8 +12,11 @@
 import type { ConfigReader } from "../config-fields.js";
 import type { DecoderSpec } from "../spec.js";
 import { baseSpec, siluActivation } from "./llama.js";
+import { preNormLayer } from "../blocks/layer.js";
+import type { Family } from "../family.js";
 
-function slidingWindow(cfg: ConfigReader, numLayers: number): number | null {
+/** The one window of Qwen2Config / Qwen3Config's sliding fields, or null (shared with qwen3.ts). */
+export function slidingWindow(cfg: ConfigReader, numLayers: number): number | null {
   if (!cfg.bool("use_sliding_window", false)) return null;
   const window = cfg.absent("sliding_window") ? 4096 : cfg.has("sliding_window") ? cfg.int("sliding_window") : null;
   if (window === null) return null;
@@ -46,3 +49,5 @@ export function qwen2Spec(cfg: ConfigReader): DecoderSpec {
   });
   return { ...base, slidingWindow: slidingWindow(cfg, base.numLayers) };
 }
+
+export const qwen2: Family = { spec: qwen2Spec, layer: preNormLayer };
