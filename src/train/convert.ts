@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { atomicWriteText } from "../formats/atomic.js";
 import { lockFolder } from "../formats/folder-lock.js";
+import { saveModelFolder } from "../formats/model-folder.js";
 import { refuseOutputOverlap } from "../formats/real-path.js";
 import { LLM2Vec } from "../encoder/llm2vec.js";
 import { configDifferences, listCheckpoints } from "./checkpoint.js";
@@ -124,7 +125,7 @@ async function convertLocked(o: ConvertOptions, hooks: LoopHooks & StageHooks, t
   if (o.merge ?? true) {
     const modelDir = path.join(o.output, "model");
     const enc = await LLM2Vec.fromPretrained(o.model, { adapter: final, mergeAdapter: true });
-    enc.save(modelDir, { overwrite: true });
+    saveModelFolder(enc, o.model, modelDir, true);
     result.modelDir = modelDir;
   } else {
     atomicWriteText(path.join(o.output, "adapters.json"), JSON.stringify({ base: path.resolve(o.model), adapters: final.map((a) => path.resolve(a)) }, null, 2) + "\n");

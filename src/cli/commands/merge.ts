@@ -5,11 +5,15 @@
  */
 import type { Command } from "commander";
 import { LLM2Vec } from "../../encoder/llm2vec.js";
+import { saveModelFolder } from "../../formats/model-folder.js";
+import { refuseOutputOverlap } from "../../formats/real-path.js";
 
 export async function mergeCommand(o: { model: string; adapter: string[]; output: string; overwrite?: boolean }): Promise<void> {
   if (!o.adapter?.length) throw new Error("merge: give at least one --adapter");
+  // Replacing an input would destroy it, and merging into the model folder would apply the adapter again on every re-run.
+  refuseOutputOverlap(o.output, "--output", [{ flag: "--model", dir: o.model }, ...o.adapter.map((dir) => ({ flag: "--adapter", dir }))]);
   const enc = await LLM2Vec.fromPretrained(o.model, { adapter: o.adapter, mergeAdapter: true });
-  enc.save(o.output, { overwrite: o.overwrite });
+  saveModelFolder(enc, o.model, o.output, o.overwrite ?? false);
 }
 
 export function registerMerge(program: Command): void {
