@@ -8,6 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { RE2JS } from "re2js";
 import { SafetensorsFile, writeSafetensors, type LoadedTensor } from "./safetensors.js";
 import { atomicWriteText, writeFolderAtomically } from "./atomic.js";
 import { isLfsPointer, lfsPointerError } from "./lfs.js";
@@ -41,6 +42,11 @@ function numberMap(v: unknown, file: string, field: string): Record<string, numb
   const out: Record<string, number> = {};
   for (const [k, x] of Object.entries(v)) {
     if (typeof x !== "number" || !(x > 0)) throw new Error(`${file}: field "${field}.${k}" must be a positive number`);
+    try {
+      compiled(suffixPattern(k));
+    } catch (e) {
+      throw new Error(`${file}: field "${field}": key ${JSON.stringify(k)} is not a regular expression this loader accepts (${(e as Error).message})`);
+    }
     out[k] = x;
   }
   return out;
@@ -63,9 +69,9 @@ export function parseLoraConfig(raw: unknown, file = "adapter_config.json"): Lor
     targetModules = tm;
     if (tm !== "all-linear") {
       try {
-        new RegExp(tm);
-      } catch {
-        throw err("target_modules", `is not a valid regular expression: ${JSON.stringify(tm)}`);
+        compiled(tm);
+      } catch (e) {
+        throw err("target_modules", `is not a regular expression this loader accepts: ${JSON.stringify(tm)} (${(e as Error).message}; the linear-time matcher has no lookaround or backreferences)`);
       }
     }
   } else if (Array.isArray(tm) && tm.every((x) => typeof x === "string")) targetModules = [...(tm as string[])];
@@ -111,14 +117,26 @@ export function readLoraConfig(file: string): LoraConfig {
   return parseLoraConfig(raw, file);
 }
 
+/**
+ * Patterns from adapter_config.json are matched by RE2JS, a linear-time engine: a backtracking
+ * engine (RegExp, Python's re) takes exponential time on nested quantifiers, and the 9-character
+ * `(.*.*)*z` against a 31-character module path never finishes. Compiled once per pattern.
+ */
+const patterns = new Map<string, RE2JS>();
+function compiled(pattern: string): RE2JS {
+  let p = patterns.get(pattern);
+  if (!p) patterns.set(pattern, (p = RE2JS.compile(pattern)));
+  return p;
+}
+
+/** PEFT's pattern key as a full-match regex: the whole path or a dotted suffix of it. */
+function suffixPattern(key: string): string {
+  return `(?:.*\\.)?(?:${key})`;
+}
+
 /** PEFT's pattern-key match: `key` matches the whole path or a dotted suffix of it. */
 function patternMatches(key: string, modulePath: string): boolean {
-  if (modulePath === key || modulePath.endsWith("." + key)) return true;
-  try {
-    return new RegExp(`^(.*\\.)?(${key})$`).test(modulePath);
-  } catch {
-    return false;
-  }
+  return modulePath === key || modulePath.endsWith("." + key) || compiled(suffixPattern(key)).matches(modulePath);
 }
 
 function lookupPattern(pattern: Record<string, number>, modulePath: string): number | undefined {
@@ -131,7 +149,8 @@ export function isTargetModule(config: LoraConfig, modulePath: string): boolean 
   const tm = config.targetModules;
   if (typeof tm === "string") {
     if (tm === "all-linear") return true;
-    return new RegExp(`^(?:${tm})$`).test(modulePath);
+    // re.fullmatch, as PEFT.
+    return compiled(tm).matches(modulePath);
   }
   return tm.some((t) => modulePath === t || modulePath.endsWith("." + t));
 }

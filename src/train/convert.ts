@@ -13,6 +13,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { atomicWriteText } from "../formats/atomic.js";
+import { lockFolder } from "../formats/folder-lock.js";
+import { saveModelFolder } from "../formats/model-folder.js";
+import { refuseOutputOverlap } from "../formats/real-path.js";
 import { LLM2Vec } from "../encoder/llm2vec.js";
 import { configDifferences, listCheckpoints } from "./checkpoint.js";
 import { trainSimcse, type SimcseOptions } from "./contrastive/train-simcse.js";
@@ -61,7 +64,18 @@ function stageDone(dir: string): boolean {
 
 export async function convert(o: ConvertOptions, hooks: LoopHooks & StageHooks = {}): Promise<ConvertResult> {
   const t0 = Date.now();
+  refuseOutputOverlap(o.output, "--output", [{ flag: "--model", dir: o.model }]);
   ensureWritableFolder(o.output);
+  // The run folder's lock; each stage also locks its own subfolder.
+  const lock = lockFolder(o.output, "convert");
+  try {
+    return await convertLocked(o, hooks, t0);
+  } finally {
+    lock.release();
+  }
+}
+
+async function convertLocked(o: ConvertOptions, hooks: LoopHooks & StageHooks, t0: number): Promise<ConvertResult> {
   const stateFile = path.join(o.output, STATE_FILE);
   const recorded = { model: path.resolve(o.model), data: o.data.map((f) => path.resolve(f)), simcseData: (o.simcseData ?? o.data).map((f) => path.resolve(f)), supervisedData: (o.supervisedData ?? []).map((f) => path.resolve(f)), mntp: o.mntp ?? {}, simcse: o.simcse ?? {}, supervised: o.supervised ?? {}, merge: o.merge ?? true };
   if (fs.existsSync(stateFile)) {
@@ -111,7 +125,7 @@ export async function convert(o: ConvertOptions, hooks: LoopHooks & StageHooks =
   if (o.merge ?? true) {
     const modelDir = path.join(o.output, "model");
     const enc = await LLM2Vec.fromPretrained(o.model, { adapter: final, mergeAdapter: true });
-    enc.save(modelDir, { overwrite: true });
+    saveModelFolder(enc, o.model, modelDir, true);
     result.modelDir = modelDir;
   } else {
     atomicWriteText(path.join(o.output, "adapters.json"), JSON.stringify({ base: path.resolve(o.model), adapters: final.map((a) => path.resolve(a)) }, null, 2) + "\n");

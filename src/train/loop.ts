@@ -14,7 +14,7 @@ import * as path from "node:path";
 import type { LoraToWrite } from "../formats/peft.js";
 import { zeroGrad } from "../tensor/autograd.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { configDifferences, readCheckpoint, removeStaleCheckpointTemps, resolveCheckpoint, writeCheckpoint, type TrainerState } from "./checkpoint.js";
+import { configDifferences, readCheckpoint, refuseEarlierCheckpoints, removeStaleCheckpointTemps, resolveCheckpoint, TRAINER_STATE, writeCheckpoint, type TrainerState } from "./checkpoint.js";
 import { AdamW, type AdamWOptions } from "./optim/adamw.js";
 import { clipGradNorm } from "./optim/clip.js";
 import { learningRate, type ScheduleKind } from "./optim/schedule.js";
@@ -126,7 +126,12 @@ export async function runLoop(setup: RunSetup, objective: Objective, o: LoopOpti
     if (diffs.length) throw new Error(`--resume ${dir}: the run's options differ from the checkpoint's, so it would not continue the same run: ${diffs.join("; ")}`);
     setup.loadAdapter(ck);
     optimizer.importState(ck.optimizer, `${dir}/optimizer.safetensors`);
-    objective.importState({ rng: ck.state.rng, dataPosition: ck.state.dataPosition });
+    try {
+      objective.importState({ rng: ck.state.rng, dataPosition: ck.state.dataPosition });
+    } catch (e) {
+      throw new Error(`${dir}/${TRAINER_STATE}: fields "rng"/"dataPosition": ${(e as Error).message}`);
+    }
+    if (ck.state.step > o.maxSteps) throw new Error(`${dir}/${TRAINER_STATE}: field "step" is ${ck.state.step}, beyond this run's ${o.maxSteps} steps`);
     step = ck.state.step;
     logLines = ck.state.logLines;
     resumedFrom = dir;
@@ -134,14 +139,15 @@ export async function runLoop(setup: RunSetup, objective: Objective, o: LoopOpti
     if (fs.existsSync(logFile)) {
       const lines = fs.readFileSync(logFile, "utf8").split("\n").filter((l) => l.length > 0).slice(0, logLines);
       fs.writeFileSync(logFile, lines.map((l) => l + "\n").join(""));
-      for (const l of lines) {
-        const r = JSON.parse(l);
-        if (r.eval) evals.push(r as EvalRecord);
-        else history.push(r as StepRecord);
-      }
+      lines.forEach((l, i) => {
+        const r = parseLogLine(l, `${logFile}: line ${i + 1}`);
+        if (r.eval) evals.push(r as unknown as EvalRecord);
+        else history.push(r as unknown as StepRecord);
+      });
     }
     hooks.onMessage?.(`resuming from ${dir} at step ${step}`);
   } else {
+    refuseEarlierCheckpoints(setup.output);
     fs.writeFileSync(logFile, "");
   }
 
@@ -226,6 +232,20 @@ export async function runLoop(setup: RunSetup, objective: Objective, o: LoopOpti
   if (!stopped) runEval();
   save();
   return { steps: step, stopped, history, evals, lastCheckpoint, resumedFrom };
+}
+
+/** One record of train_log.jsonl: a step ({step, loss, …}) or an evaluation ({step, eval}). */
+function parseLogLine(line: string, where: string): Record<string, unknown> {
+  let r: unknown;
+  try {
+    r = JSON.parse(line);
+  } catch (e) {
+    throw new Error(`${where}: not JSON (${(e as Error).message}); the log does not match the checkpoint`);
+  }
+  const o = r as Record<string, unknown>;
+  const ok = typeof r === "object" && r !== null && Number.isInteger(o.step) && (o.eval !== undefined ? typeof o.eval === "object" && o.eval !== null : typeof o.loss === "number");
+  if (!ok) throw new Error(`${where}: not a step or evaluation record (expected {"step", "loss", …} or {"step", "eval"})`);
+  return o;
 }
 
 function validateLoop(o: LoopOptions): void {

@@ -8,13 +8,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { atomicWriteText } from "../formats/atomic.js";
+import { lockFolder } from "../formats/folder-lock.js";
+import { refuseOutputOverlap } from "../formats/real-path.js";
 import { writeLoraAdapterFiles, type LoraToWrite } from "../formats/peft.js";
 import { LLM2Vec, type FromPretrainedOptions } from "../encoder/llm2vec.js";
 import { CONFIG_FILE, configFileJson } from "../encoder/options.js";
 import { attachedLoraTensors, injectLora, loadAttachedLora } from "../models/lora.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { modelFingerprint } from "./fingerprint.js";
-import { runLoop, type EvalRecord, type LoopHooks, type LoopOutcome, type Objective, type StepRecord } from "./loop.js";
+import { refuseEarlierCheckpoints, removeCheckpoints } from "./checkpoint.js";
+import { LOG_FILE, runLoop, type EvalRecord, type LoopHooks, type LoopOutcome, type Objective, type StepRecord } from "./loop.js";
 import { loopOptions, type CommonTrainOptions } from "./options.js";
 import { renderLossCurve, renderTrainingReport } from "./report.js";
 
@@ -22,24 +25,51 @@ export interface LoraRun {
   enc: LLM2Vec;
   params: Map<string, Tensor>;
   adapter: () => LoraToWrite;
+  /** Gives up the output folder's lock: call when the run is over (finished, stopped or failed). */
+  release: () => void;
 }
 
-/** Loads the base with its adapters merged and injects a fresh trainable LoRA; checks the output folder first. */
+/** What a run writes at the root of its output folder, besides checkpoints/ (--overwrite removes these, nothing else). */
+const RUN_FILES = ["adapter_config.json", "adapter_model.safetensors", CONFIG_FILE, "training_config.json", "metrics.json", "loss_curve.svg", "report.html", LOG_FILE];
+
+/**
+ * Checks the output folder, takes its lock (another run on the same folder is refused until this
+ * one releases it), loads the base with its adapters merged and injects a fresh trainable LoRA.
+ * A fresh run refuses a folder holding an earlier run (a finished adapter or checkpoints) unless
+ * `overwrite`, which removes that run's files first.
+ */
 export async function startLoraRun(o: CommonTrainOptions, encoderOptions: FromPretrainedOptions = {}): Promise<LoraRun> {
+  if (o.resume && o.overwrite) throw new Error("--resume and --overwrite exclude each other: resume continues the run in --output, overwrite starts it over");
+  refuseOutputOverlap(o.output, "--output", [{ flag: "--model", dir: o.model }, ...(o.adapter ?? []).map((dir) => ({ flag: "--adapter", dir }))]);
   ensureWritableFolder(o.output);
-  if (!o.resume && fs.existsSync(path.join(o.output, "adapter_config.json"))) throw new Error(`${o.output}: holds a finished adapter already; choose another --output or --resume it`);
-  const enc = await LLM2Vec.fromPretrained(o.model, { ...encoderOptions, adapter: o.adapter, base: o.base, mergeAdapter: true, bidirectional: o.bidirectional, computeDtype: o.computeDtype });
-  const params = injectLora(enc.model, { r: o.loraR, alpha: o.loraAlpha, dropout: o.loraDropout, targets: o.loraTargets, seed: o.seed });
-  if (params.size === 0) throw new Error(`--lora-targets ${o.loraTargets.join(",")}: no projection of this model matches`);
-  const adapter = (): LoraToWrite => ({
-    r: o.loraR,
-    loraAlpha: o.loraAlpha,
-    loraDropout: o.loraDropout,
-    targetModules: o.loraTargets,
-    baseModelNameOrPath: path.resolve(o.model),
-    layers: attachedLoraTensors(enc.model),
-  });
-  return { enc, params, adapter };
+  const lock = lockFolder(o.output, "training");
+  try {
+    if (!o.resume) {
+      if (o.overwrite) {
+        removeCheckpoints(o.output);
+        for (const f of RUN_FILES) fs.rmSync(path.join(o.output, f), { force: true });
+      } else {
+        if (fs.existsSync(path.join(o.output, "adapter_config.json"))) throw new Error(`${o.output}: holds a finished adapter already; choose another --output, --resume it, or pass --overwrite to replace it`);
+        refuseEarlierCheckpoints(o.output);
+      }
+    }
+    const enc = await LLM2Vec.fromPretrained(o.model, { ...encoderOptions, adapter: o.adapter, base: o.base, mergeAdapter: true, bidirectional: o.bidirectional, computeDtype: o.computeDtype });
+    const params = injectLora(enc.model, { r: o.loraR, alpha: o.loraAlpha, dropout: o.loraDropout, targets: o.loraTargets, seed: o.seed });
+    if (params.size === 0) throw new Error(`--lora-targets ${o.loraTargets.join(",")}: no projection of this model matches`);
+    const adapter = (): LoraToWrite => ({
+      r: o.loraR,
+      loraAlpha: o.loraAlpha,
+      loraDropout: o.loraDropout,
+      targetModules: o.loraTargets,
+      // A Hub id stays an id (the adapter then loads anywhere); a local folder becomes absolute.
+        baseModelNameOrPath: fs.existsSync(o.model) ? path.resolve(o.model) : o.model,
+      layers: attachedLoraTensors(enc.model),
+    });
+    return { enc, params, adapter, release: lock.release };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
 }
 
 export interface FinishedRun {

@@ -44,6 +44,8 @@ export interface CommonTrainOptions {
   computeDtype: ComputeDtype;
   /** Continue from a checkpoint folder or a run's output folder. */
   resume?: string;
+  /** A fresh run into a folder holding an earlier run: remove that run's checkpoints and files first. */
+  overwrite?: boolean;
 }
 
 /** LoRA as the reference's initialize_peft (r 16, alpha 32, dropout 0.05, all seven projections) and the HF Trainer's optimizer. */

@@ -2,6 +2,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import {
   readLoraConfig,
   parseLoraConfig,
@@ -142,4 +143,30 @@ test("broken adapters: missing partner, wrong rank, foreign tensor, missing file
   const lfs = mk("lfs", {});
   fs.writeFileSync(path.join(lfs, "adapter_model.safetensors"), "version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 5\n");
   assert.throws(() => readLoraAdapter(lfs), /^Error: weights not downloaded \(Git LFS pointer\): .*adapter_model\.safetensors$/);
+});
+
+test("target_modules and pattern regexes match in linear time: a catastrophic-backtracking pattern answers at once", () => {
+  // `(.*.*)*z` takes exponential time in a backtracking engine (RegExp never finishes on a
+  // 31-character module path), so the check runs in a child process that is killed if it hangs.
+  const peft = JSON.stringify(path.resolve("dist/src/formats/peft.js"));
+  const script = `import { parseLoraConfig, isTargetModule, loraScaling } from ${peft};
+    const c = parseLoraConfig({ peft_type: "LORA", r: 8, target_modules: "(.*.*)*z", rank_pattern: { "(.*.*)*z": 4 } });
+    const p = "model.layers.0.self_attn.q_proj.base_layer";
+    process.stdout.write(JSON.stringify([isTargetModule(c, p), loraScaling(c, p).r]));`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000 });
+  assert.equal(r.signal, null, "matching hung (killed after 30 s)");
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [false, 8]);
+  // Full-match semantics are kept.
+  const c = parseLoraConfig({ peft_type: "LORA", r: 8, target_modules: "model\\.layers\\.\\d+\\.self_attn\\.(q|v)_proj" });
+  assert.ok(isTargetModule(c, "model.layers.12.self_attn.v_proj"));
+  assert.ok(!isTargetModule(c, "model.layers.12.self_attn.v_proj.x"));
+  assert.ok(!isTargetModule(c, "base.model.layers.12.self_attn.v_proj"));
+});
+
+test("a pattern the linear-time matcher cannot run (lookaround, backreference) is refused naming the file and field", () => {
+  const bad = (cfg: object, re: RegExp) => assert.throws(() => parseLoraConfig(cfg, "x/adapter_config.json"), re);
+  bad({ peft_type: "LORA", r: 8, target_modules: "(?=.*q_proj).*" }, /x\/adapter_config\.json: field "target_modules" is not a regular expression this loader accepts: .*lookaround/);
+  bad({ peft_type: "LORA", r: 8, target_modules: "(q)\\1" }, /field "target_modules"/);
+  bad({ peft_type: "LORA", r: 8, target_modules: ["q_proj"], alpha_pattern: { "(?<=a)q": 2 } }, /x\/adapter_config\.json: field "alpha_pattern": key "\(\?<=a\)q" is not a regular expression/);
 });

@@ -6,6 +6,8 @@
 import type { Command } from "commander";
 import { LLM2Vec } from "../../encoder/llm2vec.js";
 import { resolveModel } from "../../models/resolve.js";
+import { saveModelFolder } from "../../formats/model-folder.js";
+import { refuseOutputOverlap } from "../../formats/real-path.js";
 import { revisionOption, baseOption } from "../encoder-flags.js";
 
 export interface MergeCommandOptions {
@@ -24,8 +26,13 @@ export interface MergeCommandOptions {
 export async function mergeCommand(o: MergeCommandOptions): Promise<void> {
   const resolved = await resolveModel({ model: o.model, adapters: o.adapter, base: o.base, revision: o.revision });
   if (!resolved.adapters.length) throw new Error(`merge: ${o.model} has no adapter to merge; give at least one --adapter`);
+  // Replacing an input would destroy it, and merging into the model folder would apply the adapter again on every re-run.
+  refuseOutputOverlap(o.output, "--output", [
+    { flag: "--model", dir: resolved.weightsDir },
+    ...resolved.adapters.map((a) => ({ flag: a.reason === "requested" ? "--adapter" : "--model", dir: a.dir })),
+  ]);
   const enc = LLM2Vec.fromResolved(resolved, { mergeAdapter: true });
-  enc.save(o.output, { overwrite: o.overwrite });
+  saveModelFolder(enc, resolved.weightsDir, o.output, o.overwrite ?? false);
 }
 
 export function registerMerge(program: Command): void {

@@ -51,6 +51,7 @@ export function commonFromFlags(f: Flags): Partial<CommonTrainOptions> & Pick<Co
     seed: num(f.seed, "--seed"),
     gradientCheckpointing: f.gradientCheckpointing === true ? true : undefined,
     resume: f.resume as string | undefined,
+    overwrite: f.overwrite === true ? true : undefined,
     computeDtype: f.dtype as CommonTrainOptions["computeDtype"] | undefined,
   };
 }
@@ -156,6 +157,7 @@ function addCommonFlags(cmd: Command, d: Omit<CommonTrainOptions, "model" | "dat
     .option("--seed <n>", "seed of data order, masking, LoRA init and dropout", String(d.seed))
     .option("--gradient-checkpointing", "recompute each layer in the backward (less memory, ~1.3× time)")
     .option("--resume <dir>", "continue from a checkpoint folder or an output folder's latest checkpoint")
+    .option("--overwrite", "start over in an --output holding an earlier run (removes its checkpoints and adapter)")
     .option("--quiet", "no progress bar");
 }
 

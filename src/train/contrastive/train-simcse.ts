@@ -57,36 +57,40 @@ export async function trainSimcse(options: Partial<SimcseOptions> & Pick<SimcseO
   if (sentences.length < o.batchSize) throw new Error(`training data: ${sentences.length} sentences, fewer than one batch of ${o.batchSize} (lower --batch-size or add data)`);
   if (duplicates) say(o.dedupe ? `dropped ${duplicates} repeated sentences` : `warning: ${duplicates} sentences repeat; a batch holding both copies treats one as a negative of the other (--dedupe drops them)`);
   const run = await startLoraRun(o, { pooling: "mean", maxLength: o.maxLength });
-  const { enc } = run;
-  const choice = { ...enc.poolingChoice(), wholePaddedRow: o.poolWholeRow };
-  const sampler = new EpochSampler(sentences.length, o.batchSize, o.seed);
-  let dupInBatches = 0;
-  const objective: Objective = {
-    name: "simcse",
-    microBatch(step, micro, lossScale) {
-      const g = step * o.gradientAccumulation + micro;
-      const texts = sampler.batch(g).map((i) => sentences[i]!);
-      dupInBatches += texts.length - new Set(texts).size;
-      // The reference's SimCSE collator tokenises the raw sentence: no chat template, even on a
-      // model whose name selects one for inference (llm2vec.md §1c).
-      const rows = enc.prepare(texts, { chatTemplate: "none" });
-      const pad = enc.tokenizer.padTokenId ?? 0;
-      // Two views of the same batch: the same rows, two independent dropout draws.
-      const views = [1, 2].map((v) => makeGroup(rows, pad, choice, fmix32(o.seed ^ fmix32(2 * g + v))));
-      const pass = { ...enc.encoderPass({ training: true, attentionDropout: o.attentionDropout, checkpointLayers: o.gradientCheckpointing }) };
-      const { loss } = contrastiveStep(enc.model, views, pass, ([q, d]) => contrastiveLoss(q!, d!, o.lossScale), o.chunkSize, lossScale);
-      return { loss, tokens: rows.reduce((s, r) => s + r.ids.length, 0) * 2 };
-    },
-    exportState: (g) => ({ rng: {}, dataPosition: { microBatches: g, ...sampler.position(g) } }),
-    importState() {},
-  };
-  const config = { objective: "simcse", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
-  const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {
-    title: "SimCSE training",
-    writeEncoderConfig: true,
-    extraMetrics: () => ({ sentences: sentences.length, repeated_sentences: duplicates, repeated_in_batches: dupInBatches }),
-  });
-  return { ...outcome, output: o.output, metrics };
+  try {
+    const { enc } = run;
+    const choice = { ...enc.poolingChoice(), wholePaddedRow: o.poolWholeRow };
+    const sampler = new EpochSampler(sentences.length, o.batchSize, o.seed);
+    let dupInBatches = 0;
+    const objective: Objective = {
+      name: "simcse",
+      microBatch(step, micro, lossScale) {
+        const g = step * o.gradientAccumulation + micro;
+        const texts = sampler.batch(g).map((i) => sentences[i]!);
+        dupInBatches += texts.length - new Set(texts).size;
+        // The reference's SimCSE collator tokenises the raw sentence: no chat template, even on a
+        // model whose name selects one for inference (llm2vec.md §1c).
+        const rows = enc.prepare(texts, { chatTemplate: "none" });
+        const pad = enc.tokenizer.padTokenId ?? 0;
+        // Two views of the same batch: the same rows, two independent dropout draws.
+        const views = [1, 2].map((v) => makeGroup(rows, pad, choice, fmix32(o.seed ^ fmix32(2 * g + v))));
+        const pass = { ...enc.encoderPass({ training: true, attentionDropout: o.attentionDropout, checkpointLayers: o.gradientCheckpointing }) };
+        const { loss } = contrastiveStep(enc.model, views, pass, ([q, d]) => contrastiveLoss(q!, d!, o.lossScale), o.chunkSize, lossScale);
+        return { loss, tokens: rows.reduce((s, r) => s + r.ids.length, 0) * 2 };
+      },
+      exportState: (g) => ({ rng: {}, dataPosition: { microBatches: g, ...sampler.position(g) } }),
+      importState() {},
+    };
+    const config = { objective: "simcse", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
+    const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {
+      title: "SimCSE training",
+      writeEncoderConfig: true,
+      extraMetrics: () => ({ sentences: sentences.length, repeated_sentences: duplicates, repeated_in_batches: dupInBatches }),
+    });
+    return { ...outcome, output: o.output, metrics };
+  } finally {
+    run.release();
+  }
 }
 
 export function validateContrastive(o: { attentionDropout: number; lossScale: number; chunkSize: number }): void {

@@ -53,34 +53,38 @@ export async function trainSupervised(options: Partial<SupervisedOptions> & Pick
   for (const rows of pools) for (let i = 0; i + o.batchSize <= rows.length; i += o.batchSize) batches.push(rows.slice(i, i + o.batchSize));
   if (batches.length === 0) throw new Error(`training data: no file holds a full batch of ${o.batchSize} rows (lower --batch-size or add data)`);
   const run = await startLoraRun(o, { pooling: "mean", maxLength: o.maxLength });
-  const { enc } = run;
-  const choice = enc.poolingChoice();
-  const sampler = new EpochSampler(batches.length, 1, o.seed);
-  const objective: Objective = {
-    name: "supervised",
-    microBatch(step, micro, lossScale) {
-      const g = step * o.gradientAccumulation + micro;
-      const batch = batches[sampler.batch(g)[0]!]!;
-      const pad = enc.tokenizer.padTokenId ?? 0;
-      const seed = (k: number) => fmix32(o.seed ^ fmix32(3 * g + k));
-      const q = enc.prepare(batch.map((r) => (r.instruction ? ([`${r.instruction.trim()};`, r.query] as const) : r.query)));
-      const p = enc.prepare(batch.map((r) => r.positive));
-      const negRows = batch.filter((r) => r.negative !== null).map((r) => r.negative!);
-      const groups = [makeGroup(q, pad, choice, seed(1)), makeGroup(p, pad, choice, seed(2))];
-      if (negRows.length) groups.push(makeGroup(enc.prepare(negRows), pad, choice, seed(3)));
-      const pass = enc.encoderPass({ training: true, attentionDropout: o.attentionDropout, checkpointLayers: o.gradientCheckpointing });
-      const { loss } = contrastiveStep(enc.model, groups, pass, (reps) => contrastiveLoss(reps[0]!, reps.length > 2 ? concat([reps[1]!, reps[2]!], 0) : reps[1]!, o.lossScale), o.chunkSize, lossScale);
-      const tokens = groups.reduce((s, gr) => s + gr.batch.mask.reduce((a, m) => a + m, 0), 0);
-      return { loss, tokens };
-    },
-    exportState: (g) => ({ rng: {}, dataPosition: { microBatches: g, ...sampler.position(g) } }),
-    importState() {},
-  };
-  const config = { objective: "supervised", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
-  const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {
-    title: "Supervised contrastive training",
-    writeEncoderConfig: true,
-    extraMetrics: () => ({ rows: files.reduce((s, f) => s + f.rows.length, 0), batches_per_epoch: batches.length }),
-  });
-  return { ...outcome, output: o.output, metrics };
+  try {
+    const { enc } = run;
+    const choice = enc.poolingChoice();
+    const sampler = new EpochSampler(batches.length, 1, o.seed);
+    const objective: Objective = {
+      name: "supervised",
+      microBatch(step, micro, lossScale) {
+        const g = step * o.gradientAccumulation + micro;
+        const batch = batches[sampler.batch(g)[0]!]!;
+        const pad = enc.tokenizer.padTokenId ?? 0;
+        const seed = (k: number) => fmix32(o.seed ^ fmix32(3 * g + k));
+        const q = enc.prepare(batch.map((r) => (r.instruction ? ([`${r.instruction.trim()};`, r.query] as const) : r.query)));
+        const p = enc.prepare(batch.map((r) => r.positive));
+        const negRows = batch.filter((r) => r.negative !== null).map((r) => r.negative!);
+        const groups = [makeGroup(q, pad, choice, seed(1)), makeGroup(p, pad, choice, seed(2))];
+        if (negRows.length) groups.push(makeGroup(enc.prepare(negRows), pad, choice, seed(3)));
+        const pass = enc.encoderPass({ training: true, attentionDropout: o.attentionDropout, checkpointLayers: o.gradientCheckpointing });
+        const { loss } = contrastiveStep(enc.model, groups, pass, (reps) => contrastiveLoss(reps[0]!, reps.length > 2 ? concat([reps[1]!, reps[2]!], 0) : reps[1]!, o.lossScale), o.chunkSize, lossScale);
+        const tokens = groups.reduce((s, gr) => s + gr.batch.mask.reduce((a, m) => a + m, 0), 0);
+        return { loss, tokens };
+      },
+      exportState: (g) => ({ rng: {}, dataPosition: { microBatches: g, ...sampler.position(g) } }),
+      importState() {},
+    };
+    const config = { objective: "supervised", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
+    const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {
+      title: "Supervised contrastive training",
+      writeEncoderConfig: true,
+      extraMetrics: () => ({ rows: files.reduce((s, f) => s + f.rows.length, 0), batches_per_epoch: batches.length }),
+    });
+    return { ...outcome, output: o.output, metrics };
+  } finally {
+    run.release();
+  }
 }

@@ -60,81 +60,85 @@ export async function trainMntp(options: Partial<MntpOptions> & Pick<MntpOptions
   const o = { ...MNTP_DEFAULTS, ...stripUndefined(options) } as MntpOptions;
   validate(o);
   const run = await startLoraRun(o);
-  const { model, tokenizer: tok } = run.enc;
-  const say = hooks.onMessage ?? (() => {});
-  if (o.maxLength > model.spec.maxPositions) say(`note: --max-length ${o.maxLength} exceeds the model's max_position_embeddings ${model.spec.maxPositions}`);
+  try {
+    const { model, tokenizer: tok } = run.enc;
+    const say = hooks.onMessage ?? (() => {});
+    if (o.maxLength > model.spec.maxPositions) say(`note: --max-length ${o.maxLength} exceeds the model's max_position_embeddings ${model.spec.maxPositions}`);
 
-  const mask = resolveMaskToken(tok, o.maskToken);
-  if (mask.id >= model.spec.vocabSize) throw new Error(`--mask-token ${o.maskToken}: id ${mask.id} is outside the model's vocabulary of ${model.spec.vocabSize}`);
-  say(`mask token ${JSON.stringify(mask.token)} (id ${mask.id}), ${o.maskStrategy} strategy, p = ${o.maskProbability}`);
+    const mask = resolveMaskToken(tok, o.maskToken);
+    if (mask.id >= model.spec.vocabSize) throw new Error(`--mask-token ${o.maskToken}: id ${mask.id} is outside the model's vocabulary of ${model.spec.vocabSize}`);
+    say(`mask token ${JSON.stringify(mask.token)} (id ${mask.id}), ${o.maskStrategy} strategy, p = ${o.maskProbability}`);
 
-  // Data: held-out documents first (whole documents), then blocks.
-  const docs = readCorpus(o.data, { detokenizeWikitext: o.detokenizeWikitext });
-  let trainDocs = docs;
-  let heldDocs = o.evalData?.length ? readCorpus(o.evalData, { detokenizeWikitext: o.detokenizeWikitext }) : [];
-  if (!o.evalData?.length && o.evalFraction > 0) ({ train: trainDocs, held: heldDocs } = splitDocuments(docs, o.evalFraction, new Rng(o.seed ^ 0x5eed).permutation(docs.length)));
-  const train = packBlocks(tok, trainDocs, o.maxLength);
-  if (train.count < o.batchSize) say(`note: ${train.count} training blocks, fewer than one batch of ${o.batchSize}: batches repeat blocks across epochs`);
-  const held = heldDocs.length ? packBlocks(tok, heldDocs, o.maxLength, "held-out data") : null;
-  say(`${train.count} training blocks of ${o.maxLength} tokens (${train.totalTokens} tokens, ${train.droppedTokens} in the final partial block dropped)` + (held ? `; ${Math.min(held.count, o.maxEvalBlocks)} held-out blocks` : ""));
+    // Data: held-out documents first (whole documents), then blocks.
+    const docs = readCorpus(o.data, { detokenizeWikitext: o.detokenizeWikitext });
+    let trainDocs = docs;
+    let heldDocs = o.evalData?.length ? readCorpus(o.evalData, { detokenizeWikitext: o.detokenizeWikitext }) : [];
+    if (!o.evalData?.length && o.evalFraction > 0) ({ train: trainDocs, held: heldDocs } = splitDocuments(docs, o.evalFraction, new Rng(o.seed ^ 0x5eed).permutation(docs.length)));
+    const train = packBlocks(tok, trainDocs, o.maxLength);
+    if (train.count < o.batchSize) say(`note: ${train.count} training blocks, fewer than one batch of ${o.batchSize}: batches repeat blocks across epochs`);
+    const held = heldDocs.length ? packBlocks(tok, heldDocs, o.maxLength, "held-out data") : null;
+    say(`${train.count} training blocks of ${o.maxLength} tokens (${train.totalTokens} tokens, ${train.droppedTokens} in the final partial block dropped)` + (held ? `; ${Math.min(held.count, o.maxEvalBlocks)} held-out blocks` : ""));
 
-  const pass = { mode: o.bidirectional ? ("bidirectional" as const) : ("causal" as const), padTokenId: tok.padTokenId ?? 0, checkpointLayers: o.gradientCheckpointing };
-  const maskOpts = { probability: o.maskProbability, strategy: o.maskStrategy, maskTokenId: mask.id, randomVocab: Math.min(tok.vocabSize, model.spec.vocabSize) };
+    const pass = { mode: o.bidirectional ? ("bidirectional" as const) : ("causal" as const), padTokenId: tok.padTokenId ?? 0, checkpointLayers: o.gradientCheckpointing };
+    const maskOpts = { probability: o.maskProbability, strategy: o.maskStrategy, maskTokenId: mask.id, randomVocab: Math.min(tok.vocabSize, model.spec.vocabSize) };
 
-  const evalBatches = held ? maskedEvalBatches(held, Math.min(held.count, o.maxEvalBlocks), o.batchSize, maskOpts, new Rng(o.seed ^ 0xe7a1)) : [];
-  const sampler = new EpochSampler(train.count, o.batchSize, o.seed);
-  let maskRng = new Rng(o.seed);
-  const objective: Objective = {
-    name: "mntp",
-    microBatch(step, micro, lossScale) {
-      const g = step * o.gradientAccumulation + micro;
-      const { ids, special } = gatherBlocks(train, sampler.batch(g));
-      const m = maskTokens(ids, special, maskOpts, maskRng);
-      const out = mntpLoss(model, { inputIds: m.inputIds, labels: m.labels, B: o.batchSize, T: o.maxLength }, { ...pass, training: true, seed: fmix32(o.seed ^ fmix32(g + 1)) });
-      const loss = out.loss.f32[0]!;
-      if (out.loss.requiresGrad && Number.isFinite(loss)) backward(out.loss, Float32Array.of(lossScale));
-      return { loss, tokens: ids.length, extra: { masked: out.predicted, accuracy: out.predicted ? out.correct / out.predicted : 0 } };
-    },
-    evaluate: evalBatches.length
-      ? () =>
-          noGrad(() => {
-            let lossSum = 0;
-            let n = 0;
-            let correct = 0;
-            for (const b of evalBatches) {
-              const out = mntpLoss(model, b, { ...pass, training: false, checkpointLayers: false });
-              lossSum += out.loss.f32[0]! * out.predicted;
-              n += out.predicted;
-              correct += out.correct;
-            }
-            return { loss: n ? lossSum / n : NaN, accuracy: n ? correct / n : NaN, masked: n };
-          })
-      : undefined,
-    exportState: (g) => ({ rng: { mask: maskRng.getState() }, dataPosition: { microBatches: g, ...sampler.position(g) } }),
-    importState(s) {
-      maskRng = Rng.fromState(s.rng.mask as number);
-    },
-  };
+    const evalBatches = held ? maskedEvalBatches(held, Math.min(held.count, o.maxEvalBlocks), o.batchSize, maskOpts, new Rng(o.seed ^ 0xe7a1)) : [];
+    const sampler = new EpochSampler(train.count, o.batchSize, o.seed);
+    let maskRng = new Rng(o.seed);
+    const objective: Objective = {
+      name: "mntp",
+      microBatch(step, micro, lossScale) {
+        const g = step * o.gradientAccumulation + micro;
+        const { ids, special } = gatherBlocks(train, sampler.batch(g));
+        const m = maskTokens(ids, special, maskOpts, maskRng);
+        const out = mntpLoss(model, { inputIds: m.inputIds, labels: m.labels, B: o.batchSize, T: o.maxLength }, { ...pass, training: true, seed: fmix32(o.seed ^ fmix32(g + 1)) });
+        const loss = out.loss.f32[0]!;
+        if (out.loss.requiresGrad && Number.isFinite(loss)) backward(out.loss, Float32Array.of(lossScale));
+        return { loss, tokens: ids.length, extra: { masked: out.predicted, accuracy: out.predicted ? out.correct / out.predicted : 0 } };
+      },
+      evaluate: evalBatches.length
+        ? () =>
+            noGrad(() => {
+              let lossSum = 0;
+              let n = 0;
+              let correct = 0;
+              for (const b of evalBatches) {
+                const out = mntpLoss(model, b, { ...pass, training: false, checkpointLayers: false });
+                lossSum += out.loss.f32[0]! * out.predicted;
+                n += out.predicted;
+                correct += out.correct;
+              }
+              return { loss: n ? lossSum / n : NaN, accuracy: n ? correct / n : NaN, masked: n };
+            })
+        : undefined,
+      exportState: (g) => ({ rng: { mask: maskRng.getState() }, dataPosition: { microBatches: g, ...sampler.position(g) } }),
+      importState(s) {
+        maskRng = Rng.fromState(s.rng.mask as number);
+      },
+    };
 
-  const config = { objective: "mntp", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
-  const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {
-    title: "MNTP training",
-    writeEncoderConfig: false,
-    extraMetrics: (out) => {
-      const before = out.evals.find((e) => e.step === 0)?.eval ?? null;
-      const after = out.evals.at(-1)?.eval ?? null;
-      return {
-        heldout_loss_before: before?.loss ?? null,
-        heldout_accuracy_before: before?.accuracy ?? null,
-        heldout_loss_after: after?.loss ?? null,
-        heldout_accuracy_after: after?.accuracy ?? null,
-        heldout_masked_tokens: after?.masked ?? null,
-        mask_token: mask.token,
-        training_blocks: train.count,
-      };
-    },
-  });
-  return { ...outcome, output: o.output, metrics, maskToken: mask };
+    const config = { objective: "mntp", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
+    const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {
+      title: "MNTP training",
+      writeEncoderConfig: false,
+      extraMetrics: (out) => {
+        const before = out.evals.find((e) => e.step === 0)?.eval ?? null;
+        const after = out.evals.at(-1)?.eval ?? null;
+        return {
+          heldout_loss_before: before?.loss ?? null,
+          heldout_accuracy_before: before?.accuracy ?? null,
+          heldout_loss_after: after?.loss ?? null,
+          heldout_accuracy_after: after?.accuracy ?? null,
+          heldout_masked_tokens: after?.masked ?? null,
+          mask_token: mask.token,
+          training_blocks: train.count,
+        };
+      },
+    });
+    return { ...outcome, output: o.output, metrics, maskToken: mask };
+  } finally {
+    run.release();
+  }
 }
 
 function gatherBlocks(blocks: TokenBlocks, idx: readonly number[]): { ids: Int32Array; special: Uint8Array } {
