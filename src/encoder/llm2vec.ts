@@ -31,6 +31,7 @@ import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, readConfigFile, validateO
 import { hiddenStates, padLeft, pooledEmbeddings, type EncoderPass, type PoolingChoice } from "./forward.js";
 import { prepareRow, type EncodeInput, type PreparedRow } from "./prepare.js";
 import { checkTokenizerFitsModel } from "./vocab-check.js";
+import { embeddingFault } from "./embedding-check.js";
 
 export interface FromPretrainedOptions extends Partial<EncoderOptions> {
   /** PEFT adapter folder(s), applied in order (MNTP first, then SimCSE, as the recipe stacks them). */
@@ -219,8 +220,9 @@ export class LLM2Vec {
       const pooled = this.runBatch(batch, opts.adapter);
       idx.forEach((i, b) => {
         const v = pooled.slice(b * C, (b + 1) * C);
-        // A NaN here means the weights or the model blew up: say which input, never return it.
-        if (!v.every(Number.isFinite)) throw new Error(`encode: input ${i} produced a non-finite embedding (check the model weights; LLM2VEC_CHECK_FINITE=1 names the op)`);
+        // A NaN (weights or model blew up) or a zero vector (nothing pooled): say which input, never return it.
+        const fault = embeddingFault(v);
+        if (fault) throw new Error(`encode: input ${i} produced ${fault}`);
         if (opts.normalize) normalizeInPlace(v);
         out[i] = v;
       });
