@@ -38,7 +38,9 @@ export async function encodeCommand(o: EncodeCommandOptions): Promise<{ count: n
   const load = encoderOptionsFromFlags(o);
   const enc = await LLM2Vec.fromPretrained(o.model, load);
   const batchSize = o.batchSize ? Number(o.batchSize) : 32;
-  const settings = { model: path.resolve(o.model), load, options: enc.options, normalize: o.normalize === true, batchSize };
+  // Batching does not change a row's embedding (pooling.ts), so --batch-size may differ on resume.
+  const folders = { adapter: o.adapter?.map((a) => path.resolve(a)), tokenizer: o.tokenizer && path.resolve(o.tokenizer) };
+  const settings = { model: path.resolve(o.model), load: { ...load, ...folders }, options: enc.options, normalize: o.normalize === true };
   const input = fs.realpathSync(o.input);
   const hash = createHash("sha256");
   let writer: EmbeddingWriter;
