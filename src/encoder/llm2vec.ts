@@ -30,6 +30,7 @@ import { hiddenStates, padLeft, pooledEmbeddings, type EncoderPass, type Pooling
 import { prepareRow, type EncodeInput, type PreparedRow } from "./prepare.js";
 import { chooseTemplate, type TemplateOption } from "./templates.js";
 import { checkTokenizerFitsModel } from "./vocab-check.js";
+import { embeddingFault } from "./embedding-check.js";
 
 export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "chatTemplate">> {
   /** PEFT adapter folder(s), applied in order (MNTP first, then SimCSE, as the recipe stacks them). */
@@ -238,8 +239,9 @@ export class LLM2Vec {
       const pooled = this.runBatch(batch, opts.adapter);
       idx.forEach((i, b) => {
         const v = pooled.slice(b * C, (b + 1) * C);
-        // A NaN here means the weights or the model blew up: say which input, never return it.
-        if (!v.every(Number.isFinite)) throw new Error(`encode: input ${i} produced a non-finite embedding (check the model weights; LLM2VEC_CHECK_FINITE=1 names the op)`);
+        // A NaN (weights or model blew up) or a zero vector (nothing pooled): say which input, never return it.
+        const fault = embeddingFault(v);
+        if (fault) throw new Error(`encode: input ${i} produced ${fault}`);
         if (opts.normalize) normalizeInPlace(v);
         out[i] = v;
       });

@@ -34,7 +34,8 @@ export function poolingWeights(mode: PoolingMode, rows: PoolingRow[], T: number,
       return;
     }
     let L = skipInstruction ? r.textTokens : r.length;
-    if (L === 0) L = r.length;
+    // No text tokens (or a count that is not one): pool the real tokens, never an empty set.
+    if (!(L > 0)) L = r.length;
     L = Math.min(L, r.length);
     if (mode === "mean") for (let t = T - L; t < T; t++) w[base + t] = 1 / L;
     else {

@@ -68,8 +68,9 @@ export function truncateWords(tok: Tokenizer, text: string, docMaxLength: number
   let n = total;
   const limit = CHARS_PER_TOKEN * maxLength + 1024;
   // While many words remain, every round's bounded prefix is the same string: count it once.
-  let lastPrefix = "",
-    lastTokens = -1;
+  // null, not "": a first round that already keeps no word must count its empty prefix.
+  let lastPrefix: string | null = null,
+    lastTokens = 0;
   while (tokens > docMaxLength) {
     // int(len(words) * (doc_max_length / q)) in float64, as Python computes it: not
     // floor(words·doc/q), which differs by one for e.g. 290 words / 464 tokens.

@@ -54,7 +54,7 @@ describe("llm2vec encode", () => {
   });
 
   it("input_ids lines, and a text far over maxLength is truncated, not an error", async () => {
-    const out = path.join(tmp, "c.jsonl");
+    const out = path.join(tmp, "c.out.jsonl");
     await encodeCommand({ model, input: file("c.jsonl", '{"input_ids": [1, 403, 407]}\n'), output: out, progress: false });
     const long = "Lily ran to the park. ".repeat(400);
     await encodeCommand({ model, input: file("d.txt", long + "\n"), output: path.join(tmp, "d.npy"), maxLength: "64", progress: false });
@@ -93,7 +93,7 @@ describe("llm2vec encode", () => {
       const cos = dot / Math.sqrt(na * nb);
       assert.ok(cos > 0.999 && cos < 1 - 1e-9, `row ${r}: cosine bf16 vs f32 ${cos}`);
     }
-    await assert.rejects(encodeCommand({ model, input, output: out16, progress: false, dtype: "f16" }), /computeDtype: must be one of f32, bf16, got "f16"/);
+    await assert.rejects(encodeCommand({ model, input, output: out16, overwrite: true, progress: false, dtype: "f16" }), /computeDtype: must be one of f32, bf16, got "f16"/);
   });
 });
 

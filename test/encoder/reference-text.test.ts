@@ -97,6 +97,36 @@ describe("texts without spaces and huge texts", () => {
     assert.ok(vec!.every(Number.isFinite));
   });
 
+  it("a text cut to nothing pools its real tokens (BOS), not an empty set: the issue's cases give unit vectors", async () => {
+    const url = "https://example.com/" + "a".repeat(2980);
+    const cjk = "漢字".repeat(250);
+    const word = "onceuponatimetherewasalittlegirl".repeat(100);
+    // The first round of the word rule already keeps no word: its empty prefix must count 0, not the -1 placeholder.
+    for (const [opts, texts] of [
+      [{}, [url, cjk, word]],
+      [{ docMaxLength: 1 }, ["hello world", "Lily saw a big dog.", url]],
+    ] as const) {
+      for (const pooling of ["mean", "weighted_mean"] as const) {
+        const enc = await LLM2Vec.fromPretrained(storiesFolder(), { ...opts, pooling });
+        const rows = enc.prepare([...texts]);
+        for (const r of rows) assert.deepEqual([Array.from(r.ids), r.textTokens], [[enc.tokenizer.bosTokenId], 0], "BOS only, no text token");
+        const [empty] = await enc.encode([""], { normalize: true });
+        const vecs = await enc.encode([...texts], { normalize: true });
+        for (const v of vecs) {
+          assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-5, `${pooling}: a unit vector, got norm ${Math.hypot(...v)}`);
+          for (let i = 0; i < v.length; i++) assert.ok(Math.abs(v[i]! - empty![i]!) < 1e-5, "pooled as the empty text: its real tokens");
+        }
+      }
+    }
+  });
+
+  it("encode refuses an all-zero embedding, naming the input", async () => {
+    const enc = await LLM2Vec.fromPretrained(storiesFolder());
+    // A zero final norm makes every hidden state, so every pooled vector, zero.
+    for (const [name, t] of enc.model.namedWeights()) if (name === "model.norm.weight") t.f32.fill(0);
+    await assert.rejects(enc.encode(["Lily saw a big dog."], { normalize: true }), /input 0 produced an all-zero embedding/);
+  });
+
   it("bounded work gives exactly the reference's result (random texts past the window)", async () => {
     const enc = await LLM2Vec.fromPretrained(storiesFolder());
     const tok = enc.tokenizer;

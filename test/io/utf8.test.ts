@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { firstInvalidUtf8 } from "../../src/io/utf8.js";
-import { readUtf8 } from "../../src/io/text-input.js";
+import { readInputs } from "../../src/io/text-input.js";
 import { rng } from "../helpers/rng.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-utf8-"));
@@ -47,7 +47,7 @@ test("one bad byte at the end of a long line is found in one pass, naming line a
   const p = path.join(dir, "long.txt");
   fs.writeFileSync(p, Buffer.concat([Buffer.from("ok\n"), line, Buffer.from([0xff, 0x0a])]));
   const t0 = performance.now();
-  assert.throws(() => readUtf8(p), new RegExp(`long\\.txt:2: not valid UTF-8 \\(byte offset ${3 + line.length}\\)`));
+  assert.throws(() => readInputs(p), new RegExp(`long\\.txt:2: not valid UTF-8 \\(byte offset ${3 + line.length}\\)`));
   const ms = performance.now() - t0;
   assert.ok(ms < 2000, `${ms.toFixed(0)} ms (111 s before)`);
 });

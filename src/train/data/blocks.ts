@@ -30,25 +30,25 @@ export function specialTokenIds(tok: Tokenizer): Set<number> {
 export function packBlocks(tok: Tokenizer, docs: readonly Document[], blockSize: number, what = "training data"): TokenBlocks {
   if (!Number.isInteger(blockSize) || blockSize < 2) throw new Error(`block size (max length) must be an integer ≥ 2, got ${blockSize}`);
   const specials = specialTokenIds(tok);
-  const chunks: number[][] = [];
+  // Ids go into one growing typed array (4 bytes a token), not a list of per-document number
+  // arrays (8 bytes a token and an object per document), since the whole corpus is held.
+  let all = new Int32Array(1 << 16);
   let total = 0;
   for (const d of docs) {
     const ids = tok.encode(d.text, { addSpecialTokens: true });
-    chunks.push(ids);
+    if (total + ids.length > all.length) {
+      const grown = new Int32Array(Math.max(2 * all.length, total + ids.length));
+      grown.set(all.subarray(0, total));
+      all = grown;
+    }
+    all.set(ids, total);
     total += ids.length;
   }
   const count = Math.floor(total / blockSize);
   if (count === 0) throw new Error(`${what}: ${total} tokens make no block of ${blockSize} (use more text or a smaller --max-length)`);
   const n = count * blockSize;
-  const ids = new Int32Array(n);
+  const ids = all.slice(0, n);
   const special = new Uint8Array(n);
-  let at = 0;
-  outer: for (const c of chunks)
-    for (const id of c) {
-      if (at === n) break outer;
-      ids[at] = id;
-      special[at] = specials.has(id) ? 1 : 0;
-      at++;
-    }
+  for (let i = 0; i < n; i++) special[i] = specials.has(ids[i]!) ? 1 : 0;
   return { blockSize, ids, special, count, totalTokens: total, droppedTokens: total - n };
 }

@@ -5,6 +5,7 @@
  * the fly, since the paper's MNTP data is WikiText-103 and users bring its raw or tokenised form.
  */
 import * as fs from "node:fs";
+import { readLines } from "../../io/line-reader.js";
 
 export interface CorpusOptions {
   /** Undo WikiText's tokenisation artifacts and drop its `= heading =` lines. */
@@ -44,23 +45,17 @@ export function readCorpus(files: readonly string[], opts: CorpusOptions = {}): 
     if (!st.isFile()) throw new Error(`${file}: training data must be a regular file`);
     const jsonl = /\.jsonl$/i.test(file);
     if (!jsonl && !/\.(txt|tokens|raw)$/i.test(file)) throw new Error(`${file}: unsupported training data format (use .txt, a document a line, or .jsonl with a "text" field)`);
-    const raw = fs.readFileSync(file);
-    let content: string;
-    try {
-      content = new TextDecoder("utf-8", { fatal: true }).decode(raw);
-    } catch {
-      throw new Error(`${file}: not valid UTF-8 text`);
-    }
     const before = docs.length;
-    const lines = content.split(/\r?\n/);
-    lines.forEach((line, i) => {
-      const where = `${file}:${i + 1}`;
-      let text = line;
+    // Line by line (line-reader.ts): no whole-file string, whose limit (about 512 MB) a large
+    // corpus passes; the documents themselves are held, since training samples from all of them.
+    for (const line of readLines(file)) {
+      const where = `${file}:${line.number}`;
+      let text = line.text;
       if (jsonl) {
-        if (!line.trim()) return;
+        if (!text.trim()) continue;
         let row: unknown;
         try {
-          row = JSON.parse(line);
+          row = JSON.parse(text);
         } catch (e) {
           throw new Error(`${where}: invalid JSON (${(e as Error).message})`);
         }
@@ -68,12 +63,12 @@ export function readCorpus(files: readonly string[], opts: CorpusOptions = {}): 
         if (typeof t !== "string") throw new Error(`${where}: expected an object with a string "text" field`);
         text = t;
       } else if (opts.detokenizeWikitext) {
-        if (WIKITEXT_HEADING.test(line)) return;
-        text = detokenizeWikitext(line);
+        if (WIKITEXT_HEADING.test(text)) continue;
+        text = detokenizeWikitext(text);
       }
-      if (!text.trim()) return;
+      if (!text.trim()) continue;
       docs.push({ text, source: where });
-    });
+    }
     if (docs.length === before) throw new Error(`${file}: no text in the training data file (empty or only whitespace)`);
   }
   return docs;
