@@ -9,7 +9,7 @@ import { noGrad } from "../tensor/autograd.js";
 import { narrow } from "../tensor/ops/index.js";
 import type { AdapterChoice, DecoderModel } from "./decoder.js";
 import { KvCache } from "./kv-cache.js";
-import { Sampler, type SamplingOptions } from "./sampling.js";
+import { drawSeed, Sampler, type SamplingOptions } from "./sampling.js";
 
 export type FinishReason = "stop" | "length";
 
@@ -41,6 +41,8 @@ export function contextLength(model: DecoderModel): number {
 
 export class DecodeSession {
   readonly rows: DecodedRow[];
+  /** The seed the draws use: the one given, or one drawn for this session (row b draws with seed + b). */
+  readonly seed: number;
   private readonly cache: KvCache;
   private readonly samplers: Sampler[];
   private readonly stop: Set<number>;
@@ -63,9 +65,9 @@ export class DecodeSession {
       longest = Math.max(longest, p.length);
     });
     this.prompts = prompts;
-    const rowSeed = opts.seed ?? 0;
+    this.seed = opts.seed ?? drawSeed();
     const temperature = opts.greedy ? 0 : opts.temperature;
-    this.samplers = prompts.map((_, b) => new Sampler({ ...opts, temperature, seed: (rowSeed + b) | 0 }));
+    this.samplers = prompts.map((_, b) => new Sampler({ ...opts, temperature, seed: (this.seed + b) | 0 }));
     this.stop = new Set(opts.stopIds ?? []);
     this.padId = opts.padId ?? 0;
     // Enough room for every row's budget, never more than the context (a huge maxTokens allocates nothing extra).

@@ -3,12 +3,15 @@
  * server-sent events (`data: {chunk}` … `data: [DONE]`, usage in a last chunk when
  * stream_options.include_usage). The generation runs on the same worker and weights as
  * /v1/embeddings (engine.generate); a client that disconnects cancels it there and frees its slot.
+ * Every reply and chunk carries `seed` (an extension): the request's, or the one drawn for it when
+ * it gave none; prompt i of a request draws with seed + i.
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { TextDelta } from "../generation/text-session.js";
 import type { ServeContext } from "./app.js";
 import { ApiError, invalid } from "./errors.js";
+import { drawSeed } from "../models/sampling.js";
 import { ChatCompletionRequest, CompletionRequest, type Usage } from "./gen-schema.js";
 import type { GeneratedRow } from "./protocol.js";
 
@@ -76,9 +79,11 @@ async function run(ctx: ServeContext, req: FastifyRequest, reply: FastifyReply, 
     temperature: body.temperature ?? 1,
     topP: body.top_p ?? undefined,
     topK: body.top_k,
-    seed: body.seed ?? undefined,
+    // Without a seed every request would draw the same text; a fresh one each time, reported.
+    seed: body.seed ?? drawSeed(),
     stop,
   };
+  const withSeed = (x: unknown) => ({ ...(x as object), seed: params.seed });
   const usage = (rows: GeneratedRow[]): Usage => {
     const p = prompts.reduce((s, x) => s + x.length, 0);
     const c = rows.reduce((s, r) => s + r.completionTokens, 0);
@@ -95,13 +100,13 @@ async function run(ctx: ServeContext, req: FastifyRequest, reply: FastifyReply, 
   try {
     if (!body.stream) {
       const rows = await engine.generate(prompts, params, () => {}, ac.signal);
-      return shapes.whole(created, rows, usage(rows));
+      return withSeed(shapes.whole(created, rows, usage(rows)));
     }
     // Refusals (429, context, …) throw here, before any byte of the stream: a plain JSON error.
     const events: string[] = [];
     let wake: (() => void) | null = null;
     const push = (x: unknown) => {
-      events.push(`data: ${JSON.stringify(x)}\n\n`);
+      events.push(`data: ${JSON.stringify(withSeed(x))}\n\n`);
       wake?.();
     };
     if (prompts.length === 1) push(shapes.chunk(created, { row: 0, text: "", finishReason: null }, true));

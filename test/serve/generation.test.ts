@@ -128,6 +128,26 @@ describe("serve: generation and embeddings from one model", () => {
     assert.equal(a.choices[0]!.text, b.choices[0]!.text);
   });
 
+  it("sampling without a seed draws a fresh one per request and reports it (whole and streamed); the reported seed redraws the text", async () => {
+    type Seeded = { seed?: number; choices: { text: string }[] };
+    const req = { model: "stories260K", prompt: "Lily", max_tokens: 16, temperature: 1 };
+    const runs: Seeded[] = [];
+    for (let i = 0; i < 4; i++) runs.push((await client.completions.create(req)) as unknown as Seeded);
+    const seeds = runs.map((r) => r.seed);
+    assert.equal(new Set(seeds).size, 4, `seeds ${seeds}`);
+    assert.ok(new Set(runs.map((r) => r.choices[0]!.text)).size > 1, "four unseeded requests drew the same text");
+    const again = (await client.completions.create({ ...req, seed: seeds[0]! })) as unknown as Seeded;
+    assert.equal(again.choices[0]!.text, runs[0]!.choices[0]!.text);
+    assert.equal(again.seed, seeds[0]);
+    const chat = (await client.chat.completions.create({ model: "stories260K", messages: CHAT, max_tokens: 8, seed: 77 })) as unknown as { seed: number };
+    assert.equal(chat.seed, 77);
+    const stream = await client.chat.completions.create({ model: "stories260K", messages: CHAT, max_tokens: 8, stream: true });
+    const chunkSeeds = new Set<number | undefined>();
+    for await (const c of stream) chunkSeeds.add((c as unknown as { seed?: number }).seed);
+    assert.equal(chunkSeeds.size, 1);
+    assert.ok(Number.isInteger([...chunkSeeds][0]), "streamed chunks carry the seed");
+  });
+
   it("embeddings from the same server equal the merged LLM2Vec model's", async () => {
     const merged = await LLM2Vec.fromPretrained(storiesFolder(), { adapter });
     const texts = ["Lily and her dog played in the park.", "Tom ate an apple."];
