@@ -25,6 +25,7 @@ export function registerGenerationRoutes(app: FastifyInstance, ctx: ServeContext
     checkModel(ctx, body.model);
     ctx.engine.checkServing();
     if (body.max_tokens != null && body.max_completion_tokens != null) throw invalid("Give max_tokens or max_completion_tokens, not both.", "max_completion_tokens");
+    checkPromptChars(ctx, body.messages.map((m) => m.content + (m.name ?? "")), "messages");
     const prompt = ctx.engine.chatPromptIds(body.messages);
     const id = `chatcmpl-${randomUUID()}`;
     return run(ctx, req, reply, body, [prompt], body.max_completion_tokens ?? body.max_tokens ?? null, {
@@ -45,7 +46,16 @@ export function registerGenerationRoutes(app: FastifyInstance, ctx: ServeContext
     const body = req.body;
     checkModel(ctx, body.model);
     ctx.engine.checkServing();
-    const prompts = (typeof body.prompt === "string" ? [body.prompt] : body.prompt).map((p) => ctx.engine.completionPromptIds(p));
+    const texts = typeof body.prompt === "string" ? [body.prompt] : body.prompt;
+    if (texts.length > ctx.limits.maxPrompts)
+      throw invalid(`'prompt' holds ${texts.length} prompts; this server takes at most ${ctx.limits.maxPrompts} per request (--max-prompts).`, "prompt", "too_many_prompts");
+    checkPromptChars(ctx, texts, "prompt");
+    const prompts: number[][] = [];
+    for (const p of texts) {
+      // One prompt at a time with a turn of the event loop between, as /v1/embeddings tokenises.
+      if (prompts.length > 0) await new Promise((r) => setImmediate(r));
+      prompts.push(ctx.engine.completionPromptIds(p));
+    }
     const id = `cmpl-${randomUUID()}`;
     return run(ctx, req, reply, body, prompts, body.max_tokens ?? null, {
       chunk: (created, d) => ({ id, object: "text_completion", created, model: ctx.modelName, choices: [{ index: d.row, text: d.text, logprobs: null, finish_reason: d.finishReason }] }),
@@ -57,6 +67,13 @@ export function registerGenerationRoutes(app: FastifyInstance, ctx: ServeContext
       usageChunk: (created, usage) => ({ id, object: "text_completion", created, model: ctx.modelName, choices: [], usage }),
     });
   });
+}
+
+/** Refuses by character count before anything is tokenised (tokenising holds the HTTP thread). */
+function checkPromptChars(ctx: ServeContext, texts: readonly string[], param: string): void {
+  const chars = texts.reduce((n, t) => n + t.length, 0);
+  if (chars > ctx.limits.maxPromptChars)
+    throw invalid(`'${param}' holds ${chars} characters of text; this server takes at most ${ctx.limits.maxPromptChars} per generation request (--max-prompt-chars).`, param, "prompt_too_long");
 }
 
 function checkModel(ctx: ServeContext, model: string): void {

@@ -204,6 +204,44 @@ describe("serve: generation and embeddings from one model", () => {
   });
 });
 
+describe("serve: generation requests that would stall the model", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  before(async () => {
+    server = await startServer({ load: { chatTemplateJinja: TEMPLATE }, limits: { maxPrompts: 4, maxGenerationTokens: 200, maxBodyBytes: 8 * 1024 * 1024 } });
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  });
+  after(() => server.close());
+
+  it("more prompts than --max-prompts: 400 naming the limit", async () => {
+    await assert.rejects(client.completions.create({ model: "stories260K", prompt: ["a", "b", "c", "d", "e"], max_tokens: 1 }), (e: APIError) => e.status === 400 && e.code === "too_many_prompts" && /at most 4 per request \(--max-prompts\)/.test(e.message));
+    const ok = await client.completions.create({ model: "stories260K", prompt: ["a", "b", "c", "d"], max_tokens: 2, temperature: 0 });
+    assert.equal(ok.choices.length, 4);
+  });
+
+  it("rows × KV-cache room over --max-generation-tokens: 400 before anything is allocated", async () => {
+    // 4 rows × (2-token prompts + 60) = 248 positions > 200.
+    await assert.rejects(client.completions.create({ model: "stories260K", prompt: ["a", "b", "c", "d"], max_tokens: 60 }), (e: APIError) => e.status === 400 && e.code === "generation_too_large" && /--max-generation-tokens/.test(e.message));
+    assert.equal(server.engine.activeGenerations, 0);
+  });
+
+  it("a 4 MB chat message is refused by its character count before it is tokenised", async () => {
+    const content = "the dog ran. ".repeat(Math.ceil((4 * 1024 * 1024) / 13));
+    const tok = (server.engine as unknown as { ctx: { tokenizer: { encode: (...a: unknown[]) => number[] } } }).ctx.tokenizer;
+    const encode = tok.encode;
+    let tokenised = 0;
+    tok.encode = (...a: unknown[]) => (tokenised++, encode.apply(tok, a));
+    try {
+      await assert.rejects(client.chat.completions.create({ model: "stories260K", messages: [{ role: "user", content }], max_tokens: 1 }), (e: APIError) => e.status === 400 && e.code === "prompt_too_long" && /at most 65536 .*\(--max-prompt-chars\)/.test(e.message));
+      await assert.rejects(client.completions.create({ model: "stories260K", prompt: content.slice(0, 70_000), max_tokens: 1 }), (e: APIError) => e.status === 400 && e.code === "prompt_too_long");
+    } finally {
+      tok.encode = encode;
+    }
+    assert.equal(tokenised, 0, "the text was tokenised before the refusal");
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+  });
+});
+
 describe("serve: chat template failures", () => {
   it("a template that fails to render is a 400 naming it; no template says so", async () => {
     const server = await startServer({ load: { chatTemplateJinja: "{% if messages[0]['role'] != 'system' %}{{ raise_exception('a system message must come first') }}{% endif %}x" } });

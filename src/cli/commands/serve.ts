@@ -35,6 +35,9 @@ export interface ServeCommandOptions extends EncoderFlags {
   generate?: boolean;
   generationTemplate?: string;
   maxGenerations?: string;
+  maxPrompts?: string;
+  maxPromptChars?: string;
+  maxGenerationTokens?: string;
 }
 
 function readTemplate(file: string): string {
@@ -82,6 +85,9 @@ export async function serveCommand(o: ServeCommandOptions, log: (line: string) =
       bodyTimeoutMs: int("--body-timeout-ms", o.bodyTimeoutMs),
       truncate: o.truncate !== false,
       maxGenerations: int("--max-generations", o.maxGenerations),
+      maxPrompts: int("--max-prompts", o.maxPrompts),
+      maxPromptChars: int("--max-prompt-chars", o.maxPromptChars),
+      maxGenerationTokens: int("--max-generation-tokens", o.maxGenerationTokens),
     },
   });
   const url = await server.app.listen({ host: o.host, port });
@@ -115,6 +121,9 @@ export function registerServe(program: Command): void {
     .option("--generate", "keep adapters unmerged so the base model also generates (/v1/chat/completions, /v1/completions) while embeddings run with the adapters")
     .option("--generation-template <file>", "a Jinja chat template for /v1/chat/completions, replacing the tokenizer's chat_template")
     .option("--max-generations <n>", `generations running at once before requests get 429 (default ${DEFAULT_LIMITS.maxGenerations})`)
+    .option("--max-prompts <n>", `prompts per /v1/completions request (default ${DEFAULT_LIMITS.maxPrompts})`)
+    .option("--max-prompt-chars <n>", `characters of prompt text per generation request, checked before tokenising (default ${DEFAULT_LIMITS.maxPromptChars})`)
+    .option("--max-generation-tokens <n>", `KV-cache positions per generation request: prompts × (longest prompt + max_tokens) (default ${DEFAULT_LIMITS.maxGenerationTokens})`)
     .option("--max-queue <n>", `inputs waiting or computing before requests get 429 (default ${DEFAULT_LIMITS.maxQueue})`)
     .option("--max-body-bytes <n>", `request body size limit, 413 beyond (default ${DEFAULT_LIMITS.maxBodyBytes})`)
     .option("--request-timeout-ms <n>", `per-request deadline, 504 beyond (default ${DEFAULT_LIMITS.requestTimeoutMs})`)
