@@ -69,6 +69,11 @@ export interface ServeContext {
   limits: ServeLimits;
   normalize: boolean;
   apiKeyRequired: boolean;
+  /**
+   * Called when the server starts closing. Streamed replies are hijacked from Fastify, so its drain
+   * neither waits for nor closes them; each registers here to stop and close its connection.
+   */
+  onShutdown: Set<() => void>;
 }
 
 declare module "fastify" {
@@ -87,7 +92,7 @@ export function createEmbeddingServer(opts: ServeOptions): EmbeddingServer {
   if (!Number.isInteger(computeNice) || computeNice < 0 || computeNice > 19) throw new Error(`computeNice must be an integer in [0, 19], got ${computeNice}`);
   const engine = new Engine({ model: opts.model, load, limits, batching, computeNice });
   const modelName = opts.modelName ?? (opts.model.replace(/[\\/]+$/, "").split(/[\\/]/).pop() || opts.model);
-  const ctx: ServeContext = { engine, modelName, limits, normalize: opts.normalize ?? true, apiKeyRequired: apiKey !== undefined };
+  const ctx: ServeContext = { engine, modelName, limits, normalize: opts.normalize ?? true, apiKeyRequired: apiKey !== undefined, onShutdown: new Set() };
 
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -104,6 +109,7 @@ export function createEmbeddingServer(opts: ServeOptions): EmbeddingServer {
   let closing = false;
   app.addHook("preClose", (done) => {
     closing = true;
+    for (const f of ctx.onShutdown) f();
     done();
   });
   app.addHook("onClose", async () => {

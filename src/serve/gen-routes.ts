@@ -130,6 +130,14 @@ async function run(ctx: ServeContext, req: FastifyRequest, reply: FastifyReply, 
     const done = engine.generate(prompts, params, (d) => push(shapes.chunk(created, d, false)), ac.signal);
     reply.hijack();
     reply.raw.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
+    // Shutdown: stop the generation (the client gets the error event and [DONE]) and close the
+    // connection after it; kept alive, it would hold the server's drain for the keep-alive timeout.
+    let closeAfter = false;
+    const onShutdown = () => {
+      closeAfter = true;
+      ac.abort(new ApiError(503, "shutting_down", "The server is shutting down; this generation was stopped."));
+    };
+    ctx.onShutdown.add(onShutdown);
     let finished = false;
     let failure: unknown = null;
     done.then(
@@ -156,6 +164,8 @@ async function run(ctx: ServeContext, req: FastifyRequest, reply: FastifyReply, 
       reply.raw.write(`data: ${JSON.stringify(err.body())}\n\n`);
     }
     if (!reply.raw.destroyed) reply.raw.end("data: [DONE]\n\n");
+    ctx.onShutdown.delete(onShutdown);
+    if (closeAfter) reply.raw.socket?.destroySoon();
     return reply;
   } finally {
     clearTimeout(timer);
