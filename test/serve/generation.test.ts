@@ -5,19 +5,17 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import OpenAI, { APIError } from "openai";
 import { LLM2Vec } from "../../src/encoder/llm2vec.js";
 import { writeLoraAdapter } from "../../src/formats/peft.js";
 import { LINEAR_MODULES } from "../../src/models/spec.js";
 import { randn } from "../helpers/rng.js";
 import { FIXTURES, storiesFolder } from "../helpers/stories.js";
-import { maxDiff, startServer, type TestServer } from "./helpers.js";
+import { maxDiff, spawnServe, startServer, type TestServer } from "./helpers.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-serve-gen-"));
 process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -269,18 +267,7 @@ describe("serve: chat template failures", () => {
 
 describe("serve: SIGTERM during a stream", () => {
   it("stops the stream, closes its kept-alive connection and exits 0 within seconds", async () => {
-    const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.js");
-    const child = spawn(process.execPath, [main, "serve", "--model", storiesFolder(), "--port", "0"], { stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stderr.on("data", (c: Buffer) => {
-        err += c.toString();
-        const m = /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*ready/.exec(err);
-        if (m) resolve(Number(m[1]));
-      });
-      child.on("exit", (code) => reject(new Error(`serve exited (${code}) early: ${err}`)));
-    });
-    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    const { child, port, exited, stderr } = await spawnServe();
     // A keep-alive client, as SDKs are: it never closes the connection itself.
     const body = JSON.stringify({ model: "stories260K", prompt: "Once", max_tokens: 500, temperature: 0.8, stream: true });
     const sock = net.connect(port, "127.0.0.1");
@@ -295,7 +282,7 @@ describe("serve: SIGTERM during a stream", () => {
     const bound = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 20_000).unref());
     const code = await Promise.race([exited, bound]);
     if (code === "timeout") child.kill("SIGKILL");
-    assert.equal(code, 0, `exit after SIGTERM (${Math.round(performance.now() - t0)} ms): ${err}`);
+    assert.equal(code, 0, `exit after SIGTERM (${Math.round(performance.now() - t0)} ms): ${stderr()}`);
     await closed;
     assert.match(text, /data: \[DONE\]/);
   });
