@@ -28,6 +28,8 @@ export interface GeneratedText {
   ids: number[];
   promptTokens: number;
   finishReason: FinishReason;
+  /** The seed the draws used (the one given, or the one drawn for this call); pass it back to redraw this text. */
+  seed: number;
 }
 
 export const DEFAULT_MAX_TOKENS = 256;
@@ -57,6 +59,11 @@ export class TextDecodeSession {
 
   get done(): boolean {
     return this.reported.every(Boolean);
+  }
+
+  /** The session's seed (given or drawn); row b draws with seed + b. */
+  get seed(): number {
+    return this.session.seed;
   }
 
   /** Ends a row now (its client went away); it reports no more deltas. */
@@ -91,6 +98,7 @@ export class TextDecodeSession {
       ids: r.ids,
       promptTokens: this.prompts[b]!.length,
       finishReason: r.finishReason ?? "length",
+      seed: (this.session.seed + b) | 0,
     }));
   }
 }

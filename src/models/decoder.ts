@@ -115,7 +115,8 @@ export class DecoderModel {
    * the first call, then one token per step). tokenMask [B·T] marks padding (left padding of a
    * prompt). Returns hidden states [B, T, C] after the final norm; inference only.
    */
-  forwardCached(inputIds: Int32Array, T: number, cache: KvCache, opts: { tokenMask?: Uint8Array | null; adapters?: AdapterChoice } = {}): Tensor {
+  /** `beforeLayer` runs before each layer and may throw to stop the forward (a cancelled generation's prefill). */
+  forwardCached(inputIds: Int32Array, T: number, cache: KvCache, opts: { tokenMask?: Uint8Array | null; adapters?: AdapterChoice; beforeLayer?: () => void } = {}): Tensor {
     const B = cache.B;
     if (inputIds.length !== B * T) throw new Error(`forwardCached: ${inputIds.length} ids for a ${B}×${T} batch`);
     this.checkWindow(cache.length + T);
@@ -126,6 +127,7 @@ export class DecoderModel {
     x = withComputeDtype(this.computeDtype, () => {
       let h = x;
       for (let i = 0; i < this.layers.length; i++) {
+        opts.beforeLayer?.();
         const next = this.layerForward(i, h, run);
         if (!next.requiresGrad) release(h);
         h = next;

@@ -9,7 +9,7 @@ import { noGrad } from "../tensor/autograd.js";
 import { narrow } from "../tensor/ops/index.js";
 import type { AdapterChoice, DecoderModel } from "./decoder.js";
 import { KvCache } from "./kv-cache.js";
-import { Sampler, type SamplingOptions } from "./sampling.js";
+import { drawSeed, Sampler, type SamplingOptions } from "./sampling.js";
 
 export type FinishReason = "stop" | "length";
 
@@ -24,8 +24,22 @@ export interface DecodeOptions extends SamplingOptions {
   padId?: number;
   /** Adapters the base runs with; generation defaults to none (the base model). */
   adapters?: AdapterChoice;
+  /**
+   * Asked before each layer of every forward: true stops the step with GenerationInterrupted. A
+   * prefill over many rows can hold its thread for seconds; this lets a cancel (set from another
+   * thread, as the server's worker reads a shared flag) end it between layers.
+   */
+  interrupted?: () => boolean;
   /** Called with each step's last-position logits [B·V] (tests compare them step by step). */
   onLogits?: (logits: Float32Array, step: number) => void;
+}
+
+/** A step stopped because DecodeOptions.interrupted said so; the session is unusable after. */
+export class GenerationInterrupted extends Error {
+  constructor() {
+    super("generation interrupted");
+    this.name = "GenerationInterrupted";
+  }
 }
 
 export interface DecodedRow {
@@ -41,6 +55,8 @@ export function contextLength(model: DecoderModel): number {
 
 export class DecodeSession {
   readonly rows: DecodedRow[];
+  /** The seed the draws use: the one given, or one drawn for this session (row b draws with seed + b). */
+  readonly seed: number;
   private readonly cache: KvCache;
   private readonly samplers: Sampler[];
   private readonly stop: Set<number>;
@@ -63,9 +79,9 @@ export class DecodeSession {
       longest = Math.max(longest, p.length);
     });
     this.prompts = prompts;
-    const rowSeed = opts.seed ?? 0;
+    this.seed = opts.seed ?? drawSeed();
     const temperature = opts.greedy ? 0 : opts.temperature;
-    this.samplers = prompts.map((_, b) => new Sampler({ ...opts, temperature, seed: (rowSeed + b) | 0 }));
+    this.samplers = prompts.map((_, b) => new Sampler({ ...opts, temperature, seed: (this.seed + b) | 0 }));
     this.stop = new Set(opts.stopIds ?? []);
     this.padId = opts.padId ?? 0;
     // Enough room for every row's budget, never more than the context (a huge maxTokens allocates nothing extra).
@@ -104,8 +120,14 @@ export class DecodeSession {
       mask = Uint8Array.from(this.rows, (r) => (r.finishReason === null ? 1 : 0));
       if (mask.every((m) => m === 1)) mask = null;
     }
+    const interrupted = this.opts.interrupted;
+    const beforeLayer = interrupted
+      ? () => {
+          if (interrupted()) throw new GenerationInterrupted();
+        }
+      : undefined;
     const logits = noGrad(() => {
-      const h = this.model.forwardCached(ids, T, this.cache, { tokenMask: mask, adapters: this.opts.adapters ?? "none" });
+      const h = this.model.forwardCached(ids, T, this.cache, { tokenMask: mask, adapters: this.opts.adapters ?? "none", beforeLayer });
       return this.model.logits(T === 1 ? h : narrow(h, 1, T - 1, 1)).f32;
     });
     this.opts.onLogits?.(logits, this.steps);

@@ -4,6 +4,7 @@
  * probability reaches p, the token that crosses p included), then a draw. Temperature 0 is
  * greedy (argmax, the first maximum on ties, as torch.argmax).
  */
+import { randomInt } from "node:crypto";
 import { Rng } from "../tensor/random.js";
 
 export interface SamplingOptions {
@@ -13,7 +14,10 @@ export interface SamplingOptions {
   topK?: number;
   /** Keep the smallest set reaching this probability (1 or undefined = all). */
   topP?: number;
-  /** Seeds the draws; the same seed redraws the same tokens. Default 0. */
+  /**
+   * Seeds the draws; the same seed redraws the same tokens. A Sampler defaults to 0; a generation
+   * (DecodeSession) without one draws a fresh seed (drawSeed) and reports it, as OpenAI does.
+   */
   seed?: number;
 }
 
@@ -23,6 +27,11 @@ export function validateSampling(o: SamplingOptions, where: string): void {
   if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0)) throw new RangeError(`${where}: topK must be an integer ≥ 0, got ${o.topK}`);
   if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw new RangeError(`${where}: topP must be in (0, 1], got ${o.topP}`);
   if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new RangeError(`${where}: seed must be an integer, got ${o.seed}`);
+}
+
+/** A fresh seed for a generation that was given none: a 31-bit non-negative integer. */
+export function drawSeed(): number {
+  return randomInt(0, 2 ** 31);
 }
 
 export function argmax(logits: Float32Array, off: number, V: number): number {

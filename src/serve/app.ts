@@ -10,10 +10,10 @@
  * with a deadline and a size limit, decoded as strict UTF-8, parsed, validated against the schema
  * (no type coercion), and requests are authenticated when an API key is set.
  */
-import { timingSafeEqual } from "node:crypto";
 import { PassThrough } from "node:stream";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
+import { checkApiKeyOption, requireApiKey } from "./auth.js";
 import { DEFAULT_BATCHING, type BatchingOptions } from "./batcher.js";
 import { Engine } from "./engine.js";
 import { ApiError, fromFastifyError, invalid } from "./errors.js";
@@ -30,7 +30,10 @@ export interface ServeOptions {
   modelName?: string;
   limits?: Partial<ServeLimits>;
   batching?: Partial<Omit<BatchingOptions, "maxQueue">>;
-  /** Requests to /v1/* and /info must send `Authorization: Bearer <apiKey>`. */
+  /**
+   * Every route but /health and /metrics requires `Authorization: Bearer <apiKey>`. An empty or
+   * blank key is refused (it would turn authentication off).
+   */
   apiKey?: string;
   /** L2-normalise embeddings (default true, as OpenAI's are unit length). */
   normalize?: boolean;
@@ -65,9 +68,12 @@ export interface ServeContext {
   modelName: string;
   limits: ServeLimits;
   normalize: boolean;
-  /** The API key is required on these route prefixes; /health and /metrics stay open for probes and scrapers. */
-  protectedPrefixes: string[];
   apiKeyRequired: boolean;
+  /**
+   * Called when the server starts closing. Streamed replies are hijacked from Fastify, so its drain
+   * neither waits for nor closes them; each registers here to stop and close its connection.
+   */
+  onShutdown: Set<() => void>;
 }
 
 declare module "fastify" {
@@ -78,6 +84,7 @@ declare module "fastify" {
 }
 
 export function createEmbeddingServer(opts: ServeOptions): EmbeddingServer {
+  const apiKey = checkApiKeyOption(opts.apiKey, "apiKey");
   const limits = resolveLimits(opts.limits ?? {}, "serve limits");
   const batching = { ...DEFAULT_BATCHING, ...definedOnly(opts.batching ?? {}) };
   const load = opts.generate ? { ...opts.load, mergeAdapter: false } : (opts.load ?? {});
@@ -85,7 +92,7 @@ export function createEmbeddingServer(opts: ServeOptions): EmbeddingServer {
   if (!Number.isInteger(computeNice) || computeNice < 0 || computeNice > 19) throw new Error(`computeNice must be an integer in [0, 19], got ${computeNice}`);
   const engine = new Engine({ model: opts.model, load, limits, batching, computeNice });
   const modelName = opts.modelName ?? (opts.model.replace(/[\\/]+$/, "").split(/[\\/]/).pop() || opts.model);
-  const ctx: ServeContext = { engine, modelName, limits, normalize: opts.normalize ?? true, protectedPrefixes: ["/v1/", "/info"], apiKeyRequired: opts.apiKey !== undefined };
+  const ctx: ServeContext = { engine, modelName, limits, normalize: opts.normalize ?? true, apiKeyRequired: apiKey !== undefined, onShutdown: new Set() };
 
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -102,6 +109,7 @@ export function createEmbeddingServer(opts: ServeOptions): EmbeddingServer {
   let closing = false;
   app.addHook("preClose", (done) => {
     closing = true;
+    for (const f of ctx.onShutdown) f();
     done();
   });
   app.addHook("onClose", async () => {
@@ -114,13 +122,19 @@ export function createEmbeddingServer(opts: ServeOptions): EmbeddingServer {
       reply.header("connection", "close");
       throw new ApiError(503, "shutting_down", "The server is shutting down.");
     }
-    if (opts.apiKey !== undefined && ctx.protectedPrefixes.some((p) => req.url.startsWith(p))) checkApiKey(req, opts.apiKey);
   });
+  if (apiKey !== undefined) requireApiKey(app, apiKey);
+
+  // `Expect: 100-continue`: Node would send "100 Continue" before any hook runs, inviting the body
+  // of a request about to be refused (no key, too large, not JSON). Handled here, the request goes
+  // through the hooks first and the go-ahead is sent only when the body parser starts reading.
+  app.server.on("checkContinue", (req, res) => app.server.emit("request", req, res));
 
   // A client that stops sending mid-body must not hold its connection and slot forever.
   app.addHook("preParsing", async (req, reply, payload) => {
     if (req.method === "GET" || req.method === "HEAD") return payload;
     const pass = new PassThrough();
+    if (/^100-continue$/i.test(req.headers.expect ?? "")) pass.once("resume", () => reply.raw.writeContinue());
     const timer = setTimeout(() => {
       reply.header("connection", "close");
       pass.destroy(new ApiError(408, "body_timeout", `The request body did not arrive within ${limits.bodyTimeoutMs} ms.`));
@@ -173,14 +187,9 @@ export function createEmbeddingServer(opts: ServeOptions): EmbeddingServer {
 
 export function sendError(ctx: ServeContext, reply: FastifyReply, err: ApiError): FastifyReply {
   ctx.engine.metrics.errors.inc({ type: err.code });
+  // Refused before its body was read (401, 413, 415, ...): close the connection after the reply
+  // rather than let Node read and discard the rest of a body that may be large or never end.
+  const raw = reply.request.raw;
+  if (!raw.complete && (raw.headers["content-length"] !== undefined || raw.headers["transfer-encoding"] !== undefined)) reply.header("connection", "close");
   return reply.code(err.statusCode).headers(err.headers).send(err.body());
-}
-
-function checkApiKey(req: FastifyRequest, key: string): void {
-  const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "");
-  const given = Buffer.from(m?.[1]?.trim() ?? "");
-  const want = Buffer.from(key);
-  // Constant-time comparison, so response timing does not leak how much of a guessed key was right.
-  if (given.length !== want.length || !timingSafeEqual(given, want))
-    throw new ApiError(401, "invalid_api_key", m ? "Incorrect API key provided." : "You didn't provide an API key: send it as 'Authorization: Bearer <key>'.", null, "invalid_request_error");
 }

@@ -9,7 +9,7 @@ import type { PreparedRow } from "../encoder/prepare.js";
 import type { TextDelta } from "../generation/text-session.js";
 import type { BatchRequest, GeneratedRow, GenerateRequest, ModelInfo, ToMain, WorkerInit } from "./protocol.js";
 
-export type GenerationParams = Omit<GenerateRequest, "type" | "id">;
+export type GenerationParams = Omit<GenerateRequest, "type" | "id" | "interrupt">;
 
 interface LiveGeneration {
   onDelta: (d: TextDelta) => void;
@@ -90,10 +90,13 @@ export class ModelWorker {
     let live!: LiveGeneration;
     const done = new Promise<GeneratedRow[]>((resolve, reject) => (live = { onDelta, resolve, reject }));
     this.generations.set(id, live);
-    const msg: GenerateRequest = { type: "generate", id, ...params };
+    // Shared, not posted: the worker may be inside a prefill for seconds and read no messages.
+    const interrupt = new Int32Array(new SharedArrayBuffer(4));
+    const msg: GenerateRequest = { type: "generate", id, ...params, interrupt };
     this.worker.postMessage(msg);
     const cancel = (why: Error) => {
       if (!this.generations.delete(id)) return;
+      Atomics.store(interrupt, 0, 1);
       this.cancelled++;
       this.worker.postMessage({ type: "gen_cancel", id });
       live.reject(why);

@@ -149,6 +149,17 @@ export class Engine {
       if (p.length >= ctx)
         throw new ApiError(400, "context_length_exceeded", `This model's context is ${ctx} tokens; prompt${prompts.length > 1 ? ` ${i}` : ""} has ${p.length}, which leaves no room for a completion.`, prompts.length > 1 ? `prompt[${i}]` : "messages");
     });
+    // The KV cache the worker would allocate (DecodeSession: rows × the longest row's room, within
+    // the context), refused before it exists rather than let one request claim the memory.
+    const longest = Math.max(...prompts.map((p) => p.length));
+    const positions = prompts.length * Math.min(ctx, longest + params.maxTokens);
+    if (positions > this.opts.limits.maxGenerationTokens)
+      throw new ApiError(
+        400,
+        "generation_too_large",
+        `This request would reserve ${positions} KV-cache positions (${prompts.length} prompt${prompts.length > 1 ? "s" : ""} × ${Math.min(ctx, longest + params.maxTokens)}: the longest prompt plus max_tokens); this server allows ${this.opts.limits.maxGenerationTokens} per request (--max-generation-tokens). Send fewer prompts or a smaller max_tokens.`,
+        "max_tokens",
+      );
     if (this.worker.activeGenerations >= this.opts.limits.maxGenerations)
       throw new ApiError(429, "queue_full", `All ${this.opts.limits.maxGenerations} generation slots are busy; retry shortly.`, null, undefined, { "retry-after": "1" });
     if (signal.aborted) throw signal.reason;

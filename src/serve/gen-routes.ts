@@ -3,12 +3,15 @@
  * server-sent events (`data: {chunk}` … `data: [DONE]`, usage in a last chunk when
  * stream_options.include_usage). The generation runs on the same worker and weights as
  * /v1/embeddings (engine.generate); a client that disconnects cancels it there and frees its slot.
+ * Every reply and chunk carries `seed` (an extension): the request's, or the one drawn for it when
+ * it gave none; prompt i of a request draws with seed + i.
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { TextDelta } from "../generation/text-session.js";
 import type { ServeContext } from "./app.js";
 import { ApiError, invalid } from "./errors.js";
+import { drawSeed } from "../models/sampling.js";
 import { ChatCompletionRequest, CompletionRequest, type Usage } from "./gen-schema.js";
 import type { GeneratedRow } from "./protocol.js";
 
@@ -22,6 +25,7 @@ export function registerGenerationRoutes(app: FastifyInstance, ctx: ServeContext
     checkModel(ctx, body.model);
     ctx.engine.checkServing();
     if (body.max_tokens != null && body.max_completion_tokens != null) throw invalid("Give max_tokens or max_completion_tokens, not both.", "max_completion_tokens");
+    checkPromptChars(ctx, body.messages.map((m) => m.content + (m.name ?? "")), "messages");
     const prompt = ctx.engine.chatPromptIds(body.messages);
     const id = `chatcmpl-${randomUUID()}`;
     return run(ctx, req, reply, body, [prompt], body.max_completion_tokens ?? body.max_tokens ?? null, {
@@ -42,7 +46,16 @@ export function registerGenerationRoutes(app: FastifyInstance, ctx: ServeContext
     const body = req.body;
     checkModel(ctx, body.model);
     ctx.engine.checkServing();
-    const prompts = (typeof body.prompt === "string" ? [body.prompt] : body.prompt).map((p) => ctx.engine.completionPromptIds(p));
+    const texts = typeof body.prompt === "string" ? [body.prompt] : body.prompt;
+    if (texts.length > ctx.limits.maxPrompts)
+      throw invalid(`'prompt' holds ${texts.length} prompts; this server takes at most ${ctx.limits.maxPrompts} per request (--max-prompts).`, "prompt", "too_many_prompts");
+    checkPromptChars(ctx, texts, "prompt");
+    const prompts: number[][] = [];
+    for (const p of texts) {
+      // One prompt at a time with a turn of the event loop between, as /v1/embeddings tokenises.
+      if (prompts.length > 0) await new Promise((r) => setImmediate(r));
+      prompts.push(ctx.engine.completionPromptIds(p));
+    }
     const id = `cmpl-${randomUUID()}`;
     return run(ctx, req, reply, body, prompts, body.max_tokens ?? null, {
       chunk: (created, d) => ({ id, object: "text_completion", created, model: ctx.modelName, choices: [{ index: d.row, text: d.text, logprobs: null, finish_reason: d.finishReason }] }),
@@ -54,6 +67,13 @@ export function registerGenerationRoutes(app: FastifyInstance, ctx: ServeContext
       usageChunk: (created, usage) => ({ id, object: "text_completion", created, model: ctx.modelName, choices: [], usage }),
     });
   });
+}
+
+/** Refuses by character count before anything is tokenised (tokenising holds the HTTP thread). */
+function checkPromptChars(ctx: ServeContext, texts: readonly string[], param: string): void {
+  const chars = texts.reduce((n, t) => n + t.length, 0);
+  if (chars > ctx.limits.maxPromptChars)
+    throw invalid(`'${param}' holds ${chars} characters of text; this server takes at most ${ctx.limits.maxPromptChars} per generation request (--max-prompt-chars).`, param, "prompt_too_long");
 }
 
 function checkModel(ctx: ServeContext, model: string): void {
@@ -76,9 +96,11 @@ async function run(ctx: ServeContext, req: FastifyRequest, reply: FastifyReply, 
     temperature: body.temperature ?? 1,
     topP: body.top_p ?? undefined,
     topK: body.top_k,
-    seed: body.seed ?? undefined,
+    // Without a seed every request would draw the same text; a fresh one each time, reported.
+    seed: body.seed ?? drawSeed(),
     stop,
   };
+  const withSeed = (x: unknown) => ({ ...(x as object), seed: params.seed });
   const usage = (rows: GeneratedRow[]): Usage => {
     const p = prompts.reduce((s, x) => s + x.length, 0);
     const c = rows.reduce((s, r) => s + r.completionTokens, 0);
@@ -95,19 +117,27 @@ async function run(ctx: ServeContext, req: FastifyRequest, reply: FastifyReply, 
   try {
     if (!body.stream) {
       const rows = await engine.generate(prompts, params, () => {}, ac.signal);
-      return shapes.whole(created, rows, usage(rows));
+      return withSeed(shapes.whole(created, rows, usage(rows)));
     }
     // Refusals (429, context, …) throw here, before any byte of the stream: a plain JSON error.
     const events: string[] = [];
     let wake: (() => void) | null = null;
     const push = (x: unknown) => {
-      events.push(`data: ${JSON.stringify(x)}\n\n`);
+      events.push(`data: ${JSON.stringify(withSeed(x))}\n\n`);
       wake?.();
     };
     if (prompts.length === 1) push(shapes.chunk(created, { row: 0, text: "", finishReason: null }, true));
     const done = engine.generate(prompts, params, (d) => push(shapes.chunk(created, d, false)), ac.signal);
     reply.hijack();
     reply.raw.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
+    // Shutdown: stop the generation (the client gets the error event and [DONE]) and close the
+    // connection after it; kept alive, it would hold the server's drain for the keep-alive timeout.
+    let closeAfter = false;
+    const onShutdown = () => {
+      closeAfter = true;
+      ac.abort(new ApiError(503, "shutting_down", "The server is shutting down; this generation was stopped."));
+    };
+    ctx.onShutdown.add(onShutdown);
     let finished = false;
     let failure: unknown = null;
     done.then(
@@ -134,6 +164,8 @@ async function run(ctx: ServeContext, req: FastifyRequest, reply: FastifyReply, 
       reply.raw.write(`data: ${JSON.stringify(err.body())}\n\n`);
     }
     if (!reply.raw.destroyed) reply.raw.end("data: [DONE]\n\n");
+    ctx.onShutdown.delete(onShutdown);
+    if (closeAfter) reply.raw.socket?.destroySoon();
     return reply;
   } finally {
     clearTimeout(timer);

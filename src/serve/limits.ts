@@ -22,6 +22,18 @@ export interface ServeLimits {
   truncate: boolean;
   /** Generation requests running at once (each holds a KV cache); beyond it new ones get 429. */
   maxGenerations: number;
+  /** Prompts in one /v1/completions request (they decode as one batch); beyond it 400. */
+  maxPrompts: number;
+  /**
+   * Characters of prompt text in one generation request (all prompts, or all messages, together),
+   * counted before anything is tokenised: tokenising runs on the HTTP thread; beyond it 400.
+   */
+  maxPromptChars: number;
+  /**
+   * KV-cache positions one generation request may reserve: rows × (longest prompt + max_tokens,
+   * capped at the context), checked before the cache is allocated; beyond it 400.
+   */
+  maxGenerationTokens: number;
 }
 
 export const DEFAULT_LIMITS: ServeLimits = {
@@ -32,11 +44,14 @@ export const DEFAULT_LIMITS: ServeLimits = {
   bodyTimeoutMs: 10_000,
   truncate: true,
   maxGenerations: 8,
+  maxPrompts: 64,
+  maxPromptChars: 65_536,
+  maxGenerationTokens: 32_768,
 };
 
 export function resolveLimits(o: Partial<ServeLimits>, source: string): ServeLimits {
   const l = { ...DEFAULT_LIMITS, ...definedOnly(o) };
-  for (const k of ["maxBodyBytes", "maxInputs", "maxQueue", "requestTimeoutMs", "bodyTimeoutMs", "maxGenerations"] as const)
+  for (const k of ["maxBodyBytes", "maxInputs", "maxQueue", "requestTimeoutMs", "bodyTimeoutMs", "maxGenerations", "maxPrompts", "maxPromptChars", "maxGenerationTokens"] as const)
     if (!Number.isInteger(l[k]) || l[k] <= 0) throw new Error(`${source}: ${k} must be a positive integer, got ${JSON.stringify(l[k])}`);
   if (typeof l.truncate !== "boolean") throw new Error(`${source}: truncate must be true or false, got ${JSON.stringify(l.truncate)}`);
   // Otherwise a request at the input limit could never be queued, however idle the server.

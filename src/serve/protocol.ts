@@ -46,6 +46,8 @@ export interface GenerateRequest {
   topK?: number;
   seed?: number;
   stop: string[];
+  /** One Int32 on a SharedArrayBuffer: the main thread stores 1 to cancel; the worker reads it between layers. */
+  interrupt: Int32Array;
 }
 
 /** The client went away or its deadline passed: drop the session (its KV cache is freed). */

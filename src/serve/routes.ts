@@ -1,6 +1,7 @@
 /**
  * The routes: POST /v1/embeddings and GET /v1/models (OpenAI's API), GET /health, GET /info
  * (TEI's: the model, its options and the limits), GET /metrics (Prometheus).
+ * /health and /metrics are open; every other route requires the API key when one is set (auth.ts).
  */
 import type { FastifyInstance } from "fastify";
 import { VERSION } from "./version.js";
@@ -57,7 +58,7 @@ export function registerRoutes(app: FastifyInstance, ctx: ServeContext): void {
     return { object: "list", data: [model] };
   });
 
-  app.get("/health", async (_req, reply) => {
+  app.get("/health", { config: { open: true } }, async (_req, reply) => {
     const state = engine.state;
     if (state === "ready") return { status: "ok" };
     reply.code(503);
@@ -92,13 +93,17 @@ export function registerRoutes(app: FastifyInstance, ctx: ServeContext): void {
         max_body_bytes: limits.maxBodyBytes,
         request_timeout_ms: limits.requestTimeoutMs,
         body_timeout_ms: limits.bodyTimeoutMs,
+        max_generations: limits.maxGenerations,
+        max_prompts: limits.maxPrompts,
+        max_prompt_chars: limits.maxPromptChars,
+        max_generation_tokens: limits.maxGenerationTokens,
       },
       api_key_required: ctx.apiKeyRequired,
       version: VERSION,
     };
   });
 
-  app.get("/metrics", async (_req, reply) => {
+  app.get("/metrics", { config: { open: true } }, async (_req, reply) => {
     reply.type("text/plain; version=0.0.4; charset=utf-8");
     return engine.metrics.render();
   });

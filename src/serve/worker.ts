@@ -19,7 +19,7 @@ import { nativeInfo, setComputeNice, setMmapThreshold } from "../tensor/backend/
 import { releaseIdleF32 } from "../tensor/pool.js";
 import type { PreparedRow } from "../encoder/prepare.js";
 import { TextDecodeSession } from "../generation/text-session.js";
-import { contextLength } from "../models/generate.js";
+import { contextLength, GenerationInterrupted } from "../models/generate.js";
 import { PeriodicCollector } from "./collector.js";
 import type { BatchRequest, GenerateRequest, ToMain, ToWorker, WorkerInit } from "./protocol.js";
 
@@ -103,6 +103,7 @@ function startSession(m: GenerateRequest): void {
       seed: m.seed,
       stop: m.stop,
       adapters: enc.generationAdapters(undefined),
+      interrupted: () => Atomics.load(m.interrupt, 0) === 1,
     });
     sessions.set(m.id, s);
   } catch (e) {
@@ -120,7 +121,8 @@ function stepSession(id: number, s: TextDecodeSession): void {
     }
   } catch (e) {
     sessions.delete(id);
-    send({ type: "gen_error", id, message: (e as Error).message });
+    // Cancelled mid-forward: the main thread has already answered for it.
+    if (!(e instanceof GenerationInterrupted)) send({ type: "gen_error", id, message: (e as Error).message });
   }
 }
 

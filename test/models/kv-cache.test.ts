@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SafetensorsFile } from "../../src/formats/safetensors.js";
-import { DecodeSession, generate, generateBatch, generateNoCache } from "../../src/models/generate.js";
+import { DecodeSession, generate, generateBatch, generateNoCache, GenerationInterrupted } from "../../src/models/generate.js";
 import { loadModelFolder } from "../../src/models/load.js";
 import type { DecoderModel } from "../../src/models/decoder.js";
 import { backend, referenceBackend, setBackend } from "../../src/tensor/backend/index.js";
@@ -125,5 +125,20 @@ describe("decode limits", () => {
     assert.throws(() => generate(model, [1, 9999], { maxTokens: 1 }), /token id 9999, outside \[0, 512\)/);
     assert.throws(() => generate(model, [1], { maxTokens: -1 }), /maxTokens must be an integer ≥ 0/);
     assert.throws(() => generate(model, [1], { maxTokens: 3, topP: 0 }), /topP must be in \(0, 1\]/);
+  });
+  it("interrupted stops a prefill between layers (not after the whole forward)", () => {
+    const model = loadModelFolder(storiesFolder());
+    let asked = 0;
+    // The prefill asks before each of the model's layers; a cancel seen at the second ask ends it there.
+    const s = new DecodeSession(model, [[1, 403, 20], [1, 500]], { maxTokens: 8, greedy: true, interrupted: () => ++asked >= 2 });
+    assert.throws(() => s.step(), GenerationInterrupted);
+    assert.equal(asked, 2, `asked ${asked} times of ${model.spec.numLayers} layers`);
+    assert.ok(model.spec.numLayers > 2);
+    // Not interrupted: it asks once per layer per step and generates as without it.
+    let calls = 0;
+    const free = new DecodeSession(model, [[1]], { maxTokens: 3, greedy: true, interrupted: () => (calls++, false) });
+    while (!free.done) free.step();
+    assert.deepEqual(free.rows[0]!.ids, GOLDEN.slice(0, 3));
+    assert.equal(calls, 3 * model.spec.numLayers);
   });
 });

@@ -4,16 +4,12 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Batcher } from "../../src/serve/batcher.js";
 import type { BatchResult } from "../../src/serve/compute.js";
 import { ApiError } from "../../src/serve/errors.js";
 import { ServerMetrics } from "../../src/serve/metrics.js";
 import type { PreparedRow } from "../../src/encoder/prepare.js";
-import { storiesFolder } from "../helpers/stories.js";
-import { post, startServer } from "./helpers.js";
+import { post, spawnServe, startServer } from "./helpers.js";
 
 const row = (len: number, tag = len): PreparedRow => ({ ids: new Int32Array(len).fill(tag), textTokens: len });
 
@@ -209,25 +205,14 @@ describe("serve: under concurrent load", () => {
   });
 
   it("llm2vec serve: SIGTERM finishes the queued request, answers it, exits 0", async () => {
-    const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.js");
-    const child = spawn(process.execPath, [main, "serve", "--model", storiesFolder(), "--port", "0", "--max-batch-size", "4"], { stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stderr.on("data", (c: Buffer) => {
-        err += c.toString();
-        const m = /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*ready/.exec(err);
-        if (m) resolve(Number(m[1]));
-      });
-      child.on("exit", (code) => reject(new Error(`serve exited (${code}) early: ${err}`)));
-    });
-    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    const { child, port, exited, stderr } = await spawnServe(["--max-batch-size", "4"]);
     const reply = post(port, JSON.stringify({ model: "stories260K", input: Array.from({ length: 64 }, (_, i) => `a story ${i} about a dog and a cat`) }));
     await new Promise((r) => setTimeout(r, 30));
     child.kill("SIGTERM");
     const r = await reply;
     assert.equal(r.status, 200, r.body);
     assert.equal((JSON.parse(r.body) as { data: unknown[] }).data.length, 64);
-    assert.equal(await exited, 0, err);
-    assert.match(err, /SIGTERM: finishing queued requests/);
+    assert.equal(await exited, 0, stderr());
+    assert.match(stderr(), /SIGTERM: finishing queued requests/);
   });
 });

@@ -6,6 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import OpenAI, { APIError } from "openai";
@@ -14,7 +15,7 @@ import { writeLoraAdapter } from "../../src/formats/peft.js";
 import { LINEAR_MODULES } from "../../src/models/spec.js";
 import { randn } from "../helpers/rng.js";
 import { FIXTURES, storiesFolder } from "../helpers/stories.js";
-import { maxDiff, startServer, type TestServer } from "./helpers.js";
+import { maxDiff, spawnServe, startServer, type TestServer } from "./helpers.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-serve-gen-"));
 process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -128,6 +129,26 @@ describe("serve: generation and embeddings from one model", () => {
     assert.equal(a.choices[0]!.text, b.choices[0]!.text);
   });
 
+  it("sampling without a seed draws a fresh one per request and reports it (whole and streamed); the reported seed redraws the text", async () => {
+    type Seeded = { seed?: number; choices: { text: string }[] };
+    const req = { model: "stories260K", prompt: "Lily", max_tokens: 16, temperature: 1 };
+    const runs: Seeded[] = [];
+    for (let i = 0; i < 4; i++) runs.push((await client.completions.create(req)) as unknown as Seeded);
+    const seeds = runs.map((r) => r.seed);
+    assert.equal(new Set(seeds).size, 4, `seeds ${seeds}`);
+    assert.ok(new Set(runs.map((r) => r.choices[0]!.text)).size > 1, "four unseeded requests drew the same text");
+    const again = (await client.completions.create({ ...req, seed: seeds[0]! })) as unknown as Seeded;
+    assert.equal(again.choices[0]!.text, runs[0]!.choices[0]!.text);
+    assert.equal(again.seed, seeds[0]);
+    const chat = (await client.chat.completions.create({ model: "stories260K", messages: CHAT, max_tokens: 8, seed: 77 })) as unknown as { seed: number };
+    assert.equal(chat.seed, 77);
+    const stream = await client.chat.completions.create({ model: "stories260K", messages: CHAT, max_tokens: 8, stream: true });
+    const chunkSeeds = new Set<number | undefined>();
+    for await (const c of stream) chunkSeeds.add((c as unknown as { seed?: number }).seed);
+    assert.equal(chunkSeeds.size, 1);
+    assert.ok(Number.isInteger([...chunkSeeds][0]), "streamed chunks carry the seed");
+  });
+
   it("embeddings from the same server equal the merged LLM2Vec model's", async () => {
     const merged = await LLM2Vec.fromPretrained(storiesFolder(), { adapter });
     const texts = ["Lily and her dog played in the park.", "Tom ate an apple."];
@@ -184,6 +205,44 @@ describe("serve: generation and embeddings from one model", () => {
   });
 });
 
+describe("serve: generation requests that would stall the model", () => {
+  let server: TestServer;
+  let client: OpenAI;
+  before(async () => {
+    server = await startServer({ load: { chatTemplateJinja: TEMPLATE }, limits: { maxPrompts: 4, maxGenerationTokens: 200, maxBodyBytes: 8 * 1024 * 1024 } });
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  });
+  after(() => server.close());
+
+  it("more prompts than --max-prompts: 400 naming the limit", async () => {
+    await assert.rejects(client.completions.create({ model: "stories260K", prompt: ["a", "b", "c", "d", "e"], max_tokens: 1 }), (e: APIError) => e.status === 400 && e.code === "too_many_prompts" && /at most 4 per request \(--max-prompts\)/.test(e.message));
+    const ok = await client.completions.create({ model: "stories260K", prompt: ["a", "b", "c", "d"], max_tokens: 2, temperature: 0 });
+    assert.equal(ok.choices.length, 4);
+  });
+
+  it("rows × KV-cache room over --max-generation-tokens: 400 before anything is allocated", async () => {
+    // 4 rows × (2-token prompts + 60) = 248 positions > 200.
+    await assert.rejects(client.completions.create({ model: "stories260K", prompt: ["a", "b", "c", "d"], max_tokens: 60 }), (e: APIError) => e.status === 400 && e.code === "generation_too_large" && /--max-generation-tokens/.test(e.message));
+    assert.equal(server.engine.activeGenerations, 0);
+  });
+
+  it("a 4 MB chat message is refused by its character count before it is tokenised", async () => {
+    const content = "the dog ran. ".repeat(Math.ceil((4 * 1024 * 1024) / 13));
+    const tok = (server.engine as unknown as { ctx: { tokenizer: { encode: (...a: unknown[]) => number[] } } }).ctx.tokenizer;
+    const encode = tok.encode;
+    let tokenised = 0;
+    tok.encode = (...a: unknown[]) => (tokenised++, encode.apply(tok, a));
+    try {
+      await assert.rejects(client.chat.completions.create({ model: "stories260K", messages: [{ role: "user", content }], max_tokens: 1 }), (e: APIError) => e.status === 400 && e.code === "prompt_too_long" && /at most 65536 .*\(--max-prompt-chars\)/.test(e.message));
+      await assert.rejects(client.completions.create({ model: "stories260K", prompt: content.slice(0, 70_000), max_tokens: 1 }), (e: APIError) => e.status === 400 && e.code === "prompt_too_long");
+    } finally {
+      tok.encode = encode;
+    }
+    assert.equal(tokenised, 0, "the text was tokenised before the refusal");
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+  });
+});
+
 describe("serve: chat template failures", () => {
   it("a template that fails to render is a 400 naming it; no template says so", async () => {
     const server = await startServer({ load: { chatTemplateJinja: "{% if messages[0]['role'] != 'system' %}{{ raise_exception('a system message must come first') }}{% endif %}x" } });
@@ -203,5 +262,28 @@ describe("serve: chat template failures", () => {
     } finally {
       await plain.close();
     }
+  });
+});
+
+describe("serve: SIGTERM during a stream", () => {
+  it("stops the stream, closes its kept-alive connection and exits 0 within seconds", async () => {
+    const { child, port, exited, stderr } = await spawnServe();
+    // A keep-alive client, as SDKs are: it never closes the connection itself.
+    const body = JSON.stringify({ model: "stories260K", prompt: "Once", max_tokens: 500, temperature: 0.8, stream: true });
+    const sock = net.connect(port, "127.0.0.1");
+    let text = "";
+    const firstChunk = new Promise<void>((r) => sock.on("data", (c: Buffer) => ((text += c.toString()), text.includes("data: {") && r())));
+    const closed = new Promise<void>((r) => sock.on("close", () => r()));
+    sock.write(`POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+    await firstChunk;
+    const t0 = performance.now();
+    child.kill("SIGTERM");
+    // Before: the hijacked keep-alive connection held the drain for the keep-alive timeout (~75 s).
+    const bound = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 20_000).unref());
+    const code = await Promise.race([exited, bound]);
+    if (code === "timeout") child.kill("SIGKILL");
+    assert.equal(code, 0, `exit after SIGTERM (${Math.round(performance.now() - t0)} ms): ${stderr()}`);
+    await closed;
+    assert.match(text, /data: \[DONE\]/);
   });
 });

@@ -1,5 +1,8 @@
 /** Starting the embedding server on loopback for a test file, and raw HTTP for what clients should not send. */
+import { spawn, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { createEmbeddingServer, type EmbeddingServer, type ServeOptions } from "../../src/serve/app.js";
 import { storiesFolder } from "../helpers/stories.js";
 
@@ -16,6 +19,32 @@ export async function startServer(opts: Partial<ServeOptions> = {}): Promise<Tes
   await server.engine.ready;
   const port = (server.app.server.address() as net.AddressInfo).port;
   return { ...server, port, url: `http://127.0.0.1:${port}`, close: () => server.app.close() };
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  port: number;
+  /** The exit code, once it exits. */
+  exited: Promise<number | null>;
+  /** Its stderr so far. */
+  stderr(): string;
+}
+
+/** `llm2vec serve` on stories260K in a child process (a free port), resolved once it says ready. */
+export async function spawnServe(args: string[] = []): Promise<ServeProcess> {
+  const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.js");
+  const child = spawn(process.execPath, [main, "serve", "--model", storiesFolder(), "--port", "0", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr!.on("data", (c: Buffer) => {
+      err += c.toString();
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*ready/.exec(err);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited (${code}) early: ${err}`)));
+  });
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  return { child, port, exited, stderr: () => err };
 }
 
 export interface RawResponse {

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import { Command, Option } from "commander";
 import { createEmbeddingServer, DEFAULT_COMPUTE_NICE, type EmbeddingServer } from "../../serve/app.js";
+import { checkApiKeyOption } from "../../serve/auth.js";
 import { DEFAULT_BATCHING } from "../../serve/batcher.js";
 import { DEFAULT_LIMITS } from "../../serve/limits.js";
 import { addEncoderFlags, encoderOptionsFromFlags, type EncoderFlags } from "../encoder-flags.js";
@@ -34,6 +35,9 @@ export interface ServeCommandOptions extends EncoderFlags {
   generate?: boolean;
   generationTemplate?: string;
   maxGenerations?: string;
+  maxPrompts?: string;
+  maxPromptChars?: string;
+  maxGenerationTokens?: string;
 }
 
 function readTemplate(file: string): string {
@@ -55,12 +59,14 @@ function int(flag: string, v: string | undefined, min = 1): number | undefined {
 export async function serveCommand(o: ServeCommandOptions, log: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<EmbeddingServer & { url: string }> {
   const port = int("--port", o.port, 0)!;
   if (port > 65535) throw new Error(`--port must be at most 65535, got ${port}`);
+  // The flag wins over the variable; either, set but blank, is refused rather than read as "no key".
+  const apiKey = o.apiKey !== undefined ? checkApiKeyOption(o.apiKey, "--api-key") : checkApiKeyOption(process.env[API_KEY_ENV], API_KEY_ENV);
   const server = createEmbeddingServer({
     model: o.model,
     load: { ...encoderOptionsFromFlags(o), ...(o.generationTemplate !== undefined ? { chatTemplateJinja: readTemplate(o.generationTemplate) } : {}) },
     generate: o.generate === true,
     modelName: o.modelName,
-    apiKey: o.apiKey ?? process.env[API_KEY_ENV] ?? undefined,
+    apiKey,
     normalize: o.normalize !== false,
     logger: o.log === true,
     computeNice: int("--compute-nice", o.computeNice, 0),
@@ -79,10 +85,15 @@ export async function serveCommand(o: ServeCommandOptions, log: (line: string) =
       bodyTimeoutMs: int("--body-timeout-ms", o.bodyTimeoutMs),
       truncate: o.truncate !== false,
       maxGenerations: int("--max-generations", o.maxGenerations),
+      maxPrompts: int("--max-prompts", o.maxPrompts),
+      maxPromptChars: int("--max-prompt-chars", o.maxPromptChars),
+      maxGenerationTokens: int("--max-generation-tokens", o.maxGenerationTokens),
     },
   });
   const url = await server.app.listen({ host: o.host, port });
   log(`llm2vec serve: listening on ${url} (model loading from ${o.model})`);
+  if (apiKey === undefined && !isLoopback(o.host))
+    log(`llm2vec serve: warning: listening on ${o.host}, beyond this machine, with no API key: anyone who can reach it can use the model (set --api-key or ${API_KEY_ENV})`);
   server.engine.ready.then(
     (info) => log(`llm2vec serve: ready: model '${server.modelName}', dimension ${info.dimension}, ${info.options.pooling} pooling, ${info.options.bidirectional ? "bidirectional" : "causal"}`),
     (e: Error) => log(`llm2vec serve: the model failed to load: ${e.message}`),
@@ -90,12 +101,16 @@ export async function serveCommand(o: ServeCommandOptions, log: (line: string) =
   return { ...server, url };
 }
 
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export function registerServe(program: Command): void {
   addEncoderFlags(program.command("serve").description("serve embeddings and generation over HTTP from one model: OpenAI's POST /v1/embeddings, /v1/chat/completions, /v1/completions, plus /v1/models, /health, /info, /metrics"))
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <n>", "port to listen on (0: any free port)", "8080")
     .option("--model-name <id>", "model id in /v1/models and in requests (default: the model folder's name)")
-    .option("--api-key <key>", `require 'Authorization: Bearer <key>' on /v1/* and /info (or set ${API_KEY_ENV})`)
+    .option("--api-key <key>", `require 'Authorization: Bearer <key>' on every route but /health and /metrics (or set ${API_KEY_ENV}; a blank key is refused)`)
     .option("--max-batch-tokens <n>", `tokens per batch (real tokens: batches run without padding; default ${DEFAULT_BATCHING.maxBatchTokens})`)
     .option("--max-batch-size <n>", `inputs per batch (default ${DEFAULT_BATCHING.maxBatchSize})`)
     .option("--batch-window-ms <n>", `how long an idle model waits for more inputs before a partial batch (default ${DEFAULT_BATCHING.windowMs})`)
@@ -106,6 +121,9 @@ export function registerServe(program: Command): void {
     .option("--generate", "keep adapters unmerged so the base model also generates (/v1/chat/completions, /v1/completions) while embeddings run with the adapters")
     .option("--generation-template <file>", "a Jinja chat template for /v1/chat/completions, replacing the tokenizer's chat_template")
     .option("--max-generations <n>", `generations running at once before requests get 429 (default ${DEFAULT_LIMITS.maxGenerations})`)
+    .option("--max-prompts <n>", `prompts per /v1/completions request (default ${DEFAULT_LIMITS.maxPrompts})`)
+    .option("--max-prompt-chars <n>", `characters of prompt text per generation request, checked before tokenising (default ${DEFAULT_LIMITS.maxPromptChars})`)
+    .option("--max-generation-tokens <n>", `KV-cache positions per generation request: prompts × (longest prompt + max_tokens) (default ${DEFAULT_LIMITS.maxGenerationTokens})`)
     .option("--max-queue <n>", `inputs waiting or computing before requests get 429 (default ${DEFAULT_LIMITS.maxQueue})`)
     .option("--max-body-bytes <n>", `request body size limit, 413 beyond (default ${DEFAULT_LIMITS.maxBodyBytes})`)
     .option("--request-timeout-ms <n>", `per-request deadline, 504 beyond (default ${DEFAULT_LIMITS.requestTimeoutMs})`)
