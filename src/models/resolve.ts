@@ -66,7 +66,8 @@ export async function locateFolder(ref: string, o: LocateOptions): Promise<strin
     try {
       return await hubFolder(ref, o.hub);
     } catch (e) {
-      throw new Error(`${o.from} ${ref}: ${(e as Error).message}`);
+      const what = o.role === "base" ? `the base model ${JSON.stringify(ref)} (${o.from})` : `${o.from} ${ref}`;
+      throw new Error(`${what} is not a local folder, and as a Hub id: ${(e as Error).message}; ${waysToSupply(o.role, o.from).join(", or ")}`);
     }
   }
   const what = o.role === "base" ? `the base model ${JSON.stringify(ref)} (${o.from}) is` : `${o.from} ${ref}:`;

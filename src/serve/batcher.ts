@@ -244,12 +244,13 @@ export class Batcher {
         const rate = result.computeMs / real;
         this.msPerToken = Number.isNaN(this.msPerToken) ? rate : RATE_WEIGHT * rate + (1 - RATE_WEIGHT) * this.msPerToken;
       }
-      const bad = new Set(result.nonFinite);
+      const faults = new Map(result.faults.map((f) => [f.row, f]));
       batch.forEach((s, b) => {
         const job = s.job;
         if (job.done) return;
-        if (bad.has(b)) {
-          this.cancel(job, new ApiError(500, "non_finite_embedding", `input ${s.index} produced a non-finite embedding; the model's weights are likely broken.`));
+        const fault = faults.get(b);
+        if (fault) {
+          this.cancel(job, new ApiError(500, fault.code, `input ${s.index} produced ${fault.reason}.`));
           return;
         }
         job.vectors[s.index] = result.vectors[b]!;

@@ -7,7 +7,7 @@ import { Worker } from "node:worker_threads";
 import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import type { PreparedRow } from "../encoder/prepare.js";
 import type { TextDelta } from "../generation/text-session.js";
-import type { BatchRequest, GeneratedRow, GenerateRequest, ModelInfo, ToMain, WorkerInit } from "./protocol.js";
+import type { BatchRequest, EmbeddingFault, GeneratedRow, GenerateRequest, ModelInfo, ToMain, WorkerInit } from "./protocol.js";
 
 export type GenerationParams = Omit<GenerateRequest, "type" | "id" | "interrupt">;
 
@@ -20,8 +20,8 @@ interface LiveGeneration {
 export interface BatchResult {
   /** One unnormalised embedding per row, in the rows' order. */
   vectors: Float32Array[];
-  /** Rows (indices into the batch) whose embedding is not finite. */
-  nonFinite: number[];
+  /** Rows (indices into the batch) whose embedding is unusable (encoder/embedding-check.ts), and why. */
+  faults: EmbeddingFault[];
   computeMs: number;
 }
 
@@ -136,7 +136,7 @@ export class ModelWorker {
     if (m.type === "batch_error") return p.reject(new Error(m.message));
     const vectors: Float32Array[] = [];
     for (let at = 0; at < m.vectors.length; at += p.dim) vectors.push(m.vectors.subarray(at, at + p.dim));
-    p.resolve({ vectors, nonFinite: m.nonFinite, computeMs: m.computeMs });
+    p.resolve({ vectors, faults: m.faults, computeMs: m.computeMs });
   }
 
   private fail(e: Error, rejectReady: (e: Error) => void): void {

@@ -4,6 +4,13 @@ import type { EncoderOptions } from "../encoder/options.js";
 import type { TextDelta } from "../generation/text-session.js";
 import type { FinishReason } from "../models/generate.js";
 
+/** A row of a batch whose embedding is refused (encoder/embedding-check.ts), with the error code and why. */
+export interface EmbeddingFault {
+  row: number;
+  code: "non_finite_embedding" | "zero_embedding";
+  reason: string;
+}
+
 export interface WorkerInit {
   model: string;
   load: FromPretrainedOptions;
@@ -67,7 +74,7 @@ export interface GeneratedRow {
 export type ToMain =
   | { type: "ready"; info: ModelInfo }
   | { type: "load_error"; message: string }
-  | { type: "result"; id: number; vectors: Float32Array; nonFinite: number[]; computeMs: number }
+  | { type: "result"; id: number; vectors: Float32Array; faults: EmbeddingFault[]; computeMs: number }
   | { type: "batch_error"; id: number; message: string }
   | { type: "gen_delta"; id: number; deltas: TextDelta[] }
   | { type: "gen_done"; id: number; rows: GeneratedRow[] }

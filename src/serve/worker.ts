@@ -21,7 +21,8 @@ import type { PreparedRow } from "../encoder/prepare.js";
 import { TextDecodeSession } from "../generation/text-session.js";
 import { contextLength, GenerationInterrupted } from "../models/generate.js";
 import { PeriodicCollector } from "./collector.js";
-import type { BatchRequest, GenerateRequest, ToMain, ToWorker, WorkerInit } from "./protocol.js";
+import { embeddingFault } from "../encoder/embedding-check.js";
+import type { BatchRequest, EmbeddingFault, GenerateRequest, ToMain, ToWorker, WorkerInit } from "./protocol.js";
 
 const port = parentPort;
 if (!port) throw new Error("src/serve/worker.js is a worker thread; start it through ModelWorker (src/serve/compute.ts)");
@@ -151,9 +152,13 @@ function runBatch(m: BatchRequest): void {
     // for are dropped, so the pool holds what the current traffic uses, not the longest batch seen.
     releaseIdleF32(IDLE_BATCHES);
     // A NaN means the weights blew up: the main thread fails the requests that own these rows.
-    const nonFinite: number[] = [];
-    for (let b = 0; b < rows.length; b++) if (!vectors.subarray(b * C, (b + 1) * C).every(Number.isFinite)) nonFinite.push(b);
-    send({ type: "result", id: m.id, vectors, nonFinite, computeMs: performance.now() - t0 }, [vectors.buffer as ArrayBuffer]);
+    const faults: EmbeddingFault[] = [];
+    for (let b = 0; b < rows.length; b++) {
+      const v = vectors.subarray(b * C, (b + 1) * C);
+      const reason = embeddingFault(v);
+      if (reason) faults.push({ row: b, code: v.every(Number.isFinite) ? "zero_embedding" : "non_finite_embedding", reason });
+    }
+    send({ type: "result", id: m.id, vectors, faults, computeMs: performance.now() - t0 }, [vectors.buffer as ArrayBuffer]);
     collector.tick(); // after the answer is on its way
   } catch (e) {
     send({ type: "batch_error", id: m.id, message: (e as Error).message });

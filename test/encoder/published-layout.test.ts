@@ -204,12 +204,23 @@ describe("what a folder is missing, said", () => {
   it("a -mntp folder whose base is not found names the base and the ways to supply it; --base supplies it", async () => {
     const dir = path.join(tmp, "mntp-hub-base");
     writeMntp(dir, LLAMA3_INSTRUCT);
-    await assert.rejects(load(dir), (e: Error) => {
-      assert.match(e.message, /the base model "meta-llama\/Meta-Llama-3-8B-Instruct" \(base_model_name_or_path in .*mntp-hub-base\/adapter_config\.json\) is not a local folder/);
-      assert.match(e.message, /--base DIR/);
-      assert.match(e.message, /set base_model_name_or_path in .*adapter_config\.json to a local folder path/);
-      return true;
-    });
+    // Offline with an empty cache: the base is neither a local folder nor a cached Hub repository.
+    const env = { HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE, HF_HUB_CACHE: process.env.HF_HUB_CACHE };
+    process.env.HF_HUB_OFFLINE = "1";
+    process.env.HF_HUB_CACHE = path.join(tmp, "empty-hub-cache");
+    try {
+      await assert.rejects(load(dir), (e: Error) => {
+        assert.match(e.message, /the base model "meta-llama\/Meta-Llama-3-8B-Instruct" \(base_model_name_or_path in .*mntp-hub-base\/adapter_config\.json\) is not a local folder/);
+        assert.match(e.message, /offline/i);
+        assert.match(e.message, /--base DIR/);
+        assert.match(e.message, /set base_model_name_or_path in .*adapter_config\.json to a local folder path/);
+        assert.match(e.message, /Hugging Face Hub id/);
+        return true;
+      });
+    } finally {
+      for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     const viaBase = await load(dir, { base, adapter: supervised });
     const ref = await load(mntp, { adapter: supervised });
     assert.ok(maxDiff(await viaBase.enc.encode(TEXTS), await ref.enc.encode(TEXTS)) < 1e-6);

@@ -19,7 +19,7 @@ function fakeModel(ms = 5) {
   const run = async (rows: PreparedRow[]): Promise<BatchResult> => {
     batches.push(rows.map((r) => r.ids.length));
     await new Promise((r) => setTimeout(r, ms));
-    return { vectors: rows.map((r) => Float32Array.of(r.ids[0]!)), nonFinite: [], computeMs: ms };
+    return { vectors: rows.map((r) => Float32Array.of(r.ids[0]!)), faults: [], computeMs: ms };
   };
   return { run, batches };
 }
@@ -107,7 +107,7 @@ describe("serve: batcher", () => {
       const done = tail.then(async () => {
         await new Promise((r) => setTimeout(r, 40));
         ends.push(performance.now());
-        return { vectors: rows.map((r) => Float32Array.of(r.ids[0]!)), nonFinite: [], computeMs: 30 };
+        return { vectors: rows.map((r) => Float32Array.of(r.ids[0]!)), faults: [], computeMs: 30 };
       });
       tail = done.then(() => {});
       return done;
@@ -139,7 +139,7 @@ describe("serve: batcher", () => {
       const done = tail.then(async () => {
         await new Promise((r) => setTimeout(r, ms));
         ends.push(performance.now());
-        return { vectors: rows.map((r) => Float32Array.of(r.ids[0]!)), nonFinite: [], computeMs: ms };
+        return { vectors: rows.map((r) => Float32Array.of(r.ids[0]!)), faults: [], computeMs: ms };
       });
       tail = done.then(() => {});
       return done;
