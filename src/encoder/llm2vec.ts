@@ -326,6 +326,8 @@ function resolveTemplate(o: EncoderOptionsInput, resolved: ResolvedModel, note: 
   if (o.chatTemplate !== "auto") return { ...o, chatTemplate: o.chatTemplate };
   const auto = chooseTemplate(resolved.nameChain);
   const eosSuffix = o.eosSuffix ?? auto.eosSuffix;
-  if (auto.announcement && (auto.template !== "none" || (o.pooling === "eos_token" && o.eosSuffix === null))) note(auto.announcement);
+  // An eos-only rule matters only for eos_token pooling without an explicit suffix.
+  const eosOnly = auto.template === "none" && auto.eosSuffix !== null;
+  if (auto.announcement && (!eosOnly || (o.pooling === "eos_token" && o.eosSuffix === null))) note(auto.announcement);
   return { ...o, chatTemplate: auto.template, eosSuffix };
 }

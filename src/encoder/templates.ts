@@ -79,6 +79,18 @@ export function chooseTemplate(names: readonly NameInChain[]): AutoTemplate {
     if (eos)
       return { template: "none", eosSuffix: eos.suffix, decidedBy: n, announcement: `eos_token pooling appends ${JSON.stringify(eos.suffix)}, as the reference does for ${n.name} (${where})` };
   }
+  // An instruct or chat model that no rule names gets no template, as in the reference (Llama-3.1,
+  // Qwen3, …); say so, since its adapters may have been trained with one.
+  const chatty = names.find((n) => /instruct|chat|-it$/i.test(n.name));
+  if (chatty) {
+    const known = REFERENCE_TEMPLATE_RULES.flatMap((r) => r.names).join(", ");
+    return {
+      template: "none",
+      eosSuffix: null,
+      decidedBy: null,
+      announcement: `no input template for ${chatty.name} (${chatty.field} in ${chatty.file}): the reference's rules name only ${known}, so it gets none, as in the reference; pass chatTemplate (a preset, or {prefix, suffix}) if the model was trained with one`,
+    };
+  }
   return { template: "none", eosSuffix: null, decidedBy: null, announcement: null };
 }
 

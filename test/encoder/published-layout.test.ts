@@ -152,6 +152,14 @@ describe("the reference's call shape", () => {
     assert.ok(notes.some((n) => n.includes('appends "<|end_of_text|>", as the reference does for meta-llama/Meta-Llama-3-8B')), notes.join("\n"));
   });
 
+  it("an instruct name no rule covers gets no template, and a note says which rules there are", async () => {
+    const dir = path.join(tmp, "llama31-mntp");
+    writeMntp(dir, base, "meta-llama/Llama-3.1-8B-Instruct");
+    const { enc, notes } = await load(dir);
+    assert.equal(enc.options.chatTemplate, "none");
+    assert.ok(notes.some((n) => n.includes("no input template for meta-llama/Llama-3.1-8B-Instruct") && n.includes("meta-llama/Meta-Llama-3-8B-Instruct, mistralai/Mistral-7B-Instruct-v0.2")), notes.join("\n"));
+  });
+
   it("merge and save record the template that applied in llm2vec_config.json", async () => {
     const out = path.join(tmp, "merged");
     await mergeCommand({ model: mntp, adapter: [supervised], output: out });
