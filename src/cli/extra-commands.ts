@@ -1,4 +1,4 @@
-/** Commands registered beyond the core set (evaluation, comparison, training, merging, the whole recipe, serving), kept apart so main.ts stays a list. */
+/** Commands registered beyond the core set (evaluation, comparison, training, merging, the whole recipe, serving, diagnostics), kept apart so main.ts stays a list. */
 import type { Command } from "commander";
 import { registerCompare } from "./commands/compare.js";
 import { registerEval } from "./commands/eval.js";
@@ -6,6 +6,7 @@ import { registerMerge } from "./commands/merge.js";
 import { registerTrain } from "./commands/train.js";
 import { registerServe } from "./commands/serve.js";
 import { registerConvert } from "./commands/convert.js";
+import { registerDoctor } from "./commands/doctor.js";
 
 export function registerExtraCommands(program: Command): void {
   registerEval(program);
@@ -14,4 +15,5 @@ export function registerExtraCommands(program: Command): void {
   registerMerge(program);
   registerConvert(program);
   registerServe(program);
+  registerDoctor(program);
 }

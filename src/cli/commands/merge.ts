@@ -1,16 +1,6 @@
-/**
- * `llm2vec merge`: base model + PEFT adapters → one Hugging Face folder, W += (alpha/r)·B·A per
- * adapter in order, the delta computed in float32 and stored back in each weight's dtype (bf16
- * stays bf16). Written atomically; `encode`, `eval` and `serve` load it like any model folder.
- */
+/** `llm2vec merge`: base model + PEFT adapters → one Hugging Face folder (src/train/merge.ts). */
 import type { Command } from "commander";
-import { LLM2Vec } from "../../encoder/llm2vec.js";
-
-export async function mergeCommand(o: { model: string; adapter: string[]; output: string; overwrite?: boolean }): Promise<void> {
-  if (!o.adapter?.length) throw new Error("merge: give at least one --adapter");
-  const enc = await LLM2Vec.fromPretrained(o.model, { adapter: o.adapter, mergeAdapter: true });
-  enc.save(o.output, { overwrite: o.overwrite });
-}
+import { merge, type MergeOptions } from "../../train/merge.js";
 
 export function registerMerge(program: Command): void {
   program
@@ -20,8 +10,8 @@ export function registerMerge(program: Command): void {
     .requiredOption("--adapter <dir...>", "adapter folder(s), merged in order (MNTP, then SimCSE)")
     .requiredOption("--output <dir>", "the merged model folder")
     .option("--overwrite", "replace an existing output folder")
-    .action(async (o: { model: string; adapter: string[]; output: string; overwrite?: boolean }) => {
-      await mergeCommand(o);
+    .action(async (o: MergeOptions) => {
+      await merge(o);
       process.stderr.write(`merged ${o.adapter.length} adapter(s) into ${o.output}\n`);
     });
 }
