@@ -2,10 +2,11 @@
 # Builds the native addon with node-gyp and places it in this platform's prebuilt package,
 # npm/<platform>/ (e.g. npm/linux-x64-gnu for @llm2vec/native-linux-x64-gnu), checking that it
 # loads from there. Each platform's builder runs it; `npm pack npm/<platform>` then makes the
-# tarball that the main package lists under optionalDependencies.
+# tarball that the main package lists under optionalDependencies. --reuse-build takes the addon
+# already in build/Release (CI has just built it) instead of rebuilding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npm run --silent build:native
+[ "${1:-}" = "--reuse-build" ] || npm run --silent build:native
 npx tsc -p tsconfig.build.json
 pkg="$(node --input-type=module -e 'import { platformPackage } from "./dist/src/tensor/backend/native-resolve.js"; console.log(platformPackage())')"
 dir="npm/${pkg#@llm2vec/native-}"
