@@ -23,12 +23,13 @@ describe("platformPackage", () => {
 });
 
 describe("nativeCandidates", () => {
-  it("puts the prebuilt binary before the local build", { skip: !fs.existsSync(local) && "no local build" }, () => {
-    const r = nativeCandidates(() => "/prebuilt/llm2vec_native.node", root);
-    assert.deepEqual(r.candidates, [
-      { source: "prebuilt", file: "/prebuilt/llm2vec_native.node" },
+  it("puts a local build before the prebuilt binary, and takes the prebuilt one when nothing was built", { skip: !fs.existsSync(local) && "no local build" }, () => {
+    const prebuilt = () => "/prebuilt/llm2vec_native.node";
+    assert.deepEqual(nativeCandidates(prebuilt, root).candidates, [
       { source: "local build", file: local },
+      { source: "prebuilt", file: "/prebuilt/llm2vec_native.node" },
     ]);
+    assert.deepEqual(nativeCandidates(prebuilt, tmp).candidates, [{ source: "prebuilt", file: "/prebuilt/llm2vec_native.node" }]);
   });
 
   it("says which platform package is missing", () => {
@@ -36,17 +37,17 @@ describe("nativeCandidates", () => {
       throw new Error("MODULE_NOT_FOUND");
     }, tmp);
     assert.deepEqual(r.candidates, []);
-    assert.deepEqual(r.missing, [`${platformPackage()} is not installed`, `${path.join(tmp, "build", "Release", "llm2vec_native.node")} not found (not built)`]);
+    assert.deepEqual(r.missing, [`${path.join(tmp, "build", "Release", "llm2vec_native.node")} not found (not built)`, `${platformPackage()} is not installed`]);
   });
 });
 
 describe("loadNativeAddon", () => {
-  it("falls through a prebuilt binary that does not load to the local build", { skip: !fs.existsSync(local) && "no local build" }, () => {
+  it("falls through a binary that does not load to the next one", { skip: !fs.existsSync(local) && "no local build" }, () => {
     const broken = path.join(tmp, "broken.node");
     fs.writeFileSync(broken, "not a shared object");
-    const r = loadNativeAddon(hasInfo, { candidates: [{ source: "prebuilt", file: broken }, { source: "local build", file: local }], missing: [] });
+    const r = loadNativeAddon(hasInfo, { candidates: [{ source: "local build", file: broken }, { source: "prebuilt", file: local }], missing: [] });
     assert.ok(!("error" in r));
-    assert.equal(r.source, "local build");
+    assert.equal(r.source, "prebuilt");
     assert.equal(r.file, local);
   });
 

@@ -1,9 +1,11 @@
 /**
- * Finds the native addon binary, in order: the prebuilt one from this platform's optional
- * dependency (`@llm2vec/native-<platform>`, npm/<platform>/ in the repository; needs no install
- * script), then the local node-gyp build (build/Release, made by the install script when no prebuilt
- * package matched). The first candidate that loads and passes `check` wins; otherwise the caller
- * falls back to the TypeScript reference backend with NATIVE_REMEDY as the advice.
+ * Finds the native addon binary, in order: the local node-gyp build (build/Release), then the
+ * prebuilt one from this platform's optional dependency (`@llm2vec/native-<platform>`,
+ * npm/<platform>/ in the repository; needs no install script). An installed package has a local
+ * build only when its install script found no loadable prebuilt binary, so there the prebuilt one
+ * runs; in a checkout, a binary built from the edited native/ sources must win over a published one.
+ * The first candidate that loads and passes `check` wins; otherwise the caller falls back to the
+ * TypeScript reference backend with NATIVE_REMEDY as the advice.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -68,15 +70,15 @@ export function nativeCandidates(
 ): { candidates: NativeCandidate[]; missing: string[] } {
   const candidates: NativeCandidate[] = [];
   const missing: string[] = [];
+  const local = root ? join(root, "build", "Release", "llm2vec_native.node") : null;
+  if (local && existsSync(local)) candidates.push({ source: "local build", file: local });
+  else missing.push(local ? `${local} not found (not built)` : "no llm2vec package.json above the module");
   const pkg = platformPackage();
   try {
     candidates.push({ source: "prebuilt", file: resolvePrebuilt(pkg) });
   } catch {
     missing.push(`${pkg} is not installed`);
   }
-  const local = root ? join(root, "build", "Release", "llm2vec_native.node") : null;
-  if (local && existsSync(local)) candidates.push({ source: "local build", file: local });
-  else missing.push(local ? `${local} not found (not built)` : "no llm2vec package.json above the module");
   return { candidates, missing };
 }
 
