@@ -1,6 +1,21 @@
-/** The public API of llm2vec. */
-export * from "./encoder/index.js";
-export * as tensor from "./tensor/index.js";
-export * as models from "./models/index.js";
-export * as formats from "./formats/index.js";
-export * as evaluation from "./eval/index.js";
+/**
+ * The package root (`llm2vec`): load a model, encode, generate, adapters, and what the native
+ * addon chose. Training is `llm2vec/train`, the server `llm2vec/serve`, evaluation `llm2vec/eval`
+ * (package.json "exports"); the tensor core, model builders and file formats stay internal.
+ */
+export { LLM2Vec, type FromPretrainedOptions, type EncodeOptions } from "./encoder/llm2vec.js";
+export { DEFAULT_OPTIONS, POOLING_MODES, CONFIG_FILE, type EncoderOptions, type PoolingMode } from "./encoder/options.js";
+export { CHAT_TEMPLATES, type ChatTemplateName } from "./encoder/templates.js";
+export { TRUNCATION_MODES, type TruncationMode } from "./encoder/truncate.js";
+export { SEPARATOR, type EncodeInput } from "./encoder/prepare.js";
+export { WordFeatures } from "./encoder/word-features.js";
+export { COMPUTE_DTYPES, type ComputeDtype } from "./tensor/compute.js";
+export type { GenerateInput, GenerateOptions } from "./encoder/generation.js";
+export { ChatTemplateError, type ChatMessage } from "./generation/chat-template.js";
+export { TextStream } from "./generation/text-stream.js";
+export { DEFAULT_MAX_TOKENS, type GeneratedText, type TextDelta } from "./generation/text-session.js";
+export { readLoraAdapter, readLoraConfig, writeLoraAdapter, type LoraAdapter, type LoraConfig, type LoraToWrite } from "./formats/peft.js";
+export { importLlama2c, type ImportLlama2cOptions } from "./formats/llama2c.js";
+export { nativeInfo, nativeBinary, type NativeInfo, type NativeBinary } from "./tensor/backend/native.js";
+export type { NativeSource } from "./tensor/backend/native-resolve.js";
+export { demoModelPath } from "./demo-model.js";

@@ -1,4 +1,4 @@
-/** Commands registered beyond the core set (evaluation, comparison, training, merging, the whole recipe, weight conversion, serving), kept apart so main.ts stays a list. */
+/** Commands registered beyond the core set (evaluation, comparison, training, merging, the whole recipe, weight conversion, serving, diagnostics), kept apart so main.ts stays a list. */
 import type { Command } from "commander";
 import { registerCompare } from "./commands/compare.js";
 import { registerEval } from "./commands/eval.js";
@@ -7,6 +7,7 @@ import { registerTrain } from "./commands/train.js";
 import { registerServe } from "./commands/serve.js";
 import { registerConvert } from "./commands/convert.js";
 import { registerConvertWeights } from "./commands/convert-weights.js";
+import { registerDoctor } from "./commands/doctor.js";
 
 export function registerExtraCommands(program: Command): void {
   registerEval(program);
@@ -16,4 +17,5 @@ export function registerExtraCommands(program: Command): void {
   registerConvert(program);
   registerConvertWeights(program);
   registerServe(program);
+  registerDoctor(program);
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { mergeCommand } from "../../src/cli/commands/merge.js";
+import { merge } from "../../src/train/merge.js";
 import { LLM2Vec } from "../../src/encoder/llm2vec.js";
 import { writeLoraAdapter } from "../../src/formats/peft.js";
 import { attachedLoraTensors, injectLora } from "../../src/models/lora.js";
@@ -46,17 +46,17 @@ describe("merge", () => {
       [tmp, /contains --model/],
       [path.join(adapter, "merged"), /lies inside --adapter/],
     ];
-    for (const [output, re] of cases) await assert.rejects(mergeCommand({ model, adapter: [adapter], output, overwrite: true }), re, output);
+    for (const [output, re] of cases) await assert.rejects(merge({ model, adapter: [adapter], output, overwrite: true }), re, output);
     assert.deepEqual([snapshot(model), snapshot(adapter)], before);
   });
 
   it("the merged folder keeps generation_config.json and the chat template of the base", async () => {
     const out = path.join(tmp, "merged");
-    await mergeCommand({ model, adapter: [adapter], output: out });
+    await merge({ model, adapter: [adapter], output: out });
     for (const f of ["generation_config.json", "chat_template.jinja"]) assert.equal(fs.readFileSync(path.join(out, f), "utf8"), fs.readFileSync(path.join(model, f), "utf8"), f);
     for (const f of ["config.json", "model.safetensors", "tokenizer.json", "llm2vec_config.json"]) assert.ok(fs.existsSync(path.join(out, f)), f);
     assert.ok(!fs.readdirSync(out).some((f) => f.startsWith(".") || f === "core"), `leftovers: ${fs.readdirSync(out).join(", ")}`);
-    await mergeCommand({ model, adapter: [adapter], output: out, overwrite: true });
+    await merge({ model, adapter: [adapter], output: out, overwrite: true });
     assert.ok(fs.existsSync(path.join(out, "generation_config.json")));
   });
 });

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LLM2Vec, type FromPretrainedOptions } from "../../src/encoder/llm2vec.js";
-import { mergeCommand } from "../../src/cli/commands/merge.js";
+import { merge } from "../../src/train/merge.js";
 import { encoderOptionsFromFlags } from "../../src/cli/encoder-flags.js";
 import { writeLoraAdapter } from "../../src/formats/peft.js";
 import type { LoadedTensor } from "../../src/formats/safetensors.js";
@@ -162,7 +162,7 @@ describe("the reference's call shape", () => {
 
   it("merge and save record the template that applied in llm2vec_config.json", async () => {
     const out = path.join(tmp, "merged");
-    await mergeCommand({ model: mntp, adapter: [supervised], output: out });
+    await merge({ model: mntp, adapter: [supervised], output: out });
     const cfg = JSON.parse(fs.readFileSync(path.join(out, "llm2vec_config.json"), "utf8"));
     assert.equal(cfg.chat_template, "llama3-instruct");
     const merged = await load(out);

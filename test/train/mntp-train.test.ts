@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { LLM2Vec } from "../../src/encoder/llm2vec.js";
 import { readLoraAdapter, writeLoraAdapter } from "../../src/formats/peft.js";
 import { SafetensorsFile } from "../../src/formats/safetensors.js";
-import { mergeCommand } from "../../src/cli/commands/merge.js";
+import { merge } from "../../src/train/merge.js";
 import { attachedLoraTensors, injectLora } from "../../src/models/lora.js";
 import { LINEAR_MODULES } from "../../src/models/spec.js";
 import { listCheckpoints, readCheckpoint } from "../../src/train/checkpoint.js";
@@ -87,7 +87,7 @@ describe("MNTP training (stories260K)", () => {
 
   it("the merged folder equals the attached adapter (1e-5), and a saved adapter round-trips exactly", async () => {
     const merged = path.join(tmp, "merged");
-    await mergeCommand({ model, adapter: [full], output: merged });
+    await merge({ model, adapter: [full], output: merged });
     const texts = ["Once upon a time there was a cat.", "The sun is hot.", "A long sentence about a little girl who liked to play in the park."];
     const attached = await LLM2Vec.fromPretrained(model, { adapter: full, mergeAdapter: false });
     const m = await LLM2Vec.fromPretrained(merged);

@@ -5,6 +5,7 @@
  */
 import { referenceBackend } from "./reference.js";
 import { loadNativeBackend } from "./native.js";
+import { NATIVE_REMEDY } from "./native-resolve.js";
 import { profiledBackend, profileReport, profileTable } from "./profile.js";
 import type { Backend } from "./types.js";
 
@@ -26,7 +27,7 @@ function chooseBackend(): Backend {
   const native = loadNativeBackend();
   if (native.backend) return native.backend;
   process.emitWarning(
-    `llm2vec: native addon unavailable (${native.error}); using the TypeScript reference backend, which is far slower. Reinstall with a C++ compiler present (npm rebuild llm2vec).`,
+    `llm2vec: native addon unavailable (${native.error}); using the TypeScript reference backend, which is far slower. To fix: ${NATIVE_REMEDY}.`,
     { code: "LLM2VEC_NO_NATIVE" },
   );
   return referenceBackend;

@@ -4,15 +4,12 @@
  * in native-gemm.ts) so that a bad call throws an Error naming the kernel and the shapes instead
  * of reading or writing out of bounds in C++.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Storage } from "../dtype.js";
 import { counts, DTYPE_CODE, f32, fmt, i32, KernelArgError, storage } from "./native-args.js";
 import { attnCheck, attnParams, kvStride, packedCheck } from "./native-attention-args.js";
 import { gemmBinding, packBBinding, type AddonGemm, type AddonPackB } from "./native-gemm.js";
 import type { Backend, GatedActivation, PackedAttentionShape } from "./types.js";
+import { loadNativeAddon, NATIVE_REMEDY, type NativeSource } from "./native-resolve.js";
 
 /** The raw addon surface (see native/src/addon.cc). Scalar parameters travel in Float64Arrays. */
 interface Addon {
@@ -276,24 +273,6 @@ function checkTargets(kernel: string, t: Int32Array, ignoreIndex: number, N: num
   }
 }
 
-/** The package root: the nearest ancestor folder whose package.json is named "llm2vec". */
-function packageRoot(start: string): string | null {
-  let dir = start;
-  for (;;) {
-    const pj = join(dir, "package.json");
-    if (existsSync(pj)) {
-      try {
-        if ((JSON.parse(readFileSync(pj, "utf8")) as { name?: string }).name === "llm2vec") return dir;
-      } catch {
-        /* unreadable package.json: keep walking */
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) return null;
-    dir = up;
-  }
-}
-
 let cachedAddon: Addon | null = null;
 
 /**
@@ -328,7 +307,7 @@ export function setComputeNice(nice: number): number {
   if (!Number.isInteger(nice) || nice < -20 || nice > 19) throw new Error(`setComputeNice: nice must be an integer in [-20, 19], got ${nice}`);
   const { backend, error } = loadNativeBackend();
   if (!backend || !cachedAddon) throw new Error(`setComputeNice: the native addon is not loaded (${error ?? "unknown reason"})`);
-  if (typeof cachedAddon.setComputeNice !== "function") throw new Error("setComputeNice: the native addon is stale (rebuild with npm rebuild llm2vec)");
+  if (typeof cachedAddon.setComputeNice !== "function") throw new Error(`setComputeNice: the native addon is stale (${NATIVE_REMEDY})`);
   const r = cachedAddon.setComputeNice(nice);
   if (r < 0) throw new Error(`setComputeNice(${nice}): the OS refused (errno ${-r})`);
   return r;
@@ -348,22 +327,33 @@ export function setMmapThreshold(bytes: number): boolean {
   return cachedAddon.setMmapThreshold(bytes) === 1;
 }
 
-let cached: { backend: Backend | null; error?: string } | null = null;
+/** The loaded addon's binary and where it came from (native-resolve.ts), or why none loaded. */
+export type NativeLoad = { backend: Backend; source: NativeSource; file: string; error?: undefined } | { backend: null; error: string };
 
-export function loadNativeBackend(): { backend: Backend | null; error?: string } {
+let cached: NativeLoad | null = null;
+
+const REQUIRED = ["info", "gemm", "attentionForward", "attentionBackward", "rmsnormForward", "rmsnormBackward", "rope", "embeddingForward"] as const;
+
+export function loadNativeBackend(): NativeLoad {
   if (cached) return cached;
+  const r = loadNativeAddon<Addon>((addon, file) => {
+    const lacking = REQUIRED.find((fn) => typeof addon[fn] !== "function");
+    return lacking ? `${file} is stale: it lacks ${lacking}()` : null;
+  });
+  if ("error" in r) return (cached = { backend: null, error: r.error });
   try {
-    const here = dirname(fileURLToPath(import.meta.url));
-    const root = packageRoot(here);
-    if (!root) return (cached = { backend: null, error: `no llm2vec package.json above ${here}` });
-    const file = join(root, "build", "Release", "llm2vec_native.node");
-    if (!existsSync(file)) return (cached = { backend: null, error: `${file} not found (the addon was not built)` });
-    const addon = createRequire(import.meta.url)(file) as Addon;
-    for (const fn of ["info", "gemm", "attentionForward", "attentionBackward", "rmsnormForward", "rmsnormBackward", "rope", "embeddingForward"] as const)
-      if (typeof addon[fn] !== "function") return (cached = { backend: null, error: `${file} is stale: it lacks ${fn}() (rebuild with npm rebuild llm2vec)` });
-    cachedAddon = addon;
-    return (cached = { backend: makeBackend(addon) });
+    cachedAddon = r.addon;
+    return (cached = { backend: makeBackend(r.addon), source: r.source, file: r.file });
   } catch (e) {
+    cachedAddon = null;
     return (cached = { backend: null, error: e instanceof Error ? e.message : String(e) });
   }
+}
+
+/** Which addon binary loaded and where it came from (`llm2vec doctor`), or why none did. */
+export type NativeBinary = { source: NativeSource; file: string } | { source: "none"; error: string };
+
+export function nativeBinary(): NativeBinary {
+  const r = loadNativeBackend();
+  return r.backend ? { source: r.source, file: r.file } : { source: "none", error: r.error };
 }
