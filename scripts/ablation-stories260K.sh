@@ -24,9 +24,9 @@ fi
 if has mntp && [ ! -f "$OUT/mntp/adapter_config.json" ]; then
   run $CLI train mntp --model "$M" --data "$DATA/text/wikitext-2/wiki.valid.tokens" --eval-data "$DATA/text/wikitext-2/wiki.test.tokens" \
     --detokenize-wikitext --output "$OUT/mntp" --max-length 128 --batch-size 16 --max-steps 1000 --learning-rate 1e-3 --warmup-steps 30 \
-    --eval-steps 100 --save-steps 200 --quiet
+    --eval-steps 100 --save-steps 200 --no-progress
 fi
-SIMCSE=(--data "$DATA/text/wiki1m-head.txt" --batch-size 256 --chunk-size 128 --max-length 64 --max-steps 300 --learning-rate 3e-4 --save-steps 100 --quiet)
+SIMCSE=(--data "$DATA/text/wiki1m-head.txt" --batch-size 256 --chunk-size 128 --max-length 64 --max-steps 300 --learning-rate 3e-4 --save-steps 100 --no-progress)
 if has simcse; then
   [ -f "$OUT/simcse/adapter_config.json" ] || run $CLI train simcse --model "$M" --output "$OUT/simcse" "${SIMCSE[@]}"
   [ -f "$OUT/mntp-simcse/adapter_config.json" ] || run $CLI train simcse --model "$M" --adapter "$OUT/mntp" --output "$OUT/mntp-simcse" "${SIMCSE[@]}"
@@ -35,7 +35,7 @@ fi
 if has supervised; then
   [ -f "$OUT/sick-triplets.jsonl" ] || run node scripts/make-sick-triplets.mjs "$DATA/eval/sick/SICK_train.txt" "$OUT/sick-triplets.jsonl"
   [ -f "$OUT/mntp-supervised/adapter_config.json" ] || run $CLI train supervised --model "$M" --adapter "$OUT/mntp" --data "$OUT/sick-triplets.jsonl" \
-    --output "$OUT/mntp-supervised" --batch-size 32 --chunk-size 32 --max-length 128 --max-steps 300 --learning-rate 2e-4 --warmup-steps 30 --save-steps 100 --quiet
+    --output "$OUT/mntp-supervised" --batch-size 32 --chunk-size 32 --max-length 128 --max-steps 300 --learning-rate 2e-4 --warmup-steps 30 --save-steps 100 --no-progress
 fi
 # --max-length 512: every row encodes as inference does (adapters trained at 128 tokens record that).
 ev() {

@@ -1,16 +1,18 @@
 /**
- * Task files and the data root. The data root comes from an explicit flag value,
- * else the LLM2VEC_DATA environment variable, else ../shared/data (relative to the
- * working directory) — never a hard-coded absolute path.
+ * Task files and the data root. The data root comes from an explicit flag value, else the
+ * LLM2VEC_DATA environment variable; there is no default, since no folder is right for
+ * every working directory.
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { validateTaskFile, type TaskFile, type TaskSpec } from "./tasks/spec.js";
 
-export const DEFAULT_DATA_ROOT = "../shared/data";
+export const DATA_ENV = "LLM2VEC_DATA";
 
 export function resolveDataRoot(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(flag ?? env.LLM2VEC_DATA ?? DEFAULT_DATA_ROOT);
+  const root = flag ?? (env[DATA_ENV] || undefined);
+  if (root === undefined) throw new Error(`no data root: pass --data DIR (the folder the task file's paths are relative to) or set ${DATA_ENV}`);
+  return resolve(root);
 }
 
 export async function loadTaskFile(path: string): Promise<TaskFile> {

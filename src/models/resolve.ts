@@ -191,7 +191,11 @@ export async function resolveModel(req: ModelRequest): Promise<ResolvedModel> {
  * bases it leads to, and the adapters from the last (the reference takes the model folder's).
  */
 async function resolveTokenizer(given: string | undefined, candidates: string[], notes: string[], hub: HubFetchOptions): Promise<string> {
-  if (given !== undefined) return locateFolder(given, { role: "tokenizer", from: "--tokenizer", hub });
+  if (given !== undefined) {
+    const dir = await locateFolder(given, { role: "tokenizer", from: "--tokenizer", hub });
+    if (!fs.existsSync(path.join(dir, "tokenizer.json"))) throw new Error(`${ROLE_FLAGS.tokenizer} ${given}: no tokenizer.json in ${dir}; give the folder that holds it`);
+    return dir;
+  }
   const found = candidates.find((d) => fs.existsSync(path.join(d, "tokenizer.json")));
   if (!found) throw new Error(`no tokenizer.json in ${candidates.join(" or ")}; pass the tokenizer folder with ${ROLE_FLAGS.tokenizer}`);
   if (found !== candidates[0]) notes.push(`the tokenizer comes from ${found} (${candidates[0]} has no tokenizer.json)`);

@@ -114,3 +114,24 @@ describe("llm2vec tokenize and generate", () => {
     assert.deepEqual(b.ids, r.ids.slice(0, 4));
   });
 });
+
+describe("a missing tokenizer names --tokenizer", () => {
+  const noTokenizer = path.join(tmp, "no-tokenizer");
+  const empty = path.join(tmp, "empty-tokenizer");
+  fs.cpSync(storiesFolder(), noTokenizer, { recursive: true });
+  fs.rmSync(path.join(noTokenizer, "tokenizer.json"));
+  fs.mkdirSync(empty);
+
+  it("a model folder without tokenizer.json: tokenize, encode of input_ids, generate", async () => {
+    const hint = /no tokenizer\.json in .*no-tokenizer; pass the tokenizer folder with --tokenizer/;
+    await assert.rejects(tokenizeCommand("hi", { model: noTokenizer }), hint);
+    await assert.rejects(encodeCommand({ model: noTokenizer, input: file("t.jsonl", '{"input_ids": [1, 403]}\n'), output: path.join(tmp, "t.out.jsonl"), progress: false }), hint);
+    await assert.rejects(generateCommand({ model: noTokenizer, prompt: "Once", maxTokens: "1" }), hint);
+  });
+
+  it("--tokenizer naming a folder without tokenizer.json", async () => {
+    const hint = /--tokenizer \(option tokenizer\) .*empty-tokenizer: no tokenizer\.json in .*empty-tokenizer/;
+    await assert.rejects(tokenizeCommand("hi", { model: storiesFolder(), tokenizer: empty }), hint);
+    await assert.rejects(generateCommand({ model: storiesFolder(), tokenizer: empty, prompt: "Once", maxTokens: "1" }), hint);
+  });
+});

@@ -81,3 +81,20 @@ it("evaluates every task type and writes JSON, summary.md and report.html", asyn
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+it("the default task file is the package's, whatever the working directory; no --data and no LLM2VEC_DATA says what to pass", async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-eval-cwd-"));
+  const cwd = process.cwd();
+  const saved = process.env.LLM2VEC_DATA;
+  delete process.env.LLM2VEC_DATA;
+  process.chdir(tmp);
+  try {
+    // An unknown --task lists the tasks of the file that was loaded: dev-tasks.json's, found from the package.
+    await assert.rejects(evalCommand({ model: storiesFolder(), task: ["Nope"], data: tmp, output: path.join(tmp, "r") }), /unknown task\(s\): Nope \(known: .*STS/);
+    await assert.rejects(evalCommand({ model: storiesFolder(), output: path.join(tmp, "r") }), /no data root: pass --data DIR .* or set LLM2VEC_DATA/);
+  } finally {
+    process.chdir(cwd);
+    if (saved !== undefined) process.env.LLM2VEC_DATA = saved;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});

@@ -182,7 +182,8 @@ test("missing split, missing word encoder and bad data are reported clearly", as
 });
 
 test("data root and task selection helpers", () => {
-  assert.match(resolveDataRoot(undefined, {}), /shared[\\/]data$/);
+  assert.throws(() => resolveDataRoot(undefined, {}), /no data root: pass --data DIR .* or set LLM2VEC_DATA/);
+  assert.throws(() => resolveDataRoot(undefined, { LLM2VEC_DATA: "" }), /no data root/);
   assert.match(resolveDataRoot(undefined, { LLM2VEC_DATA: "/x/y" }), /[\\/]x[\\/]y$/);
   assert.match(resolveDataRoot("/flag", { LLM2VEC_DATA: "/x/y" }), /[\\/]flag$/);
   assert.deepEqual(

@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import { convert, type ConvertOptions } from "../../train/convert.js";
-import { progressBar, type Progress } from "../progress.js";
+import { addProgressFlag, progressBar, type Progress } from "../progress.js";
 import type { ComputeDtype } from "../../tensor/compute.js";
 import type { CommonTrainOptions } from "../../train/options.js";
 import { dtypeOption } from "../encoder-flags.js";
@@ -58,8 +58,8 @@ export function registerConvert(program: Command): void {
     .option("--save-steps <n>", "checkpoint every N steps in every stage")
     .option("--chunk-size <n>", "gradient-cache chunk of the contrastive stages")
     .option("--mntp-mask-prob <p>", "MNTP masking probability (default 0.2)")
-    .addOption(dtypeOption())
-    .option("--quiet", "no progress bar");
+    .addOption(dtypeOption());
+  addProgressFlag(cmd);
   for (const stage of ["mntp", "simcse", "supervised"]) {
     cmd
       .option(`--${stage}-steps <n>`, `${stage} optimizer steps (default 1000)`)
@@ -87,7 +87,7 @@ export function registerConvert(program: Command): void {
         onMessage: (m) => process.stderr.write(`${bar ? "\n" : ""}convert: ${m}\n`),
         onStage: (stage, i, stages, maxSteps) => {
           bar?.stop();
-          bar = f.quiet === true ? null : progressBar(maxSteps, `[${i + 1}/${stages.length}] ${stage}`, "steps");
+          bar = f.progress === false ? null : progressBar(maxSteps, `[${i + 1}/${stages.length}] ${stage}`, "steps");
           label = stage;
         },
         onStep: (rec) => bar?.update(rec.step, { loss: rec.loss.toFixed(4), "tok/s": rec.tokens_per_s.toFixed(0) }),

@@ -14,7 +14,7 @@ import { checkEmbeddingOutput, EmbeddingWriter, partialPath, readPartialNote, wr
 import { countLines, readPrefix } from "../../io/line-reader.js";
 import { checkInputName, readInputChunks } from "../../io/text-input.js";
 import { addEncoderFlags, encoderOptionsFromFlags, type EncoderFlags } from "../encoder-flags.js";
-import { progressBar } from "../progress.js";
+import { addProgressFlag, progressBar } from "../progress.js";
 
 export interface EncodeCommandOptions extends EncoderFlags {
   input: string;
@@ -120,7 +120,7 @@ function checkResumable(output: string, note: PartialNote, input: string, settin
 }
 
 export function registerEncode(program: Command): void {
-  addEncoderFlags(
+  const cmd = addEncoderFlags(
     program
       .command("encode")
       .description("embed texts: --input .txt (a text a line) or .jsonl ({text}, {instruction,text} or {input_ids}); --output .jsonl or .npy"),
@@ -130,10 +130,9 @@ export function registerEncode(program: Command): void {
     .option("--batch-size <n>", "texts per forward pass", "32")
     .option("--normalize", "L2-normalise the embeddings")
     .option("--overwrite", "replace an existing --output (and any interrupted run's <output>.partial)")
-    .option("--resume", "continue an interrupted run from <output>.partial (same input, model and options)")
-    .option("--no-progress", "no progress bar")
-    .action(async (o: EncodeCommandOptions) => {
-      const r = await encodeCommand(o);
-      process.stderr.write(`wrote ${r.count} embeddings of dimension ${r.dim} to ${o.output}\n`);
-    });
+    .option("--resume", "continue an interrupted run from <output>.partial (same input, model and options)");
+  addProgressFlag(cmd).action(async (o: EncodeCommandOptions) => {
+    const r = await encodeCommand(o);
+    process.stderr.write(`wrote ${r.count} embeddings of dimension ${r.dim} to ${o.output}\n`);
+  });
 }

@@ -1,15 +1,19 @@
 /** `llm2vec eval`: run an MTEB-style task list and write per-task JSON, summary.md and report.html. */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { LLM2Vec } from "../../encoder/llm2vec.js";
 import { WordFeatures } from "../../encoder/word-features.js";
 import { runEvaluation, type RunEvaluationResult } from "../../eval/runner.js";
-import { loadTaskFile, resolveDataRoot, selectTasks } from "../../eval/task-file.js";
+import { DATA_ENV, loadTaskFile, resolveDataRoot, selectTasks } from "../../eval/task-file.js";
 import { addEncoderFlags, encoderOptionsFromFlags, type EncoderFlags } from "../encoder-flags.js";
-import { progressBar, type Progress } from "../progress.js";
+import { addProgressFlag, progressBar, type Progress } from "../progress.js";
+
+/** The task list shipped in the package, found from this module rather than the working directory. */
+export const DEFAULT_TASK_FILE = fileURLToPath(new URL("../../../../tasks/dev-tasks.json", import.meta.url));
 
 export interface EvalCommandOptions extends EncoderFlags {
-  tasks: string;
+  tasks?: string;
   task?: string[];
   data?: string;
   output: string;
@@ -19,8 +23,9 @@ export interface EvalCommandOptions extends EncoderFlags {
 }
 
 export async function evalCommand(o: EvalCommandOptions): Promise<RunEvaluationResult> {
-  const taskFile = await loadTaskFile(o.tasks);
+  const taskFile = await loadTaskFile(o.tasks ?? DEFAULT_TASK_FILE);
   const tasks = selectTasks(taskFile.tasks, o.task);
+  const dataRoot = resolveDataRoot(o.data);
   const enc = await LLM2Vec.fromPretrained(o.model, encoderOptionsFromFlags(o));
   let bar: Progress | null = null;
   let current = "";
@@ -28,7 +33,7 @@ export async function evalCommand(o: EvalCommandOptions): Promise<RunEvaluationR
     encoder: enc,
     wordEncoder: new WordFeatures(enc),
     tasks,
-    dataRoot: resolveDataRoot(o.data),
+    dataRoot,
     outputDir: o.output,
     batchSize: o.batchSize ? Number(o.batchSize) : 32,
     wordShift: o.wordShift ?? false,
@@ -52,19 +57,18 @@ export async function evalCommand(o: EvalCommandOptions): Promise<RunEvaluationR
 }
 
 export function registerEval(program: Command): void {
-  addEncoderFlags(program.command("eval").description("evaluate embeddings on MTEB-style tasks (STS, retrieval, classification, clustering, pair classification, word probes)"))
-    .option("--tasks <file>", "task list (JSON)", "tasks/dev-tasks.json")
+  const cmd = addEncoderFlags(program.command("eval").description("evaluate embeddings on MTEB-style tasks (STS, retrieval, classification, clustering, pair classification, word probes)"))
+    .option("--tasks <file>", "task list (JSON; default: the package's tasks/dev-tasks.json)")
     .option("--task <name...>", "only these tasks from the list")
-    .option("--data <dir>", "data root (default $LLM2VEC_DATA or ../shared/data)")
+    .addOption(new Option("--data <dir>", "data root: the folder the task file's paths are relative to").env(DATA_ENV))
     .requiredOption("--output <dir>", "results folder (per-task JSON, summary.md, report.html)")
     .option("--batch-size <n>", "texts per forward pass", "32")
-    .option("--word-shift", "shift word features one position left (models trained with MNTP)")
-    .option("--no-progress", "no progress bars")
-    .action(async (o: EvalCommandOptions) => {
-      const r = await evalCommand(o);
-      for (const t of r.results) process.stderr.write(`${t.task_name}: ${JSON.stringify(Object.values(t.scores)[0]?.[0]?.main_score)}\n`);
-      for (const f of r.failed) process.stderr.write(`${f.task_name}: ${f.error}\n`);
-      process.stderr.write(`wrote ${r.files.summary} and ${r.files.report}\n`);
-      if (r.failed.some((f) => !f.error.startsWith("skipped"))) process.exitCode = 1;
-    });
+    .option("--word-shift", "shift word features one position left (models trained with MNTP)");
+  addProgressFlag(cmd).action(async (o: EvalCommandOptions) => {
+    const r = await evalCommand(o);
+    for (const t of r.results) process.stderr.write(`${t.task_name}: ${JSON.stringify(Object.values(t.scores)[0]?.[0]?.main_score)}\n`);
+    for (const f of r.failed) process.stderr.write(`${f.task_name}: ${f.error}\n`);
+    process.stderr.write(`wrote ${r.files.summary} and ${r.files.report}\n`);
+    if (r.failed.some((f) => !f.error.startsWith("skipped"))) process.exitCode = 1;
+  });
 }

@@ -110,7 +110,7 @@ export function registerServe(program: Command): void {
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <n>", "port to listen on (0: any free port)", "8080")
     .option("--model-name <id>", "model id in /v1/models and in requests (default: the model folder's name)")
-    .option("--api-key <key>", `require 'Authorization: Bearer <key>' on every route but /health and /metrics (or set ${API_KEY_ENV}; a blank key is refused)`)
+    .addOption(new Option("--api-key <key>", "require 'Authorization: Bearer <key>' on every route but /health and /metrics (a blank key is refused)").env(API_KEY_ENV))
     .option("--max-batch-tokens <n>", `tokens per batch (real tokens: batches run without padding; default ${DEFAULT_BATCHING.maxBatchTokens})`)
     .option("--max-batch-size <n>", `inputs per batch (default ${DEFAULT_BATCHING.maxBatchSize})`)
     .option("--batch-window-ms <n>", `how long an idle model waits for more inputs before a partial batch (default ${DEFAULT_BATCHING.windowMs})`)
@@ -131,7 +131,9 @@ export function registerServe(program: Command): void {
     .option("--no-truncate", "refuse inputs over the length limits with 400 instead of cutting them")
     .option("--no-normalize", "return raw pooled vectors instead of unit-length ones")
     .addOption(new Option("--log", "log every request (pino JSON lines on stdout)"))
-    .action(async (o: ServeCommandOptions) => {
+    .action(async (o: ServeCommandOptions, cmd: Command) => {
+      // serveCommand reads the variable itself when the flag is absent, so that its errors name it.
+      if (cmd.getOptionValueSource("apiKey") === "env") delete o.apiKey;
       const server = await serveCommand(o);
       let stopping = false;
       const stop = (signal: string) => {

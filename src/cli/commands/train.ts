@@ -11,7 +11,7 @@ import { SUPERVISED_DEFAULTS, trainSupervised, type SupervisedOptions } from "..
 import { MNTP_DEFAULTS, trainMntp, type MntpOptions } from "../../train/mntp/train.js";
 import type { CommonTrainOptions } from "../../train/options.js";
 import { baseOption, dtypeOption } from "../encoder-flags.js";
-import { progressBar, type Progress } from "../progress.js";
+import { addProgressFlag, progressBar, type Progress } from "../progress.js";
 
 export type Flags = Record<string, string | string[] | boolean | undefined>;
 
@@ -91,7 +91,7 @@ export function supervisedOptionsFromFlags(f: Flags): Partial<SupervisedOptions>
 }
 
 /** Runs a training function with a progress bar and Ctrl-C handling; returns its result. */
-export async function withTrainingUi<T>(label: string, quiet: boolean, run: (hooks: Parameters<typeof trainMntp>[1]) => Promise<T>): Promise<T> {
+export async function withTrainingUi<T>(label: string, progress: boolean, run: (hooks: Parameters<typeof trainMntp>[1]) => Promise<T>): Promise<T> {
   const ac = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -109,7 +109,7 @@ export async function withTrainingUi<T>(label: string, quiet: boolean, run: (hoo
       signal: ac.signal,
       onMessage: (m) => process.stderr.write(`${label}: ${m}\n`),
       onStep: (r, max) => {
-        if (quiet) return;
+        if (!progress) return;
         bar ??= progressBar(max, label, "steps");
         bar.update(r.step, { loss: r.loss.toFixed(4), "tok/s": r.tokens_per_s.toFixed(0) });
       },
@@ -118,7 +118,7 @@ export async function withTrainingUi<T>(label: string, quiet: boolean, run: (hoo
         process.stderr.write(`${bar ? "\n" : ""}${label}: held-out at step ${e.step}: ${parts.join(", ")}\n`);
       },
       onCheckpoint: (dir) => {
-        if (quiet) process.stderr.write(`${label}: checkpoint ${dir}\n`);
+        if (!progress) process.stderr.write(`${label}: checkpoint ${dir}\n`);
       },
     });
   } finally {
@@ -130,7 +130,7 @@ export async function withTrainingUi<T>(label: string, quiet: boolean, run: (hoo
 
 /** Flags of the options every trainer shares; defaults are the objective's. */
 function addCommonFlags(cmd: Command, d: Omit<CommonTrainOptions, "model" | "data" | "output">, dataHelp: string): Command {
-  return cmd
+  return addProgressFlag(cmd)
     .requiredOption("--model <dir>", "base model folder (Hugging Face layout)")
     .requiredOption("--data <file...>", dataHelp)
     .requiredOption("--output <dir>", "output folder: adapter, checkpoints/, train_log.jsonl, report.html")
@@ -157,8 +157,7 @@ function addCommonFlags(cmd: Command, d: Omit<CommonTrainOptions, "model" | "dat
     .option("--seed <n>", "seed of data order, masking, LoRA init and dropout", String(d.seed))
     .option("--gradient-checkpointing", "recompute each layer in the backward (less memory, ~1.3× time)")
     .option("--resume <dir>", "continue from a checkpoint folder or an output folder's latest checkpoint")
-    .option("--overwrite", "start over in an --output holding an earlier run (removes its checkpoints and adapter)")
-    .option("--quiet", "no progress bar");
+    .option("--overwrite", "start over in an --output holding an earlier run (removes its checkpoints and adapter)");
 }
 
 function addContrastiveFlags(cmd: Command, d: { attentionDropout: number; lossScale: number; chunkSize: number }): Command {
@@ -188,7 +187,7 @@ export function registerTrain(program: Command): void {
     .addOption(new Option("--mask-strategy <s>", "bert = 80% mask / 10% random / 10% kept; all_mask = 100% mask").choices(["bert", "all_mask"]).default(d.maskStrategy))
     .option("--mask-token <t>", "blank (the literal _), eos, or a token of the vocabulary", d.maskToken)
     .action(async (f: Flags) => {
-      const r = await withTrainingUi("mntp", f.quiet === true, (hooks) => trainMntp(mntpOptionsFromFlags(f), hooks));
+      const r = await withTrainingUi("mntp", f.progress !== false, (hooks) => trainMntp(mntpOptionsFromFlags(f), hooks));
       const m = r.metrics;
       const pct = (v: unknown) => (typeof v === "number" ? (100 * v).toFixed(2) + "%" : "n/a");
       const f4 = (v: unknown) => (typeof v === "number" ? v.toFixed(4) : "n/a");
@@ -198,9 +197,9 @@ export function registerTrain(program: Command): void {
   addContrastiveFlags(addCommonFlags(train.command("simcse").description("unsupervised SimCSE with LoRA (LLM2Vec step 3): give the MNTP adapter with --adapter"), ds, "sentences: .txt (a sentence a line) or .jsonl ({\"text\"})"), ds)
     .option("--pool-whole-row", "pool the whole padded row during training, as the reference's SimCSE does (default: the text span, as inference)")
     .option("--dedupe", "drop repeated sentences (false negatives)")
-    .action(async (f: Flags) => reportDone("simcse", await withTrainingUi("simcse", f.quiet === true, (hooks) => trainSimcse(simcseOptionsFromFlags(f), hooks))));
+    .action(async (f: Flags) => reportDone("simcse", await withTrainingUi("simcse", f.progress !== false, (hooks) => trainSimcse(simcseOptionsFromFlags(f), hooks))));
   const dv = SUPERVISED_DEFAULTS;
   addContrastiveFlags(addCommonFlags(train.command("supervised").description("supervised contrastive training with hard negatives"), dv, "JSONL files of {query, positive, negative?, instruction?}, one task a file"), dv)
     .option("--mixed-batches", "mix files within a batch (default: one file per batch, as the reference)")
-    .action(async (f: Flags) => reportDone("supervised", await withTrainingUi("supervised", f.quiet === true, (hooks) => trainSupervised(supervisedOptionsFromFlags(f), hooks))));
+    .action(async (f: Flags) => reportDone("supervised", await withTrainingUi("supervised", f.progress !== false, (hooks) => trainSupervised(supervisedOptionsFromFlags(f), hooks))));
 }

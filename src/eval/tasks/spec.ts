@@ -5,7 +5,7 @@
  *    "rest" = the complement), for data sets that ship no dev split;
  *  - max_examples: a seeded random cap (never the file head: several files are
  *    sorted by label) to keep CPU runs short.
- * Paths are relative to the data root (flag or LLM2VEC_DATA, default ../shared/data).
+ * Paths are relative to the data root (--data or LLM2VEC_DATA).
  */
 
 export type TaskType = "STS" | "Retrieval" | "Classification" | "Clustering" | "PairClassification" | "WordProbe";
