@@ -18,7 +18,7 @@ import type { Tokenizer } from "../formats/tokenizer.js";
 import type { RawConfig } from "../models/config-fields.js";
 import type { DecoderModel } from "../models/decoder.js";
 import { loadResolved, noteToStderr } from "../models/load.js";
-import { resolveModel, type ResolvedModel } from "../models/resolve.js";
+import { locateFolder, resolveModel, type ResolvedModel } from "../models/resolve.js";
 import { buildAdapterSet } from "../models/lora.js";
 import type { AdapterChoice, AdapterSet } from "../models/decoder.js";
 import { ChatTemplate } from "../generation/chat-template.js";
@@ -145,12 +145,15 @@ export class LLM2Vec {
 
   /**
    * Loads PEFT adapter folder(s) as a named set (stacked in order) kept apart from the base
-   * weights: `encode(..., { adapter: name })` runs with them, other calls do not see them.
+   * weights: `encode(..., { adapter: name })` runs with them, other calls do not see them. Each is
+   * a local folder or a Hub id, located as every other reference is.
    */
-  loadAdapter(name: string, dirs: string | readonly string[]): void {
+  async loadAdapter(name: string, dirs: string | readonly string[]): Promise<void> {
     if (name === "none" || name === "") throw new Error(`loadAdapter: "${name}" is not a usable adapter name`);
     const list = typeof dirs === "string" ? [dirs] : dirs;
-    this.adapterSets.set(name, buildAdapterSet(this.model, list.map((d) => ({ adapter: readLoraAdapter(d), source: d }))));
+    const found: { adapter: ReturnType<typeof readLoraAdapter>; source: string }[] = [];
+    for (const d of list) found.push({ adapter: readLoraAdapter(await locateFolder(d, { role: "adapter", from: `loadAdapter("${name}")` })), source: d });
+    this.adapterSets.set(name, buildAdapterSet(this.model, found));
   }
 
   get adapterNames(): string[] {

@@ -81,8 +81,8 @@ describe("one model serves embeddings and generation", () => {
   it("an adapter set is chosen per call, the base weights untouched", async () => {
     const enc = await LLM2Vec.fromPretrained(storiesFolder());
     const weight = enc.model.layers[0]!.linears.q_proj.weight;
-    enc.loadAdapter("simcse", [mntp, simcse]);
-    enc.loadAdapter("mntp", mntp);
+    await enc.loadAdapter("simcse", [mntp, simcse]);
+    await enc.loadAdapter("mntp", mntp);
     const merged = await LLM2Vec.fromPretrained(storiesFolder(), { adapter: [mntp, simcse] });
     const mntpOnly = await LLM2Vec.fromPretrained(storiesFolder(), { adapter: mntp });
     const baseVecs = await (await LLM2Vec.fromPretrained(storiesFolder())).encode(TEXTS);
