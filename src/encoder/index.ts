@@ -1,7 +1,7 @@
-export { LLM2Vec, type FromPretrainedOptions, type EncodeOptions } from "./llm2vec.js";
+export { LLM2Vec, type FromPretrainedOptions, type EncodeOptions, type GenerateOptions } from "./llm2vec.js";
 export { WordFeatures } from "./word-features.js";
 export { DEFAULT_OPTIONS, POOLING_MODES, CONFIG_FILE, type EncoderOptions, type PoolingMode } from "./options.js";
 export { CHAT_TEMPLATES, REFERENCE_TEMPLATE_RULES, chooseTemplate, type ChatTemplateName, type CustomTemplate, type TemplateChoice, type TemplateOption } from "./templates.js";
 export { SEPARATOR, type EncodeInput } from "./prepare.js";
 export { padLeft, hiddenStates, pooledEmbeddings, batchPoolingWeights, type PaddedBatch, type EncoderPass, type PoolingChoice } from "./forward.js";
-export type { GenerateInput, GenerateOptions } from "./generation.js";
+export type { GenerateInput } from "../generation/prompt.js";

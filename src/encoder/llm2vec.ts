@@ -22,8 +22,8 @@ import { locateFolder, resolveModel, type ResolvedModel } from "../models/resolv
 import { buildAdapterSet } from "../models/lora.js";
 import type { AdapterChoice, AdapterSet } from "../models/decoder.js";
 import { ChatTemplate } from "../generation/chat-template.js";
-import type { GeneratedText } from "../generation/text-session.js";
-import { promptIds, runGeneration, type GenerateInput, type GenerateOptions } from "./generation.js";
+import { promptIds, type GenerateInput } from "../generation/prompt.js";
+import { generateTextAsync, type AsyncGenerateOptions, type GeneratedText } from "../generation/text-session.js";
 import { noGrad } from "../tensor/autograd.js";
 import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, readConfigFile, validateOptions, type EncoderOptions, type EncoderOptionsInput } from "./options.js";
 import { hiddenStates, padLeft, pooledEmbeddings, type EncoderPass, type PoolingChoice } from "./forward.js";
@@ -31,6 +31,11 @@ import { prepareRow, type EncodeInput, type PreparedRow } from "./prepare.js";
 import { chooseTemplate, type TemplateOption } from "./templates.js";
 import { checkTokenizerFitsModel } from "./vocab-check.js";
 import { embeddingFault } from "./embedding-check.js";
+
+export interface GenerateOptions extends Omit<AsyncGenerateOptions, "adapters"> {
+  /** Adapter set (LLM2Vec.loadAdapter) to generate with; default none: the base model. */
+  adapter?: string;
+}
 
 export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "chatTemplate">> {
   /** PEFT adapter folder(s), applied in order (MNTP first, then SimCSE, as the recipe stacks them). */
@@ -184,7 +189,8 @@ export class LLM2Vec {
 
   /** Several inputs decoded together (left-padded into one batch); onDelta's row is the input index. */
   async generateBatch(inputs: readonly GenerateInput[], opts: GenerateOptions = {}): Promise<GeneratedText[]> {
-    return runGeneration(this.model, this.tokenizer, inputs.map((x) => this.promptIds(x)), this.generationAdapters(opts.adapter), opts);
+    const { adapter, ...rest } = opts;
+    return generateTextAsync(this.model, this.tokenizer, inputs.map((x) => this.promptIds(x)), { ...rest, adapters: this.generationAdapters(adapter) });
   }
 
   /** The adapters generation runs with; refuses a base whose weights had adapters merged into them. */

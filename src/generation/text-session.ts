@@ -1,7 +1,9 @@
 /**
- * Text generation over a DecodeSession: token ids in, text deltas out, stop strings applied, one
- * step at a time (so the server's worker can interleave steps with embedding batches and drop a
- * row whose client left). `generateText` runs one to the end.
+ * Text generation over a DecodeSession, the one path from prompt ids and options to text, deltas,
+ * finish reasons and the seed: stop ids and padding defaulted from the model and tokenizer, stop
+ * strings applied, one step at a time (so the server's worker can interleave steps with embedding
+ * batches and drop a row whose client left). `generateText` runs one to the end in one go,
+ * `generateTextAsync` between turns of the event loop (LLM2Vec.generate, the CLI).
  */
 import type { Tokenizer } from "../formats/tokenizer.js";
 import type { DecoderModel } from "../models/decoder.js";
@@ -32,6 +34,12 @@ export interface GeneratedText {
   seed: number;
 }
 
+export interface AsyncGenerateOptions extends TextGenerateOptions {
+  onDelta?: (d: TextDelta) => void;
+  /** Aborting ends every row at the next step (finish "stop"); the text so far is returned. */
+  signal?: AbortSignal;
+}
+
 export const DEFAULT_MAX_TOKENS = 256;
 
 /** Stop ids: the tokenizer's EOS and the model config's eos_token_id(s). */
@@ -53,7 +61,7 @@ export class TextDecodeSession {
       stopIds: opts.stopIds ?? defaultStopIds(model, tokenizer),
       padId: opts.padId ?? tokenizer.padTokenId ?? 0,
     });
-    this.streams = prompts.map(() => new TextStream(tokenizer, opts.stop ?? []));
+    this.streams = prompts.map((p) => new TextStream(tokenizer, opts.stop ?? [], p));
     this.reported = prompts.map(() => false);
   }
 
@@ -107,5 +115,17 @@ export class TextDecodeSession {
 export function generateText(model: DecoderModel, tokenizer: Tokenizer, prompts: readonly (readonly number[])[], opts: TextGenerateOptions = {}, onDelta?: (d: TextDelta) => void): GeneratedText[] {
   const s = new TextDecodeSession(model, tokenizer, prompts, opts);
   while (!s.done) for (const d of s.step()) onDelta?.(d);
+  return s.results();
+}
+
+/** As generateText, letting timers, signals and other requests run between steps. */
+export async function generateTextAsync(model: DecoderModel, tokenizer: Tokenizer, prompts: readonly (readonly number[])[], opts: AsyncGenerateOptions = {}): Promise<GeneratedText[]> {
+  const { onDelta, signal, ...text } = opts;
+  const s = new TextDecodeSession(model, tokenizer, prompts, text);
+  while (!s.done) {
+    if (signal?.aborted) prompts.forEach((_, b) => s.cancel(b));
+    else for (const d of s.step()) onDelta?.(d);
+    await new Promise((r) => setImmediate(r));
+  }
   return s.results();
 }

@@ -9,6 +9,7 @@ import { Tokenizer } from "../formats/tokenizer.js";
 import { Batcher, DEFAULT_BATCHING, type BatchingOptions } from "./batcher.js";
 import { ModelWorker, type GenerationParams } from "./compute.js";
 import { ChatTemplate, ChatTemplateError, type ChatMessage } from "../generation/chat-template.js";
+import { chatPromptIds, promptIds } from "../generation/prompt.js";
 import type { TextDelta } from "../generation/text-session.js";
 import * as path from "node:path";
 import { ApiError } from "./errors.js";
@@ -119,20 +120,17 @@ export class Engine {
   chatPromptIds(messages: readonly ChatMessage[]): number[] {
     if (this.chatTemplateError) throw new ApiError(400, "chat_template_error", this.chatTemplateError.message, "messages");
     if (!this.chatTemplate) throw new ApiError(400, "no_chat_template", "This model's tokenizer has no chat_template; use /v1/completions or start the server with --generation-template <file>.", "messages");
-    const tok = this.ctx!.tokenizer;
-    let text: string;
     try {
-      text = this.chatTemplate.render(messages, { bos_token: tok.bosToken, eos_token: tok.eosToken, pad_token: tok.padToken, unk_token: tok.unkToken });
+      return chatPromptIds(this.ctx!.tokenizer, this.chatTemplate, messages);
     } catch (e) {
       if (e instanceof ChatTemplateError) throw new ApiError(400, "chat_template_error", e.message, "messages");
       throw e;
     }
-    return tok.encode(text, { addSpecialTokens: false });
   }
 
   /** Prompt ids of a raw completion prompt (BOS as the tokenizer adds it). */
   completionPromptIds(prompt: string): number[] {
-    return this.ctx!.tokenizer.encode(prompt);
+    return promptIds(this.ctx!.tokenizer, null, prompt, this.info.tokenizerDir);
   }
 
   /**

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { TextDelta } from "../generation/text-session.js";
+import { DEFAULT_MAX_TOKENS, type TextDelta } from "../generation/text-session.js";
 import type { ServeContext } from "./app.js";
 import { ApiError, invalid } from "./errors.js";
 import { drawSeed } from "../models/sampling.js";
@@ -16,8 +16,6 @@ import { ChatCompletionRequest, CompletionRequest, type Usage } from "./gen-sche
 import type { GeneratedRow } from "./protocol.js";
 
 type Common = ChatCompletionRequest | CompletionRequest;
-
-export const DEFAULT_GEN_MAX_TOKENS = 256;
 
 export function registerGenerationRoutes(app: FastifyInstance, ctx: ServeContext): void {
   app.post<{ Body: ChatCompletionRequest }>("/v1/chat/completions", { schema: { body: ChatCompletionRequest } }, async (req, reply) => {
@@ -92,7 +90,7 @@ async function run(ctx: ServeContext, req: FastifyRequest, reply: FastifyReply, 
   const stop = body.stop == null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop;
   // No max_tokens: up to the context (the worker never allocates past it); a huge one likewise.
   const params = {
-    maxTokens: maxTokens ?? Math.min(DEFAULT_GEN_MAX_TOKENS, engine.info.contextLength),
+    maxTokens: maxTokens ?? Math.min(DEFAULT_MAX_TOKENS, engine.info.contextLength),
     temperature: body.temperature ?? 1,
     topP: body.top_p ?? undefined,
     topK: body.top_k,

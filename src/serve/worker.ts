@@ -95,20 +95,16 @@ function pump(): void {
 }
 
 function startSession(m: GenerateRequest): void {
+  const { type: _type, id, prompts, interrupt, ...options } = m;
   try {
-    const s = new TextDecodeSession(enc.model, enc.tokenizer, m.prompts, {
-      maxTokens: m.maxTokens,
-      temperature: m.temperature,
-      topP: m.topP,
-      topK: m.topK,
-      seed: m.seed,
-      stop: m.stop,
+    const s = new TextDecodeSession(enc.model, enc.tokenizer, prompts, {
+      ...options,
       adapters: enc.generationAdapters(undefined),
-      interrupted: () => Atomics.load(m.interrupt, 0) === 1,
+      interrupted: () => Atomics.load(interrupt, 0) === 1,
     });
-    sessions.set(m.id, s);
+    sessions.set(id, s);
   } catch (e) {
-    send({ type: "gen_error", id: m.id, message: (e as Error).message });
+    send({ type: "gen_error", id, message: (e as Error).message });
   }
 }
 

@@ -100,6 +100,14 @@ describe("serve: generation and embeddings from one model", () => {
     assert.deepEqual(usage, whole.usage);
   });
 
+  it("a completion keeps its leading space ('Once upon' → ' a time'), whole and streamed", async () => {
+    const whole = await client.completions.create({ model: "stories260K", prompt: "Once upon", max_tokens: 8, temperature: 0 });
+    assert.match(whole.choices[0]!.text, /^ a time/);
+    let streamed = "";
+    for await (const c of await client.completions.create({ model: "stories260K", prompt: "Once upon", max_tokens: 8, temperature: 0, stream: true })) streamed += c.choices[0]?.text ?? "";
+    assert.equal(streamed, whole.choices[0]!.text);
+  });
+
   it("stop strings end the text before them; a stop string that never occurs changes nothing", async () => {
     const plain = await client.completions.create({ model: "stories260K", prompt: "Once upon a time", max_tokens: 30, temperature: 0 });
     const text = plain.choices[0]!.text;

@@ -1,6 +1,7 @@
 /** `llm2vec generate`: causal generation, to check that a loaded model writes sensible text. */
 import { Command } from "commander";
-import { generate } from "../../models/generate.js";
+import { promptIds } from "../../generation/prompt.js";
+import { generateTextAsync } from "../../generation/text-session.js";
 import { setComputeDtype } from "../../models/compute-mode.js";
 import { loadResolved, noteToStderr } from "../../models/load.js";
 import { resolveModel } from "../../models/resolve.js";
@@ -30,18 +31,15 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<{ ids:
   for (const n of resolved.notes) noteToStderr(n);
   const { model, tokenizer: tok } = loadResolved(resolved);
   setComputeDtype(model, (o.dtype ?? "f32") as ComputeDtype, "--dtype");
-  const prompt = tok.encode(o.prompt);
-  const stop = tok.eosTokenId === null ? [] : [tok.eosTokenId];
-  const ids = generate(model, prompt, {
+  const [r] = await generateTextAsync(model, tok, [promptIds(tok, null, o.prompt, resolved.tokenizerDir)], {
     maxTokens,
     greedy: o.greedy,
     temperature: o.temperature === undefined ? 1 : Number(o.temperature),
     seed: o.seed === undefined ? 0 : Number(o.seed),
     topK: o.topK === undefined ? undefined : Number(o.topK),
     topP: o.topP === undefined ? undefined : Number(o.topP),
-    stopIds: stop,
   });
-  return { ids, text: tok.decode(ids, { skipSpecialTokens: true }) };
+  return { ids: r!.ids, text: r!.text };
 }
 
 export function registerGenerate(program: Command): void {
