@@ -3,14 +3,14 @@
  * addon chose. Training is `llm2vec/train`, the server `llm2vec/serve`, evaluation `llm2vec/eval`
  * (package.json "exports"); the tensor core, model builders and file formats stay internal.
  */
-export { LLM2Vec, type FromPretrainedOptions, type EncodeOptions } from "./encoder/llm2vec.js";
+export { LLM2Vec, type FromPretrainedOptions, type EncodeOptions, type GenerateOptions } from "./encoder/llm2vec.js";
 export { DEFAULT_OPTIONS, POOLING_MODES, CONFIG_FILE, type EncoderOptions, type PoolingMode } from "./encoder/options.js";
 export { CHAT_TEMPLATES, type ChatTemplateName } from "./encoder/templates.js";
 export { TRUNCATION_MODES, type TruncationMode } from "./encoder/truncate.js";
 export { SEPARATOR, type EncodeInput } from "./encoder/prepare.js";
 export { WordFeatures } from "./encoder/word-features.js";
 export { COMPUTE_DTYPES, type ComputeDtype } from "./tensor/compute.js";
-export type { GenerateInput, GenerateOptions } from "./encoder/generation.js";
+export type { GenerateInput } from "./generation/prompt.js";
 export { ChatTemplateError, type ChatMessage } from "./generation/chat-template.js";
 export { TextStream } from "./generation/text-stream.js";
 export { DEFAULT_MAX_TOKENS, type GeneratedText, type TextDelta } from "./generation/text-session.js";
