@@ -1,6 +1,6 @@
 /**
- * Retrieval-augmented generation with ONE model: the shipped stories260K Llama both embeds the
- * corpus (bidirectional, mean pooling; with LLM2Vec adapters they would be attached, unmerged)
+ * Retrieval-augmented generation with ONE model and the embedded vector store: the shipped
+ * stories260K Llama both embeds the corpus into the store (bidirectional, mean pooling; with LLM2Vec adapters they would be attached, unmerged)
  * and writes the answer (causal, the base weights, no adapter), from one LLM2Vec object and one
  * copy of the weights.
  *   npm run build && node dist/examples/rag.js ["your question"]
@@ -10,10 +10,12 @@
  * bring a real instruction-tuned model (and its LLM2Vec adapters) for real answers.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { LLM2Vec } from "../src/encoder/llm2vec.js";
-import { importLlama2c } from "../src/formats/llama2c.js";
+// A user imports these from "llm2vec" and "llm2vec/store"; the checkout builds them from src/.
+import { LLM2Vec, importLlama2c } from "../src/index.js";
+import * as vectorStore from "../src/store/index.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const modelDir = path.join(root, ".cache/stories260K");
@@ -22,7 +24,8 @@ if (!fs.existsSync(modelDir)) {
   importLlama2c({ model: path.join(fx, "stories260K.bin"), tokenizer: path.join(fx, "tok512.bin"), output: modelDir });
 }
 
-const model = await LLM2Vec.fromPretrained(modelDir, { pooling: "mean", bidirectional: true });
+const instruction = "Given a question, retrieve the story that answers it:";
+const model = await LLM2Vec.fromPretrained(modelDir, { pooling: "mean", bidirectional: true, queryInstruction: instruction });
 const corpus = [
   "Lily had a red ball. She played with her dog in the park every day.",
   "Tom found a little bird in the garden. The bird was hungry, so Tom gave it seeds.",
@@ -31,18 +34,19 @@ const corpus = [
   "A big cat lived in a tree. It liked to sleep in the sun all afternoon.",
 ];
 const question = process.argv[2] ?? "What did Tom give the bird?";
-const instruction = "Given a question, retrieve the story that answers it:";
 
-// 1. Embed the corpus and the instructed question (bidirectional pass).
-const docs = await model.encode(corpus, { normalize: true });
-const [q] = await model.encode([[instruction, question]], { normalize: true });
-const scored = docs.map((d, i) => ({ i, score: d.reduce((s, x, k) => s + x * q![k]!, 0) })).sort((a, b) => b.score - a.score);
-const top = scored.slice(0, 2);
-console.log(`question: ${question}\n\nretrieved:`);
-for (const t of top) console.log(`  ${t.score.toFixed(3)}  ${corpus[t.i]}`);
+// 1. Index the corpus as documents into an embedded store (one SQLite file), then search it with
+//    the question as a query (encoded with the query instruction). Run again: stored ids are skipped.
+const dbDir = path.join(os.tmpdir(), "llm2vec-rag-example");
+const db = await vectorStore.openStore(dbDir, model);
+await vectorStore.indexDocuments(model, db, corpus.map((text, i) => ({ id: `story-${i}`, text, metadata: { n: i } })));
+const top = await vectorStore.searchText(model, db, question, { topK: 2 });
+db.close();
+console.log(`question: ${question}\n\nretrieved (from ${dbDir}):`);
+for (const t of top) console.log(`  ${t.score.toFixed(3)}  ${t.id}  ${t.text}`);
 
 // 2. Generate from the retrieved passages (causal pass over the same weights, no adapter).
-const prompt = `${top.map((t) => corpus[t.i]).join(" ")} ${question} The answer is that`;
+const prompt = `${top.map((t) => t.text).join(" ")} ${question} The answer is that`;
 console.log(`\nprompt: ${prompt}`);
 process.stdout.write("generated (greedy, at most 40 tokens): ");
 const answer = await model.generate(prompt, { maxTokens: 40, temperature: 0, stop: ["\n"], onDelta: (d) => process.stdout.write(d.text) });

@@ -23,6 +23,7 @@ export interface EncoderFlags {
   chatTemplateSuffix?: string;
   truncation?: string;
   eosSuffix?: string;
+  queryInstruction?: string;
   dtype?: string;
   packWeightsMb?: string;
 }
@@ -51,6 +52,7 @@ export function addEncoderFlags(cmd: Command): Command {
       ]),
     )
     .option("--eos-suffix <text>", "string appended for eos_token pooling (default: the reference's per family, e.g. \" </s>\")")
+    .option("--query-instruction <text>", "instruction given to queries (search, encodeQueries); default llm2vec_config.json's query_instruction")
     .addOption(dtypeOption())
     .option("--pack-weights-mb <n>", "memory for packing frozen projection weights once for the GEMM (faster small batches; 0 = off; default 2048)");
 }
@@ -110,6 +112,7 @@ export function encoderOptionsFromFlags(f: EncoderFlags): FromPretrainedOptions 
     chatTemplate: templateFromFlags(f),
     truncation: f.truncation as FromPretrainedOptions["truncation"],
     eosSuffix: f.eosSuffix,
+    queryInstruction: f.queryInstruction,
     computeDtype: f.dtype as FromPretrainedOptions["computeDtype"],
     packWeightsMB: nonNegative("--pack-weights-mb", f.packWeightsMb),
   };

@@ -7,6 +7,8 @@ import { Command } from "commander";
 import { VERSION } from "../serve/version.js";
 import { registerEncode } from "./commands/encode.js";
 import { registerGenerate } from "./commands/generate.js";
+import { registerIndex } from "./commands/index.js";
+import { registerSearch } from "./commands/search.js";
 import { registerImportLlama2c } from "./commands/import-llama2c.js";
 import { registerTokenize } from "./commands/tokenize.js";
 import { registerExtraCommands } from "./extra-commands.js";
@@ -43,6 +45,8 @@ export function buildProgram(): Command {
   registerEncode(program);
   registerTokenize(program);
   registerGenerate(program);
+  registerIndex(program);
+  registerSearch(program);
   registerImportLlama2c(program);
   registerExtraCommands(program);
   hintAfterErrors(program);

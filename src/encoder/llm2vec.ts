@@ -215,9 +215,30 @@ export class LLM2Vec {
     return inputs.map((x, i) => prepareRow(this.tokenizer, x, i, options, this.model.spec.family));
   }
 
-  async encode(inputs: readonly EncodeInput[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+  /**
+   * One vector per input, in input order. A single string is taken as a list of one, so the
+   * result is always an array: `const [v] = await model.encode("text")`.
+   */
+  async encode(inputs: string | readonly EncodeInput[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
     if (opts.adapter !== undefined) this.adapterChoice(opts.adapter); // an unknown name fails before any work
-    return this.encodePrepared(this.prepare(inputs), opts);
+    return this.encodePrepared(this.prepare(asInputList(inputs)), opts);
+  }
+
+  /**
+   * Queries, each as an `[instruction, text]` pair (LLM2Vec's retrieval usage: the instruction
+   * conditions the query but is not pooled). The instruction is `opts.instruction`, else the
+   * model's `queryInstruction` (option or llm2vec_config.json `query_instruction`); with neither,
+   * the queries go plain, as documents do.
+   */
+  async encodeQueries(texts: string | readonly string[], opts: EncodeOptions & { instruction?: string } = {}): Promise<Float32Array[]> {
+    const instruction = opts.instruction ?? this.options.queryInstruction;
+    const list = asTextList(texts, "encodeQueries");
+    return this.encode(instruction ? list.map((t): EncodeInput => [instruction, t]) : list, opts);
+  }
+
+  /** Documents (passages): plain texts, no instruction, as the reference encodes its corpus. */
+  async encodeDocuments(texts: string | readonly string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+    return this.encode(asTextList(texts, "encodeDocuments"), opts);
   }
 
   /** Encodes already-tokenised rows (e.g. `{"input_ids": [...]}` lines); all their tokens are text. */
@@ -317,6 +338,20 @@ export class LLM2Vec {
       atomicWriteText(path.join(tmp, CONFIG_FILE), JSON.stringify(configFileJson(this.options), null, 2) + "\n");
     });
   }
+}
+
+/** A lone string as a list of one (a two-string array stays two texts: a lone pair is `[[instruction, text]]`). */
+function asInputList(inputs: string | readonly EncodeInput[]): readonly EncodeInput[] {
+  return typeof inputs === "string" ? [inputs] : inputs;
+}
+
+function asTextList(texts: string | readonly string[], fn: string): readonly string[] {
+  const list = typeof texts === "string" ? [texts] : texts;
+  if (!Array.isArray(list)) throw new TypeError(`${fn}: texts must be a string or an array of strings`);
+  list.forEach((t, i) => {
+    if (typeof t !== "string") throw new TypeError(`${fn}: texts[${i}] must be a string, got ${t === null ? "null" : typeof t}`);
+  });
+  return list;
 }
 
 function normalizeInPlace(v: Float32Array): void {

@@ -29,6 +29,8 @@ export interface EncoderOptions {
   truncation: TruncationMode;
   /** The eos_token pooling suffix; null = the reference's string for the model family. */
   eosSuffix: string | null;
+  /** The instruction encodeQueries() gives a query when the call names none (null: queries go plain, as documents). */
+  queryInstruction: string | null;
 }
 
 /** The options as given (by a caller or llm2vec_config.json), before "auto" is resolved. */
@@ -44,6 +46,7 @@ export const DEFAULT_OPTIONS: EncoderOptions = {
   chatTemplate: "none",
   truncation: "words",
   eosSuffix: null,
+  queryInstruction: null,
 };
 
 export const CONFIG_FILE = "llm2vec_config.json";
@@ -58,6 +61,7 @@ const FILE_KEYS: Record<string, keyof EncoderOptions> = {
   chat_template: "chatTemplate",
   truncation: "truncation",
   eos_suffix: "eosSuffix",
+  query_instruction: "queryInstruction",
 };
 
 export function validateOptions<T extends Partial<EncoderOptionsInput>>(o: T, source: string): T {
@@ -73,7 +77,8 @@ export function validateOptions<T extends Partial<EncoderOptionsInput>>(o: T, so
     fail("chatTemplate", `must be "auto", one of ${Object.keys(CHAT_TEMPLATES).join(", ")}, or {"prefix": string, "suffix": string}, got ${JSON.stringify(o.chatTemplate)}`);
   if (o.truncation !== undefined && !TRUNCATION_MODES.includes(o.truncation))
     fail("truncation", `must be one of ${TRUNCATION_MODES.join(", ")}, got ${JSON.stringify(o.truncation)}`);
-  if (o.eosSuffix !== undefined && o.eosSuffix !== null && typeof o.eosSuffix !== "string") fail("eosSuffix", `must be a string or null, got ${JSON.stringify(o.eosSuffix)}`);
+  for (const k of ["eosSuffix", "queryInstruction"] as const)
+    if (o[k] !== undefined && o[k] !== null && typeof o[k] !== "string") fail(k, `must be a string or null, got ${JSON.stringify(o[k])}`);
   return o;
 }
 

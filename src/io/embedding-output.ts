@@ -1,5 +1,5 @@
 /**
- * Writing embeddings: .jsonl ({"index","embedding"} a line) or .npy (float32 [N, C]), streamed.
+ * Writing embeddings: .jsonl ({"index","embedding"} a line, with the input's "id" and "metadata" when it had them) or .npy (float32 [N, C]), streamed.
  * Rows are appended to `<output>.partial` as they are computed and the file is renamed to its
  * name only when complete, so a reader never sees a half-written output and an interrupted run
  * keeps what it did. The .npy header has a fixed size and its row count is rewritten after each
@@ -154,13 +154,14 @@ export class EmbeddingWriter {
     return w;
   }
 
-  append(vecs: readonly Float32Array[]): void {
+  /** Appends rows; a .jsonl row also gets its input's `id` and `metadata` (from `keys`), when it had them. */
+  append(vecs: readonly Float32Array[], keys?: readonly { id?: string; metadata?: Record<string, unknown> }[]): void {
     let out: Buffer;
     if (this.npy) {
       out = Buffer.alloc(vecs.length * this.dim * 4);
       const body = new Float32Array(out.buffer, out.byteOffset, vecs.length * this.dim);
       vecs.forEach((v, i) => body.set(v, i * this.dim));
-    } else out = Buffer.from(vecs.map((v, i) => JSON.stringify({ index: this.rows + i, embedding: Array.from(v) }) + "\n").join(""));
+    } else out = Buffer.from(vecs.map((v, i) => JSON.stringify({ index: this.rows + i, id: keys?.[i]?.id, metadata: keys?.[i]?.metadata, embedding: Array.from(v) }) + "\n").join(""));
     let done = 0;
     while (done < out.length) done += fs.writeSync(this.fd, out, done, out.length - done, this.bytes + done);
     this.rows += vecs.length;

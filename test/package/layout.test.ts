@@ -11,7 +11,7 @@ const pkg = readJson(path.join(root, "package.json"));
 
 describe("exports map", () => {
   it("maps every subpath to built JavaScript and its declarations", () => {
-    assert.deepEqual(Object.keys(pkg.exports), [".", "./train", "./serve", "./eval", "./package.json"]);
+    assert.deepEqual(Object.keys(pkg.exports), [".", "./train", "./serve", "./eval", "./store", "./langchain", "./llamaindex", "./package.json"]);
     for (const [sub, entry] of Object.entries(pkg.exports as Record<string, string | { types: string; default: string }>)) {
       if (typeof entry === "string") continue;
       for (const f of [entry.types, entry.default]) assert.ok(fs.existsSync(path.join(root, f)), `${sub}: ${f} is missing`);

@@ -81,7 +81,7 @@ export async function encodeCommand(o: EncodeCommandOptions): Promise<{ count: n
       const vecs = rows.kind === "ids" ? await enc.encodeIds(rows.inputs, opts) : await enc.encode(rows.inputs, opts);
       tokens += chunkTokens;
       kind = rows.kind;
-      writer.append(vecs);
+      writer.append(vecs, chunk.keys);
       // The hash covers the bytes read so far, which end with this chunk's last line.
       const n: PartialNote = { rows: writer.rows, outputBytes: writer.bytes, dim: enc.dimension, input, inputBytes: chunk.endByte, inputSha256: hash.copy().digest("hex"), nextLine: chunk.nextLine, kind, settings };
       writePartialNote(o.output, n);

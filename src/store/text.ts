@@ -1,0 +1,102 @@
+/**
+ * Index and search by text: an LLM2Vec encodes passages as documents and queries with the query
+ * instruction, into a store recorded with the model's identity and dimension.
+ *
+ *   const store = await openStore("db", model);
+ *   await indexDocuments(model, store, [{ id: "a", text: "…", metadata: { lang: "en" } }]);
+ *   const hits = await searchText(model, store, "a question", { topK: 5 });
+ */
+import * as path from "node:path";
+import * as fs from "node:fs";
+import type { FromPretrainedOptions, LLM2Vec } from "../encoder/llm2vec.js";
+import { SqliteVecStore } from "./sqlite-vec.js";
+import type { Metadata, MetadataFilter, SearchHit, StoreInfo, VectorStore } from "./types.js";
+
+export interface Passage {
+  id: string;
+  text: string;
+  metadata?: Metadata;
+}
+
+/**
+ * What a store records as "the model": the model reference (a folder made absolute, a Hub id as
+ * given) and its adapters, so vectors of another model or adapter stack are refused.
+ */
+export function modelIdentity(model: LLM2Vec): string {
+  const r = model.resolved;
+  if (!r) return `(built by hand: ${model.model.spec.family}, hidden ${model.dimension})`;
+  return [ref(r.model), ...r.adapters.filter((a) => a.reason === "requested").map((a) => ref(a.source))].join(" + ");
+}
+
+/** fromPretrained's reference and options that load this model again (the encoder options made explicit). */
+const ref = (s: string) => (fs.existsSync(s) ? path.resolve(s) : s);
+
+function loadSpec(model: LLM2Vec): StoreInfo["load"] {
+  const r = model.resolved;
+  const adapter = r?.adapters.filter((a) => a.reason === "requested").map((a) => ref(a.source)) ?? [];
+  return { model: r ? ref(r.model) : "", ...(adapter.length ? { adapter } : {}), ...(r ? { tokenizer: r.tokenizerDir } : {}), ...model.options };
+}
+
+/** Loads the model a store was built with (for a search given only the store). */
+export async function loadStoreModel(info: StoreInfo, onNote?: (line: string) => void): Promise<LLM2Vec> {
+  if (!info.load.model) throw new Error(`the store's model (${info.model}) was built by hand and cannot be loaded again; pass the model`);
+  const { LLM2Vec } = await import("../encoder/llm2vec.js");
+  return LLM2Vec.fromPretrained(info.load.model, { ...(info.load as FromPretrainedOptions), onNote });
+}
+
+/** The store in `dir` for this model: created if absent, refused if built with another model or dimension. */
+export async function openStore(dir: string, model: LLM2Vec): Promise<SqliteVecStore> {
+  const info: StoreInfo = { model: modelIdentity(model), dimension: model.dimension, queryInstruction: model.options.queryInstruction, load: loadSpec(model) };
+  return SqliteVecStore.open(dir, { create: info });
+}
+
+export interface IndexOptions {
+  batchSize?: number;
+  signal?: AbortSignal;
+  /** After each stored batch: passages added and skipped (already stored) so far. */
+  onProgress?: (added: number, skipped: number) => void;
+}
+
+/**
+ * Encodes and stores the passages not yet in the store (an id already there is skipped, which is
+ * what makes a killed run resumable), a batch per transaction. Vectors are L2-normalised.
+ */
+export async function indexDocuments(model: LLM2Vec, store: VectorStore, passages: Iterable<Passage> | AsyncIterable<Passage>, opts: IndexOptions = {}): Promise<{ added: number; skipped: number }> {
+  const batchSize = opts.batchSize ?? 32;
+  let added = 0;
+  let skipped = 0;
+  let batch: Passage[] = [];
+  const flush = async () => {
+    const stored = store.storedIds(batch.map((p) => p.id));
+    const todo = batch.filter((p) => !stored.has(p.id));
+    skipped += batch.length - todo.length;
+    batch = [];
+    if (todo.length) {
+      const vecs = await model.encodeDocuments(todo.map((p) => p.text), { normalize: true, batchSize, signal: opts.signal });
+      store.add(todo.map((p) => p.id), vecs, todo.map((p) => p.text), todo.map((p) => p.metadata ?? {}));
+      added += todo.length;
+    }
+    opts.onProgress?.(added, skipped);
+  };
+  for await (const p of passages) {
+    if (opts.signal?.aborted) throw new Error("index: aborted");
+    batch.push(p);
+    if (batch.length >= batchSize) await flush();
+  }
+  if (batch.length) await flush();
+  return { added, skipped };
+}
+
+export interface SearchTextOptions {
+  topK?: number;
+  filter?: MetadataFilter;
+  /** The query's instruction; default the model's queryInstruction, else the one the store recorded. */
+  instruction?: string;
+}
+
+/** The passages nearest a text query, the query encoded with its instruction (encodeQueries). */
+export async function searchText(model: LLM2Vec, store: VectorStore, query: string, opts: SearchTextOptions = {}): Promise<SearchHit[]> {
+  const instruction = opts.instruction ?? model.options.queryInstruction ?? store.info.queryInstruction ?? undefined;
+  const [q] = await model.encodeQueries([query], { instruction, normalize: true });
+  return store.search(q!, opts.topK ?? 10, opts.filter);
+}
