@@ -37,6 +37,12 @@ export interface DecoderSpec {
   normAddOne: boolean;
   /** Gemma multiplies embeddings by √hidden. */
   embedScale: number;
+  /**
+   * The attention its authors trained it with: "bidirectional" for checkpoints whose config.json
+   * says `is_causal: false` or whose model_type is `llama_bidirec` (NVIDIA-style encoders).
+   * Generation refuses such a model unless forced (DecodeOptions.forceCausal).
+   */
+  trainedAttention: AttentionMode;
   /** Only applied in causal mode, as the reference disables it in bidirectional mode. */
   slidingWindow: number | null;
   bosTokenId: number | null;

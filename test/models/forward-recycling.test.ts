@@ -16,7 +16,7 @@ import type { DecoderSpec } from "../../src/models/spec.js";
 const spec: DecoderSpec = {
   family: "llama", hiddenSize: 64, intermediateSize: 64, numLayers: 3, numHeads: 4, numKvHeads: 2, headDim: 16,
   vocabSize: 50, rmsNormEps: 1e-5, ropeTheta: 10000, ropeScaling: { type: "none" }, maxPositions: 128, tieWordEmbeddings: true,
-  qkvBias: false, oBias: false, mlpBias: false, activation: "silu", normAddOne: false, embedScale: 1, slidingWindow: null,
+  qkvBias: false, oBias: false, mlpBias: false, activation: "silu", normAddOne: false, embedScale: 1, trainedAttention: "causal", slidingWindow: null,
   bosTokenId: null, eosTokenIds: [], padTokenId: null, nameOrPath: null, dtype: "float32",
 };
 const [B, T] = [2, 48];

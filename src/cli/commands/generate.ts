@@ -21,6 +21,7 @@ export interface GenerateCommandOptions {
   topP?: string;
   json?: boolean;
   dtype?: string;
+  forceCausal?: boolean;
 }
 
 export async function generateCommand(o: GenerateCommandOptions): Promise<{ ids: number[]; text: string }> {
@@ -40,6 +41,7 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<{ ids:
     topK: o.topK === undefined ? undefined : Number(o.topK),
     topP: o.topP === undefined ? undefined : Number(o.topP),
     stopIds: stop,
+    forceCausal: o.forceCausal,
   });
   return { ids, text: tok.decode(ids, { skipSpecialTokens: true }) };
 }
@@ -60,6 +62,7 @@ export function registerGenerate(program: Command): void {
     .option("--top-k <k>", "sample from the k most likely tokens")
     .option("--top-p <p>", "sample from the smallest set reaching probability p")
     .option("--json", 'print {"ids": [...], "text": "..."}')
+    .option("--force-causal", "generate from a model trained bidirectionally (is_causal false, llama_bidirec), which is refused otherwise")
     .addOption(dtypeOption())
     .action(async (o: GenerateCommandOptions) => {
       const r = await generateCommand(o);

@@ -107,6 +107,8 @@ export function baseSpec(cfg: ConfigReader, d: FamilyDefaults): DecoderSpec {
     activation: d.activation,
     normAddOne: false,
     embedScale: 1,
+    // transformers ≥ 5.2 reads is_causal (default true) to run a decoder bidirectionally.
+    trainedAttention: cfg.bool("is_causal", true) ? "causal" : "bidirectional",
     slidingWindow: null,
     bosTokenId: bos[0] ?? null,
     eosTokenIds: cfg.ids("eos_token_id"),
@@ -138,3 +140,16 @@ export function llamaSpec(cfg: ConfigReader): DecoderSpec {
 }
 
 export const llama: Family = { spec: llamaSpec, layer: preNormLayer };
+
+/**
+ * NVIDIA-style bidirectional Llama (`model_type: llama_bidirec`, LlamaBidirectionalConfig): Llama's
+ * tensors and config, trained without the causal mask. Built as a Llama whose trained attention
+ * is bidirectional (an explicit `is_causal: true` is a contradiction, refused).
+ */
+export const llamaBidirec: Family = {
+  spec(cfg) {
+    if (cfg.bool("is_causal", false)) throw cfg.error("is_causal", `is true, but model_type "llama_bidirec" is a bidirectional model`);
+    return { ...llamaSpec(cfg), trainedAttention: "bidirectional" };
+  },
+  layer: preNormLayer,
+};
