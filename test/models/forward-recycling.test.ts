@@ -51,7 +51,7 @@ it("a forward that records a graph keeps every intermediate its backward reads",
   const C = spec.hiddenSize, r = 64;
   const A = new Tensor(new Float32Array(r * C).map((_, i) => 0.05 * Math.cos(i)), [r, C], { requiresGrad: true });
   const Bl = new Tensor(new Float32Array(C * r).map((_, i) => 0.05 * Math.sin(i)), [C, r], { requiresGrad: true });
-  m.layers[1]!.linears.q_proj.lora = { A, B: Bl, scaling: 2, dropoutP: 0 };
+  m.layers[1]!.linears.q_proj!.lora = { A, B: Bl, scaling: 2, dropoutP: 0 };
   const step = () => {
     const x = new Tensor(new Float32Array(B * T * C).map((_, i) => Math.sin(i)), [B, T, C]);
     const y = m.runLayers(x, { mode: "bidirectional" });

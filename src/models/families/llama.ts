@@ -16,7 +16,7 @@ const SUPPORTED_ROPE = '"default", "linear", "llama3"';
  * rope_theta). The type is `rope_type`, or the older spelling `type`; the keys each type needs
  * are required, as transformers' rope validation requires them.
  */
-function ropeScaling(rs: ConfigReader | null): RopeScaling {
+export function ropeScaling(rs: ConfigReader | null): RopeScaling {
   if (!rs) return { type: "none" };
   const typeKey = rs.has("rope_type") || !rs.has("type") ? "rope_type" : "type";
   const type = rs.str(typeKey);
@@ -63,6 +63,10 @@ export interface FamilyDefaults {
   attentionBias: "config" | { qkv: boolean; o: boolean };
   /** Whether the family reads mlp_bias (only Llama does; the others have bias-free MLPs). */
   readsMlpBias: boolean;
+  /** rms_norm_eps when absent (default 1e-6). */
+  rmsNormEps?: number;
+  /** The family's reading of rope_parameters / rope_scaling (default: `ropeScaling`). */
+  ropeScaling?: (rs: ConfigReader | null, cfg: ConfigReader) => RopeScaling;
 }
 
 export function baseSpec(cfg: ConfigReader, d: FamilyDefaults): DecoderSpec {
@@ -96,9 +100,9 @@ export function baseSpec(cfg: ConfigReader, d: FamilyDefaults): DecoderSpec {
     numKvHeads,
     headDim,
     vocabSize: cfg.int("vocab_size"),
-    rmsNormEps: cfg.num("rms_norm_eps", 1e-6),
+    rmsNormEps: cfg.num("rms_norm_eps", d.rmsNormEps ?? 1e-6),
     ropeTheta,
-    ropeScaling: ropeScaling(ropeParams ?? cfg.sub("rope_scaling")),
+    ropeScaling: (d.ropeScaling ?? ropeScaling)(ropeParams ?? cfg.sub("rope_scaling"), cfg),
     maxPositions: cfg.int("max_position_embeddings", d.maxPositions),
     tieWordEmbeddings: cfg.bool("tie_word_embeddings", d.tieWordEmbeddings),
     qkvBias: bias.qkv,
