@@ -89,13 +89,18 @@ export function baseSpec(cfg: ConfigReader, d: FamilyDefaults): DecoderSpec {
   const ropeTheta = ropeParams?.has("rope_theta") ? ropeParams.num("rope_theta") : cfg.num("rope_theta", 10000);
   const partial = cfg.num("partial_rotary_factor", 1);
   if (partial !== 1) throw cfg.error("partial_rotary_factor", `is ${partial}; llm2vec rotates the whole head (1.0 only)`);
+  const numLayers = cfg.int("num_hidden_layers");
+  // Newer configs list each layer's attention kind; PretrainedConfig checks its length too.
+  const layerTypes = cfg.raw.layer_types;
+  if (layerTypes !== undefined && layerTypes !== null && (!Array.isArray(layerTypes) || layerTypes.length !== numLayers))
+    throw cfg.error("layer_types", `must list one entry for each of the ${numLayers} layers (num_hidden_layers), got ${Array.isArray(layerTypes) ? `${layerTypes.length} entries` : JSON.stringify(layerTypes)}`);
   const pad = cfg.ids("pad_token_id");
   const bos = cfg.ids("bos_token_id");
   return {
     family: d.family,
     hiddenSize,
     intermediateSize: cfg.int("intermediate_size"),
-    numLayers: cfg.int("num_hidden_layers"),
+    numLayers,
     numHeads,
     numKvHeads,
     headDim,
