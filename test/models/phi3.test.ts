@@ -15,10 +15,12 @@ import { eosSuffix } from "../../src/encoder/templates.js";
 import { readLoraAdapter, writeLoraAdapter } from "../../src/formats/peft.js";
 import { loadDecoder, randomDecoder, type WeightReader } from "../../src/models/build.js";
 import { ConfigError } from "../../src/models/config-fields.js";
-import { applyLoraAdapter, attachedLoraTensors, injectLora, resolveLoraTargets } from "../../src/models/lora.js";
+import { applyLoraAdapter, attachedLoraTensors, buildAdapterSet, injectLora, resolveLoraTargets } from "../../src/models/lora.js";
 import { specFromConfig } from "../../src/models/registry.js";
 import { LINEAR_MODULES, weightShapes } from "../../src/models/spec.js";
+import { noGrad } from "../../src/tensor/autograd.js";
 import type { DType, Storage } from "../../src/tensor/dtype.js";
+import { relErr } from "../helpers/compare.js";
 import { pooledParityErrors } from "../helpers/pooled-parity.js";
 
 const tiny = (extra: Record<string, unknown> = {}) => ({
@@ -60,6 +62,30 @@ describe("phi3 weights", () => {
     assert.deepEqual(params.get("model.layers.0.self_attn.qkv_proj.lora_B.weight")!.shape, [64, 2]);
     assert.deepEqual([...attachedLoraTensors(m).keys()].slice(0, 4), ["layers.0.self_attn.qkv_proj", "layers.0.self_attn.o_proj", "layers.0.mlp.gate_up_proj", "layers.0.mlp.down_proj"]);
     assert.throws(() => injectLora(randomDecoder(m.spec, 4), { r: 2, alpha: 4, dropout: 0, targets: ["q_proj", "v_proj"] }), /q_proj, v_proj are fused with k_proj into qkv_proj .*target qkv_proj/);
+  });
+
+  it("a saved Phi-3 adapter loads back: merged, held apart, or attached, each the same forward", () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-phi3-peft-"));
+    try {
+      const trained = randomDecoder(specFromConfig(tiny()), 8);
+      const params = injectLora(trained, { r: 2, alpha: 4, dropout: 0, targets: LINEAR_MODULES, seed: 1 });
+      for (const [n, p] of params) if (n.includes("lora_B")) p.f32.forEach((_, i, a) => (a[i] = 0.05 * Math.sin(i + n.length)));
+      writeLoraAdapter(path.join(tmp, "a"), { r: 2, loraAlpha: 4, targetModules: resolveLoraTargets(trained, LINEAR_MODULES), layers: attachedLoraTensors(trained) });
+      const adapter = readLoraAdapter(path.join(tmp, "a"));
+      assert.deepEqual(adapter.config.targetModules, ["o_proj", "down_proj", "qkv_proj", "gate_up_proj"]);
+      const ids = Int32Array.from([1, 7, 3, 9, 4]);
+      const run = (m: ReturnType<typeof randomDecoder>, adapters?: ReturnType<typeof buildAdapterSet>) =>
+        noGrad(() => m.forward(ids, 1, 5, { mode: "bidirectional", adapters })).f32;
+      const want = run(trained);
+      const merged = randomDecoder(trained.spec, 8);
+      assert.equal(applyLoraAdapter(merged, adapter, { merge: true }).applied, 2 * 4);
+      const base = randomDecoder(trained.spec, 8);
+      assert.notDeepEqual(run(base), want);
+      for (const got of [run(merged), run(base, buildAdapterSet(base, [{ adapter, source: "a" }]))])
+        assert.ok(relErr(got, want) < 1e-5, `relative error ${relErr(got, want)}`);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it("eos_token pooling appends the tokenizer's <|endoftext|> (the reference appends nothing for Phi3Config)", () => {
