@@ -12,7 +12,7 @@ import { qwen3 } from "./families/qwen3.js";
 import type { Family } from "./family.js";
 import type { DecoderSpec } from "./spec.js";
 
-const FAMILIES: Record<string, Family> = { llama, llama_bidirec: llamaBidirec, mistral, qwen2, qwen3, gemma, phi3 };
+const FAMILIES: Record<string, Family> = { llama, mistral, qwen2, qwen3, gemma, phi3, llama_bidirec: llamaBidirec };
 
 /** Types that look close to a supported one but are different architectures. */
 const NOT_LIKE: Record<string, string> = {
