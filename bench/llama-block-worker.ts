@@ -19,7 +19,7 @@ import { median, peakRssMb, timeIt } from "./common.js";
 export const BLOCK_SPEC: DecoderSpec = {
   family: "llama", hiddenSize: 512, intermediateSize: 1408, numLayers: 4, numHeads: 8, numKvHeads: 8, headDim: 64,
   vocabSize: 32, rmsNormEps: 1e-5, ropeTheta: 10000, ropeScaling: { type: "none" }, maxPositions: 128, tieWordEmbeddings: true,
-  qkvBias: false, oBias: false, mlpBias: false, activation: "silu", normAddOne: false, embedScale: 1, slidingWindow: null,
+  qkvBias: false, oBias: false, mlpBias: false, activation: "silu", normAddOne: false, embedScale: 1, trainedAttention: "causal", slidingWindow: null,
   bosTokenId: null, eosTokenIds: [], padTokenId: null, nameOrPath: null, dtype: "float32",
 };
 

@@ -49,4 +49,4 @@ batches.forEach((m, k) => {
   if (k >= warmup) runs.push(performance.now() - ts);
 });
 const med = median(runs);
-console.log(JSON.stringify({ runs_ms: runs.map((r) => Math.round(r)), median_ms: med, tokens_per_s: Math.round((B * T) / (med / 1000)), peak_rss_mb: Math.round(peakRssMb()), load_ms: loadMs, weight_dtype: model.layers[0]!.linears.q_proj.weight.dtype }));
+console.log(JSON.stringify({ runs_ms: runs.map((r) => Math.round(r)), median_ms: med, tokens_per_s: Math.round((B * T) / (med / 1000)), peak_rss_mb: Math.round(peakRssMb()), load_ms: loadMs, weight_dtype: model.layers[0]!.linears.q_proj!.weight.dtype }));

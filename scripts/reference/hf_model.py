@@ -23,6 +23,23 @@ same last hidden state and logits as HF's eager attention in float32:
     sliding_window if use_sliding_window else None` and, without `layer_types`,
     layer i slides iff `sliding_window is not None and i >= max_window_layers`;
     defaults head_dim 128, tie_word_embeddings False, attention_bias False
+  * phi3 (modeling_phi3.py at huggingface/transformers 00d4b3d2142c, configuration_phi3.py,
+    modeling_rope_utils.py):
+      Phi3Attention: `self.qkv_proj = nn.Linear(config.hidden_size, op_size, bias=False)` with
+      `op_size = num_attention_heads * head_dim + 2 * (num_key_value_heads * head_dim)`, split as
+      `query_states = qkv[..., :query_pos]`, `key_states = qkv[..., query_pos : query_pos +
+      num_key_value_heads * head_dim]`, `value_states = qkv[..., query_pos + ...:]`; o_proj has no bias.
+      Phi3MLP: `self.gate_up_proj = nn.Linear(hidden_size, 2 * intermediate_size, bias=False)`,
+      `gate, up_states = up_states.chunk(2, dim=-1)`, `up_states = up_states * activation_fn(gate)`.
+      Phi3Config._rope_scaling_adjustment: types "su" and "yarn" become "longrope".
+      _compute_longrope_parameters: `factor = max_position_embeddings / original_max_position_embeddings`,
+      `attention_factor = sqrt(1 + log(factor) / log(original_max_position_embeddings))` unless given
+      (1.0 when factor <= 1), `ext_factors = long_factor if seq_len > original_max_position_embeddings
+      else short_factor`, `inv_freq = 1.0 / (ext_factors * base ** (arange(0, dim, 2).float() / dim))`;
+      longrope_frequency_update: `seq_len = torch.max(position_ids) + 1` picks the factors per call;
+      Phi3RotaryEmbedding.forward: `cos = emb.cos() * self.attention_scaling` (sin alike).
+      Defaults rms_norm_eps 1e-5, max/original_max_position_embeddings 4096; the sliding window
+      (`sliding_window`, Phi-3-mini: 2047) masks causally like Mistral's.
   * gemma: embeddings * sqrt(hidden_size) (the scalar cast to the compute dtype
     first, as HF does), explicit head_dim, tied lm_head
   * attention: softmax(q k^T / sqrt(head_dim) + mask) v with an additive mask
@@ -58,7 +75,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safetensors_io import load_hf_folder_tensors  # noqa: E402
 
-FAMILIES = ("llama", "mistral", "qwen2", "qwen3", "gemma")
+FAMILIES = ("llama", "mistral", "qwen2", "qwen3", "gemma", "phi3")
 
 # HF config defaults for the fields we read (used only when config.json omits them).
 _DEFAULTS = {
@@ -70,6 +87,8 @@ _DEFAULTS = {
                   head_dim=128, sliding_window=4096, max_window_layers=28),
     "gemma": dict(rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=True, hidden_act="gelu_pytorch_tanh",
                   head_dim=256),
+    "phi3": dict(rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False, hidden_act="silu",
+                 max_position_embeddings=4096, original_max_position_embeddings=4096),
 }
 
 
@@ -104,8 +123,12 @@ class Config:
             self.hidden_act = g("hidden_act")
         # qwen2 always has q/k/v biases; llama has an optional `attention_bias`.
         # qwen3: attention_bias on all four (Qwen3Attention's nn.Linear(..., bias=config.attention_bias)).
-        self.qkv_bias = True if mt == "qwen2" else bool(d.get("attention_bias", False))
-        self.o_bias = False if mt == "qwen2" else bool(d.get("attention_bias", False))
+        self.qkv_bias = True if mt == "qwen2" else False if mt == "phi3" else bool(d.get("attention_bias", False))
+        self.o_bias = False if mt in ("qwen2", "phi3") else bool(d.get("attention_bias", False))
+        # phi3: one qkv_proj and one gate_up_proj.
+        self.fused = mt == "phi3"
+        self.max_position_embeddings = g("max_position_embeddings")
+        self.original_max_position_embeddings = g("original_max_position_embeddings")
         self.mlp_bias = bool(d.get("mlp_bias", False))
         self.qk_norm = mt == "qwen3"
         # Per-layer windows (qwen3's layer_types); None = the one `sliding_window` for all layers.
@@ -118,7 +141,7 @@ class Config:
                 for i in range(self.num_hidden_layers)]
             self.sliding_window = None
             self.layer_windows = [window if t == "sliding_attention" else None for t in types]
-        elif mt == "mistral":
+        elif mt in ("mistral", "phi3"):
             self.sliding_window = g("sliding_window")
         elif mt == "qwen2" and d.get("use_sliding_window"):
             # HF qwen2 applies the window only to layers >= max_window_layers; we do
@@ -144,18 +167,30 @@ def _act(name):
     raise ValueError(f"unsupported activation {name}")
 
 
-def rope_inv_freq(cfg: Config) -> torch.Tensor:
-    """inv_freq as in modeling_rope_utils (default + llama3), float32."""
+def rope_inv_freq(cfg: Config, seq_len=None):
+    """(inv_freq, attention_scaling) as in modeling_rope_utils (default, llama3, longrope), float32.
+    seq_len: the forward's max position + 1 (longrope picks its factors by it)."""
     dim = cfg.head_dim
     base = cfg.rope_theta
     # _compute_default_rope_parameters: int64 arange -> float32, pow in float32.
     inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
     rs = cfg.rope_scaling
     if rs is None:
-        return inv_freq
+        return inv_freq, 1.0
     rtype = rs.get("rope_type", rs.get("type"))
     if rtype in (None, "default"):
-        return inv_freq
+        return inv_freq, 1.0
+    if cfg.model_type == "phi3" and rtype in ("longrope", "su", "yarn"):
+        # _compute_longrope_parameters (Phi3Config maps "su"/"yarn" to "longrope")
+        original = cfg.original_max_position_embeddings
+        factor = cfg.max_position_embeddings / original
+        attention_factor = rs.get("attention_factor")
+        if attention_factor is None:
+            attention_factor = 1.0 if factor <= 1.0 else math.sqrt(1 + math.log(factor) / math.log(original))
+        ext = rs["long_factor"] if seq_len and seq_len > original else rs["short_factor"]
+        ext_factors = torch.tensor(ext, dtype=torch.float32)
+        shape = torch.arange(0, dim, 2, dtype=torch.int64).float() / dim
+        return 1.0 / (ext_factors * base ** shape), attention_factor
     if rtype != "llama3":
         raise NotImplementedError(f"rope_scaling type {rtype!r} not supported")
     # _compute_llama3_parameters
@@ -172,16 +207,16 @@ def rope_inv_freq(cfg: Config) -> torch.Tensor:
     smooth_factor = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
     smoothed_inv_freq = (1 - smooth_factor) * inv_freq_llama / factor + smooth_factor * inv_freq_llama
     is_medium_freq = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
-    return torch.where(is_medium_freq, smoothed_inv_freq, inv_freq_llama)
+    return torch.where(is_medium_freq, smoothed_inv_freq, inv_freq_llama), 1.0
 
 
-def rope_cos_sin(inv_freq, T, dtype):
-    """cos/sin [T, D] for positions 0..T-1, computed in float32 (HF autocast-off block)."""
-    pos = torch.arange(T, dtype=torch.int64).float()
+def rope_cos_sin(inv_freq, T, dtype, attention_scaling=1.0, positions=None):
+    """cos/sin [T, D] for positions 0..T-1 (or `positions`), computed in float32 (HF autocast-off
+    block), times attention_scaling (1.0 except longrope)."""
+    pos = (torch.arange(T, dtype=torch.int64) if positions is None else torch.as_tensor(positions)).float()
     freqs = pos[:, None] * inv_freq.float()[None, :]  # == HF's (inv_freq @ position_ids)
     emb = torch.cat((freqs, freqs), dim=-1)
-    # attention_scaling is 1.0 for default and llama3 rope.
-    return emb.cos().to(dtype), emb.sin().to(dtype)
+    return (emb.cos() * attention_scaling).to(dtype), (emb.sin() * attention_scaling).to(dtype)
 
 
 def rotate_half(x):
@@ -234,7 +269,6 @@ class HFDecoder:
             # A bare *Model checkpoint (e.g. LLM2Vec BiModel) has no head; logits are unavailable.
             w["lm_head.weight"] = None
         self.w = w
-        self.inv_freq = rope_inv_freq(cfg)
         self.act = _act(cfg.hidden_act)
 
     # -- building blocks ------------------------------------------------------
@@ -258,14 +292,21 @@ class HFDecoder:
         B, T, _ = x.shape
         H, KV, D = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
         p = f"layers.{i}.self_attn"
-        q = self.linear(x, p + ".q_proj", cfg.qkv_bias).view(B, T, H, D)
-        k = self.linear(x, p + ".k_proj", cfg.qkv_bias).view(B, T, KV, D)
+        if cfg.fused:
+            qkv = self.linear(x, p + ".qkv_proj", False)
+            qf, kf, vf = qkv[..., :H * D], qkv[..., H * D:(H + KV) * D], qkv[..., (H + KV) * D:]
+        else:
+            qf = self.linear(x, p + ".q_proj", cfg.qkv_bias)
+            kf = self.linear(x, p + ".k_proj", cfg.qkv_bias)
+            vf = self.linear(x, p + ".v_proj", cfg.qkv_bias)
+        q = qf.reshape(B, T, H, D)
+        k = kf.reshape(B, T, KV, D)
         if cfg.qk_norm:
             # Qwen3: RMSNorm over each head's D values, before RoPE
             q = self.rms_norm(q, self.w[p + ".q_norm.weight"])
             k = self.rms_norm(k, self.w[p + ".k_norm.weight"])
         q, k = q.transpose(1, 2), k.transpose(1, 2)
-        v = self.linear(x, p + ".v_proj", cfg.qkv_bias).view(B, T, KV, D).transpose(1, 2)
+        v = vf.reshape(B, T, KV, D).transpose(1, 2)
         # apply_rotary_pos_emb: cos/sin broadcast over batch and heads
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
@@ -288,6 +329,9 @@ class HFDecoder:
     def mlp(self, x, i):
         p = f"layers.{i}.mlp"
         b = self.cfg.mlp_bias
+        if self.cfg.fused:
+            gate, up = self.linear(x, p + ".gate_up_proj", False).chunk(2, dim=-1)
+            return self.linear(up * self.act(gate), p + ".down_proj", False)
         return self.linear(self.act(self.linear(x, p + ".gate_proj", b)) * self.linear(x, p + ".up_proj", b),
                            p + ".down_proj", b)
 
@@ -313,7 +357,8 @@ class HFDecoder:
             h = h * torch.tensor(cfg.hidden_size ** 0.5, dtype=h.dtype)
         window = cfg.sliding_window if mode == "causal" else None
         mask = build_attention_mask(attention_mask, mode, self.dtype, window)
-        cos, sin = rope_cos_sin(self.inv_freq, T, self.dtype)
+        inv_freq, scaling = rope_inv_freq(cfg, T)
+        cos, sin = rope_cos_sin(inv_freq, T, self.dtype, scaling)
         for i in range(cfg.num_hidden_layers):
             m = mask
             if cfg.layer_windows is not None and mode == "causal" and cfg.layer_windows[i] is not None:

@@ -44,6 +44,18 @@ _QWEN3 = dict(
     use_sliding_window=False, sliding_window=None, max_window_layers=2, bos_token_id=None, eos_token_id=127,
     torch_dtype="float32")
 
+def _longrope_factors(seed, n):
+    """Distinct short and long per-frequency factors in [1, 4] (as Phi-3's lie between 1 and ~60)."""
+    g = torch.Generator().manual_seed(500 + seed)
+    return [round(1 + 3 * float(x), 4) for x in torch.rand(n, generator=g)], \
+           [round(1 + 3 * float(x), 4) for x in torch.rand(n, generator=g)]
+
+
+_PHI3 = dict(
+    _BASE, architectures=["Phi3ForCausalLM"], model_type="phi3", vocab_size=128, num_attention_heads=4,
+    hidden_act="silu", rms_norm_eps=1e-5, rope_theta=10000.0, attention_bias=False, bos_token_id=1,
+    eos_token_id=2, pad_token_id=2, resid_pdrop=0.0, embd_pdrop=0.0, torch_dtype="float32")
+
 CASES = {
     # GQA 4q/2kv, llama3 rope scaling with original_max_position_embeddings=64 so that,
     # with head_dim 16 and theta 5e5, the three frequency bands (kept / smoothed /
@@ -83,6 +95,21 @@ CASES = {
     # Qwen3 with attention_bias (q/k/v/o biases) and an untied LM head (as Qwen3-8B is).
     "qwen3-bias": dict(seed=7, dtype="float32", shards=1, pooled=True, config=dict(
         _QWEN3, num_key_value_heads=4, head_dim=16, attention_bias=True, tie_word_embeddings=False)),
+    # Phi-3: fused qkv_proj / gate_up_proj, GQA 4/2, untied, LongRoPE (type "longrope") with
+    # original_max_position_embeddings 32 > every position here, so the short factors and the
+    # attention factor √(1 + ln 4 / ln 32) apply; sliding_window 64 never bites.
+    "phi3": dict(seed=8, dtype="float32", shards=1, pooled=True, config=dict(
+        _PHI3, num_key_value_heads=2, max_position_embeddings=128, original_max_position_embeddings=32,
+        sliding_window=64, tie_word_embeddings=False,
+        rope_scaling=dict(type="longrope", short_factor=_longrope_factors(8, 8)[0],
+                          long_factor=_longrope_factors(8, 8)[1]))),
+    # Phi-3 with the older rope type name "su", original_max_position_embeddings 4 < T = 9 so the
+    # long factors apply (factor 16), MHA, tied embeddings.
+    "phi3-long": dict(seed=9, dtype="float32", shards=1, pooled=True, config=dict(
+        _PHI3, num_key_value_heads=4, max_position_embeddings=64, original_max_position_embeddings=4,
+        sliding_window=None, tie_word_embeddings=True,
+        rope_scaling=dict(type="su", short_factor=_longrope_factors(9, 8)[0],
+                          long_factor=_longrope_factors(9, 8)[1]))),
     # head_dim 32 != 64/4, MQA (1 kv head) like gemma-2b, tied, gelu tanh, (1+w) norms.
     "gemma": dict(seed=5, dtype="float32", shards=1, config=dict(
         _BASE, architectures=["GemmaForCausalLM"], model_type="gemma", vocab_size=128,
@@ -113,6 +140,20 @@ def make_weights(cfg, seed):
         return rnd(n) if gemma else 1.0 + rnd(n)
 
     w = {"model.embed_tokens.weight": rnd(V, C, std=0.5 if not gemma else 0.1)}
+    if cfg["model_type"] == "phi3":
+        # Phi3Attention / Phi3MLP: one qkv_proj [(H + 2 KV) D, C], one gate_up_proj [2 F, C].
+        for i in range(cfg["num_hidden_layers"]):
+            p = f"model.layers.{i}."
+            w[p + "input_layernorm.weight"] = norm(C)
+            w[p + "self_attn.qkv_proj.weight"] = rnd((H + 2 * KV) * D, C)
+            w[p + "self_attn.o_proj.weight"] = rnd(C, H * D)
+            w[p + "post_attention_layernorm.weight"] = norm(C)
+            w[p + "mlp.gate_up_proj.weight"] = rnd(2 * F_, C)
+            w[p + "mlp.down_proj.weight"] = rnd(C, F_)
+        w["model.norm.weight"] = norm(C)
+        if not cfg["tie_word_embeddings"]:
+            w["lm_head.weight"] = rnd(V, C)
+        return w
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}."
         w[p + "input_layernorm.weight"] = norm(C)

@@ -62,6 +62,7 @@ CASES = {  # case -> seed offset; base gradients only where the checkpoint is f3
     "qwen2": dict(seed=4, base=True),
     "qwen3": dict(seed=6, base=True),
     "gemma": dict(seed=5, base=True),
+    "phi3": dict(seed=8, base=True),
 }
 T = 8
 REAL_LENGTHS = (8, 6)
@@ -70,6 +71,8 @@ MASK_ID = 3  # not special in any parity family (bos/eos/pad ids are 0, 1, 2, 12
 LORA_R, LORA_ALPHA = 4, 8
 PROJ = [("self_attn", p) for p in ("q_proj", "k_proj", "v_proj", "o_proj")] + \
        [("mlp", p) for p in ("gate_proj", "up_proj", "down_proj")]
+# Phi-3's projections under PEFT's names for them (one LoRA on each fused weight).
+PROJ_FUSED = [("self_attn", "qkv_proj"), ("self_attn", "o_proj"), ("mlp", "gate_up_proj"), ("mlp", "down_proj")]
 MODES = ("causal", "bidirectional")
 DT = torch.float64
 
@@ -140,7 +143,7 @@ def lora_shapes(model):
     """[(module path without `model.`, in, out)] for every layer and projection."""
     out = []
     for i in range(model.cfg.num_hidden_layers):
-        for blk, p in PROJ:
+        for blk, p in (PROJ_FUSED if model.cfg.fused else PROJ):
             k = f"layers.{i}.{blk}.{p}"
             W = model.w[k + ".weight"]
             out.append((k, W.shape[1], W.shape[0]))

@@ -47,7 +47,7 @@ def check_llama3():
                       num_hidden_layers=1, num_attention_heads=2, rope_theta=500000.0,
                       rope_scaling=dict(rope_type="llama3", factor=8.0, low_freq_factor=1.0,
                                         high_freq_factor=4.0, original_max_position_embeddings=8192)))
-    ours = rope_inv_freq(cfg)
+    ours, _ = rope_inv_freq(cfg)
     base = 1.0 / (500000.0 ** (torch.arange(0, 128, 2).float() / 128))
     ref = []
     for f in base.tolist():  # Meta llama3 reference code, per frequency

@@ -134,6 +134,8 @@ export class LLM2Vec {
     let fileOpts = readConfigFile(resolved.weightsDir);
     for (const a of resolved.adapters) fileOpts = { ...fileOpts, ...readConfigFile(a.dir) };
     const options = resolveTemplate({ ...DEFAULT_OPTIONS, chatTemplate: "auto", ...fileOpts, ...explicit }, resolved, note);
+    if (model.spec.trainedAttention === "bidirectional" && !options.bidirectional)
+      note(`llm2vec: encoding causally as asked, although config.json says this checkpoint was trained bidirectionally`);
     const enc = new LLM2Vec(model, tokenizer, options, rawConfig, resolved.tokenizerDir);
     enc.resolved = resolved;
     if (merge) enc.mergedAdapters = resolved.adapters.map((a) => a.source);

@@ -123,6 +123,8 @@ export const REFERENCE_EOS_SUFFIX: Readonly<Record<string, string>> = {
   gemma: "<eos>",
   qwen2: "<|endoftext|>",
   qwen3: "<|endoftext|>",
+  // The reference appends nothing for Phi3Config; this is Phi-3's tokenizer eos token.
+  phi3: "<|endoftext|>",
 };
 
 /** The eos_token suffix: the explicit option, else the reference's string for the family. */

@@ -30,6 +30,11 @@ export interface DecodeOptions extends SamplingOptions {
    * thread, as the server's worker reads a shared flag) end it between layers.
    */
   interrupted?: () => boolean;
+  /**
+   * Generate from a model trained bidirectionally (spec.trainedAttention), running it causally
+   * anyway. Without it such a model is refused: its next-token logits were never trained.
+   */
+  forceCausal?: boolean;
   /** Called with each step's last-position logits [B·V] (tests compare them step by step). */
   onLogits?: (logits: Float32Array, step: number) => void;
 }
@@ -68,6 +73,10 @@ export class DecodeSession {
 
   constructor(readonly model: DecoderModel, prompts: readonly (readonly number[])[], private readonly opts: DecodeOptions) {
     if (prompts.length === 0) throw new Error("generate: no prompts");
+    if (model.spec.trainedAttention === "bidirectional" && !opts.forceCausal)
+      throw new Error(
+        `generate: this ${model.spec.family} checkpoint was trained with bidirectional attention (config.json: is_causal false or model_type llama_bidirec), so it is an encoder and its causal next-token predictions are untrained; pass forceCausal (CLI --force-causal) to generate anyway`,
+      );
     if (!Number.isInteger(opts.maxTokens) || opts.maxTokens < 0) throw new RangeError(`generate: maxTokens must be an integer ≥ 0, got ${opts.maxTokens}`);
     const V = model.spec.vocabSize;
     const ctx = contextLength(model);

@@ -15,7 +15,8 @@ import { shapeStr, Tensor } from "../tensor/tensor.js";
 import type { AdapterSet, DecoderModel } from "./decoder.js";
 import type { LinearLayer, LoraWeights } from "./linear.js";
 import { layerKey, peftModulePath } from "./names.js";
-import { LINEAR_MODULES, type LinearModule } from "./spec.js";
+import { FUSED_MODULES, PROJECTION_NAMES } from "./names.js";
+import type { LinearModule } from "./spec.js";
 
 
 /** Modules an encoder never runs (the LM head): an adapter may target them harmlessly. */
@@ -55,16 +56,26 @@ function resolveAdapter(model: DecoderModel, adapter: LoraAdapter, source: strin
     const target = key ? byKey.get(key) : undefined;
     if (!target)
       throw new Error(
-        `${source}: adapter module "${modulePath}" does not exist in this ${model.spec.family} model of ${model.layers.length} layers (its projections are layers.N.self_attn.{q,k,v,o}_proj and layers.N.mlp.{gate,up,down}_proj): the adapter was made for another architecture or size`,
+        `${source}: adapter module "${modulePath}" does not exist in this ${model.spec.family} model of ${model.layers.length} layers (its projections are ${projectionSummary(model)}): the adapter was made for another architecture or size`,
       );
     const [outDim, inp] = target.lin.weight.shape as [number, number];
     if (l.a.shape[1] !== inp || l.b.shape[0] !== outDim)
-      throw new Error(`${source}: adapter module "${modulePath}" has A ${shapeStr(l.a.shape)} and B ${shapeStr(l.b.shape)}, but the weight is ${shapeStr(target.lin.weight.shape)}`);
+      throw new Error(`${source}: adapter module "${modulePath}" has A ${shapeStr(l.a.shape)} and B ${shapeStr(l.b.shape)}, but this ${model.spec.family} model's weight is ${shapeStr(target.lin.weight.shape)}: the adapter was made for another architecture or size`);
     const A = new Tensor(toFloat32(l.a.data, l.a.dtype), l.a.shape, { name: `${modulePath}.lora_A.weight` });
     const B = new Tensor(toFloat32(l.b.data, l.b.dtype), l.b.shape, { name: `${modulePath}.lora_B.weight` });
     out.push({ ...target, A, B, scaling: l.scaling });
   }
   return out;
+}
+
+/** `layers.N.self_attn.{q_proj, …}` and `layers.N.mlp.{…}`: the projection names of layer 0, for errors. */
+function projectionSummary(model: DecoderModel): string {
+  const groups = new Map<string, string[]>();
+  for (const [path] of model.linearModules()) {
+    const m = /(?:^|\.)layers\.0\.(.*)\.([^.]+)$/.exec(path);
+    if (m) groups.set(m[1]!, [...(groups.get(m[1]!) ?? []), m[2]!]);
+  }
+  return [...groups].map(([g, names]) => `layers.N.${g}.{${names.join(", ")}}`).join(" and ");
 }
 
 export function applyLoraAdapter(model: DecoderModel, adapter: LoraAdapter, opts: { merge: boolean; source?: string }): { applied: number } {
@@ -81,7 +92,7 @@ export function applyLoraAdapter(model: DecoderModel, adapter: LoraAdapter, opts
  * chosen per forward (ForwardOptions.adapters): several sets can share one copy of the base.
  */
 export function buildAdapterSet(model: DecoderModel, adapters: readonly { adapter: LoraAdapter; source: string }[]): AdapterSet {
-  const layers = model.layers.map(() => Object.fromEntries(LINEAR_MODULES.map((m) => [m, [] as LoraWeights[]])) as Record<LinearModule, LoraWeights[]>);
+  const layers = model.layers.map(() => Object.fromEntries(PROJECTION_NAMES.map((m) => [m, [] as LoraWeights[]])) as Record<LinearModule, LoraWeights[]>);
   for (const { adapter, source } of adapters)
     for (const { layer, module, A, B, scaling } of resolveAdapter(model, adapter, source)) layers[layer]![module].push({ A, B, scaling, dropoutP: 0 });
   return { layers };
@@ -116,9 +127,28 @@ export interface LoraInjectOptions {
   r: number;
   alpha: number;
   dropout: number;
-  /** Module names (q_proj, …, down_proj) to wrap; LLM2Vec wraps all seven. */
+  /** Module names (q_proj, …, down_proj, or a fused qkv_proj / gate_up_proj) to wrap; LLM2Vec wraps all seven (resolveLoraTargets). */
   targets: readonly string[];
   seed?: number;
+}
+
+/**
+ * The target names as this model's projections: a fused projection (Phi-3's qkv_proj,
+ * gate_up_proj) is targeted when named, or when all of its parts are (so LLM2Vec's seven
+ * targets cover all four of Phi-3's projections); naming only some of its parts is refused, as
+ * LoRA on the fused weight would adapt the others too. Names the model does not declare drop out.
+ */
+export function resolveLoraTargets(model: DecoderModel, targets: readonly string[]): string[] {
+  const declared = new Set([...model.linearModules()].map(([p]) => p.slice(p.lastIndexOf(".") + 1)));
+  const out = new Set(targets);
+  for (const [fused, parts] of Object.entries(FUSED_MODULES)) {
+    if (!declared.has(fused) || out.has(fused)) continue;
+    const named = parts.filter((p) => out.has(p));
+    if (named.length === parts.length) out.add(fused);
+    else if (named.length > 0)
+      throw new Error(`LoRA targets: ${named.join(", ")} ${named.length > 1 ? "are" : "is"} fused with ${parts.filter((p) => !out.has(p)).join(", ")} into ${fused} in this ${model.spec.family} model; target ${fused} (or all of ${parts.join(", ")})`);
+  }
+  return [...out].filter((t) => declared.has(t));
 }
 
 /**
@@ -129,10 +159,11 @@ export interface LoraInjectOptions {
 export function injectLora(model: DecoderModel, o: LoraInjectOptions): Map<string, Tensor> {
   const rng = new Rng(o.seed ?? 0);
   const params = new Map<string, Tensor>();
+  const targets = resolveLoraTargets(model, o.targets);
   for (const [p, lin] of model.linearModules()) {
     lin.weight.requiresGrad = false;
     if (lin.bias) lin.bias.requiresGrad = false;
-    if (!o.targets.some((t) => p.endsWith(`.${t}`))) continue;
+    if (!targets.some((t) => p.endsWith(`.${t}`))) continue;
     const [out, inp] = lin.weight.shape as [number, number];
     const bound = 1 / Math.sqrt(inp);
     const a = new Float32Array(o.r * inp);

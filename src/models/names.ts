@@ -10,7 +10,14 @@
  */
 /** The seven projections LLM2Vec puts LoRA on, by their HF module names. */
 export const LINEAR_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
-export type LinearModuleName = (typeof LINEAR_MODULES)[number];
+/**
+ * Fused projections (Phi-3): one stored weight for several of the above, under PEFT's names for
+ * them, with the parts they stand for (in their row order).
+ */
+export const FUSED_MODULES = { qkv_proj: ["q_proj", "k_proj", "v_proj"], gate_up_proj: ["gate_proj", "up_proj"] } as const;
+/** Every projection name a family may declare (LoRA targets, adapter modules). */
+export const PROJECTION_NAMES = [...LINEAR_MODULES, ...(Object.keys(FUSED_MODULES) as (keyof typeof FUSED_MODULES)[])] as const;
+export type LinearModuleName = (typeof PROJECTION_NAMES)[number];
 export type LayerNormName = "input_layernorm" | "post_attention_layernorm";
 
 export const EMBED_TOKENS = "model.embed_tokens.weight";
@@ -24,7 +31,7 @@ export function layerPrefix(layer: number): string {
 
 /** The module path of a projection inside layer i: `model.layers.i.self_attn.q_proj`. */
 export function modulePath(layer: number, m: LinearModuleName): string {
-  const group = m === "gate_proj" || m === "up_proj" || m === "down_proj" ? "mlp" : "self_attn";
+  const group = m === "gate_proj" || m === "up_proj" || m === "down_proj" || m === "gate_up_proj" ? "mlp" : "self_attn";
   return `${layerPrefix(layer)}.${group}.${m}`;
 }
 

@@ -4,14 +4,15 @@
  */
 import { ConfigError, ConfigReader, type RawConfig } from "./config-fields.js";
 import { gemma } from "./families/gemma.js";
-import { llama } from "./families/llama.js";
+import { llama, llamaBidirec } from "./families/llama.js";
 import { mistral } from "./families/mistral.js";
+import { phi3 } from "./families/phi3.js";
 import { qwen2 } from "./families/qwen2.js";
 import { qwen3 } from "./families/qwen3.js";
 import type { Family } from "./family.js";
 import type { DecoderSpec } from "./spec.js";
 
-const FAMILIES: Record<string, Family> = { llama, mistral, qwen2, qwen3, gemma };
+const FAMILIES: Record<string, Family> = { llama, mistral, qwen2, qwen3, gemma, phi3, llama_bidirec: llamaBidirec };
 
 /** Types that look close to a supported one but are different architectures. */
 const NOT_LIKE: Record<string, string> = {

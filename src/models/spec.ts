@@ -11,10 +11,15 @@ export type AttentionMode = "causal" | "bidirectional";
 export type RopeScaling =
   | { type: "none" }
   | { type: "linear"; factor: number }
-  | { type: "llama3"; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
+  | { type: "llama3"; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
+  /**
+   * Phi-3's LongRoPE: inv_freq divided per frequency by shortFactor while a forward's positions
+   * stay within originalMaxPositions, by longFactor beyond; cos and sin scaled by attentionFactor.
+   */
+  | { type: "longrope"; shortFactor: number[]; longFactor: number[]; attentionFactor: number; originalMaxPositions: number };
 
 export interface DecoderSpec {
-  /** The model_type that built this spec (llama, mistral, qwen2, qwen3, gemma): registry.ts's family that builds its layers. */
+  /** The model_type that built this spec (llama, mistral, qwen2, qwen3, gemma, phi3): registry.ts's family that builds its layers. */
   family: string;
   hiddenSize: number;
   intermediateSize: number;
@@ -37,6 +42,12 @@ export interface DecoderSpec {
   normAddOne: boolean;
   /** Gemma multiplies embeddings by √hidden. */
   embedScale: number;
+  /**
+   * The attention its authors trained it with: "bidirectional" for checkpoints whose config.json
+   * says `is_causal: false` or whose model_type is `llama_bidirec` (NVIDIA-style encoders).
+   * Generation refuses such a model unless forced (DecodeOptions.forceCausal).
+   */
+  trainedAttention: AttentionMode;
   /** Only applied in causal mode, as the reference disables it in bidirectional mode. */
   slidingWindow: number | null;
   bosTokenId: number | null;

@@ -13,7 +13,7 @@ import { refuseOutputOverlap } from "../formats/real-path.js";
 import { writeLoraAdapterFiles, type LoraToWrite } from "../formats/peft.js";
 import { LLM2Vec, type FromPretrainedOptions } from "../encoder/llm2vec.js";
 import { CONFIG_FILE, configFileJson } from "../encoder/options.js";
-import { attachedLoraTensors, injectLora, loadAttachedLora } from "../models/lora.js";
+import { attachedLoraTensors, injectLora, loadAttachedLora, resolveLoraTargets } from "../models/lora.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { modelFingerprint } from "./fingerprint.js";
 import { refuseEarlierCheckpoints, removeCheckpoints } from "./checkpoint.js";
@@ -60,7 +60,7 @@ export async function startLoraRun(o: CommonTrainOptions, encoderOptions: FromPr
       r: o.loraR,
       loraAlpha: o.loraAlpha,
       loraDropout: o.loraDropout,
-      targetModules: o.loraTargets,
+      targetModules: resolveLoraTargets(enc.model, o.loraTargets),
       // A Hub id stays an id (the adapter then loads anywhere); a local folder becomes absolute.
         baseModelNameOrPath: fs.existsSync(o.model) ? path.resolve(o.model) : o.model,
       layers: attachedLoraTensors(enc.model),

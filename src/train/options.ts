@@ -5,6 +5,7 @@
  */
 import type { ComputeDtype } from "../tensor/compute.js";
 import { LINEAR_MODULES } from "../models/spec.js";
+import { PROJECTION_NAMES } from "../models/names.js";
 import { ADAMW_DEFAULTS } from "./optim/adamw.js";
 import type { ScheduleKind } from "./optim/schedule.js";
 import type { LoopOptions } from "./loop.js";
@@ -97,7 +98,7 @@ export function validateCommon(o: CommonTrainOptions): void {
   if (!Array.isArray(o.data) || o.data.length === 0) throw new Error("--data: give at least one data file");
   if (!(o.loraAlpha > 0)) throw new Error(`--lora-alpha must be positive, got ${o.loraAlpha}`);
   if (!(o.loraDropout >= 0 && o.loraDropout < 1)) throw new Error(`--lora-dropout must be in [0, 1), got ${o.loraDropout}`);
-  for (const t of o.loraTargets) if (!(LINEAR_MODULES as readonly string[]).includes(t)) throw new Error(`--lora-targets: unknown projection "${t}" (choose from ${LINEAR_MODULES.join(", ")})`);
+  for (const t of o.loraTargets) if (!(PROJECTION_NAMES as readonly string[]).includes(t)) throw new Error(`--lora-targets: unknown projection "${t}" (choose from ${PROJECTION_NAMES.join(", ")})`);
   if (!Number.isInteger(o.seed)) throw new Error(`--seed must be an integer, got ${o.seed}`);
   if (o.scheduler !== "linear" && o.scheduler !== "constant") throw new Error(`--scheduler must be linear or constant, got ${o.scheduler}`);
 }

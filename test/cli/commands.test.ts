@@ -113,6 +113,13 @@ describe("llm2vec tokenize and generate", () => {
     const b = await generateCommand({ model: storiesFolder(), prompt: "", maxTokens: "4", greedy: true, dtype: "bf16" });
     assert.deepEqual(b.ids, r.ids.slice(0, 4));
   });
+
+  it("generate samples with a fresh seed when none is given, and reports it so the text can be redrawn", async () => {
+    const runs = await Promise.all([1, 2, 3].map(() => generateCommand({ model: storiesFolder(), prompt: "Once", maxTokens: "12" })));
+    assert.ok(new Set(runs.map((r) => r.seed)).size > 1, `seeds ${runs.map((r) => r.seed)}`);
+    const again = await generateCommand({ model: storiesFolder(), prompt: "Once", maxTokens: "12", seed: String(runs[0]!.seed) });
+    assert.deepEqual(again.ids, runs[0]!.ids);
+  });
 });
 
 describe("a missing tokenizer names --tokenizer", () => {

@@ -72,15 +72,15 @@ describe("one model serves embeddings and generation", () => {
     assert.notDeepEqual(generateText(merged.model, tok, [tok.encode("Once upon a time")], o)[0]!.ids, want.ids);
 
     // One copy of the base weights: the shared object's projections hold the checkpoint's values.
-    const w = shared.model.layers[2]!.linears.up_proj.weight.f32;
-    assert.deepEqual(w, base.layers[2]!.linears.up_proj.weight.f32);
+    const w = shared.model.layers[2]!.linears.up_proj!.weight.f32;
+    assert.deepEqual(w, base.layers[2]!.linears.up_proj!.weight.f32);
     // Embeddings after generating are unchanged (no state leaks between the two uses).
     assert.ok(maxDiff(await shared.encode(TEXTS), await merged.encode(TEXTS)) < 1e-5);
   });
 
   it("an adapter set is chosen per call, the base weights untouched", async () => {
     const enc = await LLM2Vec.fromPretrained(storiesFolder());
-    const weight = enc.model.layers[0]!.linears.q_proj.weight;
+    const weight = enc.model.layers[0]!.linears.q_proj!.weight;
     await enc.loadAdapter("simcse", [mntp, simcse]);
     await enc.loadAdapter("mntp", mntp);
     const merged = await LLM2Vec.fromPretrained(storiesFolder(), { adapter: [mntp, simcse] });
@@ -91,8 +91,8 @@ describe("one model serves embeddings and generation", () => {
     assert.ok(maxDiff(await enc.encode(TEXTS), baseVecs) === 0, "no adapter by default");
     assert.ok(maxDiff(await enc.encode(TEXTS, { adapter: "none" }), baseVecs) === 0);
     assert.ok(maxDiff(await enc.encode(TEXTS, { adapter: "simcse" }), baseVecs) > 1e-3, "the adapter changes the embeddings");
-    assert.equal(enc.model.layers[0]!.linears.q_proj.weight, weight);
-    assert.equal(enc.model.layers[0]!.linears.q_proj.lora, null, "nothing attached");
+    assert.equal(enc.model.layers[0]!.linears.q_proj!.weight, weight);
+    assert.equal(enc.model.layers[0]!.linears.q_proj!.lora, null, "nothing attached");
     // Generation can run with a named set too, and then differs from the base.
     const o = { maxTokens: 12, greedy: true };
     assert.notDeepEqual((await enc.generate("Once", { ...o, adapter: "simcse" })).ids, (await enc.generate("Once", o)).ids);

@@ -52,7 +52,7 @@ describe("applying PEFT adapters", () => {
   it("an adapter for another model names the module and the shapes", () => {
     const other = loadModelFolder(path.join(FIXTURES, "parity/llama"));
     const dir = adapter("stories-shaped", { "layers.0.mlp.up_proj": [172, 64] }, {}, ["up_proj"]);
-    assert.throws(() => applyLoraAdapter(other, readLoraAdapter(dir), { merge: true, source: dir }), /"layers.0.mlp.up_proj" has A \[4,64\] and B \[172,4\], but the weight is \[128,64\]/);
+    assert.throws(() => applyLoraAdapter(other, readLoraAdapter(dir), { merge: true, source: dir }), /"layers.0.mlp.up_proj" has A \[4,64\] and B \[172,4\], but this llama model's weight is \[128,64\]/);
   });
 
   it("warns when the adapter was trained on a local folder whose config differs (same shapes)", async () => {

@@ -15,7 +15,7 @@ it("bf16 compute: refuses unknown dtypes, warns once for the fallback and for f1
   const spec: DecoderSpec = {
     family: "llama", hiddenSize: 32, intermediateSize: 48, numLayers: 1, numHeads: 2, numKvHeads: 2, headDim: 16,
     vocabSize: 20, rmsNormEps: 1e-5, ropeTheta: 10000, ropeScaling: { type: "none" }, maxPositions: 16, tieWordEmbeddings: true,
-    qkvBias: false, oBias: false, mlpBias: false, activation: "silu", normAddOne: false, embedScale: 1, slidingWindow: null,
+    qkvBias: false, oBias: false, mlpBias: false, activation: "silu", normAddOne: false, embedScale: 1, trainedAttention: "causal", slidingWindow: null,
     bosTokenId: null, eosTokenIds: [], padTokenId: null, nameOrPath: null, dtype: "float16",
   };
   const warnings: string[] = [];

@@ -16,7 +16,7 @@ import type { DecoderSpec } from "../../src/models/spec.js";
 const spec: DecoderSpec = {
   family: "llama", hiddenSize: 64, intermediateSize: 64, numLayers: 3, numHeads: 4, numKvHeads: 2, headDim: 16,
   vocabSize: 50, rmsNormEps: 1e-5, ropeTheta: 10000, ropeScaling: { type: "none" }, maxPositions: 128, tieWordEmbeddings: true,
-  qkvBias: false, oBias: false, mlpBias: false, activation: "silu", normAddOne: false, embedScale: 1, slidingWindow: null,
+  qkvBias: false, oBias: false, mlpBias: false, activation: "silu", normAddOne: false, embedScale: 1, trainedAttention: "causal", slidingWindow: null,
   bosTokenId: null, eosTokenIds: [], padTokenId: null, nameOrPath: null, dtype: "float32",
 };
 const [B, T] = [2, 48];
@@ -51,7 +51,7 @@ it("a forward that records a graph keeps every intermediate its backward reads",
   const C = spec.hiddenSize, r = 64;
   const A = new Tensor(new Float32Array(r * C).map((_, i) => 0.05 * Math.cos(i)), [r, C], { requiresGrad: true });
   const Bl = new Tensor(new Float32Array(C * r).map((_, i) => 0.05 * Math.sin(i)), [C, r], { requiresGrad: true });
-  m.layers[1]!.linears.q_proj.lora = { A, B: Bl, scaling: 2, dropoutP: 0 };
+  m.layers[1]!.linears.q_proj!.lora = { A, B: Bl, scaling: 2, dropoutP: 0 };
   const step = () => {
     const x = new Tensor(new Float32Array(B * T * C).map((_, i) => Math.sin(i)), [B, T, C]);
     const y = m.runLayers(x, { mode: "bidirectional" });

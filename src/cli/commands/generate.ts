@@ -22,9 +22,10 @@ export interface GenerateCommandOptions {
   topP?: string;
   json?: boolean;
   dtype?: string;
+  forceCausal?: boolean;
 }
 
-export async function generateCommand(o: GenerateCommandOptions): Promise<{ ids: number[]; text: string }> {
+export async function generateCommand(o: GenerateCommandOptions): Promise<{ ids: number[]; text: string; seed: number }> {
   const maxTokens = Number(o.maxTokens);
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new Error(`--max-tokens must be a non-negative integer, got ${o.maxTokens}`);
   const resolved = await resolveModel({ model: o.model, tokenizer: o.tokenizer, base: o.base, revision: o.revision });
@@ -35,11 +36,12 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<{ ids:
     maxTokens,
     greedy: o.greedy,
     temperature: o.temperature === undefined ? 1 : Number(o.temperature),
-    seed: o.seed === undefined ? 0 : Number(o.seed),
+    seed: o.seed === undefined ? undefined : Number(o.seed), // none given: a fresh seed, reported with --json
     topK: o.topK === undefined ? undefined : Number(o.topK),
     topP: o.topP === undefined ? undefined : Number(o.topP),
+    forceCausal: o.forceCausal,
   });
-  return { ids: r!.ids, text: r!.text };
+  return { ids: r!.ids, text: r!.text, seed: r!.seed };
 }
 
 export function registerGenerate(program: Command): void {
@@ -54,10 +56,11 @@ export function registerGenerate(program: Command): void {
     .option("--max-tokens <n>", "tokens to generate", "32")
     .option("--greedy", "argmax decoding")
     .option("--temperature <t>", "sampling temperature", "1")
-    .option("--seed <n>", "sampling seed", "0")
+    .option("--seed <n>", "sampling seed (default: a fresh one each run; --json prints it)")
     .option("--top-k <k>", "sample from the k most likely tokens")
     .option("--top-p <p>", "sample from the smallest set reaching probability p")
-    .option("--json", 'print {"ids": [...], "text": "..."}')
+    .option("--json", 'print {"ids": [...], "text": "...", "seed": n}')
+    .option("--force-causal", "generate from a model trained bidirectionally (is_causal false, llama_bidirec), which is refused otherwise")
     .addOption(dtypeOption())
     .action(async (o: GenerateCommandOptions) => {
       const r = await generateCommand(o);

@@ -20,7 +20,7 @@ import type { LinearModuleName } from "../names.js";
  */
 export type AdapterChoice = "attached" | "none" | AdapterSet;
 export interface AdapterSet {
-  layers: Record<LinearModuleName, readonly LoraWeights[]>[];
+  layers: Partial<Record<LinearModuleName, readonly LoraWeights[]>>[];
 }
 
 /** What every layer of one forward shares. */
@@ -47,7 +47,7 @@ export interface LayerRun {
  * fmix32(seed ^ fmix32(16·layer + stream)): the numbers fix which masks a seed gives.
  */
 const STREAM: Record<LinearModuleName | "attention", number> = {
-  q_proj: 1, k_proj: 2, v_proj: 3, o_proj: 4, gate_proj: 5, up_proj: 6, down_proj: 7, attention: 9,
+  q_proj: 1, k_proj: 2, v_proj: 3, o_proj: 4, gate_proj: 5, up_proj: 6, down_proj: 7, attention: 9, qkv_proj: 10, gate_up_proj: 11,
 };
 
 /** One layer's view of the forward. */
@@ -70,7 +70,7 @@ export class LayerCall {
       training: this.run.training,
       seed: this.seed(STREAM[name]),
       dropoutRowOffset: this.run.batchOffset * this.run.T,
-      loras: sel === "attached" ? undefined : sel === "none" ? [] : sel.layers[this.layer]![name],
+      loras: sel === "attached" ? undefined : sel === "none" ? [] : (sel.layers[this.layer]![name] ?? []),
     });
   }
 

@@ -15,7 +15,7 @@ import { RmsNorm, type NormOptions } from "./norm.js";
 
 /** One decoder layer: its forward, and its projections by module name (the live objects LoRA wraps). */
 export interface DecoderLayer {
-  readonly linears: Record<LinearModuleName, LinearLayer>;
+  readonly linears: Partial<Record<LinearModuleName, LinearLayer>>;
   forward(x: Tensor, c: LayerCall): Tensor;
 }
 
@@ -25,13 +25,13 @@ export interface LayerOptions {
   mlp: MlpOptions;
 }
 
-/** The blocks' options a spec implies; `attention` overrides what the spec does not say (q/k norms). */
-export function layerOptions(s: DecoderSpec, attention: Partial<AttentionOptions> = {}): LayerOptions {
+/** The blocks' options a spec implies; `attention` and `mlp` override what the spec does not say (q/k norms, fused projections). */
+export function layerOptions(s: DecoderSpec, attention: Partial<AttentionOptions> = {}, mlp: Partial<MlpOptions> = {}): LayerOptions {
   const norm = { eps: s.rmsNormEps, addOne: s.normAddOne };
   return {
     norm,
-    attention: { hiddenSize: s.hiddenSize, numHeads: s.numHeads, numKvHeads: s.numKvHeads, headDim: s.headDim, qkvBias: s.qkvBias, oBias: s.oBias, qkNorm: null, ...attention },
-    mlp: { hiddenSize: s.hiddenSize, intermediateSize: s.intermediateSize, activation: s.activation, bias: s.mlpBias },
+    attention: { hiddenSize: s.hiddenSize, numHeads: s.numHeads, numKvHeads: s.numKvHeads, headDim: s.headDim, qkvBias: s.qkvBias, oBias: s.oBias, qkNorm: null, fusedQkv: false, ...attention },
+    mlp: { hiddenSize: s.hiddenSize, intermediateSize: s.intermediateSize, activation: s.activation, bias: s.mlpBias, fusedGateUp: false, ...mlp },
   };
 }
 
@@ -40,7 +40,7 @@ export class PreNormLayer implements DecoderLayer {
   readonly post_attention_layernorm: RmsNorm;
   readonly self_attn: Attention;
   readonly mlp: GatedMlp;
-  readonly linears: Record<LinearModuleName, LinearLayer>;
+  readonly linears: Partial<Record<LinearModuleName, LinearLayer>>;
 
   constructor(vb: WeightBuilder, o: LayerOptions) {
     // Declaration order is the order of the model's named weights (saved files, fingerprints).
@@ -48,9 +48,7 @@ export class PreNormLayer implements DecoderLayer {
     this.post_attention_layernorm = new RmsNorm(vb.pp("post_attention_layernorm"), o.attention.hiddenSize, o.norm);
     this.self_attn = new Attention(vb.pp("self_attn"), o.attention);
     this.mlp = new GatedMlp(vb.pp("mlp"), o.mlp);
-    const { q_proj, k_proj, v_proj, o_proj } = this.self_attn;
-    const { gate_proj, up_proj, down_proj } = this.mlp;
-    this.linears = { q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj };
+    this.linears = { ...this.self_attn.linears, ...this.mlp.linears };
   }
 
   forward(x: Tensor, c: LayerCall): Tensor {

@@ -16,7 +16,7 @@ const SUPPORTED_ROPE = '"default", "linear", "llama3"';
  * rope_theta). The type is `rope_type`, or the older spelling `type`; the keys each type needs
  * are required, as transformers' rope validation requires them.
  */
-function ropeScaling(rs: ConfigReader | null): RopeScaling {
+export function ropeScaling(rs: ConfigReader | null): RopeScaling {
   if (!rs) return { type: "none" };
   const typeKey = rs.has("rope_type") || !rs.has("type") ? "rope_type" : "type";
   const type = rs.str(typeKey);
@@ -63,6 +63,10 @@ export interface FamilyDefaults {
   attentionBias: "config" | { qkv: boolean; o: boolean };
   /** Whether the family reads mlp_bias (only Llama does; the others have bias-free MLPs). */
   readsMlpBias: boolean;
+  /** rms_norm_eps when absent (default 1e-6). */
+  rmsNormEps?: number;
+  /** The family's reading of rope_parameters / rope_scaling (default: `ropeScaling`). */
+  ropeScaling?: (rs: ConfigReader | null, cfg: ConfigReader) => RopeScaling;
 }
 
 export function baseSpec(cfg: ConfigReader, d: FamilyDefaults): DecoderSpec {
@@ -85,20 +89,25 @@ export function baseSpec(cfg: ConfigReader, d: FamilyDefaults): DecoderSpec {
   const ropeTheta = ropeParams?.has("rope_theta") ? ropeParams.num("rope_theta") : cfg.num("rope_theta", 10000);
   const partial = cfg.num("partial_rotary_factor", 1);
   if (partial !== 1) throw cfg.error("partial_rotary_factor", `is ${partial}; llm2vec rotates the whole head (1.0 only)`);
+  const numLayers = cfg.int("num_hidden_layers");
+  // Newer configs list each layer's attention kind; PretrainedConfig checks its length too.
+  const layerTypes = cfg.raw.layer_types;
+  if (layerTypes !== undefined && layerTypes !== null && (!Array.isArray(layerTypes) || layerTypes.length !== numLayers))
+    throw cfg.error("layer_types", `must list one entry for each of the ${numLayers} layers (num_hidden_layers), got ${Array.isArray(layerTypes) ? `${layerTypes.length} entries` : JSON.stringify(layerTypes)}`);
   const pad = cfg.ids("pad_token_id");
   const bos = cfg.ids("bos_token_id");
   return {
     family: d.family,
     hiddenSize,
     intermediateSize: cfg.int("intermediate_size"),
-    numLayers: cfg.int("num_hidden_layers"),
+    numLayers,
     numHeads,
     numKvHeads,
     headDim,
     vocabSize: cfg.int("vocab_size"),
-    rmsNormEps: cfg.num("rms_norm_eps", 1e-6),
+    rmsNormEps: cfg.num("rms_norm_eps", d.rmsNormEps ?? 1e-6),
     ropeTheta,
-    ropeScaling: ropeScaling(ropeParams ?? cfg.sub("rope_scaling")),
+    ropeScaling: (d.ropeScaling ?? ropeScaling)(ropeParams ?? cfg.sub("rope_scaling"), cfg),
     maxPositions: cfg.int("max_position_embeddings", d.maxPositions),
     tieWordEmbeddings: cfg.bool("tie_word_embeddings", d.tieWordEmbeddings),
     qkvBias: bias.qkv,
@@ -107,6 +116,8 @@ export function baseSpec(cfg: ConfigReader, d: FamilyDefaults): DecoderSpec {
     activation: d.activation,
     normAddOne: false,
     embedScale: 1,
+    // transformers ≥ 5.2 reads is_causal (default true) to run a decoder bidirectionally.
+    trainedAttention: cfg.bool("is_causal", true) ? "causal" : "bidirectional",
     slidingWindow: null,
     bosTokenId: bos[0] ?? null,
     eosTokenIds: cfg.ids("eos_token_id"),
@@ -138,3 +149,16 @@ export function llamaSpec(cfg: ConfigReader): DecoderSpec {
 }
 
 export const llama: Family = { spec: llamaSpec, layer: preNormLayer };
+
+/**
+ * NVIDIA-style bidirectional Llama (`model_type: llama_bidirec`, LlamaBidirectionalConfig): Llama's
+ * tensors and config, trained without the causal mask. Built as a Llama whose trained attention
+ * is bidirectional (an explicit `is_causal: true` is a contradiction, refused).
+ */
+export const llamaBidirec: Family = {
+  spec(cfg) {
+    if (cfg.bool("is_causal", false)) throw cfg.error("is_causal", `is true, but model_type "llama_bidirec" is a bidirectional model`);
+    return { ...llamaSpec(cfg), trainedAttention: "bidirectional" };
+  },
+  layer: preNormLayer,
+};
