@@ -48,6 +48,17 @@ describe("prebuilt platform packages", () => {
     assert.deepEqual(pkg.optionalDependencies, listed);
   });
 
+  it("package-lock.json holds an entry for each, so `npm ci` accepts the lock while they are unpublished", () => {
+    // npm install drops entries it cannot resolve; npm ci then refuses the lock ("Missing … from lock file").
+    const lock = readJson(path.join(root, "package-lock.json"));
+    for (const name of Object.keys(pkg.optionalDependencies)) {
+      const e = lock.packages[`node_modules/${name}`];
+      assert.ok(e, `package-lock.json has no node_modules/${name}`);
+      assert.equal(e.optional, true, name);
+      assert.equal(e.version, pkg.optionalDependencies[name], name);
+    }
+  });
+
   it("linux x64 glibc, the platform built here, has a package", () => {
     assert.ok(dirs.includes("linux-x64-gnu"));
   });
