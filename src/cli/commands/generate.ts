@@ -5,7 +5,9 @@ import { setComputeDtype } from "../../models/compute-mode.js";
 import { loadResolved, noteToStderr } from "../../models/load.js";
 import { resolveModel } from "../../models/resolve.js";
 import type { ComputeDtype } from "../../tensor/compute.js";
-import { revisionOption, baseOption, dtypeOption } from "../encoder-flags.js";
+import { quantizeFrozenWeights } from "../../models/pack-weights.js";
+import type { QuantizeOption } from "../../tensor/quant.js";
+import { revisionOption, baseOption, dtypeOption, quantizeOption } from "../encoder-flags.js";
 
 export interface GenerateCommandOptions {
   model: string;
@@ -21,6 +23,7 @@ export interface GenerateCommandOptions {
   topP?: string;
   json?: boolean;
   dtype?: string;
+  quantize?: string;
 }
 
 export async function generateCommand(o: GenerateCommandOptions): Promise<{ ids: number[]; text: string }> {
@@ -30,6 +33,7 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<{ ids:
   for (const n of resolved.notes) noteToStderr(n);
   const { model, tokenizer: tok } = loadResolved(resolved);
   setComputeDtype(model, (o.dtype ?? "f32") as ComputeDtype, "--dtype");
+  if (o.quantize !== undefined) quantizeFrozenWeights(model, o.quantize as QuantizeOption, { lmHead: true, where: "--quantize" });
   const prompt = tok.encode(o.prompt);
   const stop = tok.eosTokenId === null ? [] : [tok.eosTokenId];
   const ids = generate(model, prompt, {
@@ -61,6 +65,7 @@ export function registerGenerate(program: Command): void {
     .option("--top-p <p>", "sample from the smallest set reaching probability p")
     .option("--json", 'print {"ids": [...], "text": "..."}')
     .addOption(dtypeOption())
+    .addOption(quantizeOption())
     .action(async (o: GenerateCommandOptions) => {
       const r = await generateCommand(o);
       process.stdout.write((o.json ? JSON.stringify(r) : o.prompt + r.text) + "\n");
