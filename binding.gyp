@@ -19,7 +19,7 @@
     {
       "target_name": "llm2vec_avx2",
       "type": "static_library",
-      "sources": ["native/src/gemm_avx2.cc", "native/src/kernels_avx2.cc"],
+      "sources": ["native/src/gemm_avx2.cc", "native/src/kernels_avx2.cc", "native/src/quant_avx2.cc"],
       "conditions": [
         ["llm2vec_x86==1", {
           "cflags_cc": ["-mavx2", "-mfma", "-mf16c"],
@@ -60,6 +60,7 @@
         "native/src/thread_pool.cc",
         "native/src/gemm.cc",
         "native/src/gemm_packed.cc",
+        "native/src/quant.cc",
         "native/src/kernels_generic.cc"
       ],
       "libraries": ["-pthread"]

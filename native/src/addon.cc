@@ -316,6 +316,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setMmapThreshold", Napi::Function::New(env, SetMmapThreshold, "setMmapThreshold"));
   def(env, exports, "gemm", Gemm);
   def(env, exports, "packB", PackB);
+  def(env, exports, "gemmQ", GemmQ);
   def(env, exports, "attentionForward", AttnFwd);
   def(env, exports, "attentionForwardPacked", AttnFwdPacked);
   def(env, exports, "attentionBackward", AttnBwd);

@@ -97,5 +97,25 @@ napi_value PackB(napi_env env, napi_callback_info info) {
 }
 #undef KNAME
 
+#define KNAME "gemmQ"
+// gemmQ(A, qs, d, C, params [M, N, K, Kp, kind, alpha, beta]); shapes checked in native-gemm.ts.
+napi_value GemmQ(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  if (a.argc < 5) return fail(env, "gemmQ: expected (A, qs, d, C, params)");
+  PARAMS(4, p, 7);
+  F32(0, A);
+  F32(3, C);
+  const int kind = static_cast<int>(p[4]);
+  void* qs = nullptr;
+  void* d = nullptr;
+  size_t qlen = 0, dlen = 0;
+  if (!arr(env, a.argv[1], kind == 0 ? napi_int8_array : napi_uint8_array, &qs, &qlen)) return fail(env, "gemmQ: qs has the wrong element type");
+  if (!arr(env, a.argv[2], napi_uint16_array, &d, &dlen)) return fail(env, "gemmQ: d must be a Uint16Array");
+  gemm_q(isa_choice().quant, static_cast<long>(p[0]), static_cast<long>(p[1]), static_cast<long>(p[2]), static_cast<long>(p[3]), kind, A, qs,
+         static_cast<const uint16_t*>(d), C, static_cast<float>(p[5]), static_cast<float>(p[6]));
+  return nullptr;
+}
+#undef KNAME
+
 }  // namespace napi_glue
 }  // namespace llm

@@ -29,6 +29,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("gemmBf16", Napi::String::New(env, b.name));
   o.Set("gemmBf16Why", Napi::String::New(env, b.why));
   o.Set("kernels", Napi::String::New(env, c.kernels->name));
+  o.Set("quant", Napi::String::New(env, c.quant->name));
   o.Set("threads", Napi::Number::New(env, num_threads()));
   // What the CPU offers, so tests capped with LLM2VEC_NATIVE_ISA can assert the kernels that ran.
   const CpuFeatures f = cpu_features();

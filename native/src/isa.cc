@@ -68,10 +68,11 @@ IsaChoice choose() {
   const CpuFeatures f = cpu_features();
   const char* want = std::getenv("LLM2VEC_NATIVE_ISA");
   const int cap = cap_from_env();
-  IsaChoice c{gemm_kernel_generic(), nullptr, false, kernels_generic()};
+  IsaChoice c{gemm_kernel_generic(), nullptr, false, kernels_generic(), quant_kernel_generic()};
   if (cap >= 1 && f.avx2 && gemm_kernel_avx2() && kernels_avx2()) {
     c.gemm = gemm_kernel_avx2();
     c.kernels = kernels_avx2();
+    if (quant_kernel_avx2()) c.quant = quant_kernel_avx2();
   }
   if (cap >= 2 && f.avx512f && gemm_kernel_avx512()) {
     c.gemm = gemm_kernel_avx512();

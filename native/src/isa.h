@@ -12,6 +12,7 @@
 
 #include "gemm.h"
 #include "kernels.h"
+#include "quant.h"
 
 namespace llm {
 
@@ -26,6 +27,7 @@ struct IsaChoice {
   const GemmKernel* bf16Units;     // the bf16-unit kernel the cap and the CPU allow, or null
   bool bf16Forced;                 // LLM2VEC_NATIVE_ISA=avx512bf16: use bf16Units without timing
   const Kernels* kernels;
+  const QuantKernel* quant;        // dot kernels of quantized-weight products
 };
 
 struct Bf16Choice {

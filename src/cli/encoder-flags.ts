@@ -4,6 +4,7 @@ import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import { POOLING_MODES } from "../encoder/options.js";
 import { CHAT_TEMPLATES } from "../encoder/templates.js";
 import { TRUNCATION_MODES } from "../encoder/truncate.js";
+import { QUANTIZE_OPTIONS } from "../models/pack-weights.js";
 import { COMPUTE_DTYPES } from "../tensor/compute.js";
 
 export interface EncoderFlags {
@@ -26,6 +27,7 @@ export interface EncoderFlags {
   queryInstruction?: string;
   dtype?: string;
   packWeightsMb?: string;
+  quantize?: string;
 }
 
 export function addEncoderFlags(cmd: Command): Command {
@@ -54,6 +56,7 @@ export function addEncoderFlags(cmd: Command): Command {
     .option("--eos-suffix <text>", "string appended for eos_token pooling (default: the reference's per family, e.g. \" </s>\")")
     .option("--query-instruction <text>", "instruction given to queries (search, encodeQueries); default llm2vec_config.json's query_instruction")
     .addOption(dtypeOption())
+    .addOption(quantizeOption())
     .option("--pack-weights-mb <n>", "memory for packing frozen projection weights once for the GEMM (faster small batches; 0 = off; default 2048)");
 }
 
@@ -79,6 +82,13 @@ function templateFromFlags(f: EncoderFlags): FromPretrainedOptions["chatTemplate
 export function dtypeOption(): Option {
   return new Option("--dtype <dtype>", "compute dtype of matrix products: f32 (default) or bf16 (bf16 operands, f32 accumulation; norms, attention, losses stay f32)").choices([
     ...COMPUTE_DTYPES,
+  ]);
+}
+
+/** `--quantize`: block-quantized projection weights, shared by every command that runs a model. */
+export function quantizeOption(): Option {
+  return new Option("--quantize <kind>", "quantize the projection weights at load: int8 (about half the bf16 memory) or int4 (a quarter); products run on integer dot products").choices([
+    ...QUANTIZE_OPTIONS,
   ]);
 }
 
@@ -115,6 +125,7 @@ export function encoderOptionsFromFlags(f: EncoderFlags): FromPretrainedOptions 
     queryInstruction: f.queryInstruction,
     computeDtype: f.dtype as FromPretrainedOptions["computeDtype"],
     packWeightsMB: nonNegative("--pack-weights-mb", f.packWeightsMb),
+    quantize: f.quantize as FromPretrainedOptions["quantize"],
   };
   for (const k of Object.keys(o) as (keyof FromPretrainedOptions)[]) if (o[k] === undefined) delete o[k];
   return o;

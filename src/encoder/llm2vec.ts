@@ -7,7 +7,8 @@
  *   const vecs = await model.encode([["Retrieve relevant passages:", "what is llm2vec"], "a doc"]);
  */
 import { setComputeDtype } from "../models/compute-mode.js";
-import { DEFAULT_PACK_BUDGET_MB, packFrozenWeights } from "../models/pack-weights.js";
+import { DEFAULT_PACK_BUDGET_MB, packFrozenWeights, quantizeFrozenWeights } from "../models/pack-weights.js";
+import type { QuantizeOption } from "../tensor/quant.js";
 import type { ComputeDtype } from "../tensor/compute.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -65,6 +66,13 @@ export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "cha
    * Default 2048.
    */
   packWeightsMB?: number;
+  /**
+   * Quantize the projection weights at load, in blocks of 32 along K with an f16 scale each
+   * (int8: llama.cpp's Q8_0, about half the bf16 size; int4: Q4_0, about a quarter); their products
+   * run as integer dot products with activations quantized per row and block. Embeddings, norms,
+   * attention, pooling and the LM head for generation stay as loaded. Default: none.
+   */
+  quantize?: QuantizeOption;
   /** Load a checkpoint holding tensors the model does not use (they are listed on stderr) instead of refusing it. */
   allowUnusedWeights?: boolean;
   /**
@@ -128,6 +136,7 @@ export class LLM2Vec {
     const merge = opts.mergeAdapter ?? true;
     const { model, rawConfig, tokenizer } = loadResolved(resolved, { mergeAdapters: merge, allowUnusedWeights: opts.allowUnusedWeights, onNote: note });
     setComputeDtype(model, opts.computeDtype ?? "f32", "computeDtype");
+    if (opts.quantize !== undefined) quantizeFrozenWeights(model, opts.quantize, { where: "LLM2Vec.fromPretrained: quantize" });
     if (packMB > 0) packFrozenWeights(model, model.computeDtype, packMB * 1024 * 1024);
     checkTokenizerFitsModel(tokenizer, model.spec.vocabSize, resolved.tokenizerDir, resolved.weightsDir);
     // llm2vec_config.json: the weights folder's, then each adapter's over it (the reference reads the adapter's over the base's).
@@ -329,6 +338,8 @@ export class LLM2Vec {
     for (const [, lin] of this.model.linearModules())
       if (lin.lora) throw new Error("save: adapters are attached unmerged; load with mergeAdapter: true (or merge them) before saving a full model");
     const tensors: Record<string, TensorToWrite> = {};
+    for (const [name, t] of this.model.namedWeights())
+      if (t.quant) throw new Error(`save: ${name} is quantized (${t.quant.kind}); quantized weights cannot be saved: load the model without quantize to save it`);
     for (const [name, t] of this.model.namedWeights()) tensors[name] = { dtype: t.dtype, shape: [...t.shape], data: t.data };
     writeFolderAtomically(dir, opts.overwrite ?? false, (tmp) => {
       atomicWriteText(path.join(tmp, "config.json"), JSON.stringify(this.rawConfig, null, 2) + "\n");

@@ -11,4 +11,4 @@ export { applyLoraAdapter, buildAdapterSet, mergeAttachedLora, mergeInto, inject
 export { DecodeSession, generate, generateBatch, generateNoCache, contextLength, type DecodeOptions, type DecodedRow, type FinishReason } from "./generate.js";
 export { Sampler, argmax, validateSampling, type SamplingOptions } from "./sampling.js";
 export { KvCache } from "./kv-cache.js";
-export { packFrozenWeights, DEFAULT_PACK_BUDGET_MB, type PackReport } from "./pack-weights.js";
+export { packFrozenWeights, quantizeFrozenWeights, QUANTIZE_OPTIONS, DEFAULT_PACK_BUDGET_MB, type PackReport, type QuantizeReport } from "./pack-weights.js";

@@ -1,10 +1,15 @@
 /**
  * The tensor: a flat row-major buffer, a shape, and autograd bookkeeping. Compute buffers are
  * float32; a tensor may keep bf16/f16 storage (frozen weights), which only the ops that read
- * weights (matmul's right operand, embedding, rmsnorm's weight) accept.
+ * weights (matmul's right operand, embedding, rmsnorm's weight) accept. A frozen projection weight
+ * may instead hold a block-quantized storage (`quant`, made by `Tensor.quantized`): then `data` is
+ * empty and only the Linear products read the weight (through `Backend.gemmQ`; their backward
+ * through `toF32()`, the dequantized values).
  */
 import type { GradNode } from "./autograd.js";
+import type { QuantWeight } from "./backend/types.js";
 import { toFloat32, type DType, type Storage } from "./dtype.js";
+import { dequantizeWeight } from "./quant.js";
 
 export type Shape = readonly number[];
 
@@ -41,6 +46,8 @@ export class Tensor {
   gradNode: GradNode | null = null;
   /** Optional label used in error messages (parameter names). */
   name: string | undefined;
+  /** Block-quantized storage of a frozen weight [N, K] (then `data` is empty), else null. */
+  readonly quant: QuantWeight | null = null;
 
   constructor(data: Storage, shape: Shape, opts: { dtype?: DType; requiresGrad?: boolean; isLeaf?: boolean; name?: string } = {}) {
     this.dtype = opts.dtype ?? "f32";
@@ -57,6 +64,13 @@ export class Tensor {
     this.name = opts.name;
   }
 
+  /** A frozen weight [N, K] held as quantized blocks. */
+  static quantized(q: QuantWeight, name?: string): Tensor {
+    const t = new Tensor(new Float32Array(0), [0], { name });
+    Object.assign(t, { shape: Object.freeze([q.N, q.K]), quant: q });
+    return t;
+  }
+
   static zeros(shape: Shape, opts: { requiresGrad?: boolean; name?: string } = {}): Tensor {
     return new Tensor(new Float32Array(numel(shape)), shape, opts);
   }
@@ -66,7 +80,7 @@ export class Tensor {
   }
 
   get size(): number {
-    return this.data.length;
+    return this.quant ? this.quant.N * this.quant.K : this.data.length;
   }
 
   get rank(): number {
@@ -75,12 +89,14 @@ export class Tensor {
 
   /** The float32 buffer; throws for 16-bit storage so no op silently reads raw bits. */
   get f32(): Float32Array {
+    if (this.quant) throw new TypeError(`${this.label()}: is quantized (${this.quant.kind}); only Linear products read it (use toF32())`);
     if (this.dtype !== "f32") throw new TypeError(`${this.label()}: expected float32 data, tensor is ${this.dtype} (use toF32())`);
     return this.data as Float32Array;
   }
 
   /** A float32 copy (or this tensor when it already is f32). */
   toF32(): Tensor {
+    if (this.quant) return new Tensor(dequantizeWeight(this.quant), this.shape, { name: this.name });
     if (this.dtype === "f32") return this;
     return new Tensor(toFloat32(this.data, this.dtype), this.shape, { name: this.name });
   }
@@ -97,6 +113,7 @@ export class Tensor {
   }
 
   toArray(): number[] {
+    if (this.quant) return Array.from(dequantizeWeight(this.quant));
     return Array.from(toFloat32(this.data, this.dtype));
   }
 }

@@ -10,7 +10,7 @@ export function modelFingerprint(model: DecoderModel, rawConfig: unknown): strin
   const h = createHash("sha256");
   h.update(JSON.stringify(rawConfig));
   for (const [name, t] of model.namedWeights()) {
-    h.update(`${name}|${t.dtype}|${t.shape.join("x")}|`);
+    h.update(`${name}|${t.quant?.kind ?? t.dtype}|${t.shape.join("x")}|`);
     const n = t.data.length;
     const stride = Math.max(1, Math.floor(n / 64));
     const sample = new (t.data.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(Math.ceil(n / stride));

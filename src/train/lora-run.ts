@@ -53,7 +53,7 @@ export async function startLoraRun(o: CommonTrainOptions, encoderOptions: FromPr
         refuseEarlierCheckpoints(o.output);
       }
     }
-    const enc = await LLM2Vec.fromPretrained(o.model, { ...encoderOptions, adapter: o.adapter, base: o.base, mergeAdapter: true, bidirectional: o.bidirectional, computeDtype: o.computeDtype });
+    const enc = await LLM2Vec.fromPretrained(o.model, { ...encoderOptions, adapter: o.adapter, base: o.base, mergeAdapter: true, bidirectional: o.bidirectional, computeDtype: o.computeDtype, quantize: o.quantize });
     const params = injectLora(enc.model, { r: o.loraR, alpha: o.loraAlpha, dropout: o.loraDropout, targets: o.loraTargets, seed: o.seed });
     if (params.size === 0) throw new Error(`--lora-targets ${o.loraTargets.join(",")}: no projection of this model matches`);
     const adapter = (): LoraToWrite => ({

@@ -3,6 +3,7 @@
  * HF Trainer's defaults; each objective (MNTP, SimCSE, supervised) adds its own and overrides the
  * defaults its reference config sets. Validation names the CLI flag.
  */
+import type { QuantizeOption } from "../tensor/quant.js";
 import type { ComputeDtype } from "../tensor/compute.js";
 import { LINEAR_MODULES } from "../models/spec.js";
 import { PROJECTION_NAMES } from "../models/names.js";
@@ -43,6 +44,8 @@ export interface CommonTrainOptions {
   gradientCheckpointing: boolean;
   /** The compute dtype of the matrix products (forward and backward): f32, or bf16 as PyTorch's bf16 autocast. */
   computeDtype: ComputeDtype;
+  /** Quantize the frozen base's projections at load (QLoRA-style: the LoRA adapters train in f32 over them). */
+  quantize?: QuantizeOption;
   /** Continue from a checkpoint folder or a run's output folder. */
   resume?: string;
   /** A fresh run into a folder holding an earlier run: remove that run's checkpoints and files first. */

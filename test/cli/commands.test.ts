@@ -7,6 +7,8 @@ import * as path from "node:path";
 import { encodeCommand } from "../../src/cli/commands/encode.js";
 import { generateCommand } from "../../src/cli/commands/generate.js";
 import { tokenizeCommand } from "../../src/cli/commands/tokenize.js";
+import { Command } from "commander";
+import { addEncoderFlags, encoderOptionsFromFlags, type EncoderFlags } from "../../src/cli/encoder-flags.js";
 import { storiesFolder } from "../helpers/stories.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-cli-"));
@@ -16,6 +18,19 @@ const file = (name: string, content: string | Buffer) => {
   fs.writeFileSync(p, content);
   return p;
 };
+
+/** Cosine of each row (of `width` values) of a with the same row of b. */
+function rowCosines(a: Float32Array, b: Float32Array, width: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < a.length / width; r++) {
+    let dot = 0,
+      na = 0,
+      nb = 0;
+    for (let i = r * width; i < (r + 1) * width; i++) (dot += a[i]! * b[i]!), (na += a[i]! ** 2), (nb += b[i]! ** 2);
+    out.push(dot / Math.sqrt(na * nb));
+  }
+  return out;
+}
 
 function readNpy(p: string): { shape: number[]; data: Float32Array } {
   const b = fs.readFileSync(p);
@@ -81,18 +96,7 @@ describe("llm2vec encode", () => {
     await encodeCommand({ model, input, output: out16, progress: false, dtype: "bf16" });
     const a = readNpy(out32).data,
       b = readNpy(out16).data;
-    for (let r = 0; r < 2; r++) {
-      let dot = 0,
-        na = 0,
-        nb = 0;
-      for (let i = r * 64; i < (r + 1) * 64; i++) {
-        dot += a[i]! * b[i]!;
-        na += a[i]! ** 2;
-        nb += b[i]! ** 2;
-      }
-      const cos = dot / Math.sqrt(na * nb);
-      assert.ok(cos > 0.999 && cos < 1 - 1e-9, `row ${r}: cosine bf16 vs f32 ${cos}`);
-    }
+    rowCosines(a, b, 64).forEach((cos, r) => assert.ok(cos > 0.999 && cos < 1 - 1e-9, `row ${r}: cosine bf16 vs f32 ${cos}`));
     await assert.rejects(encodeCommand({ model, input, output: out16, overwrite: true, progress: false, dtype: "f16" }), /computeDtype: must be one of f32, bf16, got "f16"/);
   });
 });
@@ -140,5 +144,25 @@ describe("a missing tokenizer names --tokenizer", () => {
     const hint = /--tokenizer \(option tokenizer\) .*empty-tokenizer: no tokenizer\.json in .*empty-tokenizer/;
     await assert.rejects(tokenizeCommand("hi", { model: storiesFolder(), tokenizer: empty }), hint);
     await assert.rejects(generateCommand({ model: storiesFolder(), tokenizer: empty, prompt: "Once", maxTokens: "1" }), hint);
+  });
+});
+
+describe("--quantize", () => {
+  const model = storiesFolder();
+  it("encode --quantize int8 stays within cosine 0.999 of f32 (not equal); generate --quantize runs; other kinds are refused", async () => {
+    const input = file("q.txt", "Lily saw a dog.\nTom ran to the park with his red ball.\n");
+    const out32 = path.join(tmp, "q32.npy"),
+      out8 = path.join(tmp, "q8.npy");
+    await encodeCommand({ model, input, output: out32, progress: false });
+    await encodeCommand({ model, input, output: out8, progress: false, quantize: "int8" });
+    const a = readNpy(out32).data,
+      b = readNpy(out8).data;
+    rowCosines(a, b, 64).forEach((cos, r) => assert.ok(cos > 0.999 && cos < 1 - 1e-9, `row ${r}: cosine int8 vs f32 ${cos}`));
+    const g = await generateCommand({ model, prompt: "Once upon a time", maxTokens: "6", greedy: true, quantize: "int4" });
+    assert.equal(g.ids.length, 6);
+    const cmd = addEncoderFlags(new Command().exitOverride().configureOutput({ writeErr: () => {} }));
+    const f = cmd.parse(["--model", model, "--quantize", "int4"], { from: "user" }).opts<EncoderFlags>();
+    assert.equal(encoderOptionsFromFlags(f).quantize, "int4");
+    assert.throws(() => addEncoderFlags(new Command().exitOverride().configureOutput({ writeErr: () => {} })).parse(["--model", model, "--quantize", "int3"], { from: "user" }), /--quantize.*int3.*int8, int4/);
   });
 });

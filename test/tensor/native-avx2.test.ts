@@ -9,3 +9,4 @@ await import("./native-gemm-vs-reference.test.js");
 await import("./native-nan.test.js");
 await import("./gemm-bf16.test.js");
 await import("./gemm-packed.test.js");
+await import("./gemm-quant.test.js");

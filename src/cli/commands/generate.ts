@@ -6,7 +6,9 @@ import { setComputeDtype } from "../../models/compute-mode.js";
 import { loadResolved, noteToStderr } from "../../models/load.js";
 import { resolveModel } from "../../models/resolve.js";
 import type { ComputeDtype } from "../../tensor/compute.js";
-import { revisionOption, baseOption, dtypeOption } from "../encoder-flags.js";
+import { quantizeFrozenWeights } from "../../models/pack-weights.js";
+import type { QuantizeOption } from "../../tensor/quant.js";
+import { revisionOption, baseOption, dtypeOption, quantizeOption } from "../encoder-flags.js";
 
 export interface GenerateCommandOptions {
   model: string;
@@ -23,6 +25,7 @@ export interface GenerateCommandOptions {
   json?: boolean;
   dtype?: string;
   forceCausal?: boolean;
+  quantize?: string;
 }
 
 export async function generateCommand(o: GenerateCommandOptions): Promise<{ ids: number[]; text: string; seed: number }> {
@@ -32,6 +35,7 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<{ ids:
   for (const n of resolved.notes) noteToStderr(n);
   const { model, tokenizer: tok } = loadResolved(resolved);
   setComputeDtype(model, (o.dtype ?? "f32") as ComputeDtype, "--dtype");
+  if (o.quantize !== undefined) quantizeFrozenWeights(model, o.quantize as QuantizeOption, { lmHead: true, where: "--quantize" });
   const [r] = await generateTextAsync(model, tok, [promptIds(tok, null, o.prompt, resolved.tokenizerDir)], {
     maxTokens,
     greedy: o.greedy,
@@ -62,6 +66,7 @@ export function registerGenerate(program: Command): void {
     .option("--json", 'print {"ids": [...], "text": "...", "seed": n}')
     .option("--force-causal", "generate from a model trained bidirectionally (is_causal false, llama_bidirec), which is refused otherwise")
     .addOption(dtypeOption())
+    .addOption(quantizeOption())
     .action(async (o: GenerateCommandOptions) => {
       const r = await generateCommand(o);
       process.stdout.write((o.json ? JSON.stringify(r) : o.prompt + r.text) + "\n");

@@ -10,7 +10,7 @@ import { SIMCSE_DEFAULTS, trainSimcse, type SimcseOptions } from "../../train/co
 import { SUPERVISED_DEFAULTS, trainSupervised, type SupervisedOptions } from "../../train/contrastive/train-supervised.js";
 import { MNTP_DEFAULTS, trainMntp, type MntpOptions } from "../../train/mntp/train.js";
 import type { CommonTrainOptions } from "../../train/options.js";
-import { baseOption, dtypeOption } from "../encoder-flags.js";
+import { baseOption, dtypeOption, quantizeOption } from "../encoder-flags.js";
 import { addProgressFlag, progressBar, type Progress } from "../progress.js";
 
 export type Flags = Record<string, string | string[] | boolean | undefined>;
@@ -53,6 +53,7 @@ export function commonFromFlags(f: Flags): Partial<CommonTrainOptions> & Pick<Co
     resume: f.resume as string | undefined,
     overwrite: f.overwrite === true ? true : undefined,
     computeDtype: f.dtype as CommonTrainOptions["computeDtype"] | undefined,
+    quantize: f.quantize as CommonTrainOptions["quantize"] | undefined,
   };
 }
 
@@ -141,6 +142,7 @@ function addCommonFlags(cmd: Command, d: Omit<CommonTrainOptions, "model" | "dat
     .option("--gradient-accumulation <n>", "micro-batches per optimizer step", String(d.gradientAccumulation))
     .option("--causal", "causal attention (the ablation); default bidirectional")
     .addOption(dtypeOption())
+    .addOption(quantizeOption())
     .option("--lora-r <n>", "LoRA rank", String(d.loraR))
     .option("--lora-alpha <x>", "LoRA alpha", String(d.loraAlpha))
     .option("--lora-dropout <p>", "LoRA dropout", String(d.loraDropout))

@@ -1,7 +1,7 @@
 /** The native GEMM binding: shape and bounds checks, then one call into the addon. */
 import type { Storage } from "../dtype.js";
 import { counts, DTYPE_CODE, f32, fmt, KernelArgError, span, storage } from "./native-args.js";
-import type { ComputeDtype, GemmArgs, PackBSpec, PackedB } from "./types.js";
+import type { ComputeDtype, GemmArgs, PackBSpec, PackedB, QuantGemmArgs } from "./types.js";
 
 export type AddonGemm = (A: Float32Array, B: Storage, C: Float32Array, params: Float64Array, packed?: Float32Array | null) => void;
 export type AddonPackB = (B: Storage, out: Float32Array | null, params: Float64Array) => { words: number; kernel: number };
@@ -79,5 +79,35 @@ export function packBBinding(addon: { packB: AddonPackB }): (s: PackBSpec) => Pa
     const words = new Float32Array(size.words);
     const made = addon.packB(B, words, p);
     return { words, kernel: made.kernel, N: s.N, K: s.K, transB: s.transB, compute: s.compute };
+  };
+}
+
+export type AddonGemmQ = (A: Float32Array, qs: Int8Array | Uint8Array, d: Uint16Array, C: Float32Array, params: Float64Array) => void;
+
+/** Backend.gemmQ on the addon: the quantized weight's arrays checked against its shape, then one call. */
+export function gemmQBinding(addon: { gemmQ: AddonGemmQ }): (g: QuantGemmArgs) => void {
+  const qp = new Float64Array(7);
+  return (g: QuantGemmArgs) => {
+    const K = "gemmQ";
+    const W = g.W;
+    const shape = { M: g.M, N: W.N, K: W.K, Kp: W.Kp };
+    counts(K, shape);
+    if (W.Kp % 32 !== 0 || W.Kp < W.K || W.Kp >= W.K + 32) throw new KernelArgError(K, `Kp must be K rounded up to 32 (${fmt(shape)})`);
+    const q8 = W.kind === "q8_0";
+    if (!q8 && W.kind !== "q4_0") throw new KernelArgError(K, `unknown quantization ${String(W.kind)}`);
+    const qs = q8 ? W.qs instanceof Int8Array : W.qs instanceof Uint8Array;
+    if (!qs || W.qs.length !== (q8 ? W.N * W.Kp : (W.N * W.Kp) / 2)) throw new KernelArgError(K, `W.qs is not a ${W.kind} array of [${W.N},${W.Kp}] (${fmt(shape)})`);
+    if (!(W.d instanceof Uint16Array) || W.d.length !== (W.N * W.Kp) / 32) throw new KernelArgError(K, `W.d must be a Uint16Array of ${(W.N * W.Kp) / 32} scales (${fmt(shape)})`);
+    const A = f32(K, "A", g.A, g.M * W.K, shape);
+    const C = f32(K, "C", g.C, g.M * W.N, shape);
+    if (g.M === 0 || W.N === 0) return;
+    qp[0] = g.M;
+    qp[1] = W.N;
+    qp[2] = W.K;
+    qp[3] = W.Kp;
+    qp[4] = q8 ? 0 : 1;
+    qp[5] = g.alpha;
+    qp[6] = g.beta;
+    addon.gemmQ(A, W.qs, W.d, C, qp);
   };
 }

@@ -7,7 +7,8 @@
 import type { Storage } from "../dtype.js";
 import { counts, DTYPE_CODE, f32, fmt, i32, KernelArgError, storage } from "./native-args.js";
 import { attnCheck, attnParams, kvStride, packedCheck } from "./native-attention-args.js";
-import { gemmBinding, packBBinding, type AddonGemm, type AddonPackB } from "./native-gemm.js";
+import { gemmBinding, gemmQBinding, packBBinding, type AddonGemm, type AddonGemmQ, type AddonPackB } from "./native-gemm.js";
+import { referenceGemmQ } from "./quant-reference.js";
 import type { Backend, GatedActivation, PackedAttentionShape } from "./types.js";
 import { loadNativeAddon, NATIVE_REMEDY, type NativeSource } from "./native-resolve.js";
 
@@ -20,6 +21,8 @@ interface Addon {
   gemm: AddonGemm;
   /** Optional: an addon built before it existed lacks it (then nothing is packed ahead). */
   packB?: AddonPackB;
+  /** Optional: an addon built before it existed lacks it (then the TypeScript kernel runs). */
+  gemmQ?: AddonGemmQ;
   attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, keyMask: Uint8Array | null, params: Float64Array): void;
   /** Optional: an addon built before it existed lacks it (then attentionPacked calls attentionForward per row). */
   attentionForwardPacked?(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, starts: Int32Array, params: Float64Array): void;
@@ -72,6 +75,7 @@ function makeBackend(addon: Addon): Backend {
 
     gemm: gemmBinding(addon),
     ...(addon.packB ? { packB: packBBinding({ packB: addon.packB }) } : {}),
+    gemmQ: addon.gemmQ ? gemmQBinding({ gemmQ: addon.gemmQ }) : referenceGemmQ,
 
     attentionForward(s, q, k, v, out, lse) {
       const K = "attentionForward";
@@ -288,6 +292,8 @@ export interface NativeInfo {
   /** Why: "timed: …" (both paths timed once, the faster kept), "forced by …", "no bf16 units", … */
   gemmBf16Why: string;
   kernels: string;
+  /** Dot kernels of quantized-weight products (absent in an addon built before them). */
+  quant?: string;
   threads: number;
   cpu: { avx2: boolean; avx512f: boolean; avx512bf16: boolean };
 }

@@ -62,6 +62,7 @@ export function profiledBackend(inner: Backend): Backend {
     name: inner.name,
     profiled: true,
     gemm: (a) => t(gemmKey(a), 2 * a.batch * a.M * a.N * a.K, 0, () => inner.gemm(a)),
+    gemmQ: (a) => t(`gemmQ ${a.W.kind} ${a.M}×${a.W.N}×${a.W.K} Bᵀ`, 2 * a.M * a.W.N * a.W.K, 0, () => inner.gemmQ(a)),
     attentionForward: (s, q, k, v, out, lse) =>
       t(`attentionForward H${s.H}/${s.KVH} D${s.D}${s.causal ? " causal" : ""}`, 4 * s.B * s.H * s.D * attnPairs(s), 0, () => inner.attentionForward(s, q, k, v, out, lse)),
     attentionBackward: (s, q, k, v, out, lse, dOut, dq, dk, dv) =>

@@ -3,6 +3,7 @@
  * Accumulations are in float64 (JS numbers) so the oracle is at least as accurate as the addon.
  */
 import { bf16ToF32, f16ToF32, f32ToBf16, type DType, type Storage } from "../dtype.js";
+import { referenceGemmQ } from "./quant-reference.js";
 import { dropoutKeep, type AttentionShape, type Backend, type GatedActivation, type GemmArgs } from "./types.js";
 
 function reader(data: Storage, dtype: DType): (i: number) => number {
@@ -44,6 +45,8 @@ function attentionScores(s: AttentionShape, q: Float32Array, k: Float32Array, b:
 
 export const referenceBackend: Backend = {
   name: "reference",
+
+  gemmQ: referenceGemmQ,
 
   gemm(g: GemmArgs) {
     const bf16 = g.compute === "bf16";

@@ -68,6 +68,43 @@ export interface PackedB {
   readonly compute: ComputeDtype;
 }
 
+/**
+ * A frozen weight [N, K] quantized in blocks of 32 along K (llama.cpp's Q8_0 / Q4_0), each block
+ * with its own f16 scale; K is zero-padded to Kp, a multiple of 32 (padding multiplies to 0).
+ * Made once at load by `quantizeWeight` (tensor/quant.ts); read only by `Backend.gemmQ`.
+ */
+export interface QuantWeight {
+  readonly kind: QuantKind;
+  readonly N: number;
+  readonly K: number;
+  readonly Kp: number;
+  /**
+   * q8_0: Int8Array [N·Kp], value = q·d. q4_0: Uint8Array [N·Kp/2], 16 bytes per block: byte j
+   * holds value j in its low nibble and value j+16 in its high one, each stored as q+8 (q in −8…7).
+   */
+  readonly qs: Int8Array | Uint8Array;
+  /** One f16 scale per block, [N·Kp/32]. */
+  readonly d: Uint16Array;
+}
+
+export type QuantKind = "q8_0" | "q4_0";
+
+/**
+ * C[M,N] = alpha·A[M,K]·Wᵀ + beta·C for a quantized W. Each row of A is quantized on the fly to
+ * int8 in the same 32-blocks (scale = max|x|/127, f32, round half away from zero), so every block
+ * product is an exact integer dot scaled by d_w·d_x and summed in f32.
+ */
+export interface QuantGemmArgs {
+  M: number;
+  /** [M, K] row-major. */
+  A: Float32Array;
+  W: QuantWeight;
+  /** [M, N] row-major. beta = 0 ignores its old contents. */
+  C: Float32Array;
+  alpha: number;
+  beta: number;
+}
+
 /** The dtype GEMM operands are multiplied in. Everything else (norms, softmax, losses) stays f32. */
 export type ComputeDtype = "f32" | "bf16";
 
@@ -113,6 +150,8 @@ export interface Backend {
   gemm(a: GemmArgs): void;
   /** Packs a frozen GEMM operand once for the kernel that would multiply it; absent where packing does not exist (the reference). */
   packB?(spec: PackBSpec): PackedB;
+  /** Products with a block-quantized weight (integer dot products, see QuantGemmArgs). */
+  gemmQ(a: QuantGemmArgs): void;
 
   /**
    * q [B,T,H,D], k/v [B,S,KVH,D] (head h reads kv head floor(h / (H/KVH))), out [B,T,H,D],

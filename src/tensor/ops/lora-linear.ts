@@ -9,7 +9,7 @@
  */
 import { makeOutput } from "../autograd.js";
 import { backend } from "../backend/index.js";
-import { packedWeight } from "../packed-weights.js";
+import { linearProduct, weightOperand } from "../packed-weights.js";
 import { giveF32, takeF32 } from "../pool.js";
 import type { ComputeDtype, GemmArgs } from "../backend/types.js";
 import { computeDtype } from "../compute.js";
@@ -26,12 +26,12 @@ export interface LoraBranch {
 }
 
 /** C[M,N] = alpha·op(A)·op(B) + beta·C on plain row-major buffers, in the layer's compute dtype. */
-function gemm2(M: number, N: number, K: number, A: Float32Array, transA: boolean, B: GemmArgs["B"], bDtype: GemmArgs["bDtype"], transB: boolean, C: Float32Array, alpha: number, beta: number, compute: ComputeDtype, packedB: GemmArgs["packedB"] = null): void {
+function gemm2(M: number, N: number, K: number, A: Float32Array, transA: boolean, B: GemmArgs["B"], bDtype: GemmArgs["bDtype"], transB: boolean, C: Float32Array, alpha: number, beta: number, compute: ComputeDtype): void {
   backend().gemm({
     batch: 1, M, N, K, transA, transB,
     A, lda: transA ? M : K, strideA: 0,
     B, bDtype, ldb: transB ? K : N, strideB: 0,
-    C, ldc: N, strideC: 0, alpha, beta, compute, packedB,
+    C, ldc: N, strideC: 0, alpha, beta, compute,
   });
 }
 
@@ -54,7 +54,7 @@ export function loraLinear(x: Tensor, weight: Tensor, bias: Tensor | null, lora:
   };
   const Xd = p > 0 ? dropped() : X;
   const y = new Float32Array(M * out);
-  gemm2(M, out, inp, X, false, weight.data, weight.dtype, true, y, 1, 0, cd, packedWeight(weight, cd));
+  linearProduct(weight, X, M, y, 1, 0, cd);
   const u = new Float32Array(M * r);
   gemm2(M, r, inp, Xd, false, lora.A.f32, "f32", true, u, 1, 0, cd);
   if (Xd !== X) giveF32(Xd);
@@ -72,7 +72,8 @@ export function loraLinear(x: Tensor, weight: Tensor, bias: Tensor | null, lora:
     let dx: Float32Array | null = null;
     if (x.requiresGrad) {
       dx = new Float32Array(M * inp);
-      gemm2(M, inp, out, g, false, weight.data, weight.dtype, false, dx, 1, 0, cd);
+      const w = weightOperand(weight);
+      gemm2(M, inp, out, g, false, w.B, w.bDtype, false, dx, 1, 0, cd);
       if (p === 0) gemm2(M, inp, r, gB, false, lora.A.f32, "f32", false, dx, s, 1, cd);
       else {
         const t = new Float32Array(M * inp);
@@ -95,7 +96,7 @@ export function loraLinear(x: Tensor, weight: Tensor, bias: Tensor | null, lora:
     }
     let dW: Float32Array | null = null;
     if (weight.requiresGrad) {
-      if (weight.dtype !== "f32") throw new TypeError(`loraLinear: ${weight.label()} requires grad but is stored as ${weight.dtype}`);
+      if (weight.dtype !== "f32" || weight.quant) throw new TypeError(`loraLinear: ${weight.label()} requires grad but is stored as ${weight.quant?.kind ?? weight.dtype}`);
       dW = new Float32Array(out * inp);
       gemm2(out, inp, M, g, true, X, "f32", false, dW, 1, 0, cd);
     }

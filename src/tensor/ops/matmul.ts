@@ -9,7 +9,7 @@
 import { makeOutput, needsGrad } from "../autograd.js";
 import { backend } from "../backend/index.js";
 import { computeDtype } from "../compute.js";
-import { packedWeight } from "../packed-weights.js";
+import { linearProduct, weightOperand } from "../packed-weights.js";
 import { takeF32 } from "../pool.js";
 import { numel, ShapeError, shapeStr, Tensor } from "../tensor.js";
 import { add } from "./elementwise.js";
@@ -61,7 +61,10 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const ldb = transB ? p.K : p.N;
   // A weight shared by every batch row with an untransposed A is one tall GEMM: fewer, bigger calls.
   const fold = p.sharedB && !transA;
-  be.gemm({
+  if (b.quant && !(fold && transB)) throw new ShapeError("matmul", `${b.label()} is quantized: only products x·Wᵀ read it`);
+  // A frozen weight (x·Wᵀ) may be packed ahead or quantized (packed-weights.ts).
+  if (fold && transB) linearProduct(b, a.f32, p.batch * p.M, out, 1, 0, compute);
+  else be.gemm({
     batch: fold ? 1 : p.batch,
     M: fold ? p.batch * p.M : p.M,
     N: p.N,
@@ -81,8 +84,6 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     alpha: 1,
     beta: 0,
     compute,
-    // A frozen weight (x·Wᵀ) may have been packed once for the GEMM (packed-weights.ts).
-    packedB: p.sharedB && transB ? packedWeight(b, compute) : null,
   });
   if (!needsGrad(a, b)) return makeOutput("matmul", out, p.outShape, [], () => []);
   return makeOutput("matmul", out, p.outShape, [a, b], (g) => {
@@ -92,10 +93,11 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       dA = takeF32(a.size);
       if (!transA) {
         // dA[M,K] = dC[M,N] · op(B)ᵀ
+        const w = weightOperand(b);
         be.gemm({
           batch: fold ? 1 : p.batch, M: fold ? p.batch * p.M : p.M, N: p.K, K: p.N,
           transA: false, transB: !transB, A: g, lda: p.N, strideA: p.M * p.N,
-          B: b.data, bDtype: b.dtype, ldb, strideB: p.sharedB ? 0 : p.K * p.N,
+          B: w.B, bDtype: w.bDtype, ldb, strideB: p.sharedB ? 0 : p.K * p.N,
           C: dA, ldc: p.K, strideC: p.M * p.K, alpha: 1, beta: 0, compute,
         });
       } else {
@@ -110,7 +112,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       }
     }
     if (b.requiresGrad) {
-      if (b.dtype !== "f32") throw new TypeError(`matmul: ${b.label()} requires grad but is stored as ${b.dtype}`);
+      if (b.dtype !== "f32" || b.quant) throw new TypeError(`matmul: ${b.label()} requires grad but is stored as ${b.quant?.kind ?? b.dtype}`);
       dB = takeF32(b.size);
       const dBOut = dB;
       // One product of `rows` rows of A/dC (at the given buffers) into dB, accumulating if beta = 1.
