@@ -11,6 +11,8 @@ import { checkInputs } from "./limits.js";
 import { checkDimensions, shapeEmbedding } from "./output.js";
 import { EmbeddingsRequest, type EmbeddingsResponse, type ModelObject } from "./schema.js";
 import { registerGenerationRoutes } from "./gen-routes.js";
+import { withDeadline } from "./deadline.js";
+import { registerTeiRoutes } from "./tei-routes.js";
 
 export function registerRoutes(app: FastifyInstance, ctx: ServeContext): void {
   const { engine, limits } = ctx;
@@ -25,16 +27,8 @@ export function registerRoutes(app: FastifyInstance, ctx: ServeContext): void {
     checkDimensions(body.dimensions, info.dimension);
     const inputs = checkInputs(body, limits, info.vocabSize);
 
-    // One signal for everything that ends the request early: its deadline, or its client leaving.
-    const ac = new AbortController();
-    const left = limits.requestTimeoutMs - (performance.now() - req.startedAt);
-    const timer = setTimeout(() => ac.abort(new ApiError(504, "timeout", `The request did not finish within ${limits.requestTimeoutMs} ms; its queued work was dropped.`)), Math.max(0, left));
-    const onClose = () => {
-      if (!reply.raw.writableFinished) ac.abort(new ApiError(499, "client_closed", "The client closed the connection before the reply."));
-    };
-    reply.raw.on("close", onClose);
-    try {
-      const { vectors, tokens } = await engine.embed(inputs, ac.signal);
+    return withDeadline(req, reply, limits, async (signal) => {
+      const { vectors, tokens } = await engine.embed(inputs, signal);
       const out = { dimensions: body.dimensions, normalize: ctx.normalize, base64: body.encoding_format === "base64" };
       const res: EmbeddingsResponse = {
         object: "list",
@@ -43,13 +37,11 @@ export function registerRoutes(app: FastifyInstance, ctx: ServeContext): void {
         usage: { prompt_tokens: tokens, total_tokens: tokens },
       };
       return res;
-    } finally {
-      clearTimeout(timer);
-      reply.raw.off("close", onClose);
-    }
+    });
   });
 
   registerGenerationRoutes(app, ctx);
+  registerTeiRoutes(app, ctx);
 
   app.get("/v1/models", async () => {
     // One model, two uses: what it serves, once loaded (generation needs the base unmerged).
