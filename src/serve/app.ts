@@ -18,6 +18,7 @@ import { DEFAULT_BATCHING, type BatchingOptions } from "./batcher.js";
 import { Engine } from "./engine.js";
 import { ApiError, fromFastifyError, invalid, teiError } from "./errors.js";
 import { definedOnly, resolveLimits, type ServeLimits } from "./limits.js";
+import { registerOpenApi } from "./openapi.js";
 import { registerRoutes } from "./routes.js";
 import { validationError } from "./validation.js";
 
@@ -181,7 +182,9 @@ export function createEmbeddingServer(opts: ServeOptions): EmbeddingServer {
     if (route === "/v1/embeddings" || route === "/embed") engine.metrics.requestSeconds.observe((performance.now() - req.startedAt) / 1000);
   });
 
-  registerRoutes(app, ctx);
+  registerOpenApi(app);
+  // In a plugin, so the routes are added after the OpenAPI generator is ready to see them.
+  app.register(async (routes) => registerRoutes(routes, ctx));
   return { app, engine, modelName };
 }
 

@@ -33,7 +33,7 @@ export function registerTeiRoutes(app: FastifyInstance, ctx: ServeContext): void
     return checkInputs({ input: inputs, instruction }, limits, engine.info.vocabSize, { field: "inputs", ...opts });
   };
 
-  app.post<{ Body: EmbedRequest }>("/embed", { config, schema: { body: EmbedRequest, response: { 200: EmbedResponse, ...errors } } }, async (req, reply) => {
+  app.post<{ Body: EmbedRequest }>("/embed", { config, schema: { summary: "Embeddings (TEI's API): a bare array of vectors", body: EmbedRequest, response: { 200: EmbedResponse, ...errors } } }, async (req, reply) => {
     const body = req.body;
     if (body.truncation_direction === "left" || body.truncation_direction === "Left")
       throw invalid("'truncation_direction' \"left\" is not supported: the encoder cuts texts at their end (\"right\").", "truncation_direction");
@@ -45,7 +45,7 @@ export function registerTeiRoutes(app: FastifyInstance, ctx: ServeContext): void
     });
   });
 
-  app.post<{ Body: TokenizeRequest }>("/tokenize", { config, schema: { body: TokenizeRequest, response: { 200: TokenizeResponse, ...errors } } }, async (req, reply) => {
+  app.post<{ Body: TokenizeRequest }>("/tokenize", { config, schema: { summary: "The tokens the encoder runs for each input (TEI's API)", body: TokenizeRequest, response: { 200: TokenizeResponse, ...errors } } }, async (req, reply) => {
     const body = req.body;
     const inputs = teiInputs(body.inputs, body.prompt_name, { allowEmpty: true });
     const tok = engine.tokenizer;
@@ -60,7 +60,7 @@ export function registerTeiRoutes(app: FastifyInstance, ctx: ServeContext): void
     return out;
   });
 
-  app.post<{ Body: DecodeRequest }>("/decode", { config, schema: { body: DecodeRequest, response: { 200: DecodeResponse, ...errors } } }, async (req) => {
+  app.post<{ Body: DecodeRequest }>("/decode", { config, schema: { summary: "Text of token ids (TEI's API)", body: DecodeRequest, response: { 200: DecodeResponse, ...errors } } }, async (req) => {
     const body = req.body;
     engine.checkServing();
     const batch = body.ids.length > 0 && Array.isArray(body.ids[0]);
