@@ -103,8 +103,8 @@ function buckets(text: string, name: string): [number, number][] {
 
 /** From two scrapes of the server's event-loop lag histogram: the upper bound of the worst bucket hit in between (ms), and samples over 50 ms. */
 function lagBetween(m0: string, m1: string): { maxMs: number; over50: number } {
-  const a = buckets(m0, "nodejs_eventloop_lag_seconds");
-  const b = buckets(m1, "nodejs_eventloop_lag_seconds");
+  const a = buckets(m0, "llm2vec_eventloop_lag_seconds");
+  const b = buckets(m1, "llm2vec_eventloop_lag_seconds");
   if (!a.length || a.length !== b.length) return { maxMs: NaN, over50: NaN };
   let maxMs = 0;
   let prev = 0;

@@ -29,6 +29,7 @@ import { noGrad } from "../tensor/autograd.js";
 import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, readConfigFile, validateOptions, type EncoderOptions, type EncoderOptionsInput } from "./options.js";
 import { hiddenStates, padLeft, pooledEmbeddings, type EncoderPass, type PoolingChoice } from "./forward.js";
 import { prepareRow, type EncodeInput, type PreparedRow } from "./prepare.js";
+import { NO_PROMPTS, readPrompts, type NamedPrompts } from "./prompts.js";
 import { chooseTemplate, type TemplateOption } from "./templates.js";
 import { checkTokenizerFitsModel } from "./vocab-check.js";
 import { embeddingFault } from "./embedding-check.js";
@@ -116,6 +117,9 @@ export class LLM2Vec {
   /** What loading resolved (folders, adapters, names, notes); null for an encoder built by hand. */
   resolved: ResolvedModel | null = null;
 
+  /** Named prompts of the model's folders (prompts.ts), for a `prompt_name`. */
+  prompts: NamedPrompts = NO_PROMPTS;
+
   /** Resolves `dir` and the options' folders (models/resolve.ts), then loads what they resolve to. */
   static async fromPretrained(dir: string, opts: FromPretrainedOptions = {}): Promise<LLM2Vec> {
     const adapters = opts.adapter === undefined ? [] : Array.isArray(opts.adapter) ? opts.adapter : [opts.adapter];
@@ -147,6 +151,7 @@ export class LLM2Vec {
       note(`llm2vec: encoding causally as asked, although config.json says this checkpoint was trained bidirectionally`);
     const enc = new LLM2Vec(model, tokenizer, options, rawConfig, resolved.tokenizerDir);
     enc.resolved = resolved;
+    enc.prompts = readPrompts([resolved.weightsDir, ...resolved.adapters.map((a) => a.dir)]);
     if (merge) enc.mergedAdapters = resolved.adapters.map((a) => a.source);
     const tokDir = resolved.tokenizerDir;
     if (opts.chatTemplateJinja !== undefined) enc.setChatTemplate(opts.chatTemplateJinja, "the chatTemplateJinja option");

@@ -85,17 +85,24 @@ export function validateOptions<T extends Partial<EncoderOptionsInput>>(o: T, so
 /** Reads llm2vec_config.json from a folder, if present. Unknown keys are ignored on purpose. */
 export function readConfigFile(dir: string): Partial<EncoderOptionsInput> {
   const file = path.join(dir, CONFIG_FILE);
-  if (!fs.existsSync(file)) return {};
+  const raw = readJsonObject(file);
+  if (!raw) return {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) if (FILE_KEYS[k]) out[FILE_KEYS[k]!] = v;
+  return validateOptions(out as Partial<EncoderOptionsInput>, file);
+}
+
+/** A JSON object file, or null when there is no such file; errors name it. */
+export function readJsonObject(file: string): Record<string, unknown> | null {
+  if (!fs.existsSync(file)) return null;
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  if (!raw || typeof raw !== "object") throw new Error(`${file}: expected a JSON object`);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) if (FILE_KEYS[k]) out[FILE_KEYS[k]!] = v;
-  return validateOptions(out as Partial<EncoderOptionsInput>, file);
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new Error(`${file}: expected a JSON object`);
+  return raw as Record<string, unknown>;
 }
 
 export function configFileJson(o: EncoderOptions): Record<string, unknown> {

@@ -23,6 +23,8 @@ export interface EncodeOptions {
 
 export interface DecodeOptions {
   skipSpecialTokens?: boolean;
+  /** Undo the spaces tokenising puts before punctuation (" ," → ","); default: tokenizer_config's clean_up_tokenization_spaces. */
+  cleanUpSpaces?: boolean;
 }
 
 export interface BatchOptions extends EncodeOptions {
@@ -83,6 +85,8 @@ export class Tokenizer {
   /** Ids put before / after the text when special tokens are added. */
   readonly prefixIds: readonly number[];
   readonly suffixIds: readonly number[];
+  /** Added tokens marked special (BOS, EOS, chat markers): what decode's skipSpecialTokens drops. */
+  private readonly specialIds: ReadonlySet<number>;
 
   private constructor(
     private readonly tok: HfTokenizer,
@@ -99,6 +103,7 @@ export class Tokenizer {
     this.bosTokenId = id(this.bosToken);
     this.eosTokenId = id(this.eosToken);
     this.padTokenId = id(this.padToken);
+    this.specialIds = new Set([...tok.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([i]) => i));
 
     let maxId = -1;
     for (const v of tok.get_vocab(true).values()) if (v > maxId) maxId = v;
@@ -210,7 +215,14 @@ export class Tokenizer {
   }
 
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
-    return this.tok.decode(Array.from(ids), { skip_special_tokens: options.skipSpecialTokens ?? false });
+    // The library refuses an empty list; no tokens are no text.
+    if (ids.length === 0) return "";
+    return this.tok.decode(Array.from(ids), { skip_special_tokens: options.skipSpecialTokens ?? false, ...(options.cleanUpSpaces !== undefined ? { clean_up_tokenization_spaces: options.cleanUpSpaces } : {}) });
+  }
+
+  /** Whether `id` is a special token (an added token marked special). */
+  isSpecial(id: number): boolean {
+    return this.specialIds.has(id);
   }
 
   tokenToId(token: string): number | undefined {

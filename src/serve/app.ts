@@ -16,8 +16,9 @@ import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import { checkApiKeyOption, requireApiKey } from "./auth.js";
 import { DEFAULT_BATCHING, type BatchingOptions } from "./batcher.js";
 import { Engine } from "./engine.js";
-import { ApiError, fromFastifyError, invalid } from "./errors.js";
+import { ApiError, fromFastifyError, invalid, teiError } from "./errors.js";
 import { definedOnly, resolveLimits, type ServeLimits } from "./limits.js";
+import { registerOpenApi } from "./openapi.js";
 import { registerRoutes } from "./routes.js";
 import { validationError } from "./validation.js";
 
@@ -178,10 +179,12 @@ export function createEmbeddingServer(opts: ServeOptions): EmbeddingServer {
   app.addHook("onResponse", async (req, reply) => {
     const route = req.routeOptions.url ?? "unknown";
     engine.metrics.requests.inc({ route, code: String(reply.statusCode) });
-    if (route === "/v1/embeddings") engine.metrics.requestSeconds.observe((performance.now() - req.startedAt) / 1000);
+    if (route === "/v1/embeddings" || route === "/embed") engine.metrics.requestSeconds.observe((performance.now() - req.startedAt) / 1000);
   });
 
-  registerRoutes(app, ctx);
+  registerOpenApi(app);
+  // In a plugin, so the routes are added after the OpenAPI generator is ready to see them.
+  app.register(async (routes) => registerRoutes(routes, ctx));
   return { app, engine, modelName };
 }
 
@@ -191,5 +194,9 @@ export function sendError(ctx: ServeContext, reply: FastifyReply, err: ApiError)
   // rather than let Node read and discard the rest of a body that may be large or never end.
   const raw = reply.request.raw;
   if (!raw.complete && (raw.headers["content-length"] !== undefined || raw.headers["transfer-encoding"] !== undefined)) reply.header("connection", "close");
+  if (reply.request.routeOptions.config?.teiErrors) {
+    const tei = teiError(err);
+    return reply.code(tei.status).headers(err.headers).send(tei.body);
+  }
   return reply.code(err.statusCode).headers(err.headers).send(err.body());
 }

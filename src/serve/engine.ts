@@ -91,13 +91,28 @@ export class Engine {
     return this.batcher.depth;
   }
 
+  /** The main thread's tokenizer; only valid once ready. */
+  get tokenizer(): Tokenizer {
+    this.checkServing();
+    return this.ctx!.tokenizer;
+  }
+
+  /**
+   * The token rows the model would run for these inputs, as embed() makes them. `truncate`
+   * overrides the server's rule for this request (TEI's per-request `truncate`).
+   */
+  tokenize(inputs: CheckedInputs, signal: AbortSignal, truncate?: boolean): Promise<PreparedRow[]> {
+    this.checkServing();
+    return tokenizeInputs(truncate === undefined ? this.ctx! : { ...this.ctx!, truncate }, inputs, signal);
+  }
+
   /** Tokenises, queues and waits for a request's embeddings (unnormalised, in input order). */
-  async embed(inputs: CheckedInputs, signal: AbortSignal): Promise<{ vectors: Float32Array[]; tokens: number }> {
+  async embed(inputs: CheckedInputs, signal: AbortSignal, truncate?: boolean): Promise<{ vectors: Float32Array[]; tokens: number }> {
     this.checkServing();
     let rows: PreparedRow[];
     this.batcher.arriving++;
     try {
-      rows = await tokenizeInputs(this.ctx!, inputs, signal);
+      rows = await this.tokenize(inputs, signal, truncate);
     } finally {
       this.batcher.arriving--;
     }

@@ -1,9 +1,23 @@
 /**
- * Errors the server answers with, in OpenAI's body shape. Every refusal goes through ApiError so
- * that the status, the body and the metrics label agree; anything else that escapes a handler is
- * a 500 "server_error" whose message is kept out of the reply (it is logged instead).
+ * Errors the server answers with, in OpenAI's body shape, or TEI's on TEI's routes. Every refusal
+ * goes through ApiError so that the status, the body and the metrics label agree; anything else
+ * that escapes a handler is a 500 "server_error" whose message is kept out of the reply (it is
+ * logged instead).
  */
 import type { ErrorBody } from "./schema.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Errors in TEI's shape (`{error, error_type}`) rather than OpenAI's. */
+    teiErrors?: boolean;
+  }
+}
+
+/** TEI's error body; `error_type` is one of TEI's (validation, empty, tokenizer, overloaded, unhealthy, backend) or `unauthorized`. */
+export interface TeiErrorBody {
+  error: string;
+  error_type: string;
+}
 
 export class ApiError extends Error {
   constructor(
@@ -30,6 +44,18 @@ function typeForStatus(status: number): string {
   if (status === 429) return "rate_limit_error";
   if (status >= 500) return "server_error";
   return "invalid_request_error";
+}
+
+/**
+ * An error as TEI answers it: an input over the length limits or a batch over the input limit is
+ * 413 "validation", an empty batch 400 "empty"; other statuses stay ours, typed as TEI types them.
+ */
+export function teiError(err: ApiError): { status: number; body: TeiErrorBody } {
+  const s = err.statusCode;
+  if (err.code === "input_too_long" || err.code === "too_many_inputs") return { status: 413, body: { error: err.message, error_type: "validation" } };
+  if (err.code === "empty_batch") return { status: 400, body: { error: err.message, error_type: "empty" } };
+  const type = s === 401 ? "unauthorized" : s === 429 ? "overloaded" : s === 503 ? "unhealthy" : s >= 500 ? "backend" : "validation";
+  return { status: s, body: { error: err.message, error_type: type } };
 }
 
 export const invalid = (message: string, param: string | null, code = "invalid_value") => new ApiError(400, code, message, param);

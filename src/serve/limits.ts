@@ -63,15 +63,26 @@ export function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** A request's inputs after the checks: texts (with their instructions) or token-id rows. */
-export type CheckedInputs = { kind: "text"; inputs: EncodeInput[] } | { kind: "ids"; rows: number[][] };
+/**
+ * A request's inputs after the checks: texts (with their instructions) or token-id rows, and
+ * `name(i)`, how errors name input i (`input`, `input[3]`; TEI's routes call the field `inputs`).
+ */
+export type CheckedInputs = ({ kind: "text"; inputs: EncodeInput[] } | { kind: "ids"; rows: number[][] }) & { name: (i: number) => string };
 
-export function checkInputs(req: EmbeddingsRequest, limits: ServeLimits, vocabSize: number): CheckedInputs {
+export interface CheckOptions {
+  /** The request's field holding the inputs (default "input"). */
+  field?: string;
+  /** Let empty strings through (/tokenize shows what surrounds an empty text). */
+  allowEmpty?: boolean;
+}
+
+export function checkInputs(req: Pick<EmbeddingsRequest, "input" | "instruction">, limits: ServeLimits, vocabSize: number, opts: CheckOptions = {}): CheckedInputs {
+  const field = opts.field ?? "input";
   const input = req.input;
   const list: unknown[] = typeof input === "string" ? [input] : isIdRow(input) ? [input] : input;
   if (list.length > limits.maxInputs)
-    throw invalid(`'input' holds ${list.length} inputs; this server takes at most ${limits.maxInputs} per request.`, "input", "too_many_inputs");
-  const name = (i: number) => (typeof input === "string" || isIdRow(input) ? "input" : `input[${i}]`);
+    throw invalid(`'${field}' holds ${list.length} inputs; this server takes at most ${limits.maxInputs} per request.`, field, "too_many_inputs");
+  const name = (i: number) => (typeof input === "string" || isIdRow(input) ? field : `${field}[${i}]`);
 
   if (list.every((x) => Array.isArray(x) && x.every((v) => typeof v === "number"))) {
     if (req.instruction !== undefined) throw invalid("'instruction' applies to text inputs; token-id inputs are encoded as given.", "instruction");
@@ -81,19 +92,19 @@ export function checkInputs(req: EmbeddingsRequest, limits: ServeLimits, vocabSi
         if (id < 0 || id >= vocabSize) throw invalid(`'${name(i)}[${j}]' is token id ${id}, outside the model's vocabulary [0, ${vocabSize}).`, `${name(i)}[${j}]`, "invalid_token_id");
       }),
     );
-    return { kind: "ids", rows };
+    return { kind: "ids", rows, name };
   }
 
   const inputs = list.map((x, i): EncodeInput => {
     if (typeof x === "string") {
-      if (x.length === 0) throw invalid(`'${name(i)}' is an empty string; every input must hold some text.`, name(i));
+      if (x.length === 0 && !opts.allowEmpty) throw invalid(`'${name(i)}' is an empty string; every input must hold some text.`, name(i));
       return req.instruction ? [req.instruction, x] : x;
     }
     const [instruction, text] = x as [string, string];
-    if (text.length === 0) throw invalid(`'${name(i)}[1]' (the text of an [instruction, text] pair) is an empty string.`, `${name(i)}[1]`);
+    if (text.length === 0 && !opts.allowEmpty) throw invalid(`'${name(i)}[1]' (the text of an [instruction, text] pair) is an empty string.`, `${name(i)}[1]`);
     return [instruction, text];
   });
-  return { kind: "text", inputs };
+  return { kind: "text", inputs, name };
 }
 
 function isIdRow(x: unknown): x is number[] {

@@ -1,8 +1,10 @@
 /**
  * The server's metrics in Prometheus' text exposition format (version 0.0.4), for GET /metrics.
- * Counters, gauges read at scrape time and cumulative histograms: the few kinds needed, written
- * here rather than pulling in a client library.
+ * Counters, values read at scrape time and cumulative histograms: the few kinds needed, written
+ * here rather than pulling in a client library. The process_* and nodejs_* series carry
+ * prom-client's default names and types, so dashboards built for Node services read them.
  */
+import * as fs from "node:fs";
 
 type Labels = Record<string, string>;
 
@@ -33,12 +35,65 @@ class Counter implements Metric {
   }
 }
 
+/** A value read at scrape time: a gauge, or a counter kept elsewhere (CPU time). null: not available here. */
 class Gauge implements Metric {
-  constructor(readonly name: string, readonly help: string, private read: () => number) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private read: () => number | null,
+    private type: "gauge" | "counter" = "gauge",
+    private labels: Labels = {},
+  ) {}
   render(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`];
+    const v = this.read();
+    return v === null ? [] : [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, `${this.name}${labelText(this.labels)} ${v}`];
   }
 }
+
+/** A number from a /proc file (Linux), or null elsewhere or when it cannot be read. */
+function procNumber(file: string, pattern: RegExp): number | null {
+  try {
+    const m = pattern.exec(fs.readFileSync(file, "utf8"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function openFds(): number | null {
+  try {
+    return fs.readdirSync("/proc/self/fd").length;
+  } catch {
+    return null;
+  }
+}
+
+/** prom-client's default process and Node metrics (the threads, the model worker's included, share one process). */
+function processMetrics(lastLag: () => number): Metric[] {
+  const cpu = (k: "user" | "system" | "both") => () => {
+    const u = process.cpuUsage();
+    return (k === "user" ? u.user : k === "system" ? u.system : u.user + u.system) / 1e6;
+  };
+  const startTime = Math.floor(Date.now() / 1000 - process.uptime()) // floor: never after the real start (round could pass "now" in a young process);
+  const [major, minor, patch] = process.versions.node.split(".");
+  return [
+    new Gauge("process_cpu_user_seconds_total", "User CPU time spent in seconds.", cpu("user"), "counter"),
+    new Gauge("process_cpu_system_seconds_total", "System CPU time spent in seconds.", cpu("system"), "counter"),
+    new Gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", cpu("both"), "counter"),
+    new Gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", () => startTime),
+    new Gauge("process_resident_memory_bytes", "Resident memory size in bytes (the model worker included).", () => process.memoryUsage.rss()),
+    new Gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", () => mul(procNumber("/proc/self/status", /^VmSize:\s+(\d+) kB/m), 1024)),
+    new Gauge("process_open_fds", "Number of open file descriptors.", openFds),
+    new Gauge("process_max_fds", "Maximum number of open file descriptors.", () => procNumber("/proc/self/limits", /^Max open files\s+(\d+)/m)),
+    new Gauge("nodejs_eventloop_lag_seconds", "Lag of event loop in seconds (the latest sample).", lastLag),
+    new Gauge("nodejs_heap_size_total_bytes", "Process heap size from Node.js in bytes.", () => process.memoryUsage().heapTotal),
+    new Gauge("nodejs_heap_size_used_bytes", "Process heap size used from Node.js in bytes.", () => process.memoryUsage().heapUsed),
+    new Gauge("nodejs_external_memory_bytes", "Node.js external memory size in bytes.", () => process.memoryUsage().external),
+    new Gauge("nodejs_version_info", "Node.js version info.", () => 1, "gauge", { version: process.version, major: major!, minor: minor!, patch: patch! }),
+  ];
+}
+
+const mul = (v: number | null, k: number) => (v === null ? null : v * k);
 
 class Histogram implements Metric {
   private counts: number[];
@@ -101,7 +156,9 @@ export class ServerMetrics {
   readonly batchSeconds = new Histogram("llm2vec_batch_duration_seconds", "Model time per batch, on the worker.", SECONDS);
   readonly requestSeconds = new Histogram("llm2vec_request_duration_seconds", "Embeddings request latency, from arrival to reply.", SECONDS);
   readonly queueSeconds = new Histogram("llm2vec_queue_wait_seconds", "Time an input waits in the queue before its batch starts.", SECONDS);
-  readonly eventLoopLag = new Histogram("nodejs_eventloop_lag_seconds", `How late a ${LAG_SAMPLE_MS} ms timer on the HTTP thread fires: time that thread could not answer anything.`, SECONDS);
+  // Not nodejs_eventloop_lag_seconds: that name is prom-client's gauge (below), and one name has one type.
+  readonly eventLoopLag = new Histogram("llm2vec_eventloop_lag_seconds", `How late a ${LAG_SAMPLE_MS} ms timer on the HTTP thread fires: time that thread could not answer anything.`, SECONDS);
+  private lastLag = 0;
   private rate = new RateWindow(10_000);
   private lagTimer: NodeJS.Timeout | null = null;
   private all: Metric[];
@@ -118,13 +175,13 @@ export class ServerMetrics {
       new Gauge("llm2vec_queue_tokens", "Tokens of the inputs waiting for a batch.", read.queueTokens),
       new Gauge("llm2vec_tokens_per_second", "Tokens computed per second over the last 10 s.", () => this.rate.perSecond()),
       new Gauge("llm2vec_ready", "1 once the model is loaded and the server takes requests.", () => (read.ready() ? 1 : 0)),
-      new Gauge("process_resident_memory_bytes", "Resident memory of the server process (model worker included).", () => process.memoryUsage.rss()),
       this.batchSize,
       this.batchTokens,
       this.batchSeconds,
       this.requestSeconds,
       this.queueSeconds,
       this.eventLoopLag,
+      ...processMetrics(() => this.lastLag),
     ];
   }
 
@@ -137,7 +194,8 @@ export class ServerMetrics {
     let due = performance.now() + LAG_SAMPLE_MS;
     this.lagTimer = setInterval(() => {
       const now = performance.now();
-      this.eventLoopLag.observe(Math.max(0, now - due) / 1000);
+      this.lastLag = Math.max(0, now - due) / 1000;
+      this.eventLoopLag.observe(this.lastLag);
       due = now + LAG_SAMPLE_MS;
     }, LAG_SAMPLE_MS);
     this.lagTimer.unref();

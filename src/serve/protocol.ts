@@ -1,6 +1,7 @@
 /** Messages between the main thread (compute.ts) and the model worker (worker.ts). */
 import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import type { EncoderOptions } from "../encoder/options.js";
+import type { NamedPrompts } from "../encoder/prompts.js";
 import type { TextDelta } from "../generation/text-session.js";
 import type { FinishReason } from "../models/generate.js";
 
@@ -32,6 +33,8 @@ export interface ModelInfo {
   canGenerate: boolean;
   /** The tokenizer folder loading resolved (models/resolve.ts), which the main thread tokenises with. */
   tokenizerDir: string;
+  /** The model's named prompts, for TEI's `prompt_name`. */
+  prompts: NamedPrompts;
 }
 
 /** A batch's rows packed into three typed arrays, so they cross threads as three buffers. */

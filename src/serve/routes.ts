@@ -11,12 +11,14 @@ import { checkInputs } from "./limits.js";
 import { checkDimensions, shapeEmbedding } from "./output.js";
 import { EmbeddingsRequest, type EmbeddingsResponse, type ModelObject } from "./schema.js";
 import { registerGenerationRoutes } from "./gen-routes.js";
+import { withDeadline } from "./deadline.js";
+import { registerTeiRoutes } from "./tei-routes.js";
 
 export function registerRoutes(app: FastifyInstance, ctx: ServeContext): void {
   const { engine, limits } = ctx;
   const created = Math.floor(Date.now() / 1000);
 
-  app.post<{ Body: EmbeddingsRequest }>("/v1/embeddings", { schema: { body: EmbeddingsRequest } }, async (req, reply) => {
+  app.post<{ Body: EmbeddingsRequest }>("/v1/embeddings", { schema: { summary: "Embeddings (OpenAI's API)", body: EmbeddingsRequest } }, async (req, reply) => {
     const body = req.body;
     if (body.model !== ctx.modelName)
       throw new ApiError(404, "model_not_found", `The model '${body.model}' does not exist; this server serves '${ctx.modelName}'.`, "model");
@@ -25,16 +27,8 @@ export function registerRoutes(app: FastifyInstance, ctx: ServeContext): void {
     checkDimensions(body.dimensions, info.dimension);
     const inputs = checkInputs(body, limits, info.vocabSize);
 
-    // One signal for everything that ends the request early: its deadline, or its client leaving.
-    const ac = new AbortController();
-    const left = limits.requestTimeoutMs - (performance.now() - req.startedAt);
-    const timer = setTimeout(() => ac.abort(new ApiError(504, "timeout", `The request did not finish within ${limits.requestTimeoutMs} ms; its queued work was dropped.`)), Math.max(0, left));
-    const onClose = () => {
-      if (!reply.raw.writableFinished) ac.abort(new ApiError(499, "client_closed", "The client closed the connection before the reply."));
-    };
-    reply.raw.on("close", onClose);
-    try {
-      const { vectors, tokens } = await engine.embed(inputs, ac.signal);
+    return withDeadline(req, reply, limits, async (signal) => {
+      const { vectors, tokens } = await engine.embed(inputs, signal);
       const out = { dimensions: body.dimensions, normalize: ctx.normalize, base64: body.encoding_format === "base64" };
       const res: EmbeddingsResponse = {
         object: "list",
@@ -43,29 +37,27 @@ export function registerRoutes(app: FastifyInstance, ctx: ServeContext): void {
         usage: { prompt_tokens: tokens, total_tokens: tokens },
       };
       return res;
-    } finally {
-      clearTimeout(timer);
-      reply.raw.off("close", onClose);
-    }
+    });
   });
 
   registerGenerationRoutes(app, ctx);
+  registerTeiRoutes(app, ctx);
 
-  app.get("/v1/models", async () => {
+  app.get("/v1/models", { schema: { summary: "The served model (OpenAI's API)" } }, async () => {
     // One model, two uses: what it serves, once loaded (generation needs the base unmerged).
     const canGenerate = engine.state === "ready" && engine.info.canGenerate;
     const model: ModelObject = { id: ctx.modelName, object: "model", created, owned_by: "llm2vec", uses: ["embeddings", ...(canGenerate ? ["chat.completions", "completions"] : [])] };
     return { object: "list", data: [model] };
   });
 
-  app.get("/health", { config: { open: true } }, async (_req, reply) => {
+  app.get("/health", { config: { open: true }, schema: { summary: "200 once the model is loaded, 503 while loading or failed" } }, async (_req, reply) => {
     const state = engine.state;
     if (state === "ready") return { status: "ok" };
     reply.code(503);
     return { status: state, ...(engine.loadError ? { error: engine.loadError.message } : {}) };
   });
 
-  app.get("/info", async () => {
+  app.get("/info", { schema: { summary: "The model, its options and the limits (TEI's keys and ours)" } }, async () => {
     const ready = engine.state === "ready";
     const info = ready ? engine.info : null;
     return {
@@ -99,11 +91,19 @@ export function registerRoutes(app: FastifyInstance, ctx: ServeContext): void {
         max_generation_tokens: limits.maxGenerationTokens,
       },
       api_key_required: ctx.apiKeyRequired,
+      prompt_names: info ? Object.keys(info.prompts.prompts) : null,
+      default_prompt_name: info?.prompts.defaultPromptName ?? null,
+      // TEI's remaining keys: the main thread tokenises; queued inputs bound the requests in flight.
+      model_sha: null,
+      max_concurrent_requests: limits.maxQueue,
+      tokenization_workers: 1,
+      sha: null,
+      docker_label: null,
       version: VERSION,
     };
   });
 
-  app.get("/metrics", { config: { open: true } }, async (_req, reply) => {
+  app.get("/metrics", { config: { open: true }, schema: { summary: "Prometheus metrics" } }, async (_req, reply) => {
     reply.type("text/plain; version=0.0.4; charset=utf-8");
     return engine.metrics.render();
   });

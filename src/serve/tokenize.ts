@@ -24,7 +24,7 @@ export async function tokenizeInputs(ctx: TokenizeContext, inputs: CheckedInputs
   const { options } = ctx;
   if (inputs.kind === "ids") {
     return inputs.rows.map((r, i) => {
-      if (r.length > options.maxLength && !ctx.truncate) throw tooLong(inputs.rows.length === 1 ? "input" : `input[${i}]`, r.length, options.maxLength, "maxLength");
+      if (r.length > options.maxLength && !ctx.truncate) throw tooLong(inputs.name(i), r.length, options.maxLength, "maxLength");
       // All of a token-id row is text, as LLM2Vec.encodeIds treats it; truncation keeps the start.
       const ids = Int32Array.from(r.length > options.maxLength ? r.slice(0, options.maxLength) : r);
       return { ids, textTokens: ids.length };
@@ -42,7 +42,7 @@ export async function tokenizeInputs(ctx: TokenizeContext, inputs: CheckedInputs
       // The encoder cuts texts to docMaxLength tokens (the reference's rule); refusing instead needs the uncut count.
       const limit = Math.min(options.docMaxLength, options.maxLength);
       const tokens = ctx.tokenizer.encode(normalizeInput(input, i)[1], { addSpecialTokens: false }).length;
-      if (tokens > limit) throw tooLong(n === 1 ? "input" : `input[${i}]`, tokens, limit, limit === options.docMaxLength ? "docMaxLength" : "maxLength");
+      if (tokens > limit) throw tooLong(inputs.name(i), tokens, limit, limit === options.docMaxLength ? "docMaxLength" : "maxLength");
     }
     rows.push(prepareRow(ctx.tokenizer, input, i, options, ctx.family));
   }
@@ -51,7 +51,7 @@ export async function tokenizeInputs(ctx: TokenizeContext, inputs: CheckedInputs
 
 function tooLong(param: string, tokens: number, limit: number, option: string) {
   return invalid(
-    `'${param}' has ${tokens} tokens, over this model's limit of ${limit} (${option}); shorten it, or start the server without --no-truncate to have it cut.`,
+    `'${param}' has ${tokens} tokens, over this model's limit of ${limit} (${option}); shorten it, or have it cut: the server cuts unless started with --no-truncate, and /embed takes "truncate": true.`,
     param,
     "input_too_long",
   );

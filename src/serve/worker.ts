@@ -61,6 +61,7 @@ send({
     contextLength: contextLength(enc.model),
     canGenerate: enc.mergedAdapters.length === 0,
     tokenizerDir: enc.tokenizerDir,
+    prompts: enc.prompts,
   },
 });
 

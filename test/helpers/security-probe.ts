@@ -34,6 +34,9 @@ function routes(model: string): { method: string; path: string; body?: string }[
     { method: "POST", path: "/v1/chat/completions", body: JSON.stringify({ model, messages: [{ role: "user", content: "Hi" }], max_tokens: 1, temperature: 0 }) },
     { method: "GET", path: "/v1/models" },
     { method: "GET", path: "/info" },
+    { method: "POST", path: "/embed", body: JSON.stringify({ inputs: "a dog" }) },
+    { method: "POST", path: "/tokenize", body: JSON.stringify({ inputs: "a dog" }) },
+    { method: "POST", path: "/decode", body: JSON.stringify({ ids: [1, 2] }) },
   ];
 }
 

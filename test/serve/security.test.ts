@@ -99,6 +99,8 @@ describe("serve: the probe against an unprotected server", () => {
     const code = await new Promise<number | null>((r) => child.on("exit", r));
     assert.equal(code, 1, out);
     assert.match(out, /FAIL encoded path, no key: POST \/v1\/embeddings: 200 without a valid key/);
+    // TEI's routes are in the probe's list too.
+    for (const route of ["/embed", "/tokenize", "/decode"]) assert.match(out, new RegExp(`FAIL [^\n]*: POST ${route}: 200 without a valid key`));
   });
 });
 
