@@ -1,79 +1,60 @@
 /**
  * Options every LoRA training run shares (the loop, the optimizer, LoRA, checkpoints), with the
  * HF Trainer's defaults; each objective (MNTP, SimCSE, supervised) adds its own and overrides the
- * defaults its reference config sets. Validation names the CLI flag.
+ * defaults its reference config sets. One schema per option set (./option-schema.ts) gives the
+ * type, the validation (naming the CLI flag), the defaults, the flags' help and training_config.json.
  */
-import type { QuantizeOption } from "../tensor/quant.js";
-import type { ComputeDtype } from "../tensor/compute.js";
+import { Type, type Static } from "@sinclair/typebox";
+import { COMPUTE_DTYPES } from "../tensor/compute.js";
 import { LINEAR_MODULES } from "../models/spec.js";
 import { PROJECTION_NAMES } from "../models/names.js";
 import { ADAMW_DEFAULTS } from "./optim/adamw.js";
-import type { ScheduleKind } from "./optim/schedule.js";
 import type { LoopOptions } from "./loop.js";
+import { defaultsOf, oneOf } from "./option-schema.js";
 
-export interface CommonTrainOptions {
-  /** Base model folder (Hugging Face layout). */
-  model: string;
-  /** Adapters merged into the base before training (SimCSE: the MNTP adapter). */
-  adapter?: string[];
-  /** The base when `model` is a PEFT adapter folder without weights (default: its base_model_name_or_path). */
-  base?: string;
-  data: string[];
-  output: string;
-  batchSize: number;
-  gradientAccumulation: number;
-  maxLength: number;
-  bidirectional: boolean;
-  loraR: number;
-  loraAlpha: number;
-  loraDropout: number;
-  loraTargets: string[];
-  learningRate: number;
-  warmupSteps: number;
-  scheduler: ScheduleKind;
-  weightDecay: number;
-  adamBeta1: number;
-  adamBeta2: number;
-  adamEpsilon: number;
-  maxGradNorm: number;
-  maxSteps: number;
-  saveSteps: number;
-  saveTotalLimit: number;
-  evalSteps: number;
-  seed: number;
-  gradientCheckpointing: boolean;
-  /** The compute dtype of the matrix products (forward and backward): f32, or bf16 as PyTorch's bf16 autocast. */
-  computeDtype: ComputeDtype;
-  /** Quantize the frozen base's projections at load (QLoRA-style: the LoRA adapters train in f32 over them). */
-  quantize?: QuantizeOption;
-  /** Continue from a checkpoint folder or a run's output folder. */
-  resume?: string;
-  /** A fresh run into a folder holding an earlier run: remove that run's checkpoints and files first. */
-  overwrite?: boolean;
-}
+/** The options every trainer shares; batchSize, maxLength, learningRate and maxSteps take each objective's defaults. */
+export const COMMON_PROPERTIES = {
+  model: Type.String({ description: "base model folder (Hugging Face layout)", arg: "dir" }),
+  data: Type.Array(Type.String(), { minItems: 1, description: "training data files", arg: "file...", item: "data file" }),
+  output: Type.String({ description: "output folder: adapter, checkpoints/, train_log.jsonl, report.html", arg: "dir" }),
+  adapter: Type.Array(Type.String(), { default: [], description: "adapters merged into the base before training (SimCSE: the MNTP adapter)", arg: "dir...", item: "adapter folder" }),
+  base: Type.Optional(Type.String({ description: "the base when --model is a PEFT adapter folder without weights (default: its base_model_name_or_path)", arg: "dir" })),
+  maxLength: Type.Integer({ minimum: 2, description: "tokens per sequence" }),
+  batchSize: Type.Integer({ minimum: 1, description: "sequences per micro-batch" }),
+  gradientAccumulation: Type.Integer({ minimum: 1, default: 1, description: "micro-batches per optimizer step" }),
+  bidirectional: Type.Boolean({ default: true, flag: "--causal", negate: true, description: "causal attention (the ablation); default bidirectional" }),
+  computeDtype: oneOf(COMPUTE_DTYPES, { default: "f32", flag: "--dtype", description: "compute dtype of the matrix products (forward and backward): f32, or bf16 as PyTorch's bf16 autocast" }),
+  loraR: Type.Integer({ minimum: 1, default: 16, description: "LoRA rank" }),
+  loraAlpha: Type.Number({ exclusiveMinimum: 0, default: 32, description: "LoRA alpha" }),
+  loraDropout: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.05, description: "LoRA dropout", arg: "p" }),
+  loraTargets: Type.Array(oneOf(PROJECTION_NAMES), { default: [...LINEAR_MODULES], description: "comma-separated projections (Phi-3's fused qkv_proj, gate_up_proj too)", arg: "list", item: "projection" }),
+  learningRate: Type.Number({ exclusiveMinimum: 0, description: "peak learning rate", stageFlag: "lr" }),
+  warmupSteps: Type.Integer({ minimum: 0, default: 0, description: "linear warmup steps", stageFlag: "warmup" }),
+  scheduler: oneOf(["linear", "constant"] as const, { default: "linear", description: "learning-rate schedule after warmup" }),
+  weightDecay: Type.Number({ minimum: 0, default: ADAMW_DEFAULTS.weightDecay, description: "AdamW decoupled weight decay" }),
+  adamBeta1: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: ADAMW_DEFAULTS.beta1, description: "AdamW beta1" }),
+  adamBeta2: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: ADAMW_DEFAULTS.beta2, description: "AdamW beta2" }),
+  adamEpsilon: Type.Number({ exclusiveMinimum: 0, default: ADAMW_DEFAULTS.eps, description: "AdamW epsilon" }),
+  maxGradNorm: Type.Number({ minimum: 0, default: 1.0, description: "global gradient-norm clip (0 = off)" }),
+  maxSteps: Type.Integer({ minimum: 1, description: "optimizer steps", stageFlag: "steps" }),
+  saveSteps: Type.Integer({ minimum: 0, default: 200, description: "checkpoint every N steps (0 = only at the end)" }),
+  saveTotalLimit: Type.Integer({ minimum: 0, default: 2, description: "checkpoints kept (0 = all)" }),
+  evalSteps: Type.Integer({ minimum: 0, default: 100, description: "held-out evaluation every N steps (0 = before and after only)" }),
+  seed: Type.Integer({ default: 42, description: "seed of data order, masking, LoRA init and dropout" }),
+  quantize: Type.Optional(oneOf(["int8", "int4"] as const, { description: "quantize the frozen base's projections at load (QLoRA-style: the LoRA adapters train in f32 over them)" })),
+  gradientCheckpointing: Type.Boolean({ default: false, description: "recompute each layer in the backward (less memory, ~1.3× time)" }),
+  resume: Type.Optional(Type.String({ description: "continue from a checkpoint folder or an output folder's latest checkpoint", arg: "dir" })),
+  overwrite: Type.Optional(Type.Boolean({ description: "start over in an --output holding an earlier run (removes its checkpoints and adapter)" })),
+};
+
+export const CommonTrainSchema = Type.Object(COMMON_PROPERTIES);
+export type CommonTrainOptions = Static<typeof CommonTrainSchema>;
+
+/** What a caller gives a trainer: model, data and output, and any option to override. */
+export type TrainInput<T extends CommonTrainOptions> = Partial<T> & Pick<T, "model" | "data" | "output">;
 
 /** LoRA as the reference's initialize_peft (r 16, alpha 32, dropout 0.05, all seven projections) and the HF Trainer's optimizer. */
-export const COMMON_DEFAULTS: Omit<CommonTrainOptions, "model" | "data" | "output" | "batchSize" | "maxLength" | "learningRate" | "maxSteps"> = {
-  gradientAccumulation: 1,
-  bidirectional: true,
-  loraR: 16,
-  loraAlpha: 32,
-  loraDropout: 0.05,
-  loraTargets: [...LINEAR_MODULES],
-  warmupSteps: 0,
-  scheduler: "linear",
-  weightDecay: ADAMW_DEFAULTS.weightDecay,
-  adamBeta1: ADAMW_DEFAULTS.beta1,
-  adamBeta2: ADAMW_DEFAULTS.beta2,
-  adamEpsilon: ADAMW_DEFAULTS.eps,
-  maxGradNorm: 1.0,
-  saveSteps: 200,
-  saveTotalLimit: 2,
-  evalSteps: 100,
-  seed: 42,
-  gradientCheckpointing: false,
-  computeDtype: "f32",
-};
+export const COMMON_DEFAULTS = defaultsOf<Omit<CommonTrainOptions, "model" | "data" | "output" | "batchSize" | "maxLength" | "learningRate" | "maxSteps" | "base" | "resume" | "overwrite" | "quantize">>(CommonTrainSchema);
 
 export function loopOptions(o: CommonTrainOptions): LoopOptions {
   return {
@@ -88,28 +69,4 @@ export function loopOptions(o: CommonTrainOptions): LoopOptions {
     saveTotalLimit: o.saveTotalLimit,
     evalSteps: o.evalSteps,
   };
-}
-
-export function validateCommon(o: CommonTrainOptions): void {
-  const int = (k: keyof CommonTrainOptions, min = 1) => {
-    const v = o[k] as number;
-    if (!Number.isInteger(v) || v < min) throw new Error(`--${kebab(k)} must be an integer ≥ ${min}, got ${v}`);
-  };
-  int("maxLength", 2);
-  int("batchSize");
-  int("loraR");
-  if (!Array.isArray(o.data) || o.data.length === 0) throw new Error("--data: give at least one data file");
-  if (!(o.loraAlpha > 0)) throw new Error(`--lora-alpha must be positive, got ${o.loraAlpha}`);
-  if (!(o.loraDropout >= 0 && o.loraDropout < 1)) throw new Error(`--lora-dropout must be in [0, 1), got ${o.loraDropout}`);
-  for (const t of o.loraTargets) if (!(PROJECTION_NAMES as readonly string[]).includes(t)) throw new Error(`--lora-targets: unknown projection "${t}" (choose from ${PROJECTION_NAMES.join(", ")})`);
-  if (!Number.isInteger(o.seed)) throw new Error(`--seed must be an integer, got ${o.seed}`);
-  if (o.scheduler !== "linear" && o.scheduler !== "constant") throw new Error(`--scheduler must be linear or constant, got ${o.scheduler}`);
-}
-
-export function kebab(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
-}
-
-export function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -5,38 +5,46 @@
  * the `--mntp-*`, `--simcse-*` and `--supervised-*` flags override them.
  */
 import type { Command } from "commander";
+import type { TObject } from "@sinclair/typebox";
 import { convert, type ConvertOptions } from "../../train/convert.js";
+import { SimcseSchema } from "../../train/contrastive/train-simcse.js";
+import { SupervisedSchema } from "../../train/contrastive/train-supervised.js";
+import { MntpSchema } from "../../train/mntp/train.js";
+import { CommonTrainSchema } from "../../train/options.js";
 import { addProgressFlag, progressBar, type Progress } from "../progress.js";
-import type { ComputeDtype } from "../../tensor/compute.js";
-import type { CommonTrainOptions } from "../../train/options.js";
-import { dtypeOption } from "../encoder-flags.js";
-import { num, type Flags } from "./train.js";
+import { addSchemaFlags, optionsFromFlags, type Flags, type FlagSelection } from "../schema-flags.js";
 
-function stageOverrides(f: Flags, stage: "mntp" | "simcse" | "supervised"): Partial<Pick<CommonTrainOptions, "maxSteps" | "batchSize" | "maxLength" | "learningRate" | "warmupSteps" | "seed" | "saveSteps" | "computeDtype">> {
-  const k = (s: string) => f[`${stage}${s}`];
-  return {
-    maxSteps: num(k("Steps"), `--${stage}-steps`),
-    batchSize: num(k("BatchSize"), `--${stage}-batch-size`),
-    maxLength: num(k("MaxLength"), `--${stage}-max-length`),
-    learningRate: num(k("Lr"), `--${stage}-lr`),
-    warmupSteps: num(k("Warmup"), `--${stage}-warmup`),
-    seed: num(f.seed, "--seed"),
-    saveSteps: num(f.saveSteps, "--save-steps"),
-    computeDtype: f.dtype as ComputeDtype | undefined,
-  };
+type Stage = "mntp" | "simcse" | "supervised";
+
+/**
+ * The trainers' options convert exposes, each from its trainer's schema: per stage (`--mntp-lr`),
+ * one flag for every stage (`--seed`), or one flag for the stage that has the option (`--chunk-size`).
+ */
+const CONVERT_FLAGS: { schema: TObject; sel: FlagSelection; stages: readonly Stage[] }[] = [
+  ...(["mntp", "simcse", "supervised"] as const).map((stage) => ({
+    schema: { mntp: MntpSchema, simcse: SimcseSchema, supervised: SupervisedSchema }[stage],
+    sel: { keys: ["maxSteps", "batchSize", "maxLength", "learningRate", "warmupSteps", ...(stage === "mntp" ? ["maskProbability"] : [])], prefix: stage, defaultInHelp: true },
+    stages: [stage],
+  })),
+  { schema: CommonTrainSchema, sel: { keys: ["seed", "saveSteps", "computeDtype"], defaultInHelp: true }, stages: ["mntp", "simcse", "supervised"] },
+  { schema: MntpSchema, sel: { keys: ["detokenizeWikitext"] }, stages: ["mntp"] },
+  { schema: SimcseSchema, sel: { keys: ["chunkSize"], defaultInHelp: true }, stages: ["simcse", "supervised"] },
+];
+
+function stageOptions(f: Flags, stage: Stage): Record<string, unknown> {
+  return Object.assign({}, ...CONVERT_FLAGS.filter((c) => c.stages.includes(stage)).map((c) => optionsFromFlags(c.schema, f, c.sel)));
 }
 
 export function convertOptionsFromFlags(f: Flags): ConvertOptions {
-  const drop = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
     model: f.model as string,
     data: f.data as string[],
     simcseData: f.simcseData as string[] | undefined,
     supervisedData: f.supervisedData as string[] | undefined,
     output: f.output as string,
-    mntp: drop({ ...stageOverrides(f, "mntp"), maskProbability: num(f.mntpMaskProb, "--mntp-mask-prob"), detokenizeWikitext: f.detokenizeWikitext === true ? true : undefined }),
-    simcse: drop({ ...stageOverrides(f, "simcse"), chunkSize: num(f.chunkSize, "--chunk-size") }),
-    supervised: drop({ ...stageOverrides(f, "supervised"), chunkSize: num(f.chunkSize, "--chunk-size") }),
+    mntp: stageOptions(f, "mntp"),
+    simcse: stageOptions(f, "simcse"),
+    supervised: stageOptions(f, "supervised"),
     merge: f.merge !== false,
     resume: f.resume === true,
   };
@@ -51,23 +59,10 @@ export function registerConvert(program: Command): void {
     .requiredOption("--output <dir>", "run folder: mntp/, simcse/, supervised/, model/ (the merged encoder)")
     .option("--simcse-data <file...>", "sentences for SimCSE (default: --data)")
     .option("--supervised-data <file...>", "JSONL {query, positive, negative?, instruction?}: adds the supervised stage")
-    .option("--detokenize-wikitext", "undo WikiText's tokenisation in the MNTP data")
     .option("--no-merge", "keep base + adapters (adapters.json) instead of writing the merged model/")
-    .option("--resume", "continue a stopped convert in --output")
-    .option("--seed <n>", "seed of every stage (default 42)")
-    .option("--save-steps <n>", "checkpoint every N steps in every stage")
-    .option("--chunk-size <n>", "gradient-cache chunk of the contrastive stages")
-    .option("--mntp-mask-prob <p>", "MNTP masking probability (default 0.2)")
-    .addOption(dtypeOption());
+    .option("--resume", "continue a stopped convert in --output");
   addProgressFlag(cmd);
-  for (const stage of ["mntp", "simcse", "supervised"]) {
-    cmd
-      .option(`--${stage}-steps <n>`, `${stage} optimizer steps (default 1000)`)
-      .option(`--${stage}-batch-size <n>`, `${stage} batch size`)
-      .option(`--${stage}-max-length <n>`, `${stage} max tokens per sequence`)
-      .option(`--${stage}-lr <x>`, `${stage} learning rate`)
-      .option(`--${stage}-warmup <n>`, `${stage} warmup steps`);
-  }
+  for (const c of CONVERT_FLAGS) addSchemaFlags(cmd, c.schema, c.sel);
   cmd.action(async (f: Flags) => {
     const o = convertOptionsFromFlags(f);
     const ac = new AbortController();

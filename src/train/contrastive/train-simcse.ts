@@ -13,45 +13,45 @@ import { fmix32 } from "../../tensor/backend/types.js";
 import { EpochSampler } from "../data/sampler.js";
 import { runLoraTraining, startLoraRun } from "../lora-run.js";
 import type { LoopHooks, LoopOutcome, Objective } from "../loop.js";
-import { COMMON_DEFAULTS, stripUndefined, validateCommon, type CommonTrainOptions } from "../options.js";
+import { Type, type Static } from "@sinclair/typebox";
+import { COMMON_PROPERTIES, type TrainInput } from "../options.js";
+import { configJson, defaultsOf, override, resolveOptions } from "../option-schema.js";
 import { readSentences } from "./data.js";
 import { contrastiveStep, makeGroup } from "./gradcache.js";
 import { contrastiveLoss } from "./loss.js";
 
-export interface SimcseOptions extends CommonTrainOptions {
-  attentionDropout: number;
-  lossScale: number;
-  /** Rows encoded at once; the batch is cached chunk by chunk (GradCache) when larger. */
-  chunkSize: number;
-  /** The reference's training-time pooling of the whole padded row (pads and BOS included). */
-  poolWholeRow: boolean;
-  /** Drop repeated sentences (they would be false negatives in a batch). */
-  dedupe: boolean;
-}
-
-export const SIMCSE_DEFAULTS: Omit<SimcseOptions, "model" | "data" | "output"> = {
-  ...COMMON_DEFAULTS,
-  batchSize: 128,
-  maxLength: 128,
-  learningRate: 3e-5,
-  maxSteps: 1000,
-  attentionDropout: 0.3,
-  lossScale: 20,
-  chunkSize: 32,
-  poolWholeRow: false,
-  dedupe: false,
-  evalSteps: 0,
+/** The options both contrastive objectives add. */
+export const CONTRASTIVE_PROPERTIES = {
+  attentionDropout: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0, description: "dropout on attention probabilities", arg: "p" }),
+  lossScale: Type.Number({ exclusiveMinimum: 0, default: 20, description: "cosine scale of the InfoNCE loss (1/temperature)" }),
+  chunkSize: Type.Integer({ minimum: 1, default: 32, description: "rows encoded at once; larger batches go through gradient caching" }),
 };
+
+/** The reference's SimCSE config: batch 128, lr 3e-5, 1000 steps, max length 128, attention dropout 0.3. */
+export const SimcseSchema = Type.Object({
+  ...override(COMMON_PROPERTIES, {
+    data: { description: "sentences: .txt (a sentence a line) or .jsonl ({\"text\"})" },
+    batchSize: { default: 128 },
+    maxLength: { default: 128 },
+    learningRate: { default: 3e-5 },
+    maxSteps: { default: 1000 },
+    evalSteps: { default: 0 },
+  }),
+  ...override(CONTRASTIVE_PROPERTIES, { attentionDropout: { default: 0.3 } }),
+  poolWholeRow: Type.Boolean({ default: false, description: "pool the whole padded row during training, as the reference's SimCSE does (default: the text span, as inference)" }),
+  dedupe: Type.Boolean({ default: false, description: "drop repeated sentences (false negatives)" }),
+});
+export type SimcseOptions = Static<typeof SimcseSchema>;
+
+export const SIMCSE_DEFAULTS = defaultsOf<Omit<SimcseOptions, "model" | "data" | "output">>(SimcseSchema);
 
 export interface ContrastiveResult extends LoopOutcome {
   output: string;
   metrics: Record<string, unknown>;
 }
 
-export async function trainSimcse(options: Partial<SimcseOptions> & Pick<SimcseOptions, "model" | "data" | "output">, hooks: LoopHooks = {}): Promise<ContrastiveResult> {
-  const o = { ...SIMCSE_DEFAULTS, ...stripUndefined(options) } as SimcseOptions;
-  validateCommon(o);
-  validateContrastive(o);
+export async function trainSimcse(options: TrainInput<SimcseOptions>, hooks: LoopHooks = {}): Promise<ContrastiveResult> {
+  const o = resolveOptions(SimcseSchema, options);
   const say = hooks.onMessage ?? (() => {});
   const { sentences, duplicates } = readSentences(o.data, { dedupe: o.dedupe });
   if (sentences.length < o.batchSize) throw new Error(`training data: ${sentences.length} sentences, fewer than one batch of ${o.batchSize} (lower --batch-size or add data)`);
@@ -81,7 +81,7 @@ export async function trainSimcse(options: Partial<SimcseOptions> & Pick<SimcseO
       exportState: (g) => ({ rng: {}, dataPosition: { microBatches: g, ...sampler.position(g) } }),
       importState() {},
     };
-    const config = { objective: "simcse", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
+    const config = configJson("simcse", SimcseSchema, o);
     const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {
       title: "SimCSE training",
       writeEncoderConfig: true,
@@ -91,10 +91,4 @@ export async function trainSimcse(options: Partial<SimcseOptions> & Pick<SimcseO
   } finally {
     run.release();
   }
-}
-
-export function validateContrastive(o: { attentionDropout: number; lossScale: number; chunkSize: number }): void {
-  if (!(o.attentionDropout >= 0 && o.attentionDropout < 1)) throw new Error(`--attention-dropout must be in [0, 1), got ${o.attentionDropout}`);
-  if (!(o.lossScale > 0)) throw new Error(`--loss-scale must be positive, got ${o.lossScale}`);
-  if (!Number.isInteger(o.chunkSize) || o.chunkSize < 1) throw new Error(`--chunk-size must be an integer ≥ 1, got ${o.chunkSize}`);
 }

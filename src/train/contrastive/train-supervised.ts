@@ -12,38 +12,34 @@ import { fmix32 } from "../../tensor/backend/types.js";
 import { EpochSampler } from "../data/sampler.js";
 import { runLoraTraining, startLoraRun } from "../lora-run.js";
 import type { LoopHooks, Objective } from "../loop.js";
-import { COMMON_DEFAULTS, stripUndefined, validateCommon, type CommonTrainOptions } from "../options.js";
+import { Type, type Static } from "@sinclair/typebox";
+import { COMMON_PROPERTIES, type TrainInput } from "../options.js";
+import { configJson, defaultsOf, override, resolveOptions } from "../option-schema.js";
 import { readPairFile, type PairRow } from "./data.js";
 import { contrastiveStep, makeGroup } from "./gradcache.js";
 import { contrastiveLoss } from "./loss.js";
-import { validateContrastive, type ContrastiveResult } from "./train-simcse.js";
+import { CONTRASTIVE_PROPERTIES, type ContrastiveResult } from "./train-simcse.js";
 
-export interface SupervisedOptions extends CommonTrainOptions {
-  attentionDropout: number;
-  lossScale: number;
-  chunkSize: number;
-  /** One data file per batch (default: on when several files are given). */
-  homogeneousBatches: boolean;
-}
+/** The reference's supervised config: batch 512, lr 2e-4, warmup 300, 1000 steps, max length 512, scale 50. */
+export const SupervisedSchema = Type.Object({
+  ...override(COMMON_PROPERTIES, {
+    data: { description: "JSONL files of {query, positive, negative?, instruction?}, one task a file" },
+    batchSize: { default: 512 },
+    maxLength: { default: 512 },
+    learningRate: { default: 2e-4 },
+    warmupSteps: { default: 300 },
+    maxSteps: { default: 1000 },
+    evalSteps: { default: 0 },
+  }),
+  ...override(CONTRASTIVE_PROPERTIES, { lossScale: { default: 50 } }),
+  homogeneousBatches: Type.Boolean({ default: true, flag: "--mixed-batches", negate: true, description: "mix files within a batch (default: one file per batch, as the reference)" }),
+});
+export type SupervisedOptions = Static<typeof SupervisedSchema>;
 
-export const SUPERVISED_DEFAULTS: Omit<SupervisedOptions, "model" | "data" | "output"> = {
-  ...COMMON_DEFAULTS,
-  batchSize: 512,
-  maxLength: 512,
-  learningRate: 2e-4,
-  warmupSteps: 300,
-  maxSteps: 1000,
-  attentionDropout: 0,
-  lossScale: 50,
-  chunkSize: 32,
-  homogeneousBatches: true,
-  evalSteps: 0,
-};
+export const SUPERVISED_DEFAULTS = defaultsOf<Omit<SupervisedOptions, "model" | "data" | "output">>(SupervisedSchema);
 
-export async function trainSupervised(options: Partial<SupervisedOptions> & Pick<SupervisedOptions, "model" | "data" | "output">, hooks: LoopHooks = {}): Promise<ContrastiveResult> {
-  const o = { ...SUPERVISED_DEFAULTS, ...stripUndefined(options) } as SupervisedOptions;
-  validateCommon(o);
-  validateContrastive(o);
+export async function trainSupervised(options: TrainInput<SupervisedOptions>, hooks: LoopHooks = {}): Promise<ContrastiveResult> {
+  const o = resolveOptions(SupervisedSchema, options);
   const say = hooks.onMessage ?? (() => {});
   const files = o.data.map(readPairFile);
   for (const f of files) if (f.negativesDropped) say(`${f.file}: ${f.negativesDropped} hard negatives equal their positive and were dropped`);
@@ -77,7 +73,7 @@ export async function trainSupervised(options: Partial<SupervisedOptions> & Pick
       exportState: (g) => ({ rng: {}, dataPosition: { microBatches: g, ...sampler.position(g) } }),
       importState() {},
     };
-    const config = { objective: "supervised", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
+    const config = configJson("supervised", SupervisedSchema, o);
     const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {
       title: "Supervised contrastive training",
       writeEncoderConfig: true,

@@ -18,37 +18,32 @@ import { readCorpus, splitDocuments } from "../data/corpus.js";
 import { EpochSampler } from "../data/sampler.js";
 import { startLoraRun, runLoraTraining } from "../lora-run.js";
 import type { LoopHooks, LoopOutcome, Objective } from "../loop.js";
-import { COMMON_DEFAULTS, stripUndefined, validateCommon, type CommonTrainOptions } from "../options.js";
-import { maskTokens, resolveMaskToken, type MaskStrategy } from "./masking.js";
+import { Type, type Static } from "@sinclair/typebox";
+import { COMMON_PROPERTIES, type TrainInput } from "../options.js";
+import { configJson, defaultsOf, oneOf, override, resolveOptions } from "../option-schema.js";
+import { maskTokens, resolveMaskToken } from "./masking.js";
 import { mntpLoss } from "./objective.js";
 
-export interface MntpOptions extends CommonTrainOptions {
-  /** Held-out files; without them evalFraction of the documents is held out. */
-  evalData?: string[];
-  evalFraction: number;
-  /** At most this many held-out blocks are scored per evaluation. */
-  maxEvalBlocks: number;
-  detokenizeWikitext: boolean;
-  maskProbability: number;
-  maskStrategy: MaskStrategy;
-  /** "blank" (the literal `_`), "eos", or a token string. */
-  maskToken: string;
-}
-
 /** The reference's MNTP settings (Sheared-LLaMA / Llama configs; lr = HF default 5e-5). */
-export const MNTP_DEFAULTS: Omit<MntpOptions, "model" | "data" | "output"> = {
-  ...COMMON_DEFAULTS,
-  evalFraction: 0.05,
-  maxEvalBlocks: 64,
-  detokenizeWikitext: false,
-  maxLength: 512,
-  batchSize: 32,
-  maskProbability: 0.2,
-  maskStrategy: "bert",
-  maskToken: "blank",
-  learningRate: 5e-5,
-  maxSteps: 1000,
-};
+export const MntpSchema = Type.Object({
+  ...override(COMMON_PROPERTIES, {
+    data: { description: "training text: .txt (a document a line) or .jsonl ({\"text\"})" },
+    maxLength: { default: 512 },
+    batchSize: { default: 32 },
+    learningRate: { default: 5e-5 },
+    maxSteps: { default: 1000 },
+  }),
+  evalData: Type.Optional(Type.Array(Type.String(), { description: "held-out text files (default: hold out --eval-fraction of the documents)", arg: "file...", item: "data file" })),
+  evalFraction: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.05, description: "share of documents held out" }),
+  maxEvalBlocks: Type.Integer({ minimum: 1, default: 64, description: "held-out blocks scored per evaluation" }),
+  detokenizeWikitext: Type.Boolean({ default: false, description: "undo WikiText's tokenisation (@-@, <unk>, headings)" }),
+  maskProbability: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2, flag: "--mask-prob", stageFlag: "mask-prob", description: "masking probability", arg: "p" }),
+  maskStrategy: oneOf(["bert", "all_mask"] as const, { default: "bert", description: "bert = 80% mask / 10% random / 10% kept; all_mask = 100% mask" }),
+  maskToken: Type.String({ default: "blank", description: "blank (the literal _), eos, or a token of the vocabulary", arg: "t" }),
+});
+export type MntpOptions = Static<typeof MntpSchema>;
+
+export const MNTP_DEFAULTS = defaultsOf<Omit<MntpOptions, "model" | "data" | "output">>(MntpSchema);
 
 export interface MntpResult extends LoopOutcome {
   output: string;
@@ -56,9 +51,8 @@ export interface MntpResult extends LoopOutcome {
   maskToken: { id: number; token: string };
 }
 
-export async function trainMntp(options: Partial<MntpOptions> & Pick<MntpOptions, "model" | "data" | "output">, hooks: LoopHooks = {}): Promise<MntpResult> {
-  const o = { ...MNTP_DEFAULTS, ...stripUndefined(options) } as MntpOptions;
-  validate(o);
+export async function trainMntp(options: TrainInput<MntpOptions>, hooks: LoopHooks = {}): Promise<MntpResult> {
+  const o = resolveOptions(MntpSchema, options);
   const run = await startLoraRun(o);
   try {
     const { model, tokenizer: tok } = run.enc;
@@ -117,7 +111,7 @@ export async function trainMntp(options: Partial<MntpOptions> & Pick<MntpOptions
       },
     };
 
-    const config = { objective: "mntp", ...o, adapter: o.adapter ?? [] } as Record<string, unknown>;
+    const config = configJson("mntp", MntpSchema, o);
     const { outcome, metrics } = await runLoraTraining(run, o, objective, config, hooks, {
       title: "MNTP training",
       writeEncoderConfig: false,
@@ -161,11 +155,4 @@ function maskedEvalBatches(held: TokenBlocks, count: number, B: number, maskOpts
     out.push({ inputIds: m.inputIds, labels: m.labels, B: n, T: S });
   }
   return out;
-}
-
-function validate(o: MntpOptions): void {
-  validateCommon(o);
-  if (!Number.isInteger(o.maxEvalBlocks) || o.maxEvalBlocks < 1) throw new Error(`--max-eval-blocks must be an integer ≥ 1, got ${o.maxEvalBlocks}`);
-  if (!(o.maskProbability > 0 && o.maskProbability < 1)) throw new Error(`--mask-prob must be in (0, 1), got ${o.maskProbability}`);
-  if (o.maskStrategy !== "bert" && o.maskStrategy !== "all_mask") throw new Error(`--mask-strategy must be bert or all_mask, got ${o.maskStrategy}`);
 }
