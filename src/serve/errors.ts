@@ -3,6 +3,7 @@
  * that the status, the body and the metrics label agree; anything else that escapes a handler is
  * a 500 "server_error" whose message is kept out of the reply (it is logged instead).
  */
+import type { BatchErrorFactory } from "../runtime/batcher.js";
 import type { ErrorBody } from "./schema.js";
 
 export class ApiError extends Error {
@@ -31,6 +32,9 @@ function typeForStatus(status: number): string {
   if (status >= 500) return "server_error";
   return "invalid_request_error";
 }
+
+/** The batcher's refusals (queue full, a faulty row, a failed batch) as the server answers them. */
+export const batchApiError: BatchErrorFactory = (status, code, message, headers = {}) => new ApiError(status, code, message, null, undefined, headers);
 
 export const invalid = (message: string, param: string | null, code = "invalid_value") => new ApiError(400, code, message, param);
 

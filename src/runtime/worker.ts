@@ -25,7 +25,7 @@ import { embeddingFault } from "../encoder/embedding-check.js";
 import type { BatchRequest, EmbeddingFault, GenerateRequest, ToMain, ToWorker, WorkerInit } from "./protocol.js";
 
 const port = parentPort;
-if (!port) throw new Error("src/serve/worker.js is a worker thread; start it through ModelWorker (src/serve/compute.ts)");
+if (!port) throw new Error("src/runtime/worker.js is a worker thread; start it through ModelWorker (src/runtime/compute.ts)");
 const init = workerData as WorkerInit;
 const send = (m: ToMain, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
