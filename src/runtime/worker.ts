@@ -1,8 +1,8 @@
 /**
  * The model's thread. The kernels run synchronously (a batch of 128 texts on stories260K holds its
  * thread for about a second, a 1.3B model for tens of seconds), so the model lives here, in a
- * worker_threads worker, and the main thread stays free for HTTP: health checks, metrics, new
- * connections, timeouts. It loads the encoder once, says "ready", then serves two kinds of work
+ * worker_threads worker, and the main thread stays free: for HTTP in the server (health checks,
+ * metrics, new connections, timeouts), for the app's own work in the library's worker mode. It loads the encoder once, says "ready", then serves two kinds of work
  * from one copy of the weights: embedding batches (bidirectional, with the adapters) and
  * generation sessions (causal, the base model), which advance one decode step at a time.
  *
