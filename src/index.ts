@@ -4,6 +4,7 @@
  * (package.json "exports"); the tensor core, model builders and file formats stay internal.
  */
 export { LLM2Vec, type FromPretrainedOptions, type EncodeOptions, type GenerateOptions } from "./encoder/llm2vec.js";
+export { WorkerLLM2Vec, BatchStats, type WorkerOptions } from "./encoder/worker-llm2vec.js";
 export { DEFAULT_OPTIONS, POOLING_MODES, CONFIG_FILE, type EncoderOptions, type PoolingMode } from "./encoder/options.js";
 export { CHAT_TEMPLATES, type ChatTemplateName } from "./encoder/templates.js";
 export { TRUNCATION_MODES, type TruncationMode } from "./encoder/truncate.js";

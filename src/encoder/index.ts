@@ -1,4 +1,5 @@
 export { LLM2Vec, type FromPretrainedOptions, type EncodeOptions, type GenerateOptions } from "./llm2vec.js";
+export { WorkerLLM2Vec, BatchStats, type WorkerOptions } from "./worker-llm2vec.js";
 export { WordFeatures } from "./word-features.js";
 export { DEFAULT_OPTIONS, POOLING_MODES, CONFIG_FILE, type EncoderOptions, type PoolingMode } from "./options.js";
 export { CHAT_TEMPLATES, REFERENCE_TEMPLATE_RULES, chooseTemplate, type ChatTemplateName, type CustomTemplate, type TemplateChoice, type TemplateOption } from "./templates.js";

@@ -28,8 +28,10 @@ import { generateTextAsync, type AsyncGenerateOptions, type GeneratedText } from
 import { noGrad } from "../tensor/autograd.js";
 import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, readConfigFile, validateOptions, type EncoderOptions, type EncoderOptionsInput } from "./options.js";
 import { hiddenStates, padLeft, pooledEmbeddings, type EncoderPass, type PoolingChoice } from "./forward.js";
-import { prepareRow, type EncodeInput, type PreparedRow } from "./prepare.js";
+import { idRows, prepareRow, type EncodeInput, type PreparedRow } from "./prepare.js";
 import { NO_PROMPTS, readPrompts, type NamedPrompts } from "./prompts.js";
+import { normalizeInPlace } from "./pooling.js";
+import { WorkerLLM2Vec, type WorkerOptions } from "./worker-llm2vec.js";
 import { chooseTemplate, type TemplateOption } from "./templates.js";
 import { checkTokenizerFitsModel } from "./vocab-check.js";
 import { embeddingFault } from "./embedding-check.js";
@@ -120,8 +122,18 @@ export class LLM2Vec {
   /** Named prompts of the model's folders (prompts.ts), for a `prompt_name`. */
   prompts: NamedPrompts = NO_PROMPTS;
 
-  /** Resolves `dir` and the options' folders (models/resolve.ts), then loads what they resolve to. */
-  static async fromPretrained(dir: string, opts: FromPretrainedOptions = {}): Promise<LLM2Vec> {
+  /**
+   * Resolves `dir` and the options' folders (models/resolve.ts), then loads what they resolve to.
+   * With `worker: true` the model loads and runs in a worker thread instead (WorkerLLM2Vec), so
+   * encoding leaves this thread's event loop free.
+   */
+  static async fromPretrained(dir: string, opts: FromPretrainedOptions & WorkerOptions & { worker: true }): Promise<WorkerLLM2Vec>;
+  static async fromPretrained(dir: string, opts?: FromPretrainedOptions & { worker?: false }): Promise<LLM2Vec>;
+  static async fromPretrained(dir: string, opts: FromPretrainedOptions & WorkerOptions & { worker?: boolean } = {}): Promise<LLM2Vec | WorkerLLM2Vec> {
+    if (opts.worker === true) {
+      const { worker: _worker, ...load } = opts;
+      return WorkerLLM2Vec.start(dir, load);
+    }
     const adapters = opts.adapter === undefined ? [] : Array.isArray(opts.adapter) ? opts.adapter : [opts.adapter];
     const resolved = await resolveModel({ model: dir, adapters, tokenizer: opts.tokenizer, base: opts.base, revision: opts.revision });
     return LLM2Vec.fromResolved(resolved, opts);
@@ -259,14 +271,7 @@ export class LLM2Vec {
 
   /** Encodes already-tokenised rows (e.g. `{"input_ids": [...]}` lines); all their tokens are text. */
   async encodeIds(rows: readonly (readonly number[])[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
-    const V = this.model.spec.vocabSize;
-    const prepared = rows.map((r, i) => {
-      if (r.length === 0) throw new Error(`encode: input ${i} has no token ids`);
-      if (r.length > this.options.maxLength) throw new Error(`encode: input ${i} has ${r.length} ids, over maxLength ${this.options.maxLength}`);
-      for (const id of r) if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`encode: input ${i} holds token id ${id}, outside [0, ${V})`);
-      return { ids: Int32Array.from(r), textTokens: r.length };
-    });
-    return this.encodePrepared(prepared, opts);
+    return this.encodePrepared(idRows(rows, this.options.maxLength, this.model.spec.vocabSize), opts);
   }
 
   private async encodePrepared(rows: PreparedRow[], opts: EncodeOptions): Promise<Float32Array[]> {
@@ -370,13 +375,6 @@ function asTextList(texts: string | readonly string[], fn: string): readonly str
     if (typeof t !== "string") throw new TypeError(`${fn}: texts[${i}] must be a string, got ${t === null ? "null" : typeof t}`);
   });
   return list;
-}
-
-function normalizeInPlace(v: Float32Array): void {
-  let ss = 0;
-  for (let i = 0; i < v.length; i++) ss += v[i]! * v[i]!;
-  const inv = 1 / Math.max(Math.sqrt(ss), 1e-12);
-  for (let i = 0; i < v.length; i++) v[i] *= inv;
 }
 
 /**

@@ -45,3 +45,11 @@ export function poolingWeights(mode: PoolingMode, rows: PoolingRow[], T: number,
   });
   return w;
 }
+
+/** L2-normalises a row in place (then a dot product is the cosine); a zero row stays zero. */
+export function normalizeInPlace(v: Float32Array): void {
+  let ss = 0;
+  for (let i = 0; i < v.length; i++) ss += v[i]! * v[i]!;
+  const inv = 1 / Math.max(Math.sqrt(ss), 1e-12);
+  for (let i = 0; i < v.length; i++) v[i] *= inv;
+}

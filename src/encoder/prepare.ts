@@ -53,3 +53,13 @@ export function prepareRow(tok: Tokenizer, input: EncodeInput, index: number, op
   const textTokens = Math.min(partTokens, opts.maxLength, ids.length);
   return { ids, textTokens };
 }
+
+/** Already-tokenised rows as the encoder runs them (all their tokens are text), checked against the model. */
+export function idRows(rows: readonly (readonly number[])[], maxLength: number, vocabSize: number): PreparedRow[] {
+  return rows.map((r, i) => {
+    if (r.length === 0) throw new Error(`encode: input ${i} has no token ids`);
+    if (r.length > maxLength) throw new Error(`encode: input ${i} has ${r.length} ids, over maxLength ${maxLength}`);
+    for (const id of r) if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`encode: input ${i} holds token id ${id}, outside [0, ${vocabSize})`);
+    return { ids: Int32Array.from(r), textTokens: r.length };
+  });
+}

@@ -14,7 +14,7 @@ import { PassThrough } from "node:stream";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import { checkApiKeyOption, requireApiKey } from "./auth.js";
-import { DEFAULT_BATCHING, type BatchingOptions } from "./batcher.js";
+import { DEFAULT_BATCHING, type BatchingOptions } from "../runtime/batcher.js";
 import { Engine } from "./engine.js";
 import { ApiError, fromFastifyError, invalid, teiError } from "./errors.js";
 import { definedOnly, resolveLimits, type ServeLimits } from "./limits.js";

@@ -6,16 +6,16 @@
 import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import type { PreparedRow } from "../encoder/prepare.js";
 import { Tokenizer } from "../formats/tokenizer.js";
-import { Batcher, DEFAULT_BATCHING, type BatchingOptions } from "./batcher.js";
-import { ModelWorker, type GenerationParams } from "./compute.js";
+import { Batcher, DEFAULT_BATCHING, type BatchingOptions } from "../runtime/batcher.js";
+import { ModelWorker, type GenerationParams } from "../runtime/compute.js";
 import { ChatTemplate, ChatTemplateError, type ChatMessage } from "../generation/chat-template.js";
 import { chatPromptIds, promptIds } from "../generation/prompt.js";
 import type { TextDelta } from "../generation/text-session.js";
 import * as path from "node:path";
-import { ApiError } from "./errors.js";
+import { ApiError, batchApiError } from "./errors.js";
 import type { CheckedInputs, ServeLimits } from "./limits.js";
 import { ServerMetrics } from "./metrics.js";
-import type { GeneratedRow, ModelInfo } from "./protocol.js";
+import type { GeneratedRow, ModelInfo } from "../runtime/protocol.js";
 import { tokenizeInputs, type TokenizeContext } from "./tokenize.js";
 
 export type EngineState = "loading" | "ready" | "failed" | "closing" | "closed";
@@ -49,7 +49,7 @@ export class Engine {
     this.metrics = new ServerMetrics({ queueDepth: () => this.batcher.depth, queueTokens: () => this.batcher.tokens, ready: () => this.state === "ready" });
     this.worker = new ModelWorker(opts.model, opts.load, opts.computeNice);
     this.metrics.startLagSampler();
-    this.batcher = new Batcher((rows) => this.worker.run(rows), { ...batching, maxQueue: limits.maxQueue }, this.metrics);
+    this.batcher = new Batcher((rows) => this.worker.run(rows), { ...batching, maxQueue: limits.maxQueue }, this.metrics, batchApiError);
     this.ready = this.worker.ready.then(
       (info) => {
         const tokDir = info.tokenizerDir;

@@ -4,6 +4,7 @@
  * that escapes a handler is a 500 "server_error" whose message is kept out of the reply (it is
  * logged instead).
  */
+import type { BatchErrorFactory } from "../runtime/batcher.js";
 import type { ErrorBody } from "./schema.js";
 
 declare module "fastify" {
@@ -57,6 +58,9 @@ export function teiError(err: ApiError): { status: number; body: TeiErrorBody } 
   const type = s === 401 ? "unauthorized" : s === 429 ? "overloaded" : s === 503 ? "unhealthy" : s >= 500 ? "backend" : "validation";
   return { status: s, body: { error: err.message, error_type: type } };
 }
+
+/** The batcher's refusals (queue full, a faulty row, a failed batch) as the server answers them. */
+export const batchApiError: BatchErrorFactory = (status, code, message, headers = {}) => new ApiError(status, code, message, null, undefined, headers);
 
 export const invalid = (message: string, param: string | null, code = "invalid_value") => new ApiError(400, code, message, param);
 

@@ -13,7 +13,7 @@ import type { ServeContext } from "./app.js";
 import { ApiError, invalid } from "./errors.js";
 import { drawSeed } from "../models/sampling.js";
 import { ChatCompletionRequest, CompletionRequest, type Usage } from "./gen-schema.js";
-import type { GeneratedRow } from "./protocol.js";
+import type { GeneratedRow } from "../runtime/protocol.js";
 
 type Common = ChatCompletionRequest | CompletionRequest;
 

@@ -4,9 +4,9 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Batcher } from "../../src/serve/batcher.js";
-import type { BatchResult } from "../../src/serve/compute.js";
-import { ApiError } from "../../src/serve/errors.js";
+import { Batcher } from "../../src/runtime/batcher.js";
+import type { BatchResult } from "../../src/runtime/compute.js";
+import { ApiError, batchApiError } from "../../src/serve/errors.js";
 import { ServerMetrics } from "../../src/serve/metrics.js";
 import type { PreparedRow } from "../../src/encoder/prepare.js";
 import { post, spawnServe, startServer } from "./helpers.js";
@@ -166,7 +166,7 @@ describe("serve: batcher", () => {
 
   it("refuses beyond the queue limit with 429 and Retry-After", async () => {
     const m = fakeModel(10);
-    const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 2, windowMs: 0, maxWindowMs: 0, quietMs: 0, maxQueue: 4 }, metrics());
+    const b = new Batcher(m.run, { maxBatchTokens: 1000, maxBatchSize: 2, windowMs: 0, maxWindowMs: 0, quietMs: 0, maxQueue: 4 }, metrics(), batchApiError);
     const first = b.submit([row(1), row(1), row(1)]);
     assert.throws(() => b.submit([row(1), row(1)]), (e: unknown) => e instanceof ApiError && e.statusCode === 429 && Number(e.headers["retry-after"]) >= 1);
     await first;

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import { Command, Option } from "commander";
 import { createEmbeddingServer, DEFAULT_COMPUTE_NICE, type EmbeddingServer } from "../../serve/app.js";
 import { checkApiKeyOption } from "../../serve/auth.js";
-import { DEFAULT_BATCHING } from "../../serve/batcher.js";
+import { DEFAULT_BATCHING } from "../../runtime/batcher.js";
 import { DEFAULT_LIMITS } from "../../serve/limits.js";
 import { addEncoderFlags, encoderOptionsFromFlags, type EncoderFlags } from "../encoder-flags.js";
 

@@ -1,11 +1,11 @@
 /**
- * The model worker's periodic garbage collection (src/serve/collector.ts): it can start
+ * The model worker's periodic garbage collection (src/runtime/collector.ts): it can start
  * collections here (Node 20), at most one per interval, every majorEvery-th one major, and an
  * interval of 0 turns it off.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PeriodicCollector } from "../../src/serve/collector.js";
+import { PeriodicCollector } from "../../src/runtime/collector.js";
 
 test("collects at most once per interval, every majorEvery-th collection major, and not at all when the interval is 0", () => {
   const c = new PeriodicCollector(1000, 2);

@@ -1,8 +1,8 @@
 /**
  * The model's thread. The kernels run synchronously (a batch of 128 texts on stories260K holds its
  * thread for about a second, a 1.3B model for tens of seconds), so the model lives here, in a
- * worker_threads worker, and the main thread stays free for HTTP: health checks, metrics, new
- * connections, timeouts. It loads the encoder once, says "ready", then serves two kinds of work
+ * worker_threads worker, and the main thread stays free: for HTTP in the server (health checks,
+ * metrics, new connections, timeouts), for the app's own work in the library's worker mode. It loads the encoder once, says "ready", then serves two kinds of work
  * from one copy of the weights: embedding batches (bidirectional, with the adapters) and
  * generation sessions (causal, the base model), which advance one decode step at a time.
  *
@@ -25,7 +25,7 @@ import { embeddingFault } from "../encoder/embedding-check.js";
 import type { BatchRequest, EmbeddingFault, GenerateRequest, ToMain, ToWorker, WorkerInit } from "./protocol.js";
 
 const port = parentPort;
-if (!port) throw new Error("src/serve/worker.js is a worker thread; start it through ModelWorker (src/serve/compute.ts)");
+if (!port) throw new Error("src/runtime/worker.js is a worker thread; start it through ModelWorker (src/runtime/compute.ts)");
 const init = workerData as WorkerInit;
 const send = (m: ToMain, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 

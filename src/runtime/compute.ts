@@ -1,7 +1,8 @@
 /**
  * The main thread's handle on the model worker: starts it, waits for the model to load, and runs
  * one batch at a time as a promise. A worker that dies fails its batch and every later one (the
- * server then reports not ready) rather than hanging requests.
+ * server then reports not ready, the library starts a new one) rather than hanging requests.
+ * Used by the server (serve/engine.ts) and the library's worker mode (encoder/worker-llm2vec.ts).
  */
 import { Worker } from "node:worker_threads";
 import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
@@ -34,7 +35,11 @@ export class ModelWorker {
   private dead: Error | null = null;
   private info: ModelInfo | null = null;
 
-  constructor(model: string, load: FromPretrainedOptions, computeNice = 0) {
+  /**
+   * `keepAlive: false` lets the process exit while the worker is idle (a library user's script
+   * that never closes the model still ends); it holds the process only while work is pending.
+   */
+  constructor(model: string, load: FromPretrainedOptions, computeNice = 0, private readonly keepAlive = true) {
     // A function (onNote) cannot cross to the worker; its notes go to stderr.
     const { onNote: _onNote, ...cloneable } = load;
     const init: WorkerInit = { model, load: cloneable, computeNice };
@@ -43,6 +48,7 @@ export class ModelWorker {
       this.worker.on("message", (m: ToMain) => {
         if (m.type === "ready") {
           this.info = m.info;
+          this.holdProcessIfBusy();
           resolve(m.info);
         } else if (m.type === "load_error") {
           reject(new Error(`loading ${model}: ${m.message}`));
@@ -76,6 +82,7 @@ export class ModelWorker {
     const dim = this.info.dimension;
     return new Promise((resolve, reject) => {
       this.pending.set(msg.id, { resolve, reject, dim });
+      this.holdProcessIfBusy();
       this.worker.postMessage(msg, [msg.ids.buffer, msg.lengths.buffer, msg.textTokens.buffer] as ArrayBuffer[]);
     });
   }
@@ -133,10 +140,17 @@ export class ModelWorker {
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
+    this.holdProcessIfBusy();
     if (m.type === "batch_error") return p.reject(new Error(m.message));
     const vectors: Float32Array[] = [];
     for (let at = 0; at < m.vectors.length; at += p.dim) vectors.push(m.vectors.subarray(at, at + p.dim));
     p.resolve({ vectors, faults: m.faults, computeMs: m.computeMs });
+  }
+
+  private holdProcessIfBusy(): void {
+    if (this.keepAlive) return;
+    if (this.pending.size > 0 || this.generations.size > 0) this.worker.ref();
+    else this.worker.unref();
   }
 
   private fail(e: Error, rejectReady: (e: Error) => void): void {

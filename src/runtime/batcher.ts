@@ -25,8 +25,23 @@
  */
 import type { PreparedRow } from "../encoder/prepare.js";
 import type { BatchResult } from "./compute.js";
-import { ApiError } from "./errors.js";
-import type { ServerMetrics } from "./metrics.js";
+
+/** What the batcher records per batch and row (the server's ServerMetrics, the library's BatchStats). */
+export interface BatchMetrics {
+  batchSeconds: { readonly count: number; readonly sum: number };
+  tokens: { get(): number };
+  dropped: { inc(labels: Record<string, string>, by: number): void };
+  queueSeconds: { observe(seconds: number): void };
+  batch(rows: number, tokens: number, seconds: number): void;
+}
+
+/**
+ * Builds the errors the batcher rejects with: HTTP-shaped for the server (its ApiError), plain
+ * Errors carrying `code` for the library.
+ */
+export type BatchErrorFactory = (status: number, code: string, message: string, headers?: Record<string, string>) => Error;
+
+const plainError: BatchErrorFactory = (_status, code, message) => Object.assign(new Error(message), { code });
 
 export interface BatchingOptions {
   /** Tokens per batch (real tokens: batches run packed, without padding). */
@@ -97,7 +112,8 @@ export class Batcher {
   constructor(
     private readonly run: (rows: PreparedRow[]) => Promise<BatchResult>,
     private readonly opts: BatchingOptions,
-    private readonly metrics: ServerMetrics,
+    private readonly metrics: BatchMetrics,
+    private readonly makeError: BatchErrorFactory = plainError,
   ) {}
 
   get depth(): number {
@@ -113,14 +129,9 @@ export class Batcher {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.queue.length + this.computingRows + rows.length > this.opts.maxQueue) {
       const retry = Math.max(1, Math.ceil(this.metrics.batchSeconds.count ? this.expectedDrainSeconds() : 1));
-      throw new ApiError(
-        429,
-        "queue_full",
-        `The server is at its queue limit (${this.opts.maxQueue} inputs waiting or computing); retry after ${retry} s.`,
-        null,
-        undefined,
-        { "retry-after": String(retry) },
-      );
+      throw this.makeError(429, "queue_full", `The server is at its queue limit (${this.opts.maxQueue} inputs waiting or computing); retry after ${retry} s.`, {
+        "retry-after": String(retry),
+      });
     }
     return new Promise((resolve, reject) => {
       const job: Job = { rows, vectors: new Array(rows.length), remaining: rows.length, done: false, resolve, reject };
@@ -157,7 +168,7 @@ export class Batcher {
       return false;
     });
     const dropped = before - this.queue.length;
-    if (dropped) this.metrics.dropped.inc({ reason: reason instanceof ApiError ? reason.code : "aborted" }, dropped);
+    if (dropped) this.metrics.dropped.inc({ reason: errorCode(reason) ?? "aborted" }, dropped);
     job.reject(reason);
     this.notifyIdle();
   }
@@ -250,7 +261,7 @@ export class Batcher {
         if (job.done) return;
         const fault = faults.get(b);
         if (fault) {
-          this.cancel(job, new ApiError(500, fault.code, `input ${s.index} produced ${fault.reason}.`));
+          this.cancel(job, this.makeError(500, fault.code, `input ${s.index} produced ${fault.reason}.`));
           return;
         }
         job.vectors[s.index] = result.vectors[b]!;
@@ -260,7 +271,7 @@ export class Batcher {
         }
       });
     } catch (e) {
-      const err = new ApiError(500, "model_error", `The model failed on a batch: ${(e as Error).message}`);
+      const err = this.makeError(500, "model_error", `The model failed on a batch: ${(e as Error).message}`);
       for (const s of batch) this.cancel(s.job, err);
     } finally {
       // The worker answers in order, so this is the oldest; the one sent ahead now computes.
@@ -279,4 +290,9 @@ export class Batcher {
     if (this.inFlight.length > 0 || this.queue.length > 0) return;
     for (const w of this.idleWaiters.splice(0)) w();
   }
+}
+
+function errorCode(e: unknown): string | undefined {
+  const code = e instanceof Error ? (e as { code?: unknown }).code : undefined;
+  return typeof code === "string" ? code : undefined;
 }
