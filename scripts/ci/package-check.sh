@@ -78,6 +78,27 @@ check_install() { # $1: label, rest: the npm command
 check_install npm11 npm
 check_install npm12 npx -y npm@12
 
+# A newcomer in the npm 12 folder: the README's import-llama2c line on the published stories260K
+# files, then the README's first TypeScript example pasted as it stands, must print what the README
+# says it prints.
+dir="$work/npm12"
+cp test/fixtures/models/stories260K/stories260K.bin test/fixtures/models/stories260K/tok512.bin "$dir/"
+import_line="$(grep -m1 '^npx llm2vec import-llama2c ' README.md)" || fail "README: no 'npx llm2vec import-llama2c' line"
+(cd "$dir" && eval "$import_line" >import.log 2>&1) || { cat "$dir/import.log"; fail "README's import line failed: $import_line"; }
+node -e '
+  const md = require("fs").readFileSync(process.argv[1], "utf8");
+  const block = /^```ts\n([\s\S]*?)^```/m.exec(md.slice(md.indexOf("\n## Encode")));
+  const prints = /It prints `([^`]+)`/.exec(md);
+  if (!block || !prints) { console.error("README: no ts example or no \"It prints\" line under ## Encode"); process.exit(1); }
+  require("fs").writeFileSync(process.argv[2], block[1]);
+  require("fs").writeFileSync(process.argv[3], prints[1] + "\n");
+' README.md "$dir/readme-example.ts" "$dir/readme-expected.txt" || fail "README: the example could not be extracted"
+sed 's/"consumer.ts"/"readme-example.ts"/' "$dir/tsconfig.json" >"$dir/tsconfig.readme.json"
+(cd "$dir" && node "$repo/node_modules/typescript/bin/tsc" -p tsconfig.readme.json) || fail "README's example does not type-check against the installed package"
+(cd "$dir" && node out/readme-example.js >readme-actual.txt 2>readme.err) || fail "README's example failed: $(cat "$dir/readme.err")"
+cmp -s "$dir/readme-expected.txt" "$dir/readme-actual.txt" || fail "README's example printed $(cat "$dir/readme-actual.txt"), the README says $(cat "$dir/readme-expected.txt")"
+echo "README example: the import line and the first example ran from the installed package and printed what the README says"
+
 # No prebuilt package (optional dependencies omitted) under npm 12, which blocks the build script:
 # the runtime falls back with one warning, and the remedy it prints builds the addon.
 npm12() { npx -y npm@12 "$@"; }
