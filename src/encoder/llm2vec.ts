@@ -26,7 +26,7 @@ import { ChatTemplate } from "../generation/chat-template.js";
 import { promptIds, type GenerateInput } from "../generation/prompt.js";
 import { generateTextAsync, type AsyncGenerateOptions, type GeneratedText } from "../generation/text-session.js";
 import { noGrad } from "../tensor/autograd.js";
-import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, readConfigFile, validateOptions, type EncoderOptions, type EncoderOptionsInput } from "./options.js";
+import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, EncoderSchema, readConfigFile, validateOptions, type EncoderOptions, type EncoderOptionsInput } from "./options.js";
 import { hiddenStates, padLeft, pooledEmbeddings, type EncoderPass, type PoolingChoice } from "./forward.js";
 import { idRows, prepareRow, type EncodeInput, type PreparedRow } from "./prepare.js";
 import { NO_PROMPTS, readPrompts, type NamedPrompts } from "./prompts.js";
@@ -143,7 +143,7 @@ export class LLM2Vec {
   static fromResolved(resolved: ResolvedModel, opts: FromPretrainedOptions = {}): LLM2Vec {
     const note = opts.onNote ?? noteToStderr;
     const explicit: Partial<EncoderOptionsInput> = {};
-    for (const k of [...Object.keys(DEFAULT_OPTIONS), "chatTemplate"] as (keyof FromPretrainedOptions & keyof EncoderOptionsInput)[])
+    for (const k of Object.keys(EncoderSchema.properties) as (keyof FromPretrainedOptions & keyof EncoderOptionsInput)[])
       if (opts[k] !== undefined) (explicit as Record<string, unknown>)[k] = opts[k];
     validateOptions(explicit, "LLM2Vec.fromPretrained options");
     const packMB = opts.packWeightsMB ?? DEFAULT_PACK_BUDGET_MB;

@@ -1,84 +1,54 @@
 /**
- * The encoder's options: one definition with defaults, shared by the library API, the CLI flags
- * and llm2vec_config.json (which uses the reference's snake_case keys).
+ * The encoder's options: one schema (types, checks, defaults), shared by the library API, the CLI
+ * flags and llm2vec_config.json (which uses the reference's snake_case keys).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CHAT_TEMPLATES, isTemplateChoice, type TemplateChoice, type TemplateOption } from "./templates.js";
-import { TRUNCATION_MODES, type TruncationMode } from "./truncate.js";
+import { Type, type Static } from "@sinclair/typebox";
+import { defaultsOf, fileKeyOf, oneOf, validateOptions as checkSchema } from "../train/option-schema.js";
+import { CHAT_TEMPLATES, type ChatTemplateName, type TemplateChoice } from "./templates.js";
+import { TRUNCATION_MODES } from "./truncate.js";
 
 export const POOLING_MODES = ["mean", "weighted_mean", "last_token", "eos_token", "bos_token"] as const;
 export type PoolingMode = (typeof POOLING_MODES)[number];
 
-export interface EncoderOptions {
-  pooling: PoolingMode;
-  /** Tokens per input after templating, special tokens included (right truncation). */
-  maxLength: number;
-  /** Word-ratio truncation of every text before templating (the reference's doc_max_length). */
-  docMaxLength: number;
-  /** Pool only the text (and template suffix) tokens, not BOS, template prefix or instruction. */
-  skipInstruction: boolean;
-  /** Bidirectional attention (LLM2Vec); false gives the causal baseline. */
-  bidirectional: boolean;
-  /**
-   * Template wrapped around "instruction text": a preset or a custom {prefix, suffix}. What runs is
-   * always explicit here; fromPretrained's default "auto" picks it by the reference's name rules.
-   */
-  chatTemplate: TemplateChoice;
-  /** How a text over docMaxLength tokens is cut: the reference's word ratio, or its first tokens. */
-  truncation: TruncationMode;
-  /** The eos_token pooling suffix; null = the reference's string for the model family. */
-  eosSuffix: string | null;
-  /** The instruction encodeQueries() gives a query when the call names none (null: queries go plain, as documents). */
-  queryInstruction: string | null;
-}
+const TEMPLATE_NAMES = Object.keys(CHAT_TEMPLATES) as ChatTemplateName[];
+const nullableString = (meta: { default: null; description: string }) => Type.Union([Type.String(), Type.Null()], meta);
+
+/**
+ * The encoder's option set (./option-schema.ts): type, checks and defaults in one place. Defaults
+ * are the values when nothing is chosen: chatTemplate "none" is what fromPretrained's "auto" gives
+ * when no name rule matches.
+ */
+export const EncoderSchema = Type.Object({
+  pooling: oneOf(POOLING_MODES, { default: "mean", fileKey: "pooling_mode" }),
+  maxLength: Type.Integer({ exclusiveMinimum: 0, default: 512, description: "tokens per input after templating, special tokens included (right truncation)" }),
+  docMaxLength: Type.Integer({ exclusiveMinimum: 0, default: 400, description: "word-ratio truncation of every text before templating (the reference's doc_max_length)" }),
+  skipInstruction: Type.Boolean({ default: true, description: "pool only the text (and template suffix) tokens, not BOS, template prefix or instruction" }),
+  bidirectional: Type.Boolean({ default: true, description: "bidirectional attention (LLM2Vec); false gives the causal baseline" }),
+  chatTemplate: Type.Union([Type.Literal("auto"), ...TEMPLATE_NAMES.map((n) => Type.Literal(n)), Type.Object({ prefix: Type.String(), suffix: Type.String() }, { additionalProperties: false })], {
+    default: "none",
+    description: 'template wrapped around "instruction text": "auto" (the reference\'s name rules), a preset, or a custom {prefix, suffix}',
+    expected: `"auto", one of ${TEMPLATE_NAMES.join(", ")}, or {"prefix": string, "suffix": string}`,
+  }),
+  truncation: oneOf(TRUNCATION_MODES, { default: "words", description: "how a text over docMaxLength tokens is cut: the reference's word ratio, or its first tokens" }),
+  eosSuffix: nullableString({ default: null, description: "the eos_token pooling suffix; null = the reference's string for the model family" }),
+  queryInstruction: nullableString({ default: null, description: "the instruction encodeQueries() gives a query when the call names none (null: queries go plain, as documents)" }),
+});
 
 /** The options as given (by a caller or llm2vec_config.json), before "auto" is resolved. */
-export type EncoderOptionsInput = Omit<EncoderOptions, "chatTemplate"> & { chatTemplate: TemplateOption };
+export type EncoderOptionsInput = Static<typeof EncoderSchema>;
 
-/** The values when nothing is chosen ("none": the template "auto" gives when no name rule matches). */
-export const DEFAULT_OPTIONS: EncoderOptions = {
-  pooling: "mean",
-  maxLength: 512,
-  docMaxLength: 400,
-  skipInstruction: true,
-  bidirectional: true,
-  chatTemplate: "none",
-  truncation: "words",
-  eosSuffix: null,
-  queryInstruction: null,
-};
+/** The options an encoder runs with: the template is always explicit. */
+export type EncoderOptions = Omit<EncoderOptionsInput, "chatTemplate"> & { chatTemplate: TemplateChoice };
+
+export const DEFAULT_OPTIONS: EncoderOptions = defaultsOf<EncoderOptions>(EncoderSchema);
 
 export const CONFIG_FILE = "llm2vec_config.json";
 
-/** llm2vec_config.json keys ↔ option names. The first four are the reference's own keys. */
-const FILE_KEYS: Record<string, keyof EncoderOptions> = {
-  pooling_mode: "pooling",
-  max_length: "maxLength",
-  doc_max_length: "docMaxLength",
-  skip_instruction: "skipInstruction",
-  bidirectional: "bidirectional",
-  chat_template: "chatTemplate",
-  truncation: "truncation",
-  eos_suffix: "eosSuffix",
-  query_instruction: "queryInstruction",
-};
-
+/** Checks the options given (any subset); errors name the source and the field. */
 export function validateOptions<T extends Partial<EncoderOptionsInput>>(o: T, source: string): T {
-  const fail = (field: string, detail: string) => {
-    throw new Error(`${source}: ${field} ${detail}`);
-  };
-  if (o.pooling !== undefined && !POOLING_MODES.includes(o.pooling)) fail("pooling", `must be one of ${POOLING_MODES.join(", ")}, got ${JSON.stringify(o.pooling)}`);
-  for (const k of ["maxLength", "docMaxLength"] as const)
-    if (o[k] !== undefined && (!Number.isInteger(o[k]) || o[k]! <= 0)) fail(k, `must be a positive integer, got ${JSON.stringify(o[k])}`);
-  for (const k of ["skipInstruction", "bidirectional"] as const)
-    if (o[k] !== undefined && typeof o[k] !== "boolean") fail(k, `must be true or false, got ${JSON.stringify(o[k])}`);
-  if (o.chatTemplate !== undefined && o.chatTemplate !== "auto" && !isTemplateChoice(o.chatTemplate))
-    fail("chatTemplate", `must be "auto", one of ${Object.keys(CHAT_TEMPLATES).join(", ")}, or {"prefix": string, "suffix": string}, got ${JSON.stringify(o.chatTemplate)}`);
-  if (o.truncation !== undefined && !TRUNCATION_MODES.includes(o.truncation))
-    fail("truncation", `must be one of ${TRUNCATION_MODES.join(", ")}, got ${JSON.stringify(o.truncation)}`);
-  for (const k of ["eosSuffix", "queryInstruction"] as const)
-    if (o[k] !== undefined && o[k] !== null && typeof o[k] !== "string") fail(k, `must be a string or null, got ${JSON.stringify(o[k])}`);
+  checkSchema(EncoderSchema, { ...DEFAULT_OPTIONS, ...o }, { source });
   return o;
 }
 
@@ -88,7 +58,7 @@ export function readConfigFile(dir: string): Partial<EncoderOptionsInput> {
   const raw = readJsonObject(file);
   if (!raw) return {};
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) if (FILE_KEYS[k]) out[FILE_KEYS[k]!] = v;
+  for (const [k, p] of Object.entries(EncoderSchema.properties)) if (Object.hasOwn(raw, fileKeyOf(k, p))) out[k] = raw[fileKeyOf(k, p)];
   return validateOptions(out as Partial<EncoderOptionsInput>, file);
 }
 
@@ -107,6 +77,6 @@ export function readJsonObject(file: string): Record<string, unknown> | null {
 
 export function configFileJson(o: EncoderOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, name] of Object.entries(FILE_KEYS)) out[k] = o[name];
+  for (const [k, p] of Object.entries(EncoderSchema.properties)) out[fileKeyOf(k, p)] = o[k as keyof EncoderOptions];
   return out;
 }

@@ -24,6 +24,19 @@ export interface OptionMeta extends SchemaOptions {
   stageFlag?: string;
   /** Not a CLI flag. */
   cli?: false;
+  /** The key in a JSON config file (llm2vec_config.json) when not the snake_case name. */
+  fileKey?: string;
+  /** What a valid value is, in words, where the schema's shape says it poorly (a union of names and an object). */
+  expected?: string;
+}
+
+/**
+ * How errors name what was wrong: by its CLI flag (`--max-length must be an integer ≥ 2, got 1`),
+ * or, given a source (a file, an API), by the field's name after it, the value as JSON
+ * (`llm2vec_config.json: truncation must be one of words, tokens, got "chars"`).
+ */
+export interface ErrorStyle {
+  source?: string;
 }
 
 /** A choice among string literals (its Static type is their union). */
@@ -40,6 +53,11 @@ export function override<P extends TProperties>(props: P, changes: { [K in keyof
 
 export function kebab(s: string): string {
   return s.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+}
+
+/** The key a property has in a JSON config file. */
+export function fileKeyOf(key: string, prop: TSchema): string {
+  return (prop as OptionMeta).fileKey ?? key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
 }
 
 /** The flag a property stands for. */
@@ -65,26 +83,30 @@ export function resolveOptions<S extends TObject>(schema: S, given: object): Sta
   return validateOptions(schema, { ...defaultsOf<Record<string, unknown>>(schema), ...stripUndefined(given) });
 }
 
-/** Checks every property against its schema; the first failure throws an error naming its flag. */
-export function validateOptions<S extends TObject>(schema: S, o: Record<string, unknown>): Static<S> {
+/** Checks every property against its schema; the first failure throws an error naming its flag (or, with a source, its field). */
+export function validateOptions<S extends TObject>(schema: S, o: Record<string, unknown>, style: ErrorStyle = {}): Static<S> {
   const required = new Set(schema.required ?? []);
   for (const [k, p] of Object.entries(schema.properties)) {
     const v = o[k];
     if (v === undefined && !required.has(k)) continue;
+    if (Value.Check(p, v)) continue;
     // A negated flag (--causal) is not the field's name; errors come from library callers there.
-    if (!Value.Check(p, v)) throw new Error(optionError((p as OptionMeta).negate ? k : flagOf(k, p), p, v));
+    if (style.source === undefined) throw new Error(optionError((p as OptionMeta).negate ? k : flagOf(k, p), p, v, false));
+    throw new Error(`${style.source}: ${optionError(k, p, v, true)}`);
   }
   return o as Static<S>;
 }
 
-const show = (v: unknown) => (typeof v === "object" ? JSON.stringify(v) : String(v));
-
-/** The message for a value its property's schema rejects, in words built from the schema's bounds. */
-function optionError(flag: string, p: TSchema, v: unknown): string {
+/** The message for a value its property's schema rejects, in words built from the schema's bounds; `asJson` shows the value as JSON and every choice list as "one of". */
+function optionError(flag: string, p: TSchema, v: unknown, asJson: boolean): string {
+  const show = (x: unknown) => (asJson || typeof x === "object" ? JSON.stringify(x) : String(x));
   const meta = p as OptionMeta;
+  if (meta.expected) return `${flag} must be ${meta.expected}, got ${show(v)}`;
   if (p.anyOf) {
-    const choices = (p.anyOf as TSchema[]).map((c) => String(c.const));
-    return `${flag} must be ${choices.length === 2 ? choices.join(" or ") : `one of ${choices.join(", ")}`}, got ${show(v)}`;
+    const members = p.anyOf as TSchema[];
+    if (members.some((c) => c.const === undefined)) return `${flag} must be ${members.map((c) => (c.type === "null" ? "null" : `a ${c.type}`)).join(" or ")}, got ${show(v)}`;
+    const choices = members.map((c) => String(c.const));
+    return `${flag} must be ${choices.length === 2 && !asJson ? choices.join(" or ") : `one of ${choices.join(", ")}`}, got ${show(v)}`;
   }
   if (p.type === "array") {
     const item = meta.item ?? "value";
@@ -94,6 +116,7 @@ function optionError(flag: string, p: TSchema, v: unknown): string {
     const choices = (p.items as TSchema).anyOf as TSchema[] | undefined;
     return choices ? `${flag}: unknown ${item} ${JSON.stringify(bad)} (choose from ${choices.map((c) => c.const).join(", ")})` : `${flag}: ${JSON.stringify(bad)} is not a ${item}`;
   }
+  if (p.type === "integer" && p.exclusiveMinimum === 0) return `${flag} must be a positive integer, got ${show(v)}`;
   if (p.type === "integer") return `${flag} must be an integer${p.minimum !== undefined ? ` ≥ ${p.minimum}` : ""}, got ${show(v)}`;
   if (p.type === "number") {
     const lo = p.minimum ?? p.exclusiveMinimum;
