@@ -5,7 +5,7 @@ export { DecoderModel, defaultPositions, modulePath, type AdapterChoice, type Ad
 export { applyLinear, type LinearLayer, type LoraWeights } from "./linear.js";
 export { buildDecoder, loadDecoder, randomDecoder, MissingWeightError, type WeightReader } from "./build.js";
 export { RopeCache, inverseFrequencies } from "./rope-tables.js";
-export { loadModelFolder, loadResolved, readSpec, readConfigJson, type LoadResolvedOptions, type LoadedModel } from "./load.js";
+export { loadModelFolder, loadResolved, readSpec, type LoadResolvedOptions, type LoadedModel } from "./load.js";
 export { locateFolder, resolveModel, waysToSupply, ROLE_FLAGS, type FolderRole, type LocateOptions, type ModelRequest, type ResolvedModel, type AdapterStep, type NameInChain } from "./resolve.js";
 export { applyLoraAdapter, buildAdapterSet, mergeAttachedLora, mergeInto, injectLora, type LoraInjectOptions } from "./lora.js";
 export { DecodeSession, generate, generateBatch, generateNoCache, contextLength, type DecodeOptions, type DecodedRow, type FinishReason } from "./generate.js";

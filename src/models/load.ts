@@ -17,13 +17,8 @@ import { specFromConfig } from "./registry.js";
 import type { ResolvedModel } from "./resolve.js";
 import type { DecoderSpec } from "./spec.js";
 
-/** config.json as parsed JSON (kept so a saved model can write it back unchanged). */
-export function readConfigJson(dir: string): RawConfig {
-  return readHfConfig(dir);
-}
-
 export function readSpec(dir: string): DecoderSpec {
-  return specFromConfig(readConfigJson(dir), hfConfigPath(dir));
+  return specFromConfig(readHfConfig(dir), hfConfigPath(dir));
 }
 
 /**
