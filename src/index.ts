@@ -5,6 +5,7 @@
  */
 export { LLM2Vec, type FromPretrainedOptions, type EncodeOptions, type GenerateOptions } from "./encoder/llm2vec.js";
 export { WorkerLLM2Vec, BatchStats, type WorkerOptions } from "./encoder/worker-llm2vec.js";
+export type { LLM2VecApi } from "./encoder/api.js";
 export { DEFAULT_OPTIONS, POOLING_MODES, CONFIG_FILE, type EncoderOptions, type PoolingMode } from "./encoder/options.js";
 export { CHAT_TEMPLATES, type ChatTemplateName } from "./encoder/templates.js";
 export { TRUNCATION_MODES, type TruncationMode } from "./encoder/truncate.js";

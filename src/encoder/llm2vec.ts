@@ -23,13 +23,15 @@ import { locateFolder, resolveModel, type ResolvedModel } from "../models/resolv
 import { buildAdapterSet } from "../models/lora.js";
 import type { AdapterChoice, AdapterSet } from "../models/decoder.js";
 import { ChatTemplate } from "../generation/chat-template.js";
-import { promptIds, type GenerateInput } from "../generation/prompt.js";
+import { modelChatTemplate, promptIds, type GenerateInput } from "../generation/prompt.js";
 import { generateTextAsync, type AsyncGenerateOptions, type GeneratedText } from "../generation/text-session.js";
 import { noGrad } from "../tensor/autograd.js";
 import { configFileJson, CONFIG_FILE, DEFAULT_OPTIONS, EncoderSchema, readConfigFile, validateOptions, type EncoderOptions, type EncoderOptionsInput } from "./options.js";
 import { hiddenStates, padLeft, pooledEmbeddings, type EncoderPass, type PoolingChoice } from "./forward.js";
 import { idRows, prepareRow, type EncodeInput, type PreparedRow } from "./prepare.js";
 import { NO_PROMPTS, readPrompts, type NamedPrompts } from "./prompts.js";
+import { asInputList, asTextList, queryInputs } from "./inputs.js";
+import type { LLM2VecApi } from "./api.js";
 import { normalizeInPlace } from "./pooling.js";
 import { WorkerLLM2Vec, type WorkerOptions } from "./worker-llm2vec.js";
 import { chooseTemplate, type TemplateOption } from "./templates.js";
@@ -100,7 +102,7 @@ export interface EncodeOptions {
   adapter?: string;
 }
 
-export class LLM2Vec {
+export class LLM2Vec implements LLM2VecApi {
   /** Adapter sets held apart from the base weights, chosen per call by name (loadAdapter). */
   private readonly adapterSets = new Map<string, AdapterSet>();
   /** Adapters merged into the base weights at load: generation from "the base" would not be the base. */
@@ -165,9 +167,7 @@ export class LLM2Vec {
     enc.resolved = resolved;
     enc.prompts = readPrompts([resolved.weightsDir, ...resolved.adapters.map((a) => a.dir)]);
     if (merge) enc.mergedAdapters = resolved.adapters.map((a) => a.source);
-    const tokDir = resolved.tokenizerDir;
-    if (opts.chatTemplateJinja !== undefined) enc.setChatTemplate(opts.chatTemplateJinja, "the chatTemplateJinja option");
-    else if (tokenizer.chatTemplate !== null) enc.setChatTemplate(tokenizer.chatTemplate, path.join(tokDir, "tokenizer_config.json"));
+    enc.chatTemplate = modelChatTemplate(tokenizer, resolved.tokenizerDir, opts.chatTemplateJinja);
     return enc;
   }
 
@@ -259,9 +259,7 @@ export class LLM2Vec {
    * the queries go plain, as documents do.
    */
   async encodeQueries(texts: string | readonly string[], opts: EncodeOptions & { instruction?: string } = {}): Promise<Float32Array[]> {
-    const instruction = opts.instruction ?? this.options.queryInstruction;
-    const list = asTextList(texts, "encodeQueries");
-    return this.encode(instruction ? list.map((t): EncodeInput => [instruction, t]) : list, opts);
+    return this.encode(queryInputs(texts, opts.instruction, this.options), opts);
   }
 
   /** Documents (passages): plain texts, no instruction, as the reference encodes its corpus. */
@@ -361,20 +359,6 @@ export class LLM2Vec {
       atomicWriteText(path.join(tmp, CONFIG_FILE), JSON.stringify(configFileJson(this.options), null, 2) + "\n");
     });
   }
-}
-
-/** A lone string as a list of one (a two-string array stays two texts: a lone pair is `[[instruction, text]]`). */
-function asInputList(inputs: string | readonly EncodeInput[]): readonly EncodeInput[] {
-  return typeof inputs === "string" ? [inputs] : inputs;
-}
-
-function asTextList(texts: string | readonly string[], fn: string): readonly string[] {
-  const list = typeof texts === "string" ? [texts] : texts;
-  if (!Array.isArray(list)) throw new TypeError(`${fn}: texts must be a string or an array of strings`);
-  list.forEach((t, i) => {
-    if (typeof t !== "string") throw new TypeError(`${fn}: texts[${i}] must be a string, got ${t === null ? "null" : typeof t}`);
-  });
-  return list;
 }
 
 /**

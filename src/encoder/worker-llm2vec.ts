@@ -4,12 +4,20 @@
  * lives in the server's model worker (runtime/compute.ts, runtime/worker.ts) and this thread only
  * tokenises, so timers, sockets and other requests keep running while it computes. Concurrent
  * `encode` calls share batches through the server's batcher (runtime/batcher.ts), packed by real
- * tokens, and give what the in-thread encoder gives (within float rounding).
+ * tokens, and give what the in-thread encoder gives (within float rounding); `generate` runs on
+ * the worker's generation sessions, the server's path. Both classes implement LLM2VecApi (api.ts).
  *
  * A worker that dies fails the calls it was computing with an error saying so; the next call
  * starts a new one. `close()` (or `await using`) lets queued calls finish, then ends the worker.
  */
-import type { FromPretrainedOptions, EncodeOptions } from "./llm2vec.js";
+import type { FromPretrainedOptions, EncodeOptions, GenerateOptions } from "./llm2vec.js";
+import type { LLM2VecApi } from "./api.js";
+import type { ChatTemplate } from "../generation/chat-template.js";
+import { modelChatTemplate, promptIds, type GenerateInput } from "../generation/prompt.js";
+import { DEFAULT_MAX_TOKENS, type GeneratedText } from "../generation/text-session.js";
+import { asInputList, asTextList, queryInputs } from "./inputs.js";
+import type { NamedPrompts } from "./prompts.js";
+import * as path from "node:path";
 import { Tokenizer } from "../formats/tokenizer.js";
 import { Batcher, DEFAULT_BATCHING, type BatchingOptions, type BatchMetrics } from "../runtime/batcher.js";
 import { ModelWorker } from "../runtime/compute.js";
@@ -46,7 +54,7 @@ export class BatchStats implements BatchMetrics {
   }
 }
 
-export class WorkerLLM2Vec {
+export class WorkerLLM2Vec implements LLM2VecApi {
   /** What the worker has run so far. */
   readonly stats = new BatchStats();
   private readonly batcher: Batcher;
@@ -60,6 +68,8 @@ export class WorkerLLM2Vec {
     private readonly info: ModelInfo,
     /** The tokenizer, on this thread: the batcher packs by each row's token count. */
     readonly tokenizer: Tokenizer,
+    /** Rendered here too: generation's prompt ids are made on this thread, as the server makes them. */
+    private readonly chatTemplate: ChatTemplate | null,
     batching: Partial<Omit<BatchingOptions, "maxQueue">>,
   ) {
     this.batcher = new Batcher((rows) => this.worker.run(rows), { ...DEFAULT_BATCHING, ...batching, maxQueue: Infinity }, this.stats);
@@ -70,7 +80,8 @@ export class WorkerLLM2Vec {
     const { batching = {}, ...load } = opts;
     const worker = new ModelWorker(model, load, 0, false);
     const info = await worker.ready;
-    return new WorkerLLM2Vec(model, load, worker, info, Tokenizer.fromFolder(info.tokenizerDir), batching);
+    const tokenizer = Tokenizer.fromFolder(info.tokenizerDir);
+    return new WorkerLLM2Vec(model, load, worker, info, tokenizer, modelChatTemplate(tokenizer, info.tokenizerDir, load.chatTemplateJinja), batching);
   }
 
   get dimension(): number {
@@ -80,6 +91,11 @@ export class WorkerLLM2Vec {
   /** The encoder options the model loaded with (pooling, template, lengths). */
   get options(): EncoderOptions {
     return this.info.options;
+  }
+
+  /** The model's named prompts. */
+  get prompts(): NamedPrompts {
+    return this.info.prompts;
   }
 
   /** Token rows as the encoder will run them, tokenised on this thread. */
@@ -93,8 +109,9 @@ export class WorkerLLM2Vec {
    * `onProgress` is called once, when the call's rows are done; `adapter` is refused (per-call
    * adapter sets need the in-thread encoder's loadAdapter; load-time `adapter` works).
    */
-  async encode(inputs: readonly EncodeInput[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+  async encode(inputs: string | readonly EncodeInput[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
     this.checkOptions(opts);
+    inputs = asInputList(inputs);
     if (!Array.isArray(inputs)) throw new TypeError("encode: inputs must be an array of strings or [instruction, text] pairs");
     const rows: PreparedRow[] = [];
     for (let at = 0; at < inputs.length; at += SLICE) {
@@ -103,6 +120,49 @@ export class WorkerLLM2Vec {
       rows.push(...inputs.slice(at, at + SLICE).map((x, k) => prepareRow(this.tokenizer, x, at + k, this.info.options, this.info.family)));
     }
     return this.run(rows, opts);
+  }
+
+  /** As LLM2Vec.encodeQueries: with the instruction given, else the model's queryInstruction. */
+  async encodeQueries(texts: string | readonly string[], opts: EncodeOptions & { instruction?: string } = {}): Promise<Float32Array[]> {
+    return this.encode(queryInputs(texts, opts.instruction, this.info.options), opts);
+  }
+
+  /** As LLM2Vec.encodeDocuments: plain texts. */
+  async encodeDocuments(texts: string | readonly string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+    return this.encode(asTextList(texts, "encodeDocuments"), opts);
+  }
+
+  /** As LLM2Vec.generate, on the worker's copy of the base model. */
+  async generate(input: GenerateInput, opts: GenerateOptions = {}): Promise<GeneratedText> {
+    return (await this.generateBatch([input], opts))[0]!;
+  }
+
+  /**
+   * As LLM2Vec.generateBatch: prompts are made on this thread, decoded on the worker between its
+   * embedding batches (runtime/worker.ts); the signal ends the rows at the next step and returns
+   * the text so far, as in-thread. `adapter` and the callbacks that cannot cross threads
+   * (`interrupted`, `onLogits`) are refused.
+   */
+  async generateBatch(inputs: readonly GenerateInput[], opts: GenerateOptions = {}): Promise<GeneratedText[]> {
+    if (this.closed) throw new Error("generate: this model was closed (WorkerLLM2Vec.close)");
+    const { adapter, onDelta, signal, interrupted, onLogits, ...params } = opts;
+    if (adapter !== undefined) throw new Error(`generate: the adapter option ("${adapter}") needs the in-thread model (LLM2Vec.fromPretrained without worker: true)`);
+    if (interrupted !== undefined || onLogits !== undefined) throw new Error("generate: interrupted and onLogits are functions, which cannot reach the worker thread; use signal, or the in-thread model");
+    const prompts = inputs.map((x) => promptIds(this.tokenizer, this.chatTemplate, x, path.join(this.info.tokenizerDir, "tokenizer_config.json")));
+    await this.live();
+    const worker = this.worker;
+    const run = worker.generate({ ...params, prompts, maxTokens: params.maxTokens ?? DEFAULT_MAX_TOKENS }, (d) => onDelta?.(d));
+    if (signal?.aborted) run.stop();
+    signal?.addEventListener("abort", run.stop, { once: true });
+    try {
+      const rows = await run.done;
+      return rows.map((r, b) => ({ text: r.text, ids: r.ids, promptTokens: prompts[b]!.length, finishReason: r.finishReason, seed: r.seed }));
+    } catch (e) {
+      if (worker !== this.worker || !worker.alive) throw new Error(`generate: the model worker stopped while generating (${(e as Error).message}); the next call starts a new one`, { cause: e });
+      throw e;
+    } finally {
+      signal?.removeEventListener("abort", run.stop);
+    }
   }
 
   /** As LLM2Vec.encodeIds: already-tokenised rows, all their tokens text. */

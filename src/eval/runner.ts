@@ -14,7 +14,8 @@ import { renderMarkdown, type FailedTask } from "./report/markdown.js";
 import { buildResult, type TaskResult } from "./report/result.js";
 import { TASK_RUNNERS } from "./tasks/index.js";
 import type { ProgressEvent, TaskContext } from "./tasks/context.js";
-import { validateTaskFile, type TaskSpec } from "./tasks/spec.js";
+import type { TaskSpec } from "./tasks/spec.js";
+import { validateTaskFile } from "./tasks/validate.js";
 
 export interface RunEvaluationOptions {
   encoder: TextEncoder;

@@ -5,7 +5,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { validateTaskFile, type TaskFile, type TaskSpec } from "./tasks/spec.js";
+import type { TaskFile, TaskSpec } from "./tasks/spec.js";
+import { validateTaskFile } from "./tasks/validate.js";
 
 export const DATA_ENV = "LLM2VEC_DATA";
 

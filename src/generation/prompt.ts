@@ -4,8 +4,9 @@
  * the chat template and encoded without them, as transformers' apply_chat_template does (the
  * template writes its special tokens itself).
  */
+import * as path from "node:path";
 import type { Tokenizer } from "../formats/tokenizer.js";
-import type { ChatMessage, ChatTemplate } from "./chat-template.js";
+import { ChatTemplate, type ChatMessage } from "./chat-template.js";
 
 /** A raw prompt (the tokenizer adds BOS as configured) or a conversation (rendered by the chat template). */
 export type GenerateInput = string | readonly ChatMessage[];
@@ -25,4 +26,10 @@ export function promptIds(tokenizer: Tokenizer, template: ChatTemplate | null, i
   });
   if (!template) throw new Error(`generate: chat messages need a chat template, and ${templateHint} has none (pass chatTemplateJinja)`);
   return chatPromptIds(tokenizer, template, input);
+}
+
+/** The chat template generation renders conversations with: the one given (`jinja`), else the tokenizer's; null when neither. */
+export function modelChatTemplate(tokenizer: Tokenizer, tokenizerDir: string, jinja?: string): ChatTemplate | null {
+  if (jinja !== undefined) return new ChatTemplate(jinja, "the chatTemplateJinja option");
+  return tokenizer.chatTemplate !== null ? new ChatTemplate(tokenizer.chatTemplate, path.join(tokenizerDir, "tokenizer_config.json")) : null;
 }

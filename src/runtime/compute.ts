@@ -89,26 +89,32 @@ export class ModelWorker {
 
   /**
    * Starts a generation session on the worker; deltas stream through onDelta. `cancel` drops it
-   * there (its cache is freed) and settles `done` with the given error.
+   * there (its cache is freed) and settles `done` with the given error; `stop` ends its rows at
+   * the next step and settles `done` with the text so far.
    */
-  generate(params: GenerationParams, onDelta: (d: TextDelta) => void): { done: Promise<GeneratedRow[]>; cancel: (why: Error) => void } {
-    if (this.dead) return { done: Promise.reject(this.dead), cancel: () => {} };
+  generate(params: GenerationParams, onDelta: (d: TextDelta) => void): { done: Promise<GeneratedRow[]>; cancel: (why: Error) => void; stop: () => void } {
+    if (this.dead) return { done: Promise.reject(this.dead), cancel: () => {}, stop: () => {} };
     const id = this.nextId++;
     let live!: LiveGeneration;
     const done = new Promise<GeneratedRow[]>((resolve, reject) => (live = { onDelta, resolve, reject }));
     this.generations.set(id, live);
+    this.holdProcessIfBusy();
     // Shared, not posted: the worker may be inside a prefill for seconds and read no messages.
     const interrupt = new Int32Array(new SharedArrayBuffer(4));
     const msg: GenerateRequest = { type: "generate", id, ...params, interrupt };
     this.worker.postMessage(msg);
     const cancel = (why: Error) => {
       if (!this.generations.delete(id)) return;
+      this.holdProcessIfBusy();
       Atomics.store(interrupt, 0, 1);
       this.cancelled++;
       this.worker.postMessage({ type: "gen_cancel", id });
       live.reject(why);
     };
-    return { done, cancel };
+    const stop = () => {
+      if (this.generations.has(id)) this.worker.postMessage({ type: "gen_stop", id });
+    };
+    return { done, cancel, stop };
   }
 
   /** Generations cancelled before they finished (client gone, deadline). */
@@ -127,6 +133,7 @@ export class ModelWorker {
       return;
     }
     this.generations.delete(m.id);
+    this.holdProcessIfBusy();
     if (m.type === "gen_error") g.reject(new Error(m.message));
     else g.resolve(m.rows);
   }

@@ -2,7 +2,7 @@
 import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
 import type { EncoderOptions } from "../encoder/options.js";
 import type { NamedPrompts } from "../encoder/prompts.js";
-import type { TextDelta } from "../generation/text-session.js";
+import type { TextDelta, TextGenerateOptions } from "../generation/text-session.js";
 import type { FinishReason } from "../models/generate.js";
 
 /** A row of a batch whose embedding is refused (encoder/embedding-check.ts), with the error code and why. */
@@ -45,17 +45,17 @@ export interface BatchRequest {
   textTokens: Int32Array;
 }
 
-/** Sampling and limits of one generation request (rows decode together, left-padded). */
-export interface GenerateRequest {
+/**
+ * The options of one generation that can cross threads: TextDecodeSession's, less the functions
+ * and adapter sets (the worker generates from the base, as the server and LLM2Vec.generate do).
+ */
+export type GenerationOptions = Omit<TextGenerateOptions, "adapters" | "interrupted" | "onLogits" | "maxTokens"> & { maxTokens: number };
+
+/** One generation request (rows decode together, left-padded). */
+export interface GenerateRequest extends GenerationOptions {
   type: "generate";
   id: number;
   prompts: number[][];
-  maxTokens: number;
-  temperature: number;
-  topP?: number;
-  topK?: number;
-  seed?: number;
-  stop: string[];
   /** One Int32 on a SharedArrayBuffer: the main thread stores 1 to cancel; the worker reads it between layers. */
   interrupt: Int32Array;
 }
@@ -66,12 +66,21 @@ export interface CancelGeneration {
   id: number;
 }
 
-export type ToWorker = BatchRequest | GenerateRequest | CancelGeneration;
+/** End every row at the next step and report the text so far as done (LLM2Vec.generate's abort signal). */
+export interface StopGeneration {
+  type: "gen_stop";
+  id: number;
+}
+
+export type ToWorker = BatchRequest | GenerateRequest | CancelGeneration | StopGeneration;
 
 export interface GeneratedRow {
   text: string;
+  ids: number[];
   completionTokens: number;
   finishReason: FinishReason;
+  /** The seed the row drew with (GeneratedText.seed). */
+  seed: number;
 }
 
 export type ToMain =

@@ -73,6 +73,7 @@ let embedTurn = true;
 port.on("message", (m: ToWorker) => {
   if ("type" in m && m.type === "generate") startSession(m);
   else if ("type" in m && m.type === "gen_cancel") sessions.delete(m.id);
+  else if ("type" in m && m.type === "gen_stop") stopSession(m.id);
   else batches.push(m as BatchRequest);
   schedule();
 });
@@ -109,13 +110,19 @@ function startSession(m: GenerateRequest): void {
   }
 }
 
+/** Ends every row of a session; its next turn reports it done with the text so far. */
+function stopSession(id: number): void {
+  const s = sessions.get(id);
+  s?.prompts.forEach((_, b) => s.cancel(b));
+}
+
 function stepSession(id: number, s: TextDecodeSession): void {
   try {
     const deltas = s.step();
     if (deltas.length > 0) send({ type: "gen_delta", id, deltas });
     if (s.done) {
       sessions.delete(id);
-      send({ type: "gen_done", id, rows: s.results().map((r) => ({ text: r.text, completionTokens: r.ids.length, finishReason: r.finishReason })) });
+      send({ type: "gen_done", id, rows: s.results().map((r) => ({ text: r.text, ids: r.ids, completionTokens: r.ids.length, finishReason: r.finishReason, seed: r.seed })) });
     }
   } catch (e) {
     sessions.delete(id);

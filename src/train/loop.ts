@@ -15,25 +15,11 @@ import type { LoraToWrite } from "../formats/peft.js";
 import { zeroGrad } from "../tensor/autograd.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { configDifferences, readCheckpoint, refuseEarlierCheckpoints, removeStaleCheckpointTemps, resolveCheckpoint, TRAINER_STATE, writeCheckpoint, type TrainerState } from "./checkpoint.js";
-import { AdamW, type AdamWOptions } from "./optim/adamw.js";
+import { AdamW } from "./optim/adamw.js";
+import { validateOptions } from "./option-schema.js";
 import { clipGradNorm } from "./optim/clip.js";
-import { learningRate, type ScheduleKind } from "./optim/schedule.js";
-
-export interface LoopOptions {
-  maxSteps: number;
-  learningRate: number;
-  warmupSteps: number;
-  scheduler: ScheduleKind;
-  gradientAccumulation: number;
-  /** 0 = no clipping (the HF Trainer clips at 1.0 by default). */
-  maxGradNorm: number;
-  adam: AdamWOptions;
-  /** Checkpoint every N steps (0 = only at the end and on stop). */
-  saveSteps: number;
-  saveTotalLimit: number;
-  /** Evaluate every N steps (0 = only before and after). */
-  evalSteps: number;
-}
+import { learningRate } from "./optim/schedule.js";
+import { LoopSchema, type LoopOptions } from "./loop-options.js";
 
 export interface MicroResult {
   /** The micro-batch's loss (its mean, before accumulation scaling). */
@@ -105,11 +91,11 @@ export const LOG_FILE = "train_log.jsonl";
 export class NonFiniteLossError extends Error {}
 
 export async function runLoop(setup: RunSetup, objective: Objective, o: LoopOptions, hooks: LoopHooks = {}): Promise<LoopOutcome> {
-  validateLoop(o);
+  validateOptions(LoopSchema, o);
   fs.mkdirSync(setup.output, { recursive: true });
   const stale = removeStaleCheckpointTemps(setup.output);
   if (stale.length) hooks.onMessage?.(`removed ${stale.length} unfinished checkpoint write(s) of an earlier run`);
-  const optimizer = new AdamW(setup.params, o.adam);
+  const optimizer = new AdamW(setup.params, { beta1: o.adamBeta1, beta2: o.adamBeta2, eps: o.adamEpsilon, weightDecay: o.weightDecay });
   const logFile = path.join(setup.output, LOG_FILE);
   let step = 0;
   let logLines = 0;
@@ -246,23 +232,4 @@ function parseLogLine(line: string, where: string): Record<string, unknown> {
   const ok = typeof r === "object" && r !== null && Number.isInteger(o.step) && (o.eval !== undefined ? typeof o.eval === "object" && o.eval !== null : typeof o.loss === "number");
   if (!ok) throw new Error(`${where}: not a step or evaluation record (expected {"step", "loss", …} or {"step", "eval"})`);
   return o;
-}
-
-function validateLoop(o: LoopOptions): void {
-  const int = (k: keyof LoopOptions, min: number) => {
-    const v = o[k] as number;
-    if (!Number.isInteger(v) || v < min) throw new Error(`--${kebab(k)} must be an integer ≥ ${min}, got ${v}`);
-  };
-  int("maxSteps", 1);
-  int("warmupSteps", 0);
-  int("gradientAccumulation", 1);
-  int("saveSteps", 0);
-  int("saveTotalLimit", 0);
-  int("evalSteps", 0);
-  if (!(o.learningRate > 0) || !Number.isFinite(o.learningRate)) throw new Error(`--learning-rate must be a positive number, got ${o.learningRate}`);
-  if (!(o.maxGradNorm >= 0)) throw new Error(`--max-grad-norm must be ≥ 0 (0 = no clipping), got ${o.maxGradNorm}`);
-}
-
-function kebab(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 }

@@ -18,7 +18,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { modelFingerprint } from "./fingerprint.js";
 import { refuseEarlierCheckpoints, removeCheckpoints } from "./checkpoint.js";
 import { LOG_FILE, runLoop, type EvalRecord, type LoopHooks, type LoopOutcome, type Objective, type StepRecord } from "./loop.js";
-import { loopOptions, type CommonTrainOptions } from "./options.js";
+import type { CommonTrainOptions } from "./options.js";
 import { renderLossCurve, renderTrainingReport } from "./report.js";
 
 export interface LoraRun {
@@ -98,7 +98,7 @@ export async function runLoraTraining(
       resume: o.resume,
     },
     objective,
-    loopOptions(o),
+    o,
     hooks,
   );
   const trainTokens = outcome.history.reduce((s, r) => s + r.tokens, 0);

@@ -92,9 +92,34 @@ export function validateOptions<S extends TObject>(schema: S, o: Record<string, 
     if (Value.Check(p, v)) continue;
     // A negated flag (--causal) is not the field's name; errors come from library callers there.
     if (style.source === undefined) throw new Error(optionError((p as OptionMeta).negate ? k : flagOf(k, p), p, v, false));
-    throw new Error(`${style.source}: ${optionError(k, p, v, true)}`);
+    throw new Error(`${style.source}: ${fieldError(schema, o)}`);
   }
   return o as Static<S>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The first field of `o` its schema rejects, as `field must be …, got …` with the value as JSON
+ * (how errors about a file read): nested object schemas are walked with dotted names, and a closed
+ * object (additionalProperties: false) names a key outside it, since a misspelt optional field
+ * would otherwise be ignored. `skip`: keys the caller checks itself.
+ */
+export function fieldError(schema: TObject, o: Record<string, unknown>, prefix = "", skip: readonly string[] = []): string | undefined {
+  if (schema.additionalProperties === false) {
+    const extra = Object.keys(o).find((k) => !Object.hasOwn(schema.properties, k));
+    if (extra !== undefined) return `${prefix}${extra} is not a known field (known: ${Object.keys(schema.properties).join(", ")})`;
+  }
+  const required = new Set(schema.required ?? []);
+  for (const [k, p] of Object.entries(schema.properties)) {
+    const v = o[k];
+    if (skip.includes(k) || (v === undefined && !required.has(k))) continue;
+    if (p.type === "object" && p.properties && isRecord(v)) {
+      const e = fieldError(p as TObject, v, `${prefix}${k}.`);
+      if (e !== undefined) return e;
+    } else if (!Value.Check(p, v)) return optionError(prefix + k, p, v, true);
+  }
+  return undefined;
 }
 
 /** The message for a value its property's schema rejects, in words built from the schema's bounds; `asJson` shows the value as JSON and every choice list as "one of". */
@@ -128,6 +153,7 @@ function optionError(flag: string, p: TSchema, v: unknown, asJson: boolean): str
     return `${flag} must be ${range}, got ${show(v)}`;
   }
   if (p.type === "boolean") return `${flag} must be true or false, got ${show(v)}`;
+  if (p.type === "object") return `${flag} must be an object, got ${show(v)}`;
   return `${flag} must be a string, got ${show(v)}`;
 }
 

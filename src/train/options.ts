@@ -8,8 +8,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { COMPUTE_DTYPES } from "../tensor/compute.js";
 import { LINEAR_MODULES } from "../models/spec.js";
 import { PROJECTION_NAMES } from "../models/names.js";
-import { ADAMW_DEFAULTS } from "./optim/adamw.js";
-import type { LoopOptions } from "./loop.js";
+import { LOOP_PROPERTIES } from "./loop-options.js";
 import { defaultsOf, oneOf } from "./option-schema.js";
 
 /** The options every trainer shares; batchSize, maxLength, learningRate and maxSteps take each objective's defaults. */
@@ -21,25 +20,13 @@ export const COMMON_PROPERTIES = {
   base: Type.Optional(Type.String({ description: "the base when --model is a PEFT adapter folder without weights (default: its base_model_name_or_path)", arg: "dir" })),
   maxLength: Type.Integer({ minimum: 2, description: "tokens per sequence" }),
   batchSize: Type.Integer({ minimum: 1, description: "sequences per micro-batch" }),
-  gradientAccumulation: Type.Integer({ minimum: 1, default: 1, description: "micro-batches per optimizer step" }),
   bidirectional: Type.Boolean({ default: true, flag: "--causal", negate: true, description: "causal attention (the ablation); default bidirectional" }),
   computeDtype: oneOf(COMPUTE_DTYPES, { default: "f32", flag: "--dtype", description: "compute dtype of the matrix products (forward and backward): f32, or bf16 as PyTorch's bf16 autocast" }),
   loraR: Type.Integer({ minimum: 1, default: 16, description: "LoRA rank" }),
   loraAlpha: Type.Number({ exclusiveMinimum: 0, default: 32, description: "LoRA alpha" }),
   loraDropout: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.05, description: "LoRA dropout", arg: "p" }),
   loraTargets: Type.Array(oneOf(PROJECTION_NAMES), { default: [...LINEAR_MODULES], description: "comma-separated projections (Phi-3's fused qkv_proj, gate_up_proj too)", arg: "list", item: "projection" }),
-  learningRate: Type.Number({ exclusiveMinimum: 0, description: "peak learning rate", stageFlag: "lr" }),
-  warmupSteps: Type.Integer({ minimum: 0, default: 0, description: "linear warmup steps", stageFlag: "warmup" }),
-  scheduler: oneOf(["linear", "constant"] as const, { default: "linear", description: "learning-rate schedule after warmup" }),
-  weightDecay: Type.Number({ minimum: 0, default: ADAMW_DEFAULTS.weightDecay, description: "AdamW decoupled weight decay" }),
-  adamBeta1: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: ADAMW_DEFAULTS.beta1, description: "AdamW beta1" }),
-  adamBeta2: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: ADAMW_DEFAULTS.beta2, description: "AdamW beta2" }),
-  adamEpsilon: Type.Number({ exclusiveMinimum: 0, default: ADAMW_DEFAULTS.eps, description: "AdamW epsilon" }),
-  maxGradNorm: Type.Number({ minimum: 0, default: 1.0, description: "global gradient-norm clip (0 = off)" }),
-  maxSteps: Type.Integer({ minimum: 1, description: "optimizer steps", stageFlag: "steps" }),
-  saveSteps: Type.Integer({ minimum: 0, default: 200, description: "checkpoint every N steps (0 = only at the end)" }),
-  saveTotalLimit: Type.Integer({ minimum: 0, default: 2, description: "checkpoints kept (0 = all)" }),
-  evalSteps: Type.Integer({ minimum: 0, default: 100, description: "held-out evaluation every N steps (0 = before and after only)" }),
+  ...LOOP_PROPERTIES,
   seed: Type.Integer({ default: 42, description: "seed of data order, masking, LoRA init and dropout" }),
   quantize: Type.Optional(oneOf(["int8", "int4"] as const, { description: "quantize the frozen base's projections at load (QLoRA-style: the LoRA adapters train in f32 over them)" })),
   gradientCheckpointing: Type.Boolean({ default: false, description: "recompute each layer in the backward (less memory, ~1.3× time)" }),
@@ -55,18 +42,3 @@ export type TrainInput<T extends CommonTrainOptions> = Partial<T> & Pick<T, "mod
 
 /** LoRA as the reference's initialize_peft (r 16, alpha 32, dropout 0.05, all seven projections) and the HF Trainer's optimizer. */
 export const COMMON_DEFAULTS = defaultsOf<Omit<CommonTrainOptions, "model" | "data" | "output" | "batchSize" | "maxLength" | "learningRate" | "maxSteps" | "base" | "resume" | "overwrite" | "quantize">>(CommonTrainSchema);
-
-export function loopOptions(o: CommonTrainOptions): LoopOptions {
-  return {
-    maxSteps: o.maxSteps,
-    learningRate: o.learningRate,
-    warmupSteps: o.warmupSteps,
-    scheduler: o.scheduler,
-    gradientAccumulation: o.gradientAccumulation,
-    maxGradNorm: o.maxGradNorm,
-    adam: { beta1: o.adamBeta1, beta2: o.adamBeta2, eps: o.adamEpsilon, weightDecay: o.weightDecay },
-    saveSteps: o.saveSteps,
-    saveTotalLimit: o.saveTotalLimit,
-    evalSteps: o.evalSteps,
-  };
-}

@@ -2,7 +2,8 @@
  * LLM2Vec.fromPretrained(dir, { worker: true }): the model runs in a worker thread, so an encode
  * leaves the event loop free (a 10 ms timer measured against the in-thread encoder, which holds
  * it for whole batches); the embeddings are the in-thread encoder's; concurrent callers share
- * batches; a worker that dies fails its call clearly and the next call starts a new one.
+ * batches; queries, documents and generation give the in-thread model's results; a worker that
+ * dies fails its call clearly and the next call starts a new one.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -120,6 +121,57 @@ describe("encoder: worker mode", () => {
     }
   });
 
+  it("encodeQueries, encodeDocuments and a lone string give the in-thread encoder's vectors", async () => {
+    const load = { queryInstruction: "Given a question, retrieve passages that answer it", onNote: () => {} };
+    const inThread = await LLM2Vec.fromPretrained(dir, load);
+    const worker = await LLM2Vec.fromPretrained(dir, { ...load, worker: true });
+    try {
+      const qs = texts(6).map((t) => t.slice(0, 60));
+      assertSameRows(await worker.encodeQueries(qs), await inThread.encodeQueries(qs), "queries, the model's instruction");
+      assertSameRows(await worker.encodeQueries(qs, { instruction: "Find the story", normalize: true }), await inThread.encodeQueries(qs, { instruction: "Find the story", normalize: true }), "queries, an instruction given");
+      assertSameRows(await worker.encodeQueries("a bird sang"), await inThread.encodeQueries("a bird sang"), "one query");
+      assertSameRows(await worker.encodeDocuments(qs), await inThread.encodeDocuments(qs), "documents");
+      assertSameRows(await worker.encode("a bird sang"), await inThread.encode("a bird sang"), "a lone string");
+      // The instruction conditions the query: with and without it differ, so the comparison above tells.
+      assert.ok(relErr((await worker.encodeQueries(qs))[0]!, (await worker.encodeDocuments(qs))[0]!) > 1e-3);
+      assert.deepEqual(worker.prompts, inThread.prompts);
+      await assert.rejects(worker.encodeDocuments([1 as unknown as string]), /encodeDocuments: texts\[0\] must be a string, got number/);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it("generate gives the in-thread model's tokens: greedy, seeded sampling, batches, chat, deltas and abort", async () => {
+    const load = { chatTemplateJinja: "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}assistant:", onNote: () => {} };
+    const inThread = await LLM2Vec.fromPretrained(dir, load);
+    const worker = await LLM2Vec.fromPretrained(dir, { ...load, worker: true });
+    try {
+      // A seed even for greedy decoding: a call without one reports the seed it drew, which differs.
+      const greedy = { maxTokens: 12, temperature: 0, seed: 3 };
+      const g = await worker.generate("Once upon a time", greedy);
+      assert.deepEqual(g, await inThread.generate("Once upon a time", greedy));
+      assert.equal(g.ids.length, 12);
+      assert.ok(Number.isInteger((await worker.generate("Once", { maxTokens: 1 })).seed), "an unseeded call reports its drawn seed");
+      const sampled = { maxTokens: 10, temperature: 1, topK: 20, seed: 7 };
+      assert.deepEqual(await worker.generateBatch(["The girl", "A big tree"], sampled), await inThread.generateBatch(["The girl", "A big tree"], sampled));
+      const chat = [{ role: "user", content: "Tell me about the bird" }];
+      assert.deepEqual(await worker.generate(chat, greedy), await inThread.generate(chat, greedy));
+      const deltas: string[] = [];
+      const streamed = await worker.generate("The bird", { ...greedy, onDelta: (d) => deltas.push(d.text) });
+      assert.equal(deltas.join(""), streamed.text);
+      // Aborted before the first step: every row ends at once with no text, as in-thread.
+      const ac = new AbortController();
+      ac.abort();
+      const stopped = await worker.generate("The bird", { ...greedy, signal: ac.signal });
+      assert.deepEqual(stopped, await inThread.generate("The bird", { ...greedy, signal: ac.signal }));
+      assert.equal(stopped.finishReason, "stop");
+      await assert.rejects(worker.generate("x", { ...greedy, adapter: "a" }), /adapter option \("a"\) needs the in-thread model/);
+      await assert.rejects(worker.generate("x", { maxTokens: -1 }), /maxTokens must be an integer ≥ 0, got -1/);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it("refuses per-call adapters and calls after close; asyncDispose closes", async () => {
     const worker = await LLM2Vec.fromPretrained(dir, { worker: true });
     await assert.rejects(worker.encode(["a"], { adapter: "x" }), /adapter option \("x"\) needs the in-thread encoder/);
@@ -133,10 +185,10 @@ describe("encoder: worker mode", () => {
     const index = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/index.js")).href;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-worker-exit-"));
     const script = path.join(tmp, "script.mjs");
-    fs.writeFileSync(script, `import { LLM2Vec } from ${JSON.stringify(index)};\nconst m = await LLM2Vec.fromPretrained(${JSON.stringify(dir)}, { worker: true });\nconsole.log((await m.encode(["a bird"]))[0].length);\n`);
+    fs.writeFileSync(script, `import { LLM2Vec } from ${JSON.stringify(index)};\nconst m = await LLM2Vec.fromPretrained(${JSON.stringify(dir)}, { worker: true });\nconsole.log((await m.encode(["a bird"]))[0].length);\nconsole.log((await m.generate("Once upon", { maxTokens: 3, temperature: 0 })).ids.length);\n`);
     const r = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 60_000 });
     fs.rmSync(tmp, { recursive: true, force: true });
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.trim(), "64");
+    assert.equal(r.stdout.trim(), "64\n3", "an encode, then a generation the script awaits");
   });
 });

@@ -39,8 +39,25 @@ test("task files: every field is checked, and errors name the task, split and fi
     [bad((t) => (t.splits.train.holdout.seed = "1")), /holdout\.seed must be an integer/],
     [bad((t) => (t.seed = 1.5)), /seed must be an integer/],
     [{ tasks: [] }, /"tasks" is empty: nothing to evaluate/],
+    [bad((t) => (t.splits.test.holdout = 0.2)), /split "test" holdout must be an object \{ fraction, seed, part \}, got 0\.2/],
+    [bad((t) => (t.splits.test.holdout.fraction = 1)), /split "test" holdout\.fraction must be in \(0, 1\), got 1/],
+    [bad((t) => (t.params = { C: -1 })), /task #1 \(Cls\): params\.C must be a positive number, got -1/],
+    [bad((t) => (t.params = 3)), /task #1 \(Cls\): params must be an object, got 3/],
+    [bad((t) => (t.instruction = 5)), /task #1 \(Cls\): instruction must be a string, got 5/],
+    [bad((t) => (t.splits.train.source.granularity = "fine")), /split "train" source\.granularity is not a known field \(known: format, path\)/],
   ];
   for (const [raw, re] of cases) assert.throws(() => validateTaskFile(raw, "tasks.json"), re);
+});
+
+test("task files: a misspelt field is refused, naming the file, the task and the known fields, not ignored", () => {
+  const cases: [unknown, RegExp][] = [
+    [bad((t) => (t.splits.test.max_example = 50)), /^Error: tasks\.json: task #1 \(Cls\): split "test" max_example is not a known field \(known: source, holdout, max_examples, sample_seed\)$/],
+    [bad((t) => (t.splits.test.holdout.parts = "rest")), /split "test" holdout\.parts is not a known field \(known: fraction, seed, part\)/],
+    [bad((t) => (t.params = { n_experiment: 3 })), /task #1 \(Cls\): params\.n_experiment is not a known field/],
+    [bad((t) => (t.train = "train")), /task #1 \(Cls\): train is not a known field \(known: name, type, description, instruction, splits, eval_split, train_split, seed, params, notes\)/],
+    [{ tasks: [cls], note: ["x"] }, /^Error: tasks\.json: note is not a known field \(known: description, notes, tasks\)$/],
+  ];
+  for (const [raw, re] of cases) assert.throws(() => validateTaskFile(raw, "tasks.json"), (e: Error) => re.test(String(e)));
 });
 
 test("a data file with a byte that is not UTF-8 keeps its UTF-8 text and says so in the notes", async () => {

@@ -10,12 +10,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { listCheckpoints, readCheckpoint } from "../../src/train/checkpoint.js";
 import { runLoop, type Objective, type RunSetup } from "../../src/train/loop.js";
+import { LOOP_DEFAULTS } from "../../src/train/loop-options.js";
 import { Rng } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-ckpt-"));
 process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
-const loop = { maxSteps: 4, learningRate: 0.1, warmupSteps: 0, scheduler: "linear" as const, gradientAccumulation: 1, maxGradNorm: 1, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, saveSteps: 0, saveTotalLimit: 2, evalSteps: 0 };
+const loop = { ...LOOP_DEFAULTS, maxSteps: 4, learningRate: 0.1, saveSteps: 0, evalSteps: 0 };
 
 /** A tiny run whose objective keeps a random generator in its checkpoints, as MNTP does. */
 function run(out: string, resume?: string): { setup: RunSetup; objective: Objective } {

@@ -18,6 +18,7 @@ import { attachedLoraTensors, injectLora } from "../../src/models/lora.js";
 import { LINEAR_MODULES } from "../../src/models/spec.js";
 import { listCheckpoints, readCheckpoint } from "../../src/train/checkpoint.js";
 import { runLoop, type Objective } from "../../src/train/loop.js";
+import { LOOP_DEFAULTS } from "../../src/train/loop-options.js";
 import { trainMntp } from "../../src/train/mntp/train.js";
 import { Rng } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
@@ -175,7 +176,7 @@ describe("training loop", () => {
       importState() {},
     };
     const setup = { output: out, config: {}, modelFingerprint: "f", params: new Map([["w", w]]), adapter: () => ({ r: 1, loraAlpha: 1, targetModules: ["q_proj"], layers: new Map([["layers.0.self_attn.q_proj", { a: { dtype: "f32" as const, shape: [1, 4], data: w.f32 }, b: { dtype: "f32" as const, shape: [4, 1], data: w.f32 } }]]) }), loadAdapter: () => {} };
-    const loop = { maxSteps: 5, learningRate: 0.1, warmupSteps: 0, scheduler: "linear" as const, gradientAccumulation: 1, maxGradNorm: 1, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, saveSteps: 2, saveTotalLimit: 2, evalSteps: 0 };
+    const loop = { ...LOOP_DEFAULTS, maxSteps: 5, learningRate: 0.1, saveSteps: 2, evalSteps: 0 };
     await assert.rejects(runLoop(setup, objective, loop), /loss is NaN at step 3/);
     assert.deepEqual(listCheckpoints(out).map((c) => c.step), [2]);
   });

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { LOCK_FILE, lockFolder } from "../../src/formats/folder-lock.js";
 import { listCheckpoints, removeStaleCheckpointTemps } from "../../src/train/checkpoint.js";
 import { runLoop, type Objective, type RunSetup } from "../../src/train/loop.js";
+import { LOOP_DEFAULTS } from "../../src/train/loop-options.js";
 import { trainMntp } from "../../src/train/mntp/train.js";
 import { convert } from "../../src/train/convert.js";
 import { Tensor } from "../../src/tensor/tensor.js";
@@ -50,7 +51,7 @@ function fakeRun(out: string): { setup: RunSetup; objective: Objective; loop: Pa
   };
   const layer = () => new Map([["layers.0.self_attn.q_proj", { a: { dtype: "f32" as const, shape: [1, 4], data: w.f32 }, b: { dtype: "f32" as const, shape: [4, 1], data: w.f32 } }]]);
   const setup: RunSetup = { output: out, config: { maxSteps: 4 }, modelFingerprint: "f", params: new Map([["w", w]]), adapter: () => ({ r: 1, loraAlpha: 1, targetModules: ["q_proj"], layers: layer() }), loadAdapter: () => {} };
-  const loop = { maxSteps: 4, learningRate: 0.1, warmupSteps: 0, scheduler: "linear" as const, gradientAccumulation: 1, maxGradNorm: 1, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, saveSteps: 1, saveTotalLimit: 2, evalSteps: 0 };
+  const loop = { ...LOOP_DEFAULTS, maxSteps: 4, learningRate: 0.1, saveSteps: 1, evalSteps: 0 };
   return { setup, objective, loop };
 }
 
@@ -132,6 +133,14 @@ describe("run folders", () => {
     await runLoop(a.setup, a.objective, a.loop);
     const b = fakeRun(out);
     await assert.rejects(runLoop(b.setup, b.objective, b.loop), /holds checkpoints of an earlier run/);
+  });
+
+  it("the loop checks its options against the loop schema, naming the flag (an unknown schedule ran as linear)", async () => {
+    const out = fs.mkdtempSync(path.join(tmp, "loopopts-"));
+    const a = fakeRun(out);
+    await assert.rejects(runLoop(a.setup, a.objective, { ...a.loop, scheduler: "cosine" as "linear" }), /^Error: --scheduler must be linear or constant, got cosine$/);
+    await assert.rejects(runLoop(a.setup, a.objective, { ...a.loop, adamBeta2: 1 }), /^Error: --adam-beta2 must be in \[0, 1\), got 1$/);
+    assert.deepEqual(fs.readdirSync(out), [], "nothing written before the check");
   });
 
   it("checkpoint temp folders of a live writer are kept, a dead writer's removed", () => {

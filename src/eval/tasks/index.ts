@@ -18,6 +18,7 @@ export const TASK_RUNNERS: Record<TaskType, TaskRunner> = {
 };
 
 export * from "./spec.js";
+export { validateTaskFile } from "./validate.js";
 export * from "./context.js";
 export * from "./data.js";
 export * from "./instructions.js";
