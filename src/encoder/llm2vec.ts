@@ -9,6 +9,7 @@
 import { setComputeDtype } from "../models/compute-mode.js";
 import { DEFAULT_PACK_BUDGET_MB, packFrozenWeights, quantizeFrozenWeights } from "../models/pack-weights.js";
 import type { QuantizeOption } from "../tensor/quant.js";
+import { modelQuantKind, quantizationConfig, quantizedTensors } from "../models/quantized-folder.js";
 import type { ComputeDtype } from "../tensor/compute.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -73,7 +74,8 @@ export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "cha
    * Quantize the projection weights at load, in blocks of 32 along K with an f16 scale each
    * (int8: llama.cpp's Q8_0, about half the bf16 size; int4: Q4_0, about a quarter); their products
    * run as integer dot products with activations quantized per row and block. Embeddings, norms,
-   * attention, pooling and the LM head for generation stay as loaded. Default: none.
+   * attention, pooling and the LM head for generation stay as loaded. Default: none. A folder
+   * saved quantized loads as stored whatever this says; asking for another kind is refused.
    */
   quantize?: QuantizeOption;
   /** Load a checkpoint holding tensors the model does not use (they are listed on stderr) instead of refusing it. */
@@ -342,17 +344,22 @@ export class LLM2Vec {
 
   /**
    * Writes a self-contained model folder: config.json, model.safetensors (adapters merged),
-   * the tokenizer files and llm2vec_config.json. Atomic: a killed save leaves no half folder.
+   * the tokenizer files and llm2vec_config.json. Quantized weights are written as stored (their
+   * integers and scales, models/quantized-folder.ts) and load back without re-quantizing.
+   * Atomic: a killed save leaves no half folder.
    */
   save(dir: string, opts: { overwrite?: boolean } = {}): void {
     for (const [, lin] of this.model.linearModules())
       if (lin.lora) throw new Error("save: adapters are attached unmerged; load with mergeAdapter: true (or merge them) before saving a full model");
     const tensors: Record<string, TensorToWrite> = {};
     for (const [name, t] of this.model.namedWeights())
-      if (t.quant) throw new Error(`save: ${name} is quantized (${t.quant.kind}); quantized weights cannot be saved: load the model without quantize to save it`);
-    for (const [name, t] of this.model.namedWeights()) tensors[name] = { dtype: t.dtype, shape: [...t.shape], data: t.data };
+      if (t.quant) Object.assign(tensors, quantizedTensors(name, t.quant));
+      else tensors[name] = { dtype: t.dtype, shape: [...t.shape], data: t.data };
+    const kind = modelQuantKind(this.model);
+    const { quantization_config: _stored, ...config } = this.rawConfig;
+    if (kind) config.quantization_config = quantizationConfig(kind);
     writeFolderAtomically(dir, opts.overwrite ?? false, (tmp) => {
-      atomicWriteText(path.join(tmp, "config.json"), JSON.stringify(this.rawConfig, null, 2) + "\n");
+      atomicWriteText(path.join(tmp, "config.json"), JSON.stringify(config, null, 2) + "\n");
       writeSafetensors(path.join(tmp, "model.safetensors"), tensors, { format: "pt" });
       for (const f of ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]) {
         const src = path.join(this.tokenizerDir, f);
