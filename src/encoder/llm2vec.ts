@@ -6,7 +6,7 @@
  *   const model = await LLM2Vec.fromPretrained(dir, { adapter, pooling: "mean" });
  *   const vecs = await model.encode([["Retrieve relevant passages:", "what is llm2vec"], "a doc"]);
  */
-import { setComputeDtype } from "../models/compute-mode.js";
+import { setComputeDtype, type ComputeDtypeOption } from "../models/compute-mode.js";
 import { DEFAULT_PACK_BUDGET_MB, packFrozenWeights, quantizeFrozenWeights } from "../models/pack-weights.js";
 import type { QuantizeOption } from "../tensor/quant.js";
 import { modelQuantKind, quantizationConfig, quantizedTensors } from "../models/quantized-folder.js";
@@ -42,7 +42,7 @@ export interface GenerateOptions extends Omit<AsyncGenerateOptions, "adapters"> 
   adapter?: string;
 }
 
-export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "chatTemplate">> {
+export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "chatTemplate" | "computeDtype">> {
   /** PEFT adapter folder(s), applied in order (MNTP first, then SimCSE, as the recipe stacks them). */
   adapter?: string | string[];
   /** Merge adapters into the base weights (default) or keep them as separate low-rank paths. */
@@ -87,9 +87,11 @@ export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "cha
   chatTemplateJinja?: string;
   /**
    * "bf16": projections multiply bf16-rounded operands with f32 accumulation (PyTorch bf16
-   * autocast with f32 outputs; norms, attention, softmax, losses stay f32). Default "f32".
+   * autocast with f32 outputs; norms, attention, softmax, losses stay f32). "auto": bf16 where
+   * the weights are stored in 16 bits and this CPU's bf16 kernel is the faster, else f32, said
+   * through onNote; `options.computeDtype` is then the one chosen. Default "f32".
    */
-  computeDtype?: ComputeDtype;
+  computeDtype?: ComputeDtypeOption;
 }
 
 export interface EncodeOptions {
@@ -153,14 +155,14 @@ export class LLM2Vec {
     for (const n of resolved.notes) note(n);
     const merge = opts.mergeAdapter ?? true;
     const { model, rawConfig, tokenizer } = loadResolved(resolved, { mergeAdapters: merge, allowUnusedWeights: opts.allowUnusedWeights, onNote: note });
-    setComputeDtype(model, opts.computeDtype ?? "f32", "computeDtype");
     if (opts.quantize !== undefined) quantizeFrozenWeights(model, opts.quantize, { where: "LLM2Vec.fromPretrained: quantize" });
+    const computeDtype = setComputeDtype(model, opts.computeDtype ?? "f32", "computeDtype", note);
     if (packMB > 0) packFrozenWeights(model, model.computeDtype, packMB * 1024 * 1024);
     checkTokenizerFitsModel(tokenizer, model.spec.vocabSize, resolved.tokenizerDir, resolved.weightsDir);
     // llm2vec_config.json: the weights folder's, then each adapter's over it (the reference reads the adapter's over the base's).
     let fileOpts = readConfigFile(resolved.weightsDir);
     for (const a of resolved.adapters) fileOpts = { ...fileOpts, ...readConfigFile(a.dir) };
-    const options = resolveTemplate({ ...DEFAULT_OPTIONS, chatTemplate: "auto", ...fileOpts, ...explicit }, resolved, note);
+    const options = { ...resolveTemplate({ ...DEFAULT_OPTIONS, chatTemplate: "auto", ...fileOpts, ...explicit }, resolved, note), computeDtype };
     if (model.spec.trainedAttention === "bidirectional" && !options.bidirectional)
       note(`llm2vec: encoding causally as asked, although config.json says this checkpoint was trained bidirectionally`);
     const enc = new LLM2Vec(model, tokenizer, options, rawConfig, resolved.tokenizerDir);
@@ -389,7 +391,7 @@ function asTextList(texts: string | readonly string[], fn: string): readonly str
  * meta-llama/Meta-Llama-3-8B, its eos_token suffix unless one was given), said once through `note`.
  * What runs is then explicit in the options, so save() records it in llm2vec_config.json.
  */
-function resolveTemplate(o: EncoderOptionsInput, resolved: ResolvedModel, note: (line: string) => void): EncoderOptions {
+function resolveTemplate(o: EncoderOptionsInput, resolved: ResolvedModel, note: (line: string) => void): Omit<EncoderOptions, "computeDtype"> {
   if (o.chatTemplate !== "auto") return { ...o, chatTemplate: o.chatTemplate };
   const auto = chooseTemplate(resolved.nameChain);
   const eosSuffix = o.eosSuffix ?? auto.eosSuffix;
