@@ -16,7 +16,8 @@ import { attachedLoraTensors, injectLora } from "../../src/models/lora.js";
 import { referenceBackend, setBackend } from "../../src/tensor/backend/index.js";
 import { Rng } from "../../src/tensor/random.js";
 import { merge } from "../../src/train/merge.js";
-import { storiesFolder } from "../helpers/stories.js";
+import { trainMntp } from "../../src/train/mntp/train.js";
+import { FIXTURES, storiesFolder } from "../helpers/stories.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-qsaved-"));
 process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -150,5 +151,13 @@ describe("saved quantized models", () => {
     const adapter = path.join(tmp, "adapter");
     await assert.rejects(merge({ model: saved.int8, adapter: [adapter], output: path.join(tmp, "never") }), /merge: model\.layers\.0\.[a-z_.]*\.weight is quantized \(q8_0\); adapters merge into unquantized weights only/);
     assert.equal(fs.existsSync(path.join(tmp, "never")), false);
+  });
+
+  it("trains LoRA over a saved quantized folder (QLoRA), but refuses --adapter, which would merge into its base, naming the flag", async () => {
+    const small = { data: [path.join(FIXTURES, "text/wiki1m-400.txt")], maxLength: 32, batchSize: 4, maxEvalBlocks: 8, evalSteps: 0, saveSteps: 0, learningRate: 1e-3, seed: 7 };
+    await assert.rejects(trainMntp({ model: saved.int8, adapter: [path.join(tmp, "adapter")], output: path.join(tmp, "mntp-refused"), maxSteps: 1, ...small }), /--adapter: .*int8 is saved quantized \(q8_0\), and --adapter would merge into its base weights/);
+    const out = path.join(tmp, "mntp-over-int8");
+    await trainMntp({ model: saved.int8, output: out, maxSteps: 2, ...small });
+    assert.ok(fs.existsSync(path.join(out, "adapter_model.safetensors")));
   });
 });
