@@ -16,6 +16,7 @@ import { attachedLoraTensors, injectLora } from "../../src/models/lora.js";
 import { referenceBackend, setBackend } from "../../src/tensor/backend/index.js";
 import { Rng } from "../../src/tensor/random.js";
 import { merge } from "../../src/train/merge.js";
+import { modelFingerprint } from "../../src/train/fingerprint.js";
 import { trainMntp } from "../../src/train/mntp/train.js";
 import { FIXTURES, storiesFolder } from "../helpers/stories.js";
 
@@ -115,6 +116,13 @@ describe("saved quantized models", () => {
     const w = new Map(m.model.namedWeights()).get(Q)!;
     assert.deepEqual(new Int8Array(w.quant!.qs), written);
     assert.ok(Math.max(...Array.from(written, Math.abs)) <= 50);
+  });
+
+  it("the resume fingerprint of a quantized base covers its integers: two int8 folders that differ only in values differ", async () => {
+    const other = edited(saved.int8, "other-values", { tensors: (t) => (t[Q + ".qs"]!.data as Uint8Array).reverse() });
+    const a = await LLM2Vec.fromPretrained(saved.int8, quiet);
+    const b = await LLM2Vec.fromPretrained(other, quiet);
+    assert.notEqual(modelFingerprint(a.model, a.rawConfig), modelFingerprint(b.model, b.rawConfig));
   });
 
   it("merge --quantize folds the adapter into the original weights, then quantizes: equal to the in-memory model", async () => {
