@@ -1,7 +1,7 @@
 /** The encoder's options as CLI flags: one mapping onto EncoderOptions, shared by every command. */
 import { Option, type Command } from "commander";
 import type { FromPretrainedOptions } from "../encoder/llm2vec.js";
-import { POOLING_MODES } from "../encoder/options.js";
+import { COMPUTE_DTYPE_OPTIONS, EncoderSchema, POOLING_MODES } from "../encoder/options.js";
 import { CHAT_TEMPLATES } from "../encoder/templates.js";
 import { TRUNCATION_MODES } from "../encoder/truncate.js";
 import { QUANTIZE_OPTIONS } from "../models/pack-weights.js";
@@ -78,16 +78,14 @@ function templateFromFlags(f: EncoderFlags): FromPretrainedOptions["chatTemplate
   return f.chatTemplate as FromPretrainedOptions["chatTemplate"];
 }
 
-/** `--dtype`: the compute dtype of the matrix products, shared by every command that runs a model. */
+/** `--dtype`: the compute dtype of the matrix products (EncoderSchema's computeDtype), shared by every command that runs a model. */
 export function dtypeOption(): Option {
-  return new Option("--dtype <dtype>", "compute dtype of matrix products: f32 (default) or bf16 (bf16 operands, f32 accumulation; norms, attention, losses stay f32)").choices([
-    ...COMPUTE_DTYPES,
-  ]);
+  return new Option("--dtype <dtype>", EncoderSchema.properties.computeDtype.description).choices([...COMPUTE_DTYPE_OPTIONS]);
 }
 
 /** `--quantize`: block-quantized projection weights, shared by every command that runs a model. */
-export function quantizeOption(): Option {
-  return new Option("--quantize <kind>", "quantize the projection weights at load: int8 (about half the bf16 memory) or int4 (a quarter); products run on integer dot products").choices([
+export function quantizeOption(description = "quantize the projection weights at load: int8 (about half the bf16 memory) or int4 (a quarter); products run on integer dot products"): Option {
+  return new Option("--quantize <kind>", description).choices([
     ...QUANTIZE_OPTIONS,
   ]);
 }

@@ -6,9 +6,10 @@
  *   const model = await LLM2Vec.fromPretrained(dir, { adapter, pooling: "mean" });
  *   const vecs = await model.encode([["Retrieve relevant passages:", "what is llm2vec"], "a doc"]);
  */
-import { setComputeDtype } from "../models/compute-mode.js";
+import { setComputeDtype, type ComputeDtypeOption } from "../models/compute-mode.js";
 import { DEFAULT_PACK_BUDGET_MB, packFrozenWeights, quantizeFrozenWeights } from "../models/pack-weights.js";
 import type { QuantizeOption } from "../tensor/quant.js";
+import { modelQuantKind, quantizationConfig, quantizedTensors } from "../models/quantized-folder.js";
 import type { ComputeDtype } from "../tensor/compute.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -43,7 +44,7 @@ export interface GenerateOptions extends Omit<AsyncGenerateOptions, "adapters"> 
   adapter?: string;
 }
 
-export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "chatTemplate">> {
+export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "chatTemplate" | "computeDtype">> {
   /** PEFT adapter folder(s), applied in order (MNTP first, then SimCSE, as the recipe stacks them). */
   adapter?: string | string[];
   /** Merge adapters into the base weights (default) or keep them as separate low-rank paths. */
@@ -75,7 +76,8 @@ export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "cha
    * Quantize the projection weights at load, in blocks of 32 along K with an f16 scale each
    * (int8: llama.cpp's Q8_0, about half the bf16 size; int4: Q4_0, about a quarter); their products
    * run as integer dot products with activations quantized per row and block. Embeddings, norms,
-   * attention, pooling and the LM head for generation stay as loaded. Default: none.
+   * attention, pooling and the LM head for generation stay as loaded. Default: none. A folder
+   * saved quantized loads as stored whatever this says; asking for another kind is refused.
    */
   quantize?: QuantizeOption;
   /** Load a checkpoint holding tensors the model does not use (they are listed on stderr) instead of refusing it. */
@@ -87,9 +89,11 @@ export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "cha
   chatTemplateJinja?: string;
   /**
    * "bf16": projections multiply bf16-rounded operands with f32 accumulation (PyTorch bf16
-   * autocast with f32 outputs; norms, attention, softmax, losses stay f32). Default "f32".
+   * autocast with f32 outputs; norms, attention, softmax, losses stay f32). "auto": bf16 where
+   * the weights are stored in 16 bits and this CPU's bf16 kernel is the faster, else f32, said
+   * through onNote; `options.computeDtype` is then the one chosen. Default "f32".
    */
-  computeDtype?: ComputeDtype;
+  computeDtype?: ComputeDtypeOption;
 }
 
 export interface EncodeOptions {
@@ -153,14 +157,14 @@ export class LLM2Vec implements LLM2VecApi {
     for (const n of resolved.notes) note(n);
     const merge = opts.mergeAdapter ?? true;
     const { model, rawConfig, tokenizer } = loadResolved(resolved, { mergeAdapters: merge, allowUnusedWeights: opts.allowUnusedWeights, onNote: note });
-    setComputeDtype(model, opts.computeDtype ?? "f32", "computeDtype");
     if (opts.quantize !== undefined) quantizeFrozenWeights(model, opts.quantize, { where: "LLM2Vec.fromPretrained: quantize" });
+    const computeDtype = setComputeDtype(model, opts.computeDtype ?? "f32", "computeDtype", note);
     if (packMB > 0) packFrozenWeights(model, model.computeDtype, packMB * 1024 * 1024);
     checkTokenizerFitsModel(tokenizer, model.spec.vocabSize, resolved.tokenizerDir, resolved.weightsDir);
     // llm2vec_config.json: the weights folder's, then each adapter's over it (the reference reads the adapter's over the base's).
     let fileOpts = readConfigFile(resolved.weightsDir);
     for (const a of resolved.adapters) fileOpts = { ...fileOpts, ...readConfigFile(a.dir) };
-    const options = resolveTemplate({ ...DEFAULT_OPTIONS, chatTemplate: "auto", ...fileOpts, ...explicit }, resolved, note);
+    const options = { ...resolveTemplate({ ...DEFAULT_OPTIONS, chatTemplate: "auto", ...fileOpts, ...explicit }, resolved, note), computeDtype };
     if (model.spec.trainedAttention === "bidirectional" && !options.bidirectional)
       note(`llm2vec: encoding causally as asked, although config.json says this checkpoint was trained bidirectionally`);
     const enc = new LLM2Vec(model, tokenizer, options, rawConfig, resolved.tokenizerDir);
@@ -340,17 +344,22 @@ export class LLM2Vec implements LLM2VecApi {
 
   /**
    * Writes a self-contained model folder: config.json, model.safetensors (adapters merged),
-   * the tokenizer files and llm2vec_config.json. Atomic: a killed save leaves no half folder.
+   * the tokenizer files and llm2vec_config.json. Quantized weights are written as stored (their
+   * integers and scales, models/quantized-folder.ts) and load back without re-quantizing.
+   * Atomic: a killed save leaves no half folder.
    */
   save(dir: string, opts: { overwrite?: boolean } = {}): void {
     for (const [, lin] of this.model.linearModules())
       if (lin.lora) throw new Error("save: adapters are attached unmerged; load with mergeAdapter: true (or merge them) before saving a full model");
     const tensors: Record<string, TensorToWrite> = {};
     for (const [name, t] of this.model.namedWeights())
-      if (t.quant) throw new Error(`save: ${name} is quantized (${t.quant.kind}); quantized weights cannot be saved: load the model without quantize to save it`);
-    for (const [name, t] of this.model.namedWeights()) tensors[name] = { dtype: t.dtype, shape: [...t.shape], data: t.data };
+      if (t.quant) Object.assign(tensors, quantizedTensors(name, t.quant));
+      else tensors[name] = { dtype: t.dtype, shape: [...t.shape], data: t.data };
+    const kind = modelQuantKind(this.model);
+    const { quantization_config: _stored, ...config } = this.rawConfig;
+    if (kind) config.quantization_config = quantizationConfig(kind);
     writeFolderAtomically(dir, opts.overwrite ?? false, (tmp) => {
-      atomicWriteText(path.join(tmp, "config.json"), JSON.stringify(this.rawConfig, null, 2) + "\n");
+      atomicWriteText(path.join(tmp, "config.json"), JSON.stringify(config, null, 2) + "\n");
       writeSafetensors(path.join(tmp, "model.safetensors"), tensors, { format: "pt" });
       for (const f of ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]) {
         const src = path.join(this.tokenizerDir, f);
@@ -366,7 +375,7 @@ export class LLM2Vec implements LLM2VecApi {
  * meta-llama/Meta-Llama-3-8B, its eos_token suffix unless one was given), said once through `note`.
  * What runs is then explicit in the options, so save() records it in llm2vec_config.json.
  */
-function resolveTemplate(o: EncoderOptionsInput, resolved: ResolvedModel, note: (line: string) => void): EncoderOptions {
+function resolveTemplate(o: EncoderOptionsInput, resolved: ResolvedModel, note: (line: string) => void): Omit<EncoderOptions, "computeDtype"> {
   if (o.chatTemplate !== "auto") return { ...o, chatTemplate: o.chatTemplate };
   const auto = chooseTemplate(resolved.nameChain);
   const eosSuffix = o.eosSuffix ?? auto.eosSuffix;

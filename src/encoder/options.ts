@@ -4,10 +4,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Type, type Static } from "@sinclair/typebox";
-import { defaultsOf, fileKeyOf, oneOf, validateOptions as checkSchema } from "../train/option-schema.js";
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { defaultsOf, fileKeyOf, oneOf, validateOptions as checkSchema, type OptionMeta } from "../train/option-schema.js";
 import { CHAT_TEMPLATES, type ChatTemplateName, type TemplateChoice } from "./templates.js";
 import { TRUNCATION_MODES } from "./truncate.js";
+import type { ComputeDtype } from "../tensor/compute.js";
+
+/** The compute dtype choices (models/compute-mode.ts): "auto" runs bf16 where the weights are 16-bit and this CPU's bf16 kernel is the faster. */
+export const COMPUTE_DTYPE_OPTIONS = ["f32", "bf16", "auto"] as const;
 
 export const POOLING_MODES = ["mean", "weighted_mean", "last_token", "eos_token", "bos_token"] as const;
 export type PoolingMode = (typeof POOLING_MODES)[number];
@@ -34,13 +38,20 @@ export const EncoderSchema = Type.Object({
   truncation: oneOf(TRUNCATION_MODES, { default: "words", description: "how a text over docMaxLength tokens is cut: the reference's word ratio, or its first tokens" }),
   eosSuffix: nullableString({ default: null, description: "the eos_token pooling suffix; null = the reference's string for the model family" }),
   queryInstruction: nullableString({ default: null, description: "the instruction encodeQueries() gives a query when the call names none (null: queries go plain, as documents)" }),
+  // How this machine runs the model, not what the model is: kept out of llm2vec_config.json.
+  computeDtype: oneOf(COMPUTE_DTYPE_OPTIONS, {
+    default: "f32",
+    flag: "--dtype",
+    file: false,
+    description: "compute dtype of matrix products: f32 (default), bf16 (bf16 operands, f32 accumulation; norms, attention, losses stay f32) or auto (bf16 where the weights are 16-bit and this CPU's bf16 kernel is the faster; says which)",
+  }),
 });
 
 /** The options as given (by a caller or llm2vec_config.json), before "auto" is resolved. */
 export type EncoderOptionsInput = Static<typeof EncoderSchema>;
 
-/** The options an encoder runs with: the template is always explicit. */
-export type EncoderOptions = Omit<EncoderOptionsInput, "chatTemplate"> & { chatTemplate: TemplateChoice };
+/** The options an encoder runs with: the template and the compute dtype are always explicit. */
+export type EncoderOptions = Omit<EncoderOptionsInput, "chatTemplate" | "computeDtype"> & { chatTemplate: TemplateChoice; computeDtype: ComputeDtype };
 
 export const DEFAULT_OPTIONS: EncoderOptions = defaultsOf<EncoderOptions>(EncoderSchema);
 
@@ -58,7 +69,7 @@ export function readConfigFile(dir: string): Partial<EncoderOptionsInput> {
   const raw = readJsonObject(file);
   if (!raw) return {};
   const out: Record<string, unknown> = {};
-  for (const [k, p] of Object.entries(EncoderSchema.properties)) if (Object.hasOwn(raw, fileKeyOf(k, p))) out[k] = raw[fileKeyOf(k, p)];
+  for (const [k, p] of fileProperties()) if (Object.hasOwn(raw, fileKeyOf(k, p))) out[k] = raw[fileKeyOf(k, p)];
   return validateOptions(out as Partial<EncoderOptionsInput>, file);
 }
 
@@ -77,6 +88,11 @@ export function readJsonObject(file: string): Record<string, unknown> | null {
 
 export function configFileJson(o: EncoderOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, p] of Object.entries(EncoderSchema.properties)) out[fileKeyOf(k, p)] = o[k as keyof EncoderOptions];
+  for (const [k, p] of fileProperties()) out[fileKeyOf(k, p)] = o[k as keyof EncoderOptions];
   return out;
+}
+
+/** The options llm2vec_config.json holds (not those marked file: false). */
+function fileProperties(): [string, TSchema][] {
+  return Object.entries(EncoderSchema.properties).filter(([, p]) => (p as OptionMeta).file !== false);
 }

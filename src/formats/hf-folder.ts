@@ -19,6 +19,8 @@ export interface WeightSource {
   has(name: string): boolean;
   info(name: string): TensorInfo;
   read(name: string): LoadedTensor;
+  /** Raw little-endian bytes of a tensor of any dtype (integer tensors of saved quantized weights). */
+  readBytes(name: string): Uint8Array;
   close(): void;
 }
 
@@ -51,6 +53,9 @@ export class SingleFileWeights implements WeightSource {
   }
   read(name: string): LoadedTensor {
     return this.open().read(name);
+  }
+  readBytes(name: string): Uint8Array {
+    return this.open().readBytes(name);
   }
   close(): void {
     this.file?.close();
@@ -105,6 +110,9 @@ export class ShardedWeights implements WeightSource {
   }
   read(name: string): LoadedTensor {
     return this.shardFor(name).read(name);
+  }
+  readBytes(name: string): Uint8Array {
+    return this.shardFor(name).readBytes(name);
   }
   close(): void {
     for (const f of this.shards.values()) f.close();

@@ -5,6 +5,7 @@
  * family's layer declares the layer's tensors; this file declares the embeddings, final norm and
  * LM head around them.
  */
+import type { QuantWeight } from "../tensor/backend/types.js";
 import { fromFloat32, type DType, type Storage } from "../tensor/dtype.js";
 import { Rng } from "../tensor/random.js";
 import { shapeStr, Tensor } from "../tensor/tensor.js";
@@ -17,7 +18,8 @@ import { SHAPES_ONLY, WeightBuilder, type Init, type WeightSource } from "./weig
 /** The subset of a checkpoint reader that model building needs (formats/ implements it). */
 export interface WeightReader {
   has(name: string): boolean;
-  read(name: string): { dtype: DType; shape: readonly number[]; data: Storage };
+  /** The tensor `name`, which the config says has `shape`; `quant` when it is stored quantized (then `data` is unused). */
+  read(name: string, shape: readonly number[]): { dtype: DType; shape: readonly number[]; data: Storage; quant?: QuantWeight | null };
   /** Every tensor name; when given, loading is strict (nothing unused, the layer count checked first). */
   names?(): string[];
 }
@@ -86,10 +88,10 @@ export function loadDecoder(spec: DecoderSpec, reader: WeightReader, source = "c
       // Some tied checkpoints still carry lm_head; some untied ones omit it and expect tying.
       throw new MissingWeightError(`${source}: tensor "${name}" is missing (expected shape ${shapeStr(shape)})`);
     }
-    const w = reader.read(name);
+    const w = reader.read(name, shape);
     if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i]))
       throw new Error(`${source}: tensor "${name}" has shape ${shapeStr(w.shape)}, the config implies ${shapeStr(shape)}`);
-    return new Tensor(w.data, shape, { dtype: w.dtype, name });
+    return w.quant ? Tensor.quantized(w.quant, name) : new Tensor(w.data, shape, { dtype: w.dtype, name });
   });
   if (names) {
     // A tied model's checkpoint may still carry lm_head (a copy of the embeddings): not an error.

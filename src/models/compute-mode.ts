@@ -8,11 +8,13 @@
  * The numerics are the same on every machine (up to summation order); only the speed depends on
  * the CPU. Where no bf16 unit is there, where it times slower than f32 FMA, or where
  * LLM2VEC_NATIVE_ISA caps it off, the f32 kernels run on rounded operands, and this says so once.
+ * "auto" picks bf16 only where it is stored and pays (chooseAutoDtype), and says which it chose.
  */
 import { backend } from "../tensor/backend/index.js";
 import { nativeInfo } from "../tensor/backend/native.js";
 import { COMPUTE_DTYPES, type ComputeDtype } from "../tensor/compute.js";
 import type { DecoderModel } from "./decoder.js";
+import { noteToStderr } from "./load.js";
 
 const said = new Set<string>();
 
@@ -22,12 +24,18 @@ function once(code: string, message: string): void {
   process.emitWarning(message, { code });
 }
 
-/** The bf16 GEMM path this process runs, and whether it has bf16 units. */
-export function bf16Path(): { kernel: string; units: boolean; why?: string } {
+/** The bf16 GEMM path this process runs, whether it has bf16 units, and why (the addon's timing when it has). */
+export interface Bf16Path {
+  kernel: string;
+  units: boolean;
+  why?: string;
+}
+
+export function bf16Path(): Bf16Path {
   if (backend().name !== "native") return { kernel: "reference (rounded operands)", units: false, why: "the TypeScript reference backend is running" };
   const info = nativeInfo();
   if (!info) return { kernel: "unknown", units: false, why: "the native addon reports nothing" };
-  if (!info.gemmBf16.endsWith("-rounded")) return { kernel: info.gemmBf16, units: true };
+  if (!info.gemmBf16.endsWith("-rounded")) return { kernel: info.gemmBf16, units: true, why: info.gemmBf16Why };
   const why = info.gemmBf16Why.startsWith("timed:")
     ? `this CPU's bf16 units run slower than its f32 FMA (${info.gemmBf16Why})`
     : info.cpu.avx512bf16
@@ -36,11 +44,44 @@ export function bf16Path(): { kernel: string; units: boolean; why?: string } {
   return { kernel: info.gemmBf16, units: false, why };
 }
 
-export function setComputeDtype(model: DecoderModel, dtype: ComputeDtype, source = "computeDtype"): void {
-  if (!COMPUTE_DTYPES.includes(dtype)) throw new Error(`${source}: must be one of ${COMPUTE_DTYPES.join(", ")}, got ${JSON.stringify(dtype)}`);
+/** A compute dtype as asked: "auto" lets chooseAutoDtype decide. */
+export type ComputeDtypeOption = ComputeDtype | "auto";
+
+export interface DtypeChoice {
+  dtype: ComputeDtype;
+  reason: string;
+}
+
+/**
+ * What "auto" runs: bf16 when every projection weight not quantized is stored in 16 bits (bf16
+ * or f16: no f32 precision is lost by rounding them) and the addon chose its bf16 kernel over the
+ * f32 one (it times both micro-kernels once per process, see native/src/isa.cc), else f32.
+ * `bf16` is injectable so the decision is testable on any CPU.
+ */
+export function chooseAutoDtype(model: DecoderModel, bf16: Bf16Path = bf16Path()): DtypeChoice {
+  const stored = [...model.linearModules()].map(([, l]) => l.weight).filter((w) => !w.quant);
+  if (stored.length === 0) return { dtype: "f32", reason: "the projections are quantized, so their products are integer ones either way" };
+  const wide = stored.filter((w) => w.dtype === "f32").length;
+  if (wide > 0) return { dtype: "f32", reason: `${wide} of ${stored.length} projection weights are stored in f32` };
+  if (!bf16.units) return { dtype: "f32", reason: `the weights are 16-bit, but ${bf16.why ?? "there is no bf16 kernel"}` };
+  return { dtype: "bf16", reason: `the weights are 16-bit and the bf16 kernel ${bf16.kernel} is the faster (${bf16.why ?? "chosen by the addon"})` };
+}
+
+/**
+ * Sets the model's compute dtype and returns it; "auto" decides by chooseAutoDtype and says
+ * what it chose through `note`. `source` names the option or flag in errors and notes.
+ */
+export function setComputeDtype(model: DecoderModel, asked: ComputeDtypeOption, source = "computeDtype", note: (line: string) => void = noteToStderr, bf16?: Bf16Path): ComputeDtype {
+  let dtype = asked;
+  if (dtype === "auto") {
+    const c = chooseAutoDtype(model, bf16);
+    note(`${source} auto: ${c.dtype} (${c.reason})`);
+    dtype = c.dtype;
+  }
+  if (!COMPUTE_DTYPES.includes(dtype)) throw new Error(`${source}: must be one of ${[...COMPUTE_DTYPES, "auto"].join(", ")}, got ${JSON.stringify(dtype)}`);
   model.computeDtype = dtype;
-  if (dtype !== "bf16") return;
-  const p = bf16Path();
+  if (dtype !== "bf16") return dtype;
+  const p = bf16 ?? bf16Path();
   if (!p.units)
     once(
       "LLM2VEC_BF16_FALLBACK",
@@ -52,4 +93,5 @@ export function setComputeDtype(model: DecoderModel, dtype: ComputeDtype, source
       "LLM2VEC_BF16_FROM_F16",
       `llm2vec: ${f16} weight matrices are stored in f16; bf16 compute rounds them to bf16 as they are used (3 mantissa bits fewer than f16, f32's range).`,
     );
+  return dtype;
 }

@@ -13,6 +13,7 @@ import { loadDecoder, type LoadOptions } from "./build.js";
 import type { RawConfig } from "./config-fields.js";
 import type { DecoderModel } from "./decoder.js";
 import { applyLoraAdapter } from "./lora.js";
+import { quantizedReader, readQuantizationConfig, refuseQuantizedNonProjections } from "./quantized-folder.js";
 import { specFromConfig } from "./registry.js";
 import type { ResolvedModel } from "./resolve.js";
 import type { DecoderSpec } from "./spec.js";
@@ -29,10 +30,16 @@ export function loadModelFolder(dir: string, opts: LoadOptions = {}): DecoderMod
   return loadWeightsFolder(dir, opts).model;
 }
 
+/** A folder saved quantized (quantized-folder.ts) loads its projections as stored, never re-quantized. */
 function loadWeightsFolder(dir: string, opts: LoadOptions): { model: DecoderModel; rawConfig: RawConfig } {
   const folder = openHfFolder(dir);
   try {
-    return { model: loadDecoder(specFromConfig(folder.config, hfConfigPath(dir)), folder.weights, dir, opts), rawConfig: folder.config };
+    const configFile = hfConfigPath(dir);
+    const kind = readQuantizationConfig(folder.config, configFile);
+    const reader = kind ? quantizedReader(folder.weights, kind, dir) : folder.weights;
+    const model = loadDecoder(specFromConfig(folder.config, configFile), reader, dir, opts);
+    if (kind) refuseQuantizedNonProjections(model, dir);
+    return { model, rawConfig: folder.config };
   } finally {
     folder.weights.close();
   }

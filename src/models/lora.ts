@@ -100,7 +100,7 @@ export function buildAdapterSet(model: DecoderModel, adapters: readonly { adapte
 
 /** W ← W + s·B·A in float32, stored back in W's dtype. */
 export function mergeInto(lin: LinearLayer, A: Tensor, B: Tensor, scaling: number): void {
-  if (lin.weight.quant) throw new Error(`merge: ${lin.weight.name ?? "a projection"} is quantized (${lin.weight.quant.kind}); merge adapters into the unquantized weights (load without quantize)`);
+  if (lin.weight.quant) throw new Error(`merge: ${lin.weight.name ?? "a projection"} is quantized (${lin.weight.quant.kind}); adapters merge into unquantized weights only: load the f32/bf16 checkpoint (without quantize), or attach the adapter unmerged`);
   const delta = noGrad(() => matmul(B, A)).f32;
   const w = toFloat32(lin.weight.data, lin.weight.dtype);
   const merged = w === lin.weight.data ? new Float32Array(w) : w;

@@ -66,7 +66,8 @@ export function quantizeFrozenWeights(model: DecoderModel, option: QuantizeOptio
   if (kind === undefined) throw new Error(`${where} must be one of ${QUANTIZE_OPTIONS.join(", ")}, got ${JSON.stringify(option)}`);
   const r: QuantizeReport = { quantized: 0, bytes: 0 };
   const quantize = (w: Tensor, name: string): Tensor => {
-    if (w.quant) return w;
+    if (w.quant?.kind === kind) return w;
+    if (w.quant) throw new Error(`${where} ${option}: ${name} is stored quantized as ${w.quant.kind} (config.json's quantization_config), which loads as stored; drop ${where} or load the f32/bf16 checkpoint`);
     if (w.requiresGrad) throw new Error(`${where}: ${name} trains; quantized weights are frozen (train LoRA adapters over them instead)`);
     const [N, K] = w.shape as [number, number];
     const q = Tensor.quantized(quantizeWeight(w.data, w.dtype, N, K, kind, name), name);

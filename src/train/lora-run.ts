@@ -8,12 +8,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { atomicWriteText } from "../formats/atomic.js";
+import { hfConfigPath, readHfConfig } from "../formats/hf-folder.js";
 import { lockFolder } from "../formats/folder-lock.js";
 import { refuseOutputOverlap } from "../formats/real-path.js";
 import { writeLoraAdapterFiles, type LoraToWrite } from "../formats/peft.js";
 import { LLM2Vec, type FromPretrainedOptions } from "../encoder/llm2vec.js";
 import { CONFIG_FILE, configFileJson } from "../encoder/options.js";
 import { attachedLoraTensors, injectLora, loadAttachedLora, resolveLoraTargets } from "../models/lora.js";
+import { readQuantizationConfig } from "../models/quantized-folder.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { modelFingerprint } from "./fingerprint.js";
 import { refuseEarlierCheckpoints, removeCheckpoints } from "./checkpoint.js";
@@ -40,6 +42,7 @@ const RUN_FILES = ["adapter_config.json", "adapter_model.safetensors", CONFIG_FI
  */
 export async function startLoraRun(o: CommonTrainOptions, encoderOptions: FromPretrainedOptions = {}): Promise<LoraRun> {
   if (o.resume && o.overwrite) throw new Error("--resume and --overwrite exclude each other: resume continues the run in --output, overwrite starts it over");
+  refuseAdapterOverQuantizedFolder(o);
   refuseOutputOverlap(o.output, "--output", [{ flag: "--model", dir: o.model }, ...(o.adapter ?? []).map((dir) => ({ flag: "--adapter", dir }))]);
   ensureWritableFolder(o.output);
   const lock = lockFolder(o.output, "training");
@@ -70,6 +73,17 @@ export async function startLoraRun(o: CommonTrainOptions, encoderOptions: FromPr
     lock.release();
     throw e;
   }
+}
+
+/**
+ * `--adapter` merges its adapters into the base weights before training; a folder saved quantized
+ * (models/quantized-folder.ts) holds no float weights to merge into, so it is refused up front,
+ * naming the flag. Training LoRA over such a folder without `--adapter` is QLoRA as `--quantize` is.
+ */
+function refuseAdapterOverQuantizedFolder(o: CommonTrainOptions): void {
+  if (!o.adapter?.length || !fs.existsSync(hfConfigPath(o.model))) return;
+  const kind = readQuantizationConfig(readHfConfig(o.model), hfConfigPath(o.model));
+  if (kind) throw new Error(`--adapter: ${o.model} is saved quantized (${kind}), and --adapter would merge into its base weights before training; give --model its f32/bf16 checkpoint, or train over this one without --adapter`);
 }
 
 export interface FinishedRun {

@@ -3,11 +3,13 @@
  * the delta computed in float32 and stored back in each weight's dtype (bf16 stays bf16). The
  * model the load resolves to is written (a -mntp folder alone is base + MNTP), atomically, with
  * the base's side files; llm2vec_config.json records the template that applies (chat_template).
+ * With `quantize`, the merged projections are then quantized and saved as such.
  */
 import { LLM2Vec } from "../encoder/llm2vec.js";
 import { saveModelFolder } from "../formats/model-folder.js";
 import { refuseOutputOverlap } from "../formats/real-path.js";
 import { resolveModel } from "../models/resolve.js";
+import type { QuantizeOption } from "../tensor/quant.js";
 
 export interface MergeOptions {
   /** A model folder or Hub id, or a PEFT adapter folder over its base (a -mntp folder). */
@@ -20,6 +22,8 @@ export interface MergeOptions {
   revision?: string;
   output: string;
   overwrite?: boolean;
+  /** Write the merged weights quantized (the saved layout of models/quantized-folder.ts); default: the base's dtype. */
+  quantize?: QuantizeOption;
 }
 
 export async function merge(o: MergeOptions): Promise<void> {
@@ -30,6 +34,7 @@ export async function merge(o: MergeOptions): Promise<void> {
     { flag: "--model", dir: resolved.weightsDir },
     ...resolved.adapters.map((a) => ({ flag: a.reason === "requested" ? "--adapter" : "--model", dir: a.dir })),
   ]);
-  const enc = LLM2Vec.fromResolved(resolved, { mergeAdapter: true });
+  // The adapters fold into the weights as loaded (f32/bf16), and only then are they quantized.
+  const enc = LLM2Vec.fromResolved(resolved, { mergeAdapter: true, quantize: o.quantize, packWeightsMB: 0 });
   saveModelFolder(enc, resolved.weightsDir, o.output, o.overwrite ?? false);
 }

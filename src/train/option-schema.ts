@@ -26,6 +26,8 @@ export interface OptionMeta extends SchemaOptions {
   cli?: false;
   /** The key in a JSON config file (llm2vec_config.json) when not the snake_case name. */
   fileKey?: string;
+  /** Not written to or read from a JSON config file (a setting of the machine, not of the model). */
+  file?: false;
   /** What a valid value is, in words, where the schema's shape says it poorly (a union of names and an object). */
   expected?: string;
 }

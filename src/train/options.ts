@@ -5,7 +5,7 @@
  * type, the validation (naming the CLI flag), the defaults, the flags' help and training_config.json.
  */
 import { Type, type Static } from "@sinclair/typebox";
-import { COMPUTE_DTYPES } from "../tensor/compute.js";
+import { COMPUTE_DTYPE_OPTIONS } from "../encoder/options.js";
 import { LINEAR_MODULES } from "../models/spec.js";
 import { PROJECTION_NAMES } from "../models/names.js";
 import { LOOP_PROPERTIES } from "./loop-options.js";
@@ -21,7 +21,7 @@ export const COMMON_PROPERTIES = {
   maxLength: Type.Integer({ minimum: 2, description: "tokens per sequence" }),
   batchSize: Type.Integer({ minimum: 1, description: "sequences per micro-batch" }),
   bidirectional: Type.Boolean({ default: true, flag: "--causal", negate: true, description: "causal attention (the ablation); default bidirectional" }),
-  computeDtype: oneOf(COMPUTE_DTYPES, { default: "f32", flag: "--dtype", description: "compute dtype of the matrix products (forward and backward): f32, or bf16 as PyTorch's bf16 autocast" }),
+  computeDtype: oneOf(COMPUTE_DTYPE_OPTIONS, { default: "f32", flag: "--dtype", description: "compute dtype of the matrix products (forward and backward): f32, bf16 as PyTorch's bf16 autocast, or auto (bf16 where the weights are 16-bit and this CPU's bf16 kernel is the faster)" }),
   loraR: Type.Integer({ minimum: 1, default: 16, description: "LoRA rank" }),
   loraAlpha: Type.Number({ exclusiveMinimum: 0, default: 32, description: "LoRA alpha" }),
   loraDropout: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.05, description: "LoRA dropout", arg: "p" }),

@@ -8,6 +8,7 @@ import { encodeCommand } from "../../src/cli/commands/encode.js";
 import { generateCommand } from "../../src/cli/commands/generate.js";
 import { tokenizeCommand } from "../../src/cli/commands/tokenize.js";
 import { Command } from "commander";
+import { registerMerge } from "../../src/cli/commands/merge.js";
 import { addEncoderFlags, encoderOptionsFromFlags, type EncoderFlags } from "../../src/cli/encoder-flags.js";
 import { storiesFolder } from "../helpers/stories.js";
 
@@ -97,7 +98,7 @@ describe("llm2vec encode", () => {
     const a = readNpy(out32).data,
       b = readNpy(out16).data;
     rowCosines(a, b, 64).forEach((cos, r) => assert.ok(cos > 0.999 && cos < 1 - 1e-9, `row ${r}: cosine bf16 vs f32 ${cos}`));
-    await assert.rejects(encodeCommand({ model, input, output: out16, overwrite: true, progress: false, dtype: "f16" }), /computeDtype: must be one of f32, bf16, got "f16"/);
+    await assert.rejects(encodeCommand({ model, input, output: out16, overwrite: true, progress: false, dtype: "f16" }), /computeDtype must be one of f32, bf16, auto, got "f16"/);
   });
 });
 
@@ -164,5 +165,14 @@ describe("--quantize", () => {
     const f = cmd.parse(["--model", model, "--quantize", "int4"], { from: "user" }).opts<EncoderFlags>();
     assert.equal(encoderOptionsFromFlags(f).quantize, "int4");
     assert.throws(() => addEncoderFlags(new Command().exitOverride().configureOutput({ writeErr: () => {} })).parse(["--model", model, "--quantize", "int3"], { from: "user" }), /--quantize.*int3.*int8, int4/);
+  });
+
+  it("--dtype auto reaches the library option; merge --quantize is a flag of merge", () => {
+    const f = addEncoderFlags(new Command().exitOverride()).parse(["--model", model, "--dtype", "auto"], { from: "user" }).opts<EncoderFlags>();
+    assert.equal(encoderOptionsFromFlags(f).computeDtype, "auto");
+    const program = new Command().exitOverride();
+    registerMerge(program);
+    const merge = program.commands.find((c) => c.name() === "merge")!;
+    assert.deepEqual(merge.options.find((o) => o.long === "--quantize")?.argChoices, ["int8", "int4"]);
   });
 });

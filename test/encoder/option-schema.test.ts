@@ -23,6 +23,7 @@ describe("encoder option schema", () => {
       truncation: "words",
       eosSuffix: null,
       queryInstruction: null,
+      computeDtype: "f32",
     });
   });
 
@@ -40,23 +41,25 @@ describe("encoder option schema", () => {
       [{ truncation: "chars" }, `truncation must be one of words, tokens, got "chars"`],
       [{ eosSuffix: 3 }, `eosSuffix must be a string or null, got 3`],
       [{ queryInstruction: false }, `queryInstruction must be a string or null, got false`],
+      [{ computeDtype: "f16" }, `computeDtype must be one of f32, bf16, auto, got "f16"`],
     ];
     for (const [bad, message] of cases) assert.throws(() => validateOptions(bad, SOURCE), { message: `${SOURCE}: ${message}` }, JSON.stringify(bad));
   });
 
   it("accepts a subset, auto, a custom template and null", () => {
-    for (const ok of [{}, { chatTemplate: "auto" }, { chatTemplate: { prefix: "<q>", suffix: "" } }, { eosSuffix: null, queryInstruction: "Q:" }, { maxLength: 1 }])
+    for (const ok of [{}, { chatTemplate: "auto" }, { chatTemplate: { prefix: "<q>", suffix: "" } }, { eosSuffix: null, queryInstruction: "Q:" }, { maxLength: 1 }, { computeDtype: "auto" }])
       assert.deepEqual(validateOptions(ok as never, SOURCE), ok);
   });
 
-  it("writes and reads llm2vec_config.json under the reference's snake_case keys", () => {
+  it("writes and reads llm2vec_config.json under the reference's snake_case keys, leaving the compute dtype (a setting of the machine) out", () => {
     const o = { ...DEFAULT_OPTIONS, pooling: "eos_token" as const, truncation: "tokens" as const, queryInstruction: "Q:" };
     const json = configFileJson(o);
     assert.deepEqual(Object.keys(json), ["pooling_mode", "max_length", "doc_max_length", "skip_instruction", "bidirectional", "chat_template", "truncation", "eos_suffix", "query_instruction"]);
     const d = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-optschema-"));
     try {
       fs.writeFileSync(path.join(d, "llm2vec_config.json"), JSON.stringify({ ...json, unknown_key: 1, toString: 2 }));
-      assert.deepEqual(readConfigFile(d), o);
+      const { computeDtype: _machine, ...inFile } = o;
+      assert.deepEqual(readConfigFile(d), inFile);
       fs.writeFileSync(path.join(d, "llm2vec_config.json"), JSON.stringify({ max_length: -1 }));
       assert.throws(() => readConfigFile(d), { message: `${path.join(d, "llm2vec_config.json")}: maxLength must be a positive integer, got -1` });
     } finally {

@@ -75,5 +75,8 @@ describe("the fallback advice", () => {
     const none = formatDoctor({ ...r, backend: "reference", binary: { source: "none", error: "nothing found" }, kernels: null });
     assert.match(none, /native addon: none \(nothing found\)/);
     assert.ok(none.includes(NATIVE_REMEDY));
+    // What --dtype auto picks on this CPU, from the addon's own bf16-vs-f32 timing.
+    assert.match(r.autoDtype, /^(bf16 for 16-bit weights \(.+: .+\)|f32 \(.+\))$/);
+    assert.ok(formatDoctor(r).includes(`--dtype auto: ${r.autoDtype}\n`));
   });
 });

@@ -37,7 +37,7 @@ describe("training option schemas", () => {
       [MntpSchema, { maskProbability: 1 }, "--mask-prob must be in (0, 1), got 1"],
       [MntpSchema, { maskStrategy: "span" }, "--mask-strategy must be bert or all_mask, got span"],
       [MntpSchema, { maxEvalBlocks: 0 }, "--max-eval-blocks must be an integer ≥ 1, got 0"],
-      [MntpSchema, { computeDtype: "f16" }, "--dtype must be f32 or bf16, got f16"],
+      [MntpSchema, { computeDtype: "f16" }, "--dtype must be one of f32, bf16, auto, got f16"],
       [SimcseSchema, { attentionDropout: -0.1 }, "--attention-dropout must be in [0, 1), got -0.1"],
       [SimcseSchema, { lossScale: 0 }, "--loss-scale must be positive, got 0"],
       [SimcseSchema, { chunkSize: 0 }, "--chunk-size must be an integer ≥ 1, got 0"],

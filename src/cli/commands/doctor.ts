@@ -1,7 +1,8 @@
-/** `llm2vec doctor`: which native binary loaded (and from where), the kernels it chose, its threads, and the Node running it. */
+/** `llm2vec doctor`: which native binary loaded (and from where), the kernels it chose, its threads, what --dtype auto picks here, and the Node running it. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { bf16Path } from "../../models/compute-mode.js";
 import { backend } from "../../tensor/backend/index.js";
 import { nativeBinary, nativeInfo, type NativeBinary, type NativeInfo } from "../../tensor/backend/native.js";
 import { NATIVE_REMEDY, packageRoot, platformPackage } from "../../tensor/backend/native-resolve.js";
@@ -15,6 +16,8 @@ export interface DoctorReport {
   backend: string;
   binary: NativeBinary;
   kernels: NativeInfo | null;
+  /** What `--dtype auto` runs here for 16-bit weights, and why (models/compute-mode.ts). */
+  autoDtype: string;
 }
 
 export function doctorReport(): DoctorReport {
@@ -28,6 +31,7 @@ export function doctorReport(): DoctorReport {
     backend: backend().name,
     binary: nativeBinary(),
     kernels: nativeInfo(),
+    autoDtype: autoDtypeHere(),
   };
 }
 
@@ -43,7 +47,13 @@ export function formatDoctor(r: DoctorReport): string {
       `threads: ${k.threads}`,
     );
   }
+  lines.push(`--dtype auto: ${r.autoDtype}`);
   return lines.join("\n") + "\n";
+}
+
+function autoDtypeHere(): string {
+  const p = bf16Path();
+  return p.units ? `bf16 for 16-bit weights (${p.kernel}: ${p.why})` : `f32 (${p.why})`;
 }
 
 export function registerDoctor(program: Command): void {

@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { promptIds } from "../../generation/prompt.js";
 import { generateTextAsync } from "../../generation/text-session.js";
-import { setComputeDtype } from "../../models/compute-mode.js";
+import { setComputeDtype, type ComputeDtypeOption } from "../../models/compute-mode.js";
 import { loadResolved, noteToStderr } from "../../models/load.js";
 import { resolveModel } from "../../models/resolve.js";
 import type { ComputeDtype } from "../../tensor/compute.js";
@@ -34,8 +34,8 @@ export async function generateCommand(o: GenerateCommandOptions): Promise<{ ids:
   const resolved = await resolveModel({ model: o.model, tokenizer: o.tokenizer, base: o.base, revision: o.revision });
   for (const n of resolved.notes) noteToStderr(n);
   const { model, tokenizer: tok } = loadResolved(resolved);
-  setComputeDtype(model, (o.dtype ?? "f32") as ComputeDtype, "--dtype");
   if (o.quantize !== undefined) quantizeFrozenWeights(model, o.quantize as QuantizeOption, { lmHead: true, where: "--quantize" });
+  setComputeDtype(model, (o.dtype ?? "f32") as ComputeDtypeOption, "--dtype");
   const [r] = await generateTextAsync(model, tok, [promptIds(tok, null, o.prompt, resolved.tokenizerDir)], {
     maxTokens,
     greedy: o.greedy,
