@@ -130,6 +130,8 @@ export interface AttentionShape {
    * positions of which the first S are filled. Forward only; the backward needs the default.
    */
   kvStride?: number;
+  /** > 0: each scaled score x becomes softcap·tanh(x / softcap) before the mask (Gemma 2's attention logit soft-cap); 0 / absent: none. */
+  softcap?: number;
 }
 
 export interface PackedAttentionShape {
@@ -140,6 +142,8 @@ export interface PackedAttentionShape {
   D: number;
   causal: boolean;
   scale: number;
+  /** As AttentionShape.softcap. */
+  softcap?: number;
 }
 
 export type GatedActivation = "silu" | "gelu_tanh";
