@@ -15,7 +15,7 @@ import { backend, referenceBackend, setBackend } from "../../src/tensor/backend/
 import { relErr } from "../helpers/compare.js";
 import { FIXTURES, storiesFolder } from "../helpers/stories.js";
 
-const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "qwen3", "qwen3-bias", "gemma", "phi3", "stories260K"];
+const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "qwen3", "qwen3-bias", "gemma", "gemma2", "phi3", "stories260K"];
 const TOL = 1e-4;
 
 interface Fixture {

@@ -23,6 +23,12 @@ export interface AdapterSet {
   layers: Partial<Record<LinearModuleName, readonly LoraWeights[]>>[];
 }
 
+/** How attention scores are formed: scale (default 1/√D) and an optional soft-cap c·tanh(s / c). */
+export interface ScoreOptions {
+  scale?: number;
+  softcap?: number;
+}
+
 /** What every layer of one forward shares. */
 export interface LayerRun {
   B: number;
@@ -80,11 +86,12 @@ export class LayerCall {
   }
 
   /** Attention of q [B, T, H, D] over k, v [B, T, KVH, D]: through the KV cache, within packed rows, or over the padded batch. */
-  attend(q: Tensor, k: Tensor, v: Tensor): Tensor {
+  attend(q: Tensor, k: Tensor, v: Tensor, scores: ScoreOptions = {}): Tensor {
     const r = this.run;
-    if (r.cache) return r.cache.attend(this.layer, q, k, v);
-    if (r.packed) return attentionPacked(q, k, v, r.packed, { causal: r.causal });
+    if (r.cache) return r.cache.attend(this.layer, q, k, v, scores);
+    if (r.packed) return attentionPacked(q, k, v, r.packed, { causal: r.causal, ...scores });
     return attention(q, k, v, {
+      ...scores,
       causal: r.causal,
       keyMask: r.mask,
       dropoutP: r.attentionDropout,
