@@ -5,6 +5,8 @@
 // Only lse is saved. Backward (FlashAttention-2 order): probabilities are recomputed from lse;
 // one pass owns dK/dV per (b, kv head, key block), another owns dQ per (b, head, query block),
 // so no two tasks ever write the same memory and no atomics are needed.
+// A causal sliding window (s.window > 0) masks keys more than `window` positions back in mask_tile;
+// whole tiles before it come out masked and are skipped like any fully masked tile.
 // Logit soft-capping (Gemma 2, s.softcap > 0) turns each scaled score x into c·tanh(x / c) before
 // the mask; the backward recomputes it and multiplies dS by its derivative 1 − tanh²(x / c).
 #pragma once
@@ -26,6 +28,12 @@ struct AttnCtx {
     if (!s->causal) return s->S;
     long e = i + (s->S - s->T) + 1;
     return e < 0 ? 0 : (e > s->S ? s->S : e);
+  }
+  // First key query row i may see: the sliding window's start (causal with a window), else 0.
+  long keyStart(long i) const {
+    if (!s->causal || s->window <= 0) return 0;
+    long b = i + (s->S - s->T) - s->window + 1;
+    return b < 0 ? 0 : b;
   }
   // First query row that sees key j under the causal rule.
   long firstQuery(long j) const {
@@ -69,6 +77,7 @@ static void mask_tile(const AttnCtx& cx, long b, long i0, long nq, long j0, long
     long vis = cx.keyEnd(i0 + r) - j0;  // keys [0, vis) of the tile pass the causal rule
     if (vis < 0) vis = 0;
     for (long c = vis; c < nk; c++) row[c] = -INFINITY;
+    for (long c = 0, lo = cx.keyStart(i0 + r) - j0; c < lo && c < nk; c++) row[c] = -INFINITY;  // before the window
     if (km)
       for (long c = 0; c < nk && c < vis; c++)
         if (!km[c]) row[c] = -INFINITY;

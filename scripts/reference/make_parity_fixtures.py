@@ -119,14 +119,14 @@ CASES = {
         bos_token_id=2, eos_token_id=1, pad_token_id=0, torch_dtype="float32")),
     # Gemma 2: query_pre_attn_scalar 24 (scale 24^-0.5, not head_dim 32's), attention and final
     # logit soft-caps small enough to bite on these scores and logits, four norms per layer, GQA
-    # 4/2, tied; sliding_window 32 on the even layers exceeds every length here (generation reaches
-    # 17), so it has no effect.
+    # 4/2, tied; sliding_window 4 < T on layer 0 (local), layer 1 global, so causal runs (and
+    # generation, training) see the alternation.
     "gemma2": dict(seed=10, dtype="float32", shards=1, pooled=True, config=dict(
         _BASE, architectures=["Gemma2ForCausalLM"], model_type="gemma2", vocab_size=128,
         num_attention_heads=4, num_key_value_heads=2, head_dim=32, hidden_act="gelu_pytorch_tanh",
         hidden_activation="gelu_pytorch_tanh", max_position_embeddings=256, rms_norm_eps=1e-6,
         rope_theta=10000.0, attention_bias=False, tie_word_embeddings=True, query_pre_attn_scalar=24,
-        attn_logit_softcapping=1.5, final_logit_softcapping=2.5, sliding_window=32,
+        attn_logit_softcapping=1.5, final_logit_softcapping=2.5, sliding_window=4,
         cache_implementation="hybrid", bos_token_id=2, eos_token_id=1, pad_token_id=0, torch_dtype="float32")),
 }
 

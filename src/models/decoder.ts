@@ -191,6 +191,7 @@ export class DecoderModel {
       adapters: opts.adapters ?? "attached",
       cache,
       packed,
+      windows: opts.mode === "causal" ? (this.spec.layerWindows ?? null) : null,
     };
   }
 

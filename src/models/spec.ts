@@ -54,8 +54,16 @@ export interface DecoderSpec {
    * Generation refuses such a model unless forced (DecodeOptions.forceCausal).
    */
   trainedAttention: AttentionMode;
-  /** Only applied in causal mode, as the reference disables it in bidirectional mode. */
+  /**
+   * One window for every layer, only applied in causal mode (the reference disables it in
+   * bidirectional mode); causal inputs longer than it are refused (decoder.ts).
+   */
   slidingWindow: number | null;
+  /**
+   * Each layer's own sliding window (null: global attention), applied by the attention kernels in
+   * causal mode and dropped in bidirectional mode: Gemma 2's alternating local and global layers.
+   */
+  layerWindows?: (number | null)[];
   bosTokenId: number | null;
   eosTokenIds: number[];
   padTokenId: number | null;

@@ -35,7 +35,8 @@ describe("gemma2 parity with the PyTorch reference", () => {
 describe("gemma2 config", () => {
   it("defaults as Gemma2Config: head_dim 256, 4 kv heads, scale 256^-0.5, caps 50 / 30, window 4096, tied", () => {
     const s = specFromConfig({ model_type: "gemma2", hidden_size: 64, intermediate_size: 96, num_hidden_layers: 2, num_attention_heads: 8, vocab_size: 10 });
-    assert.deepEqual([s.headDim, s.numKvHeads, s.attentionScale, s.attnLogitSoftcap, s.finalLogitSoftcap, s.slidingWindow, s.tieWordEmbeddings, s.normAddOne], [256, 4, 1 / 16, 50, 30, 4096, true, true]);
+    assert.deepEqual([s.headDim, s.numKvHeads, s.attentionScale, s.attnLogitSoftcap, s.finalLogitSoftcap, s.tieWordEmbeddings, s.normAddOne], [256, 4, 1 / 16, 50, 30, true, true]);
+    assert.deepEqual([s.slidingWindow, s.layerWindows], [null, [4096, null]]);
   });
 
   it("query_pre_attn_scalar sets the scale; an explicit null turns a soft-cap off", () => {
@@ -52,22 +53,27 @@ describe("gemma2 config", () => {
     assert.throws(() => specFromConfig(tiny({ query_pre_attn_scalar: 0 })), /field "query_pre_attn_scalar" must be a positive number/);
   });
 
-  it("layer_types must agree with num_hidden_layers; no sliding layer means no window", () => {
+  it("even layers are local (HF: `not bool(layer_idx % 2)`), or as layer_types says, which must agree with num_hidden_layers", () => {
+    const windows = (extra: Record<string, unknown>) => specFromConfig(tiny(extra)).layerWindows;
+    assert.deepEqual(windows({ num_hidden_layers: 3, sliding_window: 8 }), [8, null, 8]);
+    assert.deepEqual(windows({ layer_types: ["full_attention", "sliding_attention"], sliding_window: 8 }), [null, 8]);
+    assert.equal(windows({ layer_types: ["full_attention", "full_attention"], sliding_window: 8 }), undefined);
+    assert.equal(windows({ sliding_window: null }), undefined);
     assert.throws(() => specFromConfig(tiny({ layer_types: ["sliding_attention"] })), /field "layer_types" must list .* for each of the 2 layers \(num_hidden_layers\)/);
     assert.throws(() => specFromConfig(tiny({ layer_types: ["sliding_attention", "chunked_attention"] })), /field "layer_types" must list/);
-    assert.equal(specFromConfig(tiny({ layer_types: ["full_attention", "full_attention"], sliding_window: 8 })).slidingWindow, null);
-    assert.equal(specFromConfig(tiny({ layer_types: ["sliding_attention", "full_attention"], sliding_window: 8 })).slidingWindow, 8);
-    // Without layer_types, layer 0 slides (HF: `not bool(layer_idx % 2)`), so even one layer has the window.
-    assert.equal(specFromConfig(tiny({ num_hidden_layers: 1, sliding_window: 8 })).slidingWindow, 8);
-    assert.equal(specFromConfig(tiny({ sliding_window: null })).slidingWindow, null);
+    assert.throws(() => specFromConfig(tiny({ sliding_window: 0 })), /field "sliding_window" must be a positive integer/);
   });
 
-  it("the window is causal only: bidirectional runs past it, causal past it is refused", () => {
-    const m = randomDecoder(specFromConfig(tiny({ sliding_window: 4 })), 1);
+  it("the window applies causally past its length and is dropped bidirectionally", () => {
     const ids = Int32Array.from([1, 2, 3, 4, 5, 6]);
-    assert.doesNotThrow(() => noGrad(() => m.forward(ids, 1, 6, { mode: "bidirectional" })));
-    assert.doesNotThrow(() => noGrad(() => m.forward(ids.subarray(0, 4), 1, 4, { mode: "causal" })));
-    assert.throws(() => noGrad(() => m.forward(ids, 1, 6, { mode: "causal" })), /sliding window \(4\)/);
+    const run = (window: number | null, mode: "causal" | "bidirectional", T = 6) =>
+      noGrad(() => randomDecoder(specFromConfig(tiny({ sliding_window: window })), 1).forward(ids.subarray(0, T), 1, T, { mode })).f32;
+    assert.deepEqual(run(4, "bidirectional"), run(null, "bidirectional"));
+    assert.deepEqual(run(4, "causal", 4), run(null, "causal", 4));
+    const [a, b] = [run(4, "causal"), run(null, "causal")];
+    const C = 32;
+    assert.deepEqual(a.subarray(0, 4 * C), b.subarray(0, 4 * C));
+    assert.notDeepEqual(a.subarray(4 * C), b.subarray(4 * C));
   });
 
   it("refuses use_bidirectional_attention and an unsupported activation, naming the field", () => {

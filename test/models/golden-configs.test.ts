@@ -68,7 +68,8 @@ describe("golden configs", () => {
     it(`${name}: gemma2, four norms per layer, soft-caps 50 / 30, scale 256^-0.5, window 4096; ${total.toLocaleString("en-US")} parameters`, () => {
       const s = specFromConfig(read(`configs/${name}/config.json`).raw);
       assert.deepEqual([s.family, s.headDim, s.numHeads, s.numKvHeads, s.tieWordEmbeddings, s.normAddOne, s.activation], ["gemma2", 256, H, KVH, true, true, "gelu_tanh"]);
-      assert.deepEqual([s.attentionScale, s.attnLogitSoftcap, s.finalLogitSoftcap, s.slidingWindow, s.embedScale], [1 / 16, 50, 30, 4096, Math.fround(Math.sqrt(C))]);
+      assert.deepEqual([s.attentionScale, s.attnLogitSoftcap, s.finalLogitSoftcap, s.slidingWindow, s.embedScale], [1 / 16, 50, 30, null, Math.fround(Math.sqrt(C))]);
+      assert.deepEqual(s.layerWindows, Array.from({ length: L }, (_, i) => (i % 2 === 0 ? 4096 : null)));
       assert.deepEqual(weightShapes(s).get(`model.layers.${L - 1}.post_feedforward_layernorm.weight`), [C]);
       assert.equal(parameterCount(s), count({ C, F, L, V: 256000, H, KVH, D: 256, tied: true, qkNorm: false, norms: 4 }));
       assert.equal(parameterCount(s), total);

@@ -8,9 +8,9 @@
  * absent keys take the config class's defaults (head_dim 256, query_pre_attn_scalar 256,
  * attn_logit_softcapping 50, final_logit_softcapping 30, sliding_window 4096, 4 kv heads); an
  * explicit null turns a soft-cap off, as HF's `is not None` checks do. Even layers (0, 2, …) are
- * local (sliding_window), odd ones global, or as `layer_types` lists them. A spec has one window,
- * applied causally only (bidirectional mode drops it, as the reference does for Mistral): with
- * T ≤ window every layer sees what HF's would, and longer causal runs are refused (decoder.ts).
+ * local (a causal sliding window of `sliding_window` keys), odd ones global, or as `layer_types`
+ * lists them (spec.layerWindows); bidirectional mode drops the window, as the reference does for
+ * Mistral.
  */
 import { PreNormLayer, layerOptions, type DecoderLayer, type LayerOptions } from "../blocks/layer.js";
 import { RmsNorm } from "../blocks/norm.js";
@@ -32,12 +32,13 @@ function capField(cfg: ConfigReader, field: string, fallback: number): number | 
   return v;
 }
 
-/** The one window of Gemma2Config's alternating local/global layers, or null when no layer slides. */
-function slidingWindow(cfg: ConfigReader, numLayers: number): number | null {
+/** Each layer's window (null: global) of Gemma2Config's alternating local/global layers, or undefined when none slides. */
+function layerWindows(cfg: ConfigReader, numLayers: number): (number | null)[] | undefined {
   // Gemma2Attention: `config.sliding_window if not bool(layer_idx % 2)`: layers 0, 2, … slide.
   const sliding = slidingLayerTypes(cfg, numLayers) ?? Array.from({ length: numLayers }, (_, i) => i % 2 === 0);
-  if (!sliding.some((s) => s)) return null;
-  return cfg.absent("sliding_window") ? 4096 : cfg.has("sliding_window") ? cfg.int("sliding_window") : null;
+  const window = cfg.absent("sliding_window") ? 4096 : cfg.has("sliding_window") ? cfg.int("sliding_window") : null;
+  if (window === null || !sliding.some((s) => s)) return undefined;
+  return sliding.map((s) => (s ? window : null));
 }
 
 function gemma2Spec(cfg: ConfigReader): DecoderSpec {
@@ -49,7 +50,7 @@ function gemma2Spec(cfg: ConfigReader): DecoderSpec {
     attentionScale: cfg.num("query_pre_attn_scalar", 256) ** -0.5,
     attnLogitSoftcap: capField(cfg, "attn_logit_softcapping", 50),
     finalLogitSoftcap: capField(cfg, "final_logit_softcapping", 30),
-    slidingWindow: slidingWindow(cfg, base.numLayers),
+    layerWindows: layerWindows(cfg, base.numLayers),
   };
 }
 

@@ -26,8 +26,8 @@ function act(kind: GatedActivation, x: number): { y: number; dy: number } {
 }
 
 /**
- * Visits the visible (b, h, i, j) pairs of attention and gives their scaled scores, soft-capped
- * (c·tanh(x / c)) when s.softcap > 0.
+ * Visits the visible (b, h, i, j) pairs of attention (causal, sliding window, key mask) and gives
+ * their scaled scores, soft-capped (c·tanh(x / c)) when s.softcap > 0.
  */
 function attentionScores(s: AttentionShape, q: Float32Array, k: Float32Array, b: number, h: number, i: number): Float64Array {
   const { T, S, H, KVH, D } = s;
@@ -37,6 +37,7 @@ function attentionScores(s: AttentionShape, q: Float32Array, k: Float32Array, b:
   const qOff = ((b * T + i) * H + h) * D;
   for (let j = 0; j < S; j++) {
     if (s.causal && j > i + (S - T)) continue;
+    if (s.causal && s.window && j <= i + (S - T) - s.window) continue;
     if (s.keyMask && !s.keyMask[b * KS + j]) continue;
     const kOff = ((b * KS + j) * KVH + kvh) * D;
     let dot = 0;
