@@ -44,7 +44,7 @@ function worstStep(ours: Float32Array[], ref: Float32Array, V: number): number {
 
 const active = backend();
 const RUNS: [string, typeof active][] = CASES.map((c) => [c, active]);
-if (active.name !== referenceBackend.name) RUNS.push(["llama", referenceBackend], ["gemma", referenceBackend]);
+if (active.name !== referenceBackend.name) RUNS.push(["llama", referenceBackend], ["gemma", referenceBackend], ["gemma2", referenceBackend]);
 
 describe("KV-cache decoding equals the PyTorch reference step by step", () => {
   for (const [name, be] of RUNS) {

@@ -31,8 +31,8 @@ function maxRelErr(ours: Float32Array, ref: Float32Array, mask: number[], width:
 
 const active = backend();
 const RUNS: [string, string][] = CASES.map((c) => [c, active.name]);
-// The TypeScript reference kernels must reproduce the reference model too (the fallback path).
-if (active.name !== referenceBackend.name) RUNS.push(["llama", referenceBackend.name], ["gemma", referenceBackend.name]);
+// The TypeScript reference kernels must reproduce the reference model too (the fallback path; gemma2 for the soft-caps and window).
+if (active.name !== referenceBackend.name) RUNS.push(["llama", referenceBackend.name], ["gemma", referenceBackend.name], ["gemma2", referenceBackend.name]);
 
 describe("decoder parity with the PyTorch reference", () => {
   for (const [name, backendName] of RUNS) {
