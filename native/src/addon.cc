@@ -35,6 +35,8 @@ AttnShape attn_shape(const double* p, const uint8_t* mask) {
   s.seed = static_cast<uint32_t>(p[9]);
   s.dropoutBatchOffset = static_cast<long>(p[10]);
   s.kvStride = static_cast<long>(p[11]);
+  s.softcap = static_cast<float>(p[12]);
+  s.window = static_cast<long>(p[13]);
   s.keyMask = mask;
   return s;
 }
@@ -50,7 +52,7 @@ napi_value AttnFwd(napi_env env, napi_callback_info info) {
   F32(4, lse);
   void* mask = nullptr;
   if (!arr(env, a.argv[5], napi_uint8_array, &mask, nullptr, true)) return fail(env, "attentionForward: keyMask must be a Uint8Array or null");
-  PARAMS(6, p, 12);
+  PARAMS(6, p, 14);
   AttnShape s = attn_shape(p, static_cast<const uint8_t*>(mask));
   g_k->attn_fwd(s, q, k, v, out, lse);
   return nullptr;
@@ -75,13 +77,13 @@ napi_value AttnFwdPacked(napi_env env, napi_callback_info info) {
   F32(3, out);
   F32(4, lse);
   I32(5, starts);
-  PARAMS(6, p, 6);
+  PARAMS(6, p, 8);
   const long rows = static_cast<long>(p[0]), H = static_cast<long>(p[1]), KVH = static_cast<long>(p[2]), D = static_cast<long>(p[3]);
   auto run_row = [&](long b) {
     const long s0 = starts[b], L = starts[b + 1] - s0;
     if (L <= 0) return;
     // The padded forward's parameter block for this row alone: B = 1, T = S = kvStride = L.
-    const double rp[12] = {1, static_cast<double>(L), static_cast<double>(L), p[1], p[2], p[3], p[4], p[5], 0, 0, 0, static_cast<double>(L)};
+    const double rp[14] = {1, static_cast<double>(L), static_cast<double>(L), p[1], p[2], p[3], p[4], p[5], 0, 0, 0, static_cast<double>(L), p[6], p[7]};
     const AttnShape s = attn_shape(rp, nullptr);
     g_k->attn_fwd(s, q + s0 * H * D, k + s0 * KVH * D, v + s0 * KVH * D, out + s0 * H * D, lse + s0 * H);
   };
@@ -115,7 +117,7 @@ napi_value AttnBwd(napi_env env, napi_callback_info info) {
   F32(8, dv);
   void* mask = nullptr;
   if (!arr(env, a.argv[9], napi_uint8_array, &mask, nullptr, true)) return fail(env, "attentionBackward: keyMask must be a Uint8Array or null");
-  PARAMS(10, p, 12);
+  PARAMS(10, p, 14);
   AttnShape s = attn_shape(p, static_cast<const uint8_t*>(mask));
   g_k->attn_bwd(s, q, k, v, out, lse, dOut, dq, dk, dv);
   return nullptr;

@@ -5,6 +5,10 @@
 // Only lse is saved. Backward (FlashAttention-2 order): probabilities are recomputed from lse;
 // one pass owns dK/dV per (b, kv head, key block), another owns dQ per (b, head, query block),
 // so no two tasks ever write the same memory and no atomics are needed.
+// A causal sliding window (s.window > 0) masks keys more than `window` positions back in mask_tile;
+// whole tiles before it come out masked and are skipped like any fully masked tile.
+// Logit soft-capping (Gemma 2, s.softcap > 0) turns each scaled score x into c·tanh(x / c) before
+// the mask; the backward recomputes it and multiplies dS by its derivative 1 − tanh²(x / c).
 #pragma once
 #include <cmath>
 #include <cstdlib>
@@ -25,6 +29,12 @@ struct AttnCtx {
     long e = i + (s->S - s->T) + 1;
     return e < 0 ? 0 : (e > s->S ? s->S : e);
   }
+  // First key query row i may see: the sliding window's start (causal with a window), else 0.
+  long keyStart(long i) const {
+    if (!s->causal || s->window <= 0) return 0;
+    long b = i + (s->S - s->T) - s->window + 1;
+    return b < 0 ? 0 : b;
+  }
   // First query row that sees key j under the causal rule.
   long firstQuery(long j) const {
     if (!s->causal) return 0;
@@ -43,6 +53,21 @@ static AttnCtx make_ctx(const llm::AttnShape& s) {
   return c;
 }
 
+// Soft-caps an nq×nk tile of scores in place; with G, also writes each score's derivative
+// 1 − tanh² (the factor the backward's dS takes) at the same place in G.
+static void softcap_tile(float cap, long nq, long nk, float* S, long lds, float* G) {
+  const float inv = 1.f / cap;
+  for (long r = 0; r < nq; r++) {
+    float* row = S + r * lds;
+    float* g = G ? G + r * lds : nullptr;
+    for (long c = 0; c < nk; c++) {
+      const float t = std::tanh(row[c] * inv);
+      row[c] = cap * t;
+      if (g) g[c] = 1.f - t * t;
+    }
+  }
+}
+
 // Sets masked scores of an nq×nk tile (rows i0.., keys j0..) to −inf; returns true if any survive.
 static void mask_tile(const AttnCtx& cx, long b, long i0, long nq, long j0, long nk, float* S, long lds) {
   const llm::AttnShape& s = *cx.s;
@@ -52,6 +77,7 @@ static void mask_tile(const AttnCtx& cx, long b, long i0, long nq, long j0, long
     long vis = cx.keyEnd(i0 + r) - j0;  // keys [0, vis) of the tile pass the causal rule
     if (vis < 0) vis = 0;
     for (long c = vis; c < nk; c++) row[c] = -INFINITY;
+    for (long c = 0, lo = cx.keyStart(i0 + r) - j0; c < lo && c < nk; c++) row[c] = -INFINITY;  // before the window
     if (km)
       for (long c = 0; c < nk && c < vis; c++)
         if (!km[c]) row[c] = -INFINITY;
@@ -96,6 +122,7 @@ static void attn_fwd(const llm::AttnShape& s, const float* q, const float* k, co
       const float* kb0 = k + (b * KS + j0) * ldk + kvh * D;
       const float* vb0 = v + (b * KS + j0) * ldk + kvh * D;
       llm::sgemm(false, true, nq, nk, D, s.scale, qb0, ldq, kb0, ldk, 0.f, P, ATT_KB);
+      if (s.softcap > 0) softcap_tile(s.softcap, nq, nk, P, ATT_KB, nullptr);
       mask_tile(cx, b, i0, nq, j0, nk, P, ATT_KB);
       bool any = false;
       for (long r = 0; r < nq; r++) {
@@ -141,13 +168,15 @@ static void attn_fwd(const llm::AttnShape& s, const float* q, const float* k, co
   }
 }
 
-// P = exp(scale·Q·Kᵀ − lse) for an nq×nk tile (masked → 0; rows with lse = −inf → 0).
+// P = exp(scale·Q·Kᵀ − lse) for an nq×nk tile (masked → 0; rows with lse = −inf → 0); soft-capped
+// scores leave their derivative in G (unused without a cap).
 static void recompute_p(const AttnCtx& cx, long b, long h, long kvh, long i0, long nq, long j0, long nk, const float* q,
-                        const float* k, const float* lse, float* P) {
+                        const float* k, const float* lse, float* P, float* G) {
   const llm::AttnShape& s = *cx.s;
   const long D = s.D, ldq = s.H * D, ldk = s.KVH * D;
   llm::sgemm(false, true, nq, nk, D, s.scale, q + (b * s.T + i0) * ldq + h * D, ldq, k + (b * s.S + j0) * ldk + kvh * D, ldk, 0.f,
              P, ATT_KB);
+  if (s.softcap > 0) softcap_tile(s.softcap, nq, nk, P, ATT_KB, G);
   mask_tile(cx, b, i0, nq, j0, nk, P, ATT_KB);
   for (long r = 0; r < nq; r++) {
     float* row = P + r * ATT_KB;
@@ -163,9 +192,9 @@ static void recompute_p(const AttnCtx& cx, long b, long h, long kvh, long i0, lo
 }
 
 // Given P (probabilities) and dP = dO·Vᵀ for a tile, writes Pd = P·keep into `Pd` (may be null)
-// and dS = P·(keep·dP − Di)·scale into dP.
+// and dS = P·(keep·dP − Di)·scale into dP, times the soft-cap's derivative G when capped.
 static void ds_tile(const AttnCtx& cx, long b, long h, long i0, long nq, long j0, long nk, const float* P, float* dP, float* Pd,
-                    const float* Di) {
+                    const float* Di, const float* G) {
   const llm::AttnShape& s = *cx.s;
   const bool drop = s.dropoutP > 0;
   float kp[ATT_KB];
@@ -174,10 +203,13 @@ static void ds_tile(const AttnCtx& cx, long b, long h, long i0, long nq, long j0
     float* dp = dP + r * ATT_KB;
     float di = Di[(b * s.H + h) * s.T + i0 + r];
     const float sc = s.scale;
+    const float* g = s.softcap > 0 ? G + r * ATT_KB : nullptr;
     if (!drop) {
       if (Pd) std::memcpy(Pd + r * ATT_KB, p, sizeof(float) * nk);
       // A masked pair (p = 0) has no gradient, even when its row's Di or dP is NaN.
       for (long c = 0; c < nk; c++) dp[c] = p[c] == 0.f ? 0.f : p[c] * (dp[c] - di) * sc;
+      if (g)
+        for (long c = 0; c < nk; c++) dp[c] *= g[c];
       continue;
     }
     for (long c = 0; c < nk; c++) kp[c] = 1.f;
@@ -187,6 +219,8 @@ static void ds_tile(const AttnCtx& cx, long b, long h, long i0, long nq, long j0
       for (long c = 0; c < nk; c++) pd[c] = p[c] * kp[c];
     }
     for (long c = 0; c < nk; c++) dp[c] = p[c] == 0.f ? 0.f : p[c] * (kp[c] * dp[c] - di) * sc;
+    if (g)
+      for (long c = 0; c < nk; c++) dp[c] *= g[c];
   }
 }
 
@@ -211,7 +245,7 @@ static void attn_bwd(const llm::AttnShape& s, const float* q, const float* k, co
         long o = (b * T + i) * ldq + h * D;
         Di[(b * H + h) * T + i] = dotf(dOut + o, out + o, D);
       }
-  const size_t tileFloats = static_cast<size_t>(3 * ATT_QB * ATT_KB);
+  const size_t tileFloats = static_cast<size_t>(4 * ATT_QB * ATT_KB);  // P, dP, Pd, G
 
   const long kBlocks = (S + ATT_KB - 1) / ATT_KB;
   if (B * KVH >= 4L * llm::num_threads()) {
@@ -229,6 +263,7 @@ static void attn_bwd(const llm::AttnShape& s, const float* q, const float* k, co
       float* P = llm::thread_scratch(tid, 2, tileFloats);
       float* dP = P + ATT_QB * ATT_KB;
       float* Pd = dP + ATT_QB * ATT_KB;
+      float* G = Pd + ATT_QB * ATT_KB;
       for (long kb = 0; kb < kBlocks; kb++) {
         long j0 = kb * ATT_KB, nk = S - j0 < ATT_KB ? S - j0 : ATT_KB;
         float* dkb = dk + (b * S + j0) * ldk + g * D;
@@ -242,9 +277,9 @@ static void attn_bwd(const llm::AttnShape& s, const float* q, const float* k, co
             const float* qb0 = q + (b * T + i0) * ldq + h * D;
             const float* dob0 = dOut + (b * T + i0) * ldq + h * D;
             float* dqb = dq + (b * T + i0) * ldq + h * D;
-            recompute_p(cx, b, h, g, i0, nq, j0, nk, q, k, lse, P);
+            recompute_p(cx, b, h, g, i0, nq, j0, nk, q, k, lse, P, G);
             llm::sgemm(false, true, nq, nk, D, 1.f, dob0, ldq, vb0, ldk, 0.f, dP, ATT_KB);  // dP = dO·Vᵀ
-            ds_tile(cx, b, h, i0, nq, j0, nk, P, dP, Pd, Di);
+            ds_tile(cx, b, h, i0, nq, j0, nk, P, dP, Pd, Di, G);
             llm::sgemm(true, false, nk, D, nq, 1.f, Pd, ATT_KB, dob0, ldq, 1.f, dvb, ldk);  // dV += Pdᵀ·dO
             llm::sgemm(true, false, nk, D, nq, 1.f, dP, ATT_KB, qb0, ldq, 1.f, dkb, ldk);   // dK += dSᵀ·Q
             llm::sgemm(false, false, nq, D, nk, 1.f, dP, ATT_KB, kb0, ldk, 1.f, dqb, ldq);  // dQ += dS·K
@@ -269,6 +304,7 @@ static void attn_bwd(const llm::AttnShape& s, const float* q, const float* k, co
     float* P = llm::thread_scratch(tid, 2, tileFloats);
     float* dP = P + ATT_QB * ATT_KB;
     float* Pd = dP + ATT_QB * ATT_KB;
+    float* G = Pd + ATT_QB * ATT_KB;
     const float* vb0 = v + (b * S + j0) * ldk + g * D;
     long iFirst = cx.firstQuery(j0);
     for (long h = g * cx.rep; h < (g + 1) * cx.rep; h++) {
@@ -276,9 +312,9 @@ static void attn_bwd(const llm::AttnShape& s, const float* q, const float* k, co
         long nq = T - i0 < ATT_QB ? T - i0 : ATT_QB;
         const float* qb0 = q + (b * T + i0) * ldq + h * D;
         const float* dob0 = dOut + (b * T + i0) * ldq + h * D;
-        recompute_p(cx, b, h, g, i0, nq, j0, nk, q, k, lse, P);
+        recompute_p(cx, b, h, g, i0, nq, j0, nk, q, k, lse, P, G);
         llm::sgemm(false, true, nq, nk, D, 1.f, dob0, ldq, vb0, ldk, 0.f, dP, ATT_KB);  // dP = dO·Vᵀ
-        ds_tile(cx, b, h, i0, nq, j0, nk, P, dP, Pd, Di);
+        ds_tile(cx, b, h, i0, nq, j0, nk, P, dP, Pd, Di, G);
         llm::sgemm(true, false, nk, D, nq, 1.f, Pd, ATT_KB, dob0, ldq, 1.f, dvb, ldk);  // dV += Pdᵀ·dO
         llm::sgemm(true, false, nk, D, nq, 1.f, dP, ATT_KB, qb0, ldq, 1.f, dkb, ldk);   // dK += dSᵀ·Q
       }
@@ -295,15 +331,16 @@ static void attn_bwd(const llm::AttnShape& s, const float* q, const float* k, co
     for (long r = 0; r < nq; r++) std::memset(dqb + r * ldq, 0, sizeof(float) * D);
     float* P = llm::thread_scratch(tid, 2, tileFloats);
     float* dP = P + ATT_QB * ATT_KB;
+    float* G = dP + 2 * ATT_QB * ATT_KB;
     const float* dob0 = dOut + (b * T + i0) * ldq + h * D;
     long end = cx.keyEnd(i0 + nq - 1);
     for (long j0 = 0; j0 < end; j0 += ATT_KB) {
       long nk = end - j0 < ATT_KB ? end - j0 : ATT_KB;
       const float* kb0 = k + (b * S + j0) * ldk + g * D;
       const float* vb0 = v + (b * S + j0) * ldk + g * D;
-      recompute_p(cx, b, h, g, i0, nq, j0, nk, q, k, lse, P);
+      recompute_p(cx, b, h, g, i0, nq, j0, nk, q, k, lse, P, G);
       llm::sgemm(false, true, nq, nk, D, 1.f, dob0, ldq, vb0, ldk, 0.f, dP, ATT_KB);
-      ds_tile(cx, b, h, i0, nq, j0, nk, P, dP, nullptr, Di);
+      ds_tile(cx, b, h, i0, nq, j0, nk, P, dP, nullptr, Di, G);
       llm::sgemm(false, false, nq, D, nk, 1.f, dP, ATT_KB, kb0, ldk, 1.f, dqb, ldq);  // dQ += dS·K
     }
   });

@@ -11,7 +11,7 @@
 // missed), then per group of rows: scores straight
 // from registers (rows × 2 vectors of keys, D FMAs each), mask, one softmax over the whole row
 // (no rescaling), dropout, and O = P·V with rows × 2 vectors of output accumulated over the keys.
-// Same semantics as the flash path: masked keys, rows with no visible key (zeros, lse = −inf),
+// Same semantics as the flash path: soft-capped scores, masked keys, rows with no visible key (zeros, lse = −inf),
 // NaN rows (NaN output and lse), the dropout mask (dropout_tile on the same indices).
 #pragma once
 #ifdef LLM_VEC
@@ -161,6 +161,7 @@ static void attn_fwd_panel(const AttnCtx& cx, const float* q, const float* k, co
         continue;
       }
       panel_scores_n<4>(rows, qr, ldq, Kt, SP, D, round_up(nk, VW), s.scale, P, SP);
+      if (s.softcap > 0) softcap_tile(s.softcap, rows, nk, P, SP, nullptr);
       mask_tile(cx, b, i, rows, 0, nk, P, SP);
       for (int r = 0; r < rows; r++) {
         float* row = P + r * SP;

@@ -14,6 +14,8 @@ struct AttnShape {
   uint32_t seed;
   long dropoutBatchOffset;  // dropout index of row b is that of row b + offset (GradCache chunks)
   long kvStride;            // keys between batch rows of k/v/keyMask (≥ S; a KV cache's capacity). Forward only
+  float softcap;            // > 0: scores become softcap·tanh(score / softcap) before the mask (Gemma 2); 0 = none
+  long window;              // > 0 and causal: query i sees only keys j > i + (S − T) − window (a sliding window); 0 = none
 };
 
 enum ActKind : int { ACT_SILU = 0, ACT_GELU_TANH = 1 };

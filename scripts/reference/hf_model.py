@@ -42,6 +42,19 @@ same last hidden state and logits as HF's eager attention in float32:
       (`sliding_window`, Phi-3-mini: 2047) masks causally like Mistral's.
   * gemma: embeddings * sqrt(hidden_size) (the scalar cast to the compute dtype
     first, as HF does), explicit head_dim, tied lm_head
+  * gemma2 (modeling_gemma2.py at huggingface/transformers 006e86931247, configuration_gemma2.py):
+      Gemma's (1 + w) RMSNorm, sqrt(hidden) embedding scale, gelu_pytorch_tanh MLP and tied head;
+      Gemma2Attention.__init__: `self.scaling = config.query_pre_attn_scalar**-0.5`,
+      `self.sliding_window = config.sliding_window if not bool(layer_idx % 2) else None` (even
+      layers slide; newer configs' `layer_types` default is "sliding_attention" iff (i + 1) % 2);
+      eager_attention_forward: `attn_weights = torch.matmul(query, key_states.transpose(2, 3)) *
+      config.scaling`, then `attn_weights / config.attn_logit_softcapping`, `torch.tanh`,
+      `* config.attn_logit_softcapping`, and only then `attn_weights + causal_mask`;
+      Gemma2DecoderLayer.forward: `hidden_states = self.input_layernorm(hidden_states)`, self_attn,
+      `hidden_states = self.post_attention_layernorm(hidden_states)`, `residual + hidden_states`,
+      then `self.pre_feedforward_layernorm`, mlp, `self.post_feedforward_layernorm`, `residual +
+      hidden_states`; Gemma2ForCausalLM.forward: `logits = logits / self.config.final_logit_softcapping`,
+      `torch.tanh(logits)`, `logits * self.config.final_logit_softcapping`.
   * attention: softmax(q k^T / sqrt(head_dim) + mask) v with an additive mask
     that is 0 where allowed and finfo(dtype).min where not (as HF eager does).
 
@@ -75,7 +88,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safetensors_io import load_hf_folder_tensors  # noqa: E402
 
-FAMILIES = ("llama", "mistral", "qwen2", "qwen3", "gemma", "phi3")
+FAMILIES = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3")
 
 # HF config defaults for the fields we read (used only when config.json omits them).
 _DEFAULTS = {
@@ -87,6 +100,9 @@ _DEFAULTS = {
                   head_dim=128, sliding_window=4096, max_window_layers=28),
     "gemma": dict(rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=True, hidden_act="gelu_pytorch_tanh",
                   head_dim=256),
+    "gemma2": dict(rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=True, head_dim=256,
+                   sliding_window=4096, query_pre_attn_scalar=256, attn_logit_softcapping=50.0,
+                   final_logit_softcapping=30.0),
     "phi3": dict(rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False, hidden_act="silu",
                  max_position_embeddings=4096, original_max_position_embeddings=4096),
 }
@@ -109,13 +125,20 @@ class Config:
         self.num_attention_heads = d["num_attention_heads"]
         self.num_key_value_heads = d.get("num_key_value_heads") or self.num_attention_heads
         # llama (>=4.45) and gemma have an explicit head_dim; otherwise hidden/heads.
-        hd = d.get("head_dim") if mt not in ("gemma", "qwen3") else g("head_dim")
+        hd = d.get("head_dim") if mt not in ("gemma", "gemma2", "qwen3") else g("head_dim")
         self.head_dim = hd if hd else self.hidden_size // self.num_attention_heads
         self.rms_norm_eps = g("rms_norm_eps")
         self.rope_theta = float(g("rope_theta"))
         self.rope_scaling = d.get("rope_scaling")
         self.tie_word_embeddings = bool(g("tie_word_embeddings"))
-        if mt == "gemma":
+        # Gemma and Gemma 2: (1 + w) norms, embeddings * sqrt(hidden).
+        self.gemma_like = mt in ("gemma", "gemma2")
+        self.gemma2 = mt == "gemma2"
+        # Gemma 2: attention scale query_pre_attn_scalar**-0.5, soft-caps (None = off).
+        self.attn_scale = g("query_pre_attn_scalar") ** -0.5 if self.gemma2 else None
+        self.attn_softcap = d.get("attn_logit_softcapping", _DEFAULTS["gemma2"]["attn_logit_softcapping"]) if self.gemma2 else None
+        self.final_softcap = d.get("final_logit_softcapping", _DEFAULTS["gemma2"]["final_logit_softcapping"]) if self.gemma2 else None
+        if self.gemma_like:
             # GemmaMLP uses `hidden_activation`; when it is None HF forces
             # gelu_pytorch_tanh (the legacy `hidden_act: "gelu"` is ignored).
             self.hidden_act = d.get("hidden_activation") or "gelu_pytorch_tanh"
@@ -134,7 +157,13 @@ class Config:
         # Per-layer windows (qwen3's layer_types); None = the one `sliding_window` for all layers.
         self.layer_windows = None
         # Sliding window only matters in causal mode (LLM2Vec's bidirectional mask disables it).
-        if mt == "qwen3":
+        if mt == "gemma2":
+            window = g("sliding_window")
+            types = d.get("layer_types") or [
+                "sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(self.num_hidden_layers)]
+            self.sliding_window = None
+            self.layer_windows = [window if t == "sliding_attention" else None for t in types]
+        elif mt == "qwen3":
             window = g("sliding_window") if d.get("use_sliding_window") else None
             types = d.get("layer_types") or [
                 "sliding_attention" if window is not None and i >= g("max_window_layers") else "full_attention"
@@ -277,7 +306,7 @@ class HFDecoder:
         # float32 as HF does (float64 stays float64: the training reference runs in double)
         xf = x.to(_at_least_f32(x.dtype))
         xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)
-        if self.cfg.model_type == "gemma":
+        if self.cfg.gemma_like:
             # GemmaRMSNorm: (x * rstd) * (1 + w) in float32, then back to x.dtype
             return (xf * (1.0 + weight.to(xf.dtype))).to(x.dtype)
         # LlamaRMSNorm: weight * (x * rstd).to(input_dtype)
@@ -315,7 +344,13 @@ class HFDecoder:
         if rep > 1:
             k = k.repeat_interleave(rep, dim=1)
             v = v.repeat_interleave(rep, dim=1)
-        scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(D)
+        if cfg.attn_scale is None:
+            scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(D)
+        else:
+            scores = torch.matmul(q, k.transpose(2, 3)) * cfg.attn_scale
+        if cfg.attn_softcap is not None:
+            # Gemma 2: soft-cap before the mask is added
+            scores = torch.tanh(scores / cfg.attn_softcap) * cfg.attn_softcap
         scores = scores + mask
         probs = self.attention_dropout(torch.softmax(scores, dim=-1, dtype=_at_least_f32(q.dtype)).to(q.dtype), i)
         out = torch.matmul(probs, v).transpose(1, 2).reshape(B, T, H * D)
@@ -352,7 +387,7 @@ class HFDecoder:
         attention_mask = torch.as_tensor(attention_mask, dtype=torch.long)
         B, T = input_ids.shape
         h = F.embedding(input_ids, self.w["embed_tokens.weight"])
-        if cfg.model_type == "gemma":
+        if cfg.gemma_like:
             # GemmaModel: normalizer = torch.tensor(hidden_size**0.5, dtype=hidden_states.dtype)
             h = h * torch.tensor(cfg.hidden_size ** 0.5, dtype=h.dtype)
         window = cfg.sliding_window if mode == "causal" else None
@@ -363,14 +398,23 @@ class HFDecoder:
             m = mask
             if cfg.layer_windows is not None and mode == "causal" and cfg.layer_windows[i] is not None:
                 m = build_attention_mask(attention_mask, mode, self.dtype, cfg.layer_windows[i])
+            n = lambda x, name: self.rms_norm(x, self.w[f"layers.{i}.{name}.weight"])  # noqa: E731
+            if cfg.gemma2:
+                # Gemma2DecoderLayer: norms around both blocks, the post norms before the residual add
+                h = h + n(self.attention(n(h, "input_layernorm"), i, m, cos, sin), "post_attention_layernorm")
+                h = h + n(self.mlp(n(h, "pre_feedforward_layernorm"), i), "post_feedforward_layernorm")
+                continue
             r = h
-            h = r + self.attention(self.rms_norm(h, self.w[f"layers.{i}.input_layernorm.weight"]), i, m, cos, sin)
+            h = r + self.attention(n(h, "input_layernorm"), i, m, cos, sin)
             r = h
-            h = r + self.mlp(self.rms_norm(h, self.w[f"layers.{i}.post_attention_layernorm.weight"]), i)
+            h = r + self.mlp(n(h, "post_attention_layernorm"), i)
         h = self.rms_norm(h, self.w["norm.weight"])
         head = self.w["lm_head.weight"]
         # HF upcasts logits to float32 (float64 compute keeps float64)
         logits = F.linear(h, head).to(_at_least_f32(h.dtype)) if (lm_head and head is not None) else None
+        if logits is not None and cfg.final_softcap is not None:
+            # Gemma2ForCausalLM: final logit soft-cap
+            logits = torch.tanh(logits / cfg.final_softcap) * cfg.final_softcap
         return h, logits
 
 

@@ -27,7 +27,7 @@ from hf_model import load_model  # noqa: E402
 import json  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-CASES = ["llama", "llama-bf16", "mistral", "qwen2", "gemma"]
+CASES = ["llama", "llama-bf16", "mistral", "qwen2", "gemma", "gemma2"]
 
 
 def bf16(t):
@@ -55,6 +55,8 @@ def write_case(d):
         with torch.no_grad():
             h, _ = model.forward(inputs["input_ids"], inputs["attention_mask"], mode, lm_head=False)
             logits = F.linear(bf16(h), bf16(model.w["lm_head.weight"]))
+            if model.cfg.final_softcap is not None:  # Gemma 2's final-logit soft-cap, in f32
+                logits = torch.tanh(logits / model.cfg.final_softcap) * model.cfg.final_softcap
         assert torch.isfinite(h).all() and torch.isfinite(logits).all(), (d, mode)
         out[f"{mode}.hidden"] = h.float().contiguous()
         out[f"{mode}.logits"] = logits.float().contiguous()

@@ -29,7 +29,7 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 FIXTURES = os.path.join(REPO, "test", "fixtures")
 # phi3-long is left out: its long factors switch on mid-generation, where transformers' cached
 # keys keep their short-factor rotation and this no-cache oracle would re-rotate them.
-PARITY_CASES = ("llama", "llama-bf16", "mistral", "qwen2", "qwen3", "qwen3-bias", "gemma", "phi3")
+PARITY_CASES = ("llama", "llama-bf16", "mistral", "qwen2", "qwen3", "qwen3-bias", "gemma", "gemma2", "phi3")
 STEPS = 8
 STORIES_PROMPTS = ([1], [1, 403, 407, 261, 378], [1, 306, 422])
 STORIES_STEPS = 30  # the golden greedy story from BOS is 30 tokens

@@ -117,6 +117,17 @@ CASES = {
         hidden_activation="gelu_pytorch_tanh", max_position_embeddings=256, rms_norm_eps=1e-6,
         rope_theta=10000.0, attention_bias=False, tie_word_embeddings=True,
         bos_token_id=2, eos_token_id=1, pad_token_id=0, torch_dtype="float32")),
+    # Gemma 2: query_pre_attn_scalar 24 (scale 24^-0.5, not head_dim 32's), attention and final
+    # logit soft-caps small enough to bite on these scores and logits, four norms per layer, GQA
+    # 4/2, tied; sliding_window 4 < T on layer 0 (local), layer 1 global, so causal runs (and
+    # generation, training) see the alternation.
+    "gemma2": dict(seed=10, dtype="float32", shards=1, pooled=True, config=dict(
+        _BASE, architectures=["Gemma2ForCausalLM"], model_type="gemma2", vocab_size=128,
+        num_attention_heads=4, num_key_value_heads=2, head_dim=32, hidden_act="gelu_pytorch_tanh",
+        hidden_activation="gelu_pytorch_tanh", max_position_embeddings=256, rms_norm_eps=1e-6,
+        rope_theta=10000.0, attention_bias=False, tie_word_embeddings=True, query_pre_attn_scalar=24,
+        attn_logit_softcapping=1.5, final_logit_softcapping=2.5, sliding_window=4,
+        cache_implementation="hybrid", bos_token_id=2, eos_token_id=1, pad_token_id=0, torch_dtype="float32")),
 }
 
 
@@ -127,7 +138,8 @@ def make_weights(cfg, seed):
     C, F_, V = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
     H, KV = cfg["num_attention_heads"], cfg["num_key_value_heads"]
     D = cfg.get("head_dim") or C // H
-    gemma = cfg["model_type"] == "gemma"
+    gemma = cfg["model_type"] in ("gemma", "gemma2")
+    gemma2 = cfg["model_type"] == "gemma2"
     qkv_bias = cfg["model_type"] == "qwen2"
     qwen3 = cfg["model_type"] == "qwen3"
     qwen3_bias = qwen3 and cfg.get("attention_bias", False)
@@ -168,6 +180,9 @@ def make_weights(cfg, seed):
             w[p + "self_attn.q_norm.weight"] = norm(D)
             w[p + "self_attn.k_norm.weight"] = norm(D)
         w[p + "post_attention_layernorm.weight"] = norm(C)
+        if gemma2:
+            w[p + "pre_feedforward_layernorm.weight"] = norm(C)
+            w[p + "post_feedforward_layernorm.weight"] = norm(C)
         w[p + "mlp.gate_proj.weight"] = rnd(F_, C)
         w[p + "mlp.up_proj.weight"] = rnd(F_, C)
         w[p + "mlp.down_proj.weight"] = rnd(C, F_)

@@ -63,6 +63,7 @@ CASES = {  # case -> seed offset; base gradients only where the checkpoint is f3
     "qwen3": dict(seed=6, base=True),
     "gemma": dict(seed=5, base=True),
     "phi3": dict(seed=8, base=True),
+    "gemma2": dict(seed=10, base=True),
 }
 T = 8
 REAL_LENGTHS = (8, 6)

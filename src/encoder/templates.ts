@@ -121,6 +121,8 @@ export const REFERENCE_EOS_SUFFIX: Readonly<Record<string, string>> = {
   llama: " </s>",
   mistral: " </s>",
   gemma: "<eos>",
+  // Gemma 2's tokenizer has Gemma's eos token; the reference's Gemma-2 port appends it as for Gemma.
+  gemma2: "<eos>",
   qwen2: "<|endoftext|>",
   qwen3: "<|endoftext|>",
   // The reference appends nothing for Phi3Config; this is Phi-3's tokenizer eos token.

@@ -9,7 +9,7 @@
  */
 import { checkpoint, needsGrad } from "../tensor/autograd.js";
 import { withComputeDtype, type ComputeDtype } from "../tensor/compute.js";
-import { embedding, matmul, rmsnorm, scale } from "../tensor/ops/index.js";
+import { embedding, matmul, rmsnorm, scale, softcap } from "../tensor/ops/index.js";
 import { giveF32 } from "../tensor/pool.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { LayerCall, type AdapterChoice, type LayerRun } from "./blocks/call.js";
@@ -191,6 +191,7 @@ export class DecoderModel {
       adapters: opts.adapters ?? "attached",
       cache,
       packed,
+      windows: opts.mode === "causal" ? (this.spec.layerWindows ?? null) : null,
     };
   }
 
@@ -217,9 +218,14 @@ export class DecoderModel {
     return out;
   }
 
-  /** [.., C] → [.., V] logits. */
+  /** [.., C] → [.., V] logits (soft-capped where the spec says so: Gemma 2). */
   logits(hidden: Tensor): Tensor {
-    return withComputeDtype(this.computeDtype, () => matmul(hidden, this.lmHead, { transB: true }));
+    const z = withComputeDtype(this.computeDtype, () => matmul(hidden, this.lmHead, { transB: true }));
+    const cap = this.spec.finalLogitSoftcap;
+    if (cap === undefined) return z;
+    const y = softcap(z, cap);
+    if (!z.requiresGrad) release(z);
+    return y;
   }
 
   /** Every projection with its HF module path (LoRA injection, PEFT save/load, merging). */

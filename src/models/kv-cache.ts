@@ -71,7 +71,7 @@ export class KvCache {
    * Layer `layer`'s attention for the T tokens being added: their k, v [B, T, KVH, D] are
    * written at the current length, then q [B, T, H, D] attends causally over everything held.
    */
-  attend(layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor {
+  attend(layer: number, q: Tensor, k: Tensor, v: Tensor, scores: { scale?: number; softcap?: number; window?: number } = {}): Tensor {
     const [B, T] = q.shape as [number, number];
     const row = this.rowFloats;
     const kb = this.k[layer]!, vb = this.v[layer]!;
@@ -88,6 +88,6 @@ export class KvCache {
       stride: this.capacity,
       KVH: k.shape[2]!,
       keyMask: this.padded ? this.mask : null,
-    }, { causal: true });
+    }, { causal: true, ...scores });
   }
 }

@@ -4,6 +4,7 @@
  */
 import { ConfigError, ConfigReader, type RawConfig } from "./config-fields.js";
 import { gemma } from "./families/gemma.js";
+import { gemma2 } from "./families/gemma2.js";
 import { llama, llamaBidirec } from "./families/llama.js";
 import { mistral } from "./families/mistral.js";
 import { phi3 } from "./families/phi3.js";
@@ -12,11 +13,10 @@ import { qwen3 } from "./families/qwen3.js";
 import type { Family } from "./family.js";
 import type { DecoderSpec } from "./spec.js";
 
-const FAMILIES: Record<string, Family> = { llama, mistral, qwen2, qwen3, gemma, phi3, llama_bidirec: llamaBidirec };
+const FAMILIES: Record<string, Family> = { llama, mistral, qwen2, qwen3, gemma, gemma2, phi3, llama_bidirec: llamaBidirec };
 
 /** Types that look close to a supported one but are different architectures. */
 const NOT_LIKE: Record<string, string> = {
-  gemma2: "Gemma 2 is a different architecture from Gemma (logit soft-capping, alternating sliding/global attention, extra pre/post-FFN norms)",
   gemma3: "Gemma 3 is a different architecture from Gemma (q/k norms, alternating sliding/global attention, extra norms)",
   gemma3_text: "Gemma 3 is a different architecture from Gemma (q/k norms, alternating sliding/global attention, extra norms)",
 };

@@ -19,7 +19,7 @@ export type RopeScaling =
   | { type: "longrope"; shortFactor: number[]; longFactor: number[]; attentionFactor: number; originalMaxPositions: number };
 
 export interface DecoderSpec {
-  /** The model_type that built this spec (llama, mistral, qwen2, qwen3, gemma, phi3): registry.ts's family that builds its layers. */
+  /** The model_type that built this spec (llama, mistral, qwen2, qwen3, gemma, gemma2, phi3): registry.ts's family that builds its layers. */
   family: string;
   hiddenSize: number;
   intermediateSize: number;
@@ -42,14 +42,28 @@ export interface DecoderSpec {
   normAddOne: boolean;
   /** Gemma multiplies embeddings by √hidden. */
   embedScale: number;
+  /** The attention's score scale; absent: 1/√headDim (Gemma 2: query_pre_attn_scalar^−0.5). */
+  attentionScale?: number;
+  /** Gemma 2's attention-logit soft-cap c: scaled scores become c·tanh(score / c) before the mask. */
+  attnLogitSoftcap?: number;
+  /** Gemma 2's final-logit soft-cap c: the LM head's logits become c·tanh(logit / c). */
+  finalLogitSoftcap?: number;
   /**
    * The attention its authors trained it with: "bidirectional" for checkpoints whose config.json
    * says `is_causal: false` or whose model_type is `llama_bidirec` (NVIDIA-style encoders).
    * Generation refuses such a model unless forced (DecodeOptions.forceCausal).
    */
   trainedAttention: AttentionMode;
-  /** Only applied in causal mode, as the reference disables it in bidirectional mode. */
+  /**
+   * One window for every layer, only applied in causal mode (the reference disables it in
+   * bidirectional mode); causal inputs longer than it are refused (decoder.ts).
+   */
   slidingWindow: number | null;
+  /**
+   * Each layer's own sliding window (null: global attention), applied by the attention kernels in
+   * causal mode and dropped in bidirectional mode: Gemma 2's alternating local and global layers.
+   */
+  layerWindows?: (number | null)[];
   bosTokenId: number | null;
   eosTokenIds: number[];
   padTokenId: number | null;

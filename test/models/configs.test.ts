@@ -246,10 +246,10 @@ test("bad configs name the file and the field", () => {
   bad({ eos_token_id: "x" }, /field "eos_token_id" must be a token id/);
   bad({ tie_word_embeddings: "yes" }, /field "tie_word_embeddings" must be true or false/);
   bad({ hidden_act: "gelu" }, /field "hidden_act" is "gelu"; this family supports "silu"/);
-  bad({ model_type: undefined }, /field "model_type" is missing \(supported: llama, mistral, qwen2, qwen3, gemma, phi3, llama_bidirec\)/);
-  bad({ model_type: "gpt2" }, /field "model_type" is "gpt2", which llm2vec does not support \(supported: llama, mistral, qwen2, qwen3, gemma, phi3, llama_bidirec\)/);
+  bad({ model_type: undefined }, /field "model_type" is missing \(supported: llama, mistral, qwen2, qwen3, gemma, gemma2, phi3, llama_bidirec\)/);
+  bad({ model_type: "gpt2" }, /field "model_type" is "gpt2", which llm2vec does not support \(supported: llama, mistral, qwen2, qwen3, gemma, gemma2, phi3, llama_bidirec\)/);
   bad({ model_type: "constructor" }, /field "model_type" is "constructor", which llm2vec does not support/);
-  bad({ model_type: "gemma2" }, /field "model_type" is "gemma2", which llm2vec does not support: Gemma 2 is a different architecture/);
+  bad({ model_type: "gemma3_text" }, /field "model_type" is "gemma3_text", which llm2vec does not support: Gemma 3 is a different architecture/);
   bad({ rope_scaling: { rope_type: "yarn", factor: 4 } }, /field "rope_scaling\.rope_type" is "yarn", which llm2vec does not support \(supported: "default", "linear", "llama3"\)/);
   bad({ rope_scaling: { type: "dynamic", factor: 2 } }, /field "rope_scaling\.type" is "dynamic" \(dynamic NTK scaling\), which llm2vec's RoPE tables do not implement/);
   bad({ rope_scaling: { rope_type: "dynamic", factor: 2 } }, /field "rope_scaling\.rope_type" is "dynamic"/);

@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, type RawConfig } from "../../src/models/config-fields.js";
+import type { RawConfig } from "../../src/models/config-fields.js";
 import { specFromConfig } from "../../src/models/registry.js";
 import { parameterCount, weightShapes } from "../../src/models/spec.js";
 import { FIXTURES } from "../helpers/stories.js";
@@ -19,10 +19,10 @@ function read(rel: string): { raw: RawConfig; file: string } {
   return { raw: JSON.parse(fs.readFileSync(file, "utf8")) as RawConfig, file };
 }
 
-/** Σ per layer (attention + MLP + 2 norms [+ q/k norms]) + embeddings (+ untied head) + final norm. */
-function count(o: { C: number; F: number; L: number; V: number; H: number; KVH: number; D: number; tied: boolean; qkNorm: boolean }): number {
+/** Σ per layer (attention + MLP + 2 norms, or Gemma 2's 4 [+ q/k norms]) + embeddings (+ untied head) + final norm. */
+function count(o: { C: number; F: number; L: number; V: number; H: number; KVH: number; D: number; tied: boolean; qkNorm: boolean; norms?: number }): number {
   const attn = 2 * o.H * o.D * o.C + 2 * o.KVH * o.D * o.C + (o.qkNorm ? 2 * o.D : 0);
-  return o.L * (attn + 3 * o.C * o.F + 2 * o.C) + o.V * o.C * (o.tied ? 1 : 2) + o.C;
+  return o.L * (attn + 3 * o.C * o.F + (o.norms ?? 2) * o.C) + o.V * o.C * (o.tied ? 1 : 2) + o.C;
 }
 
 describe("golden configs", () => {
@@ -58,10 +58,21 @@ describe("golden configs", () => {
     assert.equal(parameterCount(s), 1_235_814_400);
   });
 
-  for (const name of ["gemma-2-2b", "gemma-2-9b"])
-    it(`${name}: refused, naming model_type and what Gemma 2 adds`, () => {
-      const { raw, file } = read(`configs/${name}/config.json`);
-      assert.throws(() => specFromConfig(raw, file), (e: Error) => e instanceof ConfigError && e.message.includes(file) && /field "model_type" is "gemma2".*soft-capping/.test(e.message));
+  // Published totals: 2,614,341,888 (gemma-2-2b) and 9,241,705,984 (gemma-2-9b); the arithmetic
+  // from the config agrees: e.g. 2b = 26·(2·8·256·2304 + 2·4·256·2304 + 3·2304·9216 + 4·2304)
+  // + 256000·2304 + 2304.
+  for (const [name, C, F, L, H, KVH, total] of [
+    ["gemma-2-2b", 2304, 9216, 26, 8, 4, 2_614_341_888],
+    ["gemma-2-9b", 3584, 14336, 42, 16, 8, 9_241_705_984],
+  ] as const)
+    it(`${name}: gemma2, four norms per layer, soft-caps 50 / 30, scale 256^-0.5, window 4096; ${total.toLocaleString("en-US")} parameters`, () => {
+      const s = specFromConfig(read(`configs/${name}/config.json`).raw);
+      assert.deepEqual([s.family, s.headDim, s.numHeads, s.numKvHeads, s.tieWordEmbeddings, s.normAddOne, s.activation], ["gemma2", 256, H, KVH, true, true, "gelu_tanh"]);
+      assert.deepEqual([s.attentionScale, s.attnLogitSoftcap, s.finalLogitSoftcap, s.slidingWindow, s.embedScale], [1 / 16, 50, 30, null, Math.fround(Math.sqrt(C))]);
+      assert.deepEqual(s.layerWindows, Array.from({ length: L }, (_, i) => (i % 2 === 0 ? 4096 : null)));
+      assert.deepEqual(weightShapes(s).get(`model.layers.${L - 1}.post_feedforward_layernorm.weight`), [C]);
+      assert.equal(parameterCount(s), count({ C, F, L, V: 256000, H, KVH, D: 256, tied: true, qkNorm: false, norms: 4 }));
+      assert.equal(parameterCount(s), total);
     });
 
   it("refuses a layer_types list that disagrees with num_hidden_layers, with or without a sliding window", () => {

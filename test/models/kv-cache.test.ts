@@ -15,7 +15,7 @@ import { backend, referenceBackend, setBackend } from "../../src/tensor/backend/
 import { relErr } from "../helpers/compare.js";
 import { FIXTURES, storiesFolder } from "../helpers/stories.js";
 
-const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "qwen3", "qwen3-bias", "gemma", "phi3", "stories260K"];
+const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "qwen3", "qwen3-bias", "gemma", "gemma2", "phi3", "stories260K"];
 const TOL = 1e-4;
 
 interface Fixture {
@@ -44,7 +44,7 @@ function worstStep(ours: Float32Array[], ref: Float32Array, V: number): number {
 
 const active = backend();
 const RUNS: [string, typeof active][] = CASES.map((c) => [c, active]);
-if (active.name !== referenceBackend.name) RUNS.push(["llama", referenceBackend], ["gemma", referenceBackend]);
+if (active.name !== referenceBackend.name) RUNS.push(["llama", referenceBackend], ["gemma", referenceBackend], ["gemma2", referenceBackend]);
 
 describe("KV-cache decoding equals the PyTorch reference step by step", () => {
   for (const [name, be] of RUNS) {

@@ -1,7 +1,7 @@
 /**
  * bf16 compute of the decoder against PyTorch doing the same (scripts/reference/
  * make_bf16_fixtures.py: Linear and LM-head operands rounded to bf16, f32 accumulation and
- * outputs, everything else f32), for the five parity checkpoints, causal and bidirectional.
+ * outputs, everything else f32), for six parity checkpoints (Gemma 2 with its final-logit soft-cap), causal and bidirectional.
  *
  * Tolerance, on real positions: ‖ours − torch‖₂/‖torch‖₂ < 2e-3 and max|ours − torch| /
  * max|torch| < 3e-3. Both sides round the same values, but a last-bit difference in an f32
@@ -24,7 +24,7 @@ import { noGrad } from "../../src/tensor/autograd.js";
 import { backend, referenceBackend, setBackend } from "../../src/tensor/backend/index.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test/fixtures/parity");
-const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "gemma"];
+const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "gemma", "gemma2"];
 const TOL_RMS = 2e-3,
   TOL_MAX = 3e-3;
 

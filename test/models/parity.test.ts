@@ -14,7 +14,7 @@ import { noGrad } from "../../src/tensor/autograd.js";
 import { backend, referenceBackend, setBackend } from "../../src/tensor/backend/index.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test/fixtures/parity");
-const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "qwen3", "qwen3-bias", "gemma", "phi3", "phi3-long"];
+const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "qwen3", "qwen3-bias", "gemma", "gemma2", "phi3", "phi3-long"];
 
 function maxRelErr(ours: Float32Array, ref: Float32Array, mask: number[], width: number): number {
   let maxDiff = 0;
@@ -31,8 +31,8 @@ function maxRelErr(ours: Float32Array, ref: Float32Array, mask: number[], width:
 
 const active = backend();
 const RUNS: [string, string][] = CASES.map((c) => [c, active.name]);
-// The TypeScript reference kernels must reproduce the reference model too (the fallback path).
-if (active.name !== referenceBackend.name) RUNS.push(["llama", referenceBackend.name], ["gemma", referenceBackend.name]);
+// The TypeScript reference kernels must reproduce the reference model too (the fallback path; gemma2 for the soft-caps and window).
+if (active.name !== referenceBackend.name) RUNS.push(["llama", referenceBackend.name], ["gemma", referenceBackend.name], ["gemma2", referenceBackend.name]);
 
 describe("decoder parity with the PyTorch reference", () => {
   for (const [name, backendName] of RUNS) {

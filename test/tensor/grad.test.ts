@@ -89,6 +89,42 @@ for (const be of backends) {
       gradCheck("attention dropout", ([a, b, c]) => ops.attention(a!, b!, c!, { causal: false, keyMask, dropoutP: 0.3, seed: 42 }), [q, k, v], { samples: 16 });
     });
 
+    it("attention logit soft-cap and sliding window: forward is softmax(c·tanh(score / c))·v over the window, backward through the cap", () => {
+      use();
+      const [B, T, H, KVH, D, scale, cap] = [2, 5, 4, 2, 3, 1.5, 0.8];
+      const q = param(randn(B * T * H * D, 24, 2), [B, T, H, D]);
+      const k = param(randn(B * T * KVH * D, 25, 2), [B, T, KVH, D]);
+      const v = param(randn(B * T * KVH * D, 26), [B, T, KVH, D]);
+      const keyMask = Uint8Array.from([0, 1, 1, 1, 1, 1, 1, 1, 0, 1]);
+      const [qs, ks, vs] = [q.f32, k.f32, v.f32];
+      for (const window of [0, 2]) {
+        const out = ops.attention(q, k, v, { causal: true, keyMask, scale, softcap: cap, window }).f32;
+        let worst = 0;
+        for (let b = 0; b < B; b++)
+          for (let h = 0; h < H; h++)
+            for (let i = 0; i < T; i++) {
+              const g = Math.floor(h / (H / KVH));
+              const w: number[] = [];
+              for (let j = window ? Math.max(0, i - window + 1) : 0; j <= i; j++) {
+                if (!keyMask[b * T + j]) continue;
+                let dot = 0;
+                for (let d = 0; d < D; d++) dot += qs[((b * T + i) * H + h) * D + d]! * ks[((b * T + j) * KVH + g) * D + d]!;
+                w[j] = Math.exp(cap * Math.tanh((scale * dot) / cap));
+              }
+              const z = w.reduce((a, x) => a + (x ?? 0), 0);
+              for (let d = 0; d < D; d++) {
+                let want = 0;
+                w.forEach((x, j) => (want += (x / z) * vs[((b * T + j) * KVH + g) * D + d]!));
+                worst = Math.max(worst, Math.abs(out[((b * T + i) * H + h) * D + d]! - want));
+              }
+            }
+        assert.ok(worst < 1e-5, `soft-capped attention (window ${window}) vs the formula: max abs error ${worst}`);
+      }
+      for (const causal of [false, true])
+        gradCheck(`attention softcap causal=${causal}`, ([a, b, c]) => ops.attention(a!, b!, c!, { causal, keyMask, scale, softcap: cap }), [q, k, v], { samples: 16 });
+      gradCheck("attention softcap window 2", ([a, b, c]) => ops.attention(a!, b!, c!, { causal: true, keyMask, scale, softcap: cap, window: 2 }), [q, k, v], { samples: 16 });
+    });
+
     it("gated activations", () => {
       use();
       const g = param(randn(20, 17, 2), [4, 5]);

@@ -108,6 +108,49 @@ test(`attention forward/backward: causal, bidirectional, GQA, masks, dropout ${t
   for (const [label, c] of panel) attnCase(c, label);
 });
 
+test(`attention logit soft-cap and sliding window forward/backward: flash and panel paths, one- and two-pass backward, masks, dropout, strided K/V, packed ${tag}`, () => {
+  const base = { keyMask: null, dropoutP: 0, seed: 0 };
+  const mask = new Uint8Array(2 * 37).fill(1);
+  for (let j = 0; j < 37; j += 5) mask[37 + j] = 0;
+  const cases: [string, AttentionShape][] = [
+    ["causal GQA odd", { ...base, B: 2, T: 7, S: 7, H: 4, KVH: 2, D: 9, causal: true, scale: 0.9, softcap: 0.7 }],
+    ["bidirectional masked", { ...base, B: 2, T: 37, S: 37, H: 3, KVH: 1, D: 13, causal: false, keyMask: mask, scale: 0.5, softcap: 1.3 }],
+    ["causal S>T two blocks", { ...base, B: 1, T: 70, S: 75, H: 2, KVH: 1, D: 24, causal: true, scale: 0.4, softcap: 2 }],
+    ["flash S=515", { ...base, B: 1, T: 3, S: 515, H: 2, KVH: 2, D: 16, causal: false, scale: 0.6, softcap: 1.1 }],
+    ["one-pass dropout", { ...base, B: 16, T: 9, S: 9, H: 4, KVH: 2, D: 5, causal: true, dropoutP: 0.25, seed: 3, scale: 1.2, softcap: 0.9 }],
+    // Sliding windows: within a tile, across tiles (whole tiles before the window), with S > T and a key mask.
+    ["window 3 masked", { ...base, B: 2, T: 37, S: 37, H: 3, KVH: 1, D: 13, causal: true, keyMask: mask, scale: 0.5, softcap: 1.3, window: 3 }],
+    ["window 70 over 150 keys, S>T", { ...base, B: 1, T: 140, S: 150, H: 2, KVH: 1, D: 24, causal: true, scale: 0.4, window: 70 }],
+    ["flash window 100 of 600", { ...base, B: 1, T: 9, S: 600, H: 2, KVH: 2, D: 16, causal: true, scale: 0.6, softcap: 1.1, window: 100 }],
+    ["one-pass window 2", { ...base, B: 16, T: 9, S: 9, H: 4, KVH: 2, D: 5, causal: true, scale: 1.2, window: 2 }],
+    ["window ignored when bidirectional", { ...base, B: 1, T: 6, S: 6, H: 2, KVH: 1, D: 4, causal: false, scale: 0.5, window: 2 }],
+  ];
+  for (const [label, c] of cases) attnCase(c, `softcap ${label}`);
+  // Strided K/V (a KV cache's generation step) and the packed forward, capped.
+  const [B, T, S, stride, H, KVH, D] = [2, 1, 11, 16, 4, 2, 7];
+  const s: AttentionShape = { ...base, B, T, S, H, KVH, D, causal: true, scale: 0.8, softcap: 0.6, kvStride: stride };
+  forwardBoth(s, randn(B * T * H * D), randn(B * stride * KVH * D), randn(B * stride * KVH * D), "softcap strided");
+  forwardBoth({ ...s, window: 5 }, randn(B * T * H * D), randn(B * stride * KVH * D), randn(B * stride * KVH * D), "softcap strided window 5");
+  const lengths = [5, 0, 13];
+  const N = 18;
+  const [q, k, v] = [randn(N * H * D), randn(N * KVH * D), randn(N * KVH * D)];
+  const out = new Float32Array(N * H * D).fill(NaN);
+  native.attentionForwardPacked!({ starts: Int32Array.of(0, 5, 5, 18), H, KVH, D, causal: true, scale: 0.8, softcap: 0.6, window: 4 }, q, k, v, out, new Float32Array(N * H));
+  let at = 0;
+  for (const L of lengths) {
+    if (L === 0) continue;
+    const r = new Float32Array(L * H * D);
+    const span = (x: Float32Array, heads: number) => x.slice(at * heads * D, (at + L) * heads * D);
+    ref.attentionForward({ ...base, B: 1, T: L, S: L, H, KVH, D, causal: true, scale: 0.8, softcap: 0.6, window: 4 }, span(q, H), span(k, KVH), span(v, KVH), r, new Float32Array(H * L));
+    close(out.subarray(at * H * D, (at + L) * H * D), r, `softcap packed row of ${L}`);
+    at += L;
+  }
+  for (const softcap of [-1, NaN, Infinity])
+    assert.throws(() => native.attentionForward({ ...s, softcap }, q, k, v, out, new Float32Array(B * H * T)), /attentionForward: softcap must be 0 \(none\) or a positive finite number/);
+  for (const window of [-1, 2.5])
+    assert.throws(() => native.attentionForward({ ...s, window }, q, k, v, out, new Float32Array(B * H * T)), /attentionForward: window must be 0 \(none\) or a positive integer/);
+});
+
 test(`attention forward over strided K/V (a KV cache; padding never read) ${tag}`, () => {
   for (const [S, stride, D, T] of [
     [7, 16, 8, 3],

@@ -19,7 +19,7 @@ import { mntpLoss } from "../../src/train/mntp/objective.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const fixtures = path.join(repo, "test/fixtures/training");
-const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "qwen3", "gemma", "phi3"];
+const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3"];
 
 interface Fixture {
   input_ids: number[][];

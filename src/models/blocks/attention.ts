@@ -2,14 +2,15 @@
  * Grouped-query self-attention as Hugging Face's *Attention modules compute it: q/k/v
  * projections (three, or Phi-3's one fused qkv_proj whose output rows are q, k, v in turn),
  * optionally a per-head RMSNorm of q and k (Qwen3's q_norm / k_norm), rotate-half RoPE,
- * softmax(q·kᵀ/√D) over the keys the mode allows, and the output projection.
+ * softmax(q·kᵀ/√D) over the keys the mode allows (Gemma 2: another scale and soft-capped
+ * scores), and the output projection.
  */
 import { narrow, reshape } from "../../tensor/ops/index.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { LinearLayer } from "../linear.js";
 import type { LinearModuleName } from "../names.js";
 import type { WeightBuilder } from "../weight-builder.js";
-import type { LayerCall } from "./call.js";
+import type { LayerCall, ScoreOptions } from "./call.js";
 import { RmsNorm, type NormOptions } from "./norm.js";
 
 export interface AttentionOptions {
@@ -24,6 +25,8 @@ export interface AttentionOptions {
   qkNorm: NormOptions | null;
   /** One stored `qkv_proj` weight [(H + 2·KVH)·D, C] run as one product, split after (Phi-3). */
   fusedQkv: boolean;
+  /** The score scale (default 1/√D) and the logit soft-cap (Gemma 2), as c.attend takes them. */
+  scores?: ScoreOptions;
 }
 
 export class Attention {
@@ -69,7 +72,7 @@ export class Attention {
       q = this.q_norm.forward(q);
       k = this.k_norm.forward(k);
     }
-    const a = c.attend(c.rope(q), c.rope(k), v);
+    const a = c.attend(c.rope(q), c.rope(k), v, this.o.scores);
     return c.linear("o_proj", this.o_proj, reshape(a, [B, T, H * D]));
   }
 }

@@ -23,6 +23,12 @@ export interface AdapterSet {
   layers: Partial<Record<LinearModuleName, readonly LoraWeights[]>>[];
 }
 
+/** How attention scores are formed: scale (default 1/√D) and an optional soft-cap c·tanh(s / c). */
+export interface ScoreOptions {
+  scale?: number;
+  softcap?: number;
+}
+
 /** What every layer of one forward shares. */
 export interface LayerRun {
   B: number;
@@ -40,6 +46,8 @@ export interface LayerRun {
   cache: KvCache | null;
   /** Set in a packed forward (ForwardOptions.packedLengths). */
   packed: Int32Array | null;
+  /** Each layer's sliding window (null: none) in a causal forward of a spec with layerWindows. */
+  windows: readonly (number | null)[] | null;
 }
 
 /**
@@ -79,12 +87,18 @@ export class LayerCall {
     return rope(x, this.run.positions, this.run.tables);
   }
 
-  /** Attention of q [B, T, H, D] over k, v [B, T, KVH, D]: through the KV cache, within packed rows, or over the padded batch. */
-  attend(q: Tensor, k: Tensor, v: Tensor): Tensor {
+  /**
+   * Attention of q [B, T, H, D] over k, v [B, T, KVH, D] with the block's score options and this
+   * layer's sliding window (causal forwards): through the KV cache, within packed rows, or over
+   * the padded batch.
+   */
+  attend(q: Tensor, k: Tensor, v: Tensor, blockScores: ScoreOptions = {}): Tensor {
     const r = this.run;
-    if (r.cache) return r.cache.attend(this.layer, q, k, v);
-    if (r.packed) return attentionPacked(q, k, v, r.packed, { causal: r.causal });
+    const scores = { ...blockScores, window: r.windows?.[this.layer] ?? undefined };
+    if (r.cache) return r.cache.attend(this.layer, q, k, v, scores);
+    if (r.packed) return attentionPacked(q, k, v, r.packed, { causal: r.causal, ...scores });
     return attention(q, k, v, {
+      ...scores,
       causal: r.causal,
       keyMask: r.mask,
       dropoutP: r.attentionDropout,

@@ -30,7 +30,7 @@ export function layerOptions(s: DecoderSpec, attention: Partial<AttentionOptions
   const norm = { eps: s.rmsNormEps, addOne: s.normAddOne };
   return {
     norm,
-    attention: { hiddenSize: s.hiddenSize, numHeads: s.numHeads, numKvHeads: s.numKvHeads, headDim: s.headDim, qkvBias: s.qkvBias, oBias: s.oBias, qkNorm: null, fusedQkv: false, ...attention },
+    attention: { hiddenSize: s.hiddenSize, numHeads: s.numHeads, numKvHeads: s.numKvHeads, headDim: s.headDim, qkvBias: s.qkvBias, oBias: s.oBias, qkNorm: null, fusedQkv: false, scores: { scale: s.attentionScale, softcap: s.attnLogitSoftcap }, ...attention },
     mlp: { hiddenSize: s.hiddenSize, intermediateSize: s.intermediateSize, activation: s.activation, bias: s.mlpBias, fusedGateUp: false, ...mlp },
   };
 }

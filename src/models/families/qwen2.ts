@@ -15,25 +15,29 @@ import { baseSpec, siluActivation } from "./llama.js";
 import { preNormLayer } from "../blocks/layer.js";
 import type { Family } from "../family.js";
 
+/** Which layers `layer_types` (newer configs) marks "sliding_attention", or null when the config has no list (shared with gemma2.ts). */
+export function slidingLayerTypes(cfg: ConfigReader, numLayers: number): boolean[] | null {
+  const lt = cfg.raw.layer_types;
+  if (lt === undefined || lt === null) return null;
+  if (!Array.isArray(lt) || lt.length !== numLayers || !lt.every((t) => t === "sliding_attention" || t === "full_attention"))
+    throw cfg.error("layer_types", `must list "sliding_attention" / "full_attention" for each of the ${numLayers} layers (num_hidden_layers), got ${JSON.stringify(lt)}`);
+  return lt.map((t) => t === "sliding_attention");
+}
+
 /** The one window of Qwen2Config / Qwen3Config's sliding fields, or null (shared with qwen3.ts). */
 export function slidingWindow(cfg: ConfigReader, numLayers: number): number | null {
   if (!cfg.bool("use_sliding_window", false)) return null;
   const window = cfg.absent("sliding_window") ? 4096 : cfg.has("sliding_window") ? cfg.int("sliding_window") : null;
   if (window === null) return null;
-  let sliding: boolean[];
-  const lt = cfg.raw.layer_types;
-  if (lt !== undefined && lt !== null) {
-    if (!Array.isArray(lt) || lt.length !== numLayers || !lt.every((t) => t === "sliding_attention" || t === "full_attention")) {
-      throw cfg.error("layer_types", `must list "sliding_attention" / "full_attention" for each of the ${numLayers} layers, got ${JSON.stringify(lt)}`);
-    }
-    sliding = lt.map((t) => t === "sliding_attention");
-  } else {
+  const fromTypes = slidingLayerTypes(cfg, numLayers);
+  let sliding = fromTypes;
+  if (!sliding) {
     const first = cfg.count("max_window_layers", 28);
     sliding = Array.from({ length: numLayers }, (_, i) => i >= first);
   }
   if (sliding.every((s) => !s)) return null;
   if (sliding.every((s) => s)) return window;
-  const field = lt !== undefined && lt !== null ? "layer_types" : "max_window_layers";
+  const field = fromTypes ? "layer_types" : "max_window_layers";
   throw cfg.error(field, `gives a sliding window to some layers only (use_sliding_window is true); llm2vec supports one window for all layers or none`);
 }
 

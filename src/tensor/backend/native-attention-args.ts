@@ -11,7 +11,7 @@ export function attnCheck(kernel: string, s: AttentionShape): Record<string, num
   counts(kernel, { B: s.B, T: s.T, S: s.S, H: s.H, KVH: s.KVH, D: s.D });
   if (s.KVH < 1 || s.H % s.KVH !== 0) throw new KernelArgError(kernel, `H must be a multiple of KVH ≥ 1 (${fmt(shape)})`);
   if (!(s.dropoutP >= 0 && s.dropoutP < 1)) throw new KernelArgError(kernel, `dropoutP must be in [0, 1), got ${s.dropoutP}`);
-  if (!Number.isFinite(s.scale)) throw new KernelArgError(kernel, `scale must be finite, got ${s.scale}`);
+  checkScores(kernel, s);
   const ks = kvStride(s);
   if (!(Number.isInteger(ks) && ks >= s.S)) throw new KernelArgError(kernel, `kvStride must be an integer ≥ S, got ${ks} (${fmt(shape)})`);
   if (ks !== s.S && kernel !== "attentionForward") throw new KernelArgError(kernel, `kvStride ${ks} ≠ S is forward-only (${fmt(shape)})`);
@@ -30,11 +30,19 @@ export function packedCheck(kernel: string, s: PackedAttentionShape): { shape: R
   const shape = { rows, N, H: s.H, KVH: s.KVH, D: s.D, causal: s.causal };
   counts(kernel, { H: s.H, KVH: s.KVH, D: s.D });
   if (s.KVH < 1 || s.H % s.KVH !== 0) throw new KernelArgError(kernel, `H must be a multiple of KVH ≥ 1 (${fmt(shape)})`);
-  if (!Number.isFinite(s.scale)) throw new KernelArgError(kernel, `scale must be finite, got ${s.scale}`);
+  checkScores(kernel, s);
   if (st[0] !== 0) throw new KernelArgError(kernel, `starts[0] must be 0, got ${st[0]} (${fmt(shape)})`);
   for (let b = 0; b < rows; b++)
     if (st[b + 1]! < st[b]!) throw new KernelArgError(kernel, `starts must be non-decreasing: starts[${b + 1}] = ${st[b + 1]} < starts[${b}] = ${st[b]} (${fmt(shape)})`);
   return { shape, N };
+}
+
+function checkScores(kernel: string, s: { scale: number; softcap?: number; window?: number }): void {
+  const w = s.window ?? 0;
+  if (!(Number.isInteger(w) && w >= 0)) throw new KernelArgError(kernel, `window must be 0 (none) or a positive integer, got ${w}`);
+  if (!Number.isFinite(s.scale)) throw new KernelArgError(kernel, `scale must be finite, got ${s.scale}`);
+  const cap = s.softcap ?? 0;
+  if (!(Number.isFinite(cap) && cap >= 0)) throw new KernelArgError(kernel, `softcap must be 0 (none) or a positive finite number, got ${cap}`);
 }
 
 export function kvStride(s: AttentionShape): number {
@@ -54,5 +62,7 @@ export function attnParams(p: Float64Array, s: AttentionShape): Float64Array {
   p[9] = s.seed >>> 0;
   p[10] = s.dropoutBatchOffset ?? 0;
   p[11] = kvStride(s);
+  p[12] = s.softcap ?? 0;
+  p[13] = s.window ?? 0;
   return p;
 }

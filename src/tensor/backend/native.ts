@@ -64,8 +64,8 @@ function actCode(kernel: string, kind: GatedActivation): number {
 
 function makeBackend(addon: Addon): Backend {
   // Reused parameter blocks (kernels are synchronous, so no call can observe another's block).
-  const ap = new Float64Array(12);
-  const pp = new Float64Array(6);
+  const ap = new Float64Array(14);
+  const pp = new Float64Array(8);
   const np = new Float64Array(5);
   const rp = new Float64Array(4);
   const cp = new Float64Array(3);
@@ -106,6 +106,8 @@ function makeBackend(addon: Addon): Backend {
             pp[3] = s.D;
             pp[4] = s.causal ? 1 : 0;
             pp[5] = s.scale;
+            pp[6] = s.softcap ?? 0;
+            pp[7] = s.window ?? 0;
             addon.attentionForwardPacked!(f32(K, "q", q, nq, shape), f32(K, "k", k, nk, shape), f32(K, "v", v, nk, shape), f32(K, "out", out, nq, shape), f32(K, "lse", lse, N * s.H, shape), s.starts, pp);
           },
         }

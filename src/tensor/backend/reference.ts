@@ -25,7 +25,10 @@ function act(kind: GatedActivation, x: number): { y: number; dy: number } {
   return { y: 0.5 * x * (1 + t), dy: 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dInner };
 }
 
-/** Visits the visible (b, h, i, j) pairs of attention and gives the raw scaled scores. */
+/**
+ * Visits the visible (b, h, i, j) pairs of attention (causal, sliding window, key mask) and gives
+ * their scaled scores, soft-capped (c·tanh(x / c)) when s.softcap > 0.
+ */
 function attentionScores(s: AttentionShape, q: Float32Array, k: Float32Array, b: number, h: number, i: number): Float64Array {
   const { T, S, H, KVH, D } = s;
   const KS = s.kvStride ?? S;
@@ -34,11 +37,12 @@ function attentionScores(s: AttentionShape, q: Float32Array, k: Float32Array, b:
   const qOff = ((b * T + i) * H + h) * D;
   for (let j = 0; j < S; j++) {
     if (s.causal && j > i + (S - T)) continue;
+    if (s.causal && s.window && j <= i + (S - T) - s.window) continue;
     if (s.keyMask && !s.keyMask[b * KS + j]) continue;
     const kOff = ((b * KS + j) * KVH + kvh) * D;
     let dot = 0;
     for (let d = 0; d < D; d++) dot += q[qOff + d]! * k[kOff + d]!;
-    scores[j] = dot * s.scale;
+    scores[j] = s.softcap ? s.softcap * Math.tanh((dot * s.scale) / s.softcap) : dot * s.scale;
   }
   return scores;
 }
@@ -139,7 +143,9 @@ export const referenceBackend: Backend = {
           for (let j = 0; j < S; j++) rowDot += P[j]! * keep[j]! * dPdrop[j]!;
           for (let j = 0; j < S; j++) {
             if (P[j] === 0) continue;
-            const dS = P[j]! * (keep[j]! * dPdrop[j]! - rowDot) * s.scale;
+            // Through the soft-cap: d(c·tanh(x / c))/dx = 1 − (capped / c)².
+            const capGrad = s.softcap ? 1 - (scores[j]! / s.softcap) ** 2 : 1;
+            const dS = P[j]! * (keep[j]! * dPdrop[j]! - rowDot) * s.scale * capGrad;
             const kOff = ((b * S + j) * KVH + kvh) * D;
             for (let d = 0; d < D; d++) {
               dq[oOff + d] += dS * k[kOff + d]!;

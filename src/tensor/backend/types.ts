@@ -130,6 +130,10 @@ export interface AttentionShape {
    * positions of which the first S are filled. Forward only; the backward needs the default.
    */
   kvStride?: number;
+  /** > 0: each scaled score x becomes softcap·tanh(x / softcap) before the mask (Gemma 2's attention logit soft-cap); 0 / absent: none. */
+  softcap?: number;
+  /** > 0 with causal: query i sees only keys j > i + (S − T) − window (a sliding window of `window` keys, itself included); 0 / absent: none. */
+  window?: number;
 }
 
 export interface PackedAttentionShape {
@@ -140,6 +144,9 @@ export interface PackedAttentionShape {
   D: number;
   causal: boolean;
   scale: number;
+  /** As AttentionShape.softcap and .window. */
+  softcap?: number;
+  window?: number;
 }
 
 export type GatedActivation = "silu" | "gelu_tanh";

@@ -33,3 +33,19 @@ export function activation(kind: GatedActivation, x: Tensor): Tensor {
     return [dx];
   });
 }
+
+/**
+ * Gemma 2's logit soft-cap c·tanh(x / c): values stay within ±c, nearly unchanged well inside it.
+ * The backward reuses the output: d/dx = 1 − (y / c)².
+ */
+export function softcap(x: Tensor, cap: number): Tensor {
+  if (!(cap > 0 && Number.isFinite(cap))) throw new RangeError(`softcap: cap must be a positive finite number, got ${cap}`);
+  const src = x.f32;
+  const out = new Float32Array(x.size);
+  for (let i = 0; i < out.length; i++) out[i] = cap * Math.tanh(src[i]! / cap);
+  return makeOutput("softcap", out, x.shape, [x], (g) => {
+    const dx = new Float32Array(x.size);
+    for (let i = 0; i < dx.length; i++) dx[i] = g[i]! * (1 - (out[i]! / cap) ** 2);
+    return [dx];
+  });
+}

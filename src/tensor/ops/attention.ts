@@ -14,6 +14,10 @@ export interface AttentionOptions {
   /** [B, S], 1 = real key. */
   keyMask?: Uint8Array | null;
   scale?: number;
+  /** Gemma 2's attention logit soft-cap: scores become c·tanh(score / c); absent = none. */
+  softcap?: number;
+  /** Causal only: a sliding window of this many keys (query i sees keys i − window + 1 .. i); absent = none. */
+  window?: number;
   dropoutP?: number;
   seed?: number;
   /** Dropout draws row b's mask as row b + offset of a larger batch would (GradCache chunks). */
@@ -35,6 +39,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     causal: opts.causal,
     keyMask: opts.keyMask ?? null,
     scale: opts.scale ?? 1 / Math.sqrt(D),
+    softcap: opts.softcap ?? 0,
+    window: opts.window ?? 0,
     dropoutP: p,
     seed: (opts.seed ?? 0) >>> 0,
     dropoutBatchOffset: opts.dropoutBatchOffset ?? 0,
@@ -64,7 +70,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
  * backend has attentionForwardPacked, else one call per row), so a row's result is what a batch
  * of that row alone computes. No gradient and no dropout: training batches stay padded.
  */
-export function attentionPacked(q: Tensor, k: Tensor, v: Tensor, lengths: Int32Array, opts: { causal: boolean; scale?: number }): Tensor {
+export function attentionPacked(q: Tensor, k: Tensor, v: Tensor, lengths: Int32Array, opts: { causal: boolean; scale?: number; softcap?: number; window?: number }): Tensor {
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4 || q.shape[0] !== 1)
     throw new ShapeError("attentionPacked", `expected rank-4 q/k/v with B = 1, got ${shapeStr(q.shape)}, ${shapeStr(k.shape)}, ${shapeStr(v.shape)}`);
   if (q.requiresGrad || k.requiresGrad || v.requiresGrad) throw new Error("attentionPacked: inference only (an input requires a gradient); train on padded batches");
@@ -81,13 +87,15 @@ export function attentionPacked(q: Tensor, k: Tensor, v: Tensor, lengths: Int32A
   const be = backend();
   const out = takeF32(q.size);
   const scale = opts.scale ?? 1 / Math.sqrt(D);
+  const softcap = opts.softcap ?? 0;
+  const window = opts.window ?? 0;
   if (be.attentionForwardPacked) {
     // One call for the whole batch: the rows run in parallel inside it (a row per call cost a
     // kernel launch each, most of the attention time of a small model's batch of short rows).
     const starts = new Int32Array(lengths.length + 1);
     for (let b = 0; b < lengths.length; b++) starts[b + 1] = starts[b]! + lengths[b]!;
     const lse = takeF32(N * H); // written by the kernel, read by no one (no backward)
-    be.attentionForwardPacked({ starts, H, KVH, D, causal: opts.causal, scale }, q.f32, k.f32, v.f32, out, lse);
+    be.attentionForwardPacked({ starts, H, KVH, D, causal: opts.causal, scale, softcap, window }, q.f32, k.f32, v.f32, out, lse);
     giveF32(lse);
     return new Tensor(out, q.shape);
   }
@@ -97,7 +105,7 @@ export function attentionPacked(q: Tensor, k: Tensor, v: Tensor, lengths: Int32A
   let at = 0;
   for (const L of lengths) {
     if (L === 0) continue;
-    const s: AttentionShape = { B: 1, T: L, S: L, H, KVH, D, causal: opts.causal, keyMask: null, scale, dropoutP: 0, seed: 0 };
+    const s: AttentionShape = { B: 1, T: L, S: L, H, KVH, D, causal: opts.causal, keyMask: null, scale, softcap, window, dropoutP: 0, seed: 0 };
     be.attentionForward(s, q.f32.subarray(at * qs, (at + L) * qs), k.f32.subarray(at * ks, (at + L) * ks), v.f32.subarray(at * ks, (at + L) * ks), out.subarray(at * qs, (at + L) * qs), lse);
     at += L;
   }
@@ -121,7 +129,7 @@ export interface StridedKv {
  * copy into a contiguous [B,S,..] tensor per step). Causal: query i sits at key position
  * i + S − T, so the T new tokens must be the last T filled keys. No gradient.
  */
-export function attentionOverKv(q: Tensor, kv: StridedKv, opts: { causal: boolean; scale?: number }): Tensor {
+export function attentionOverKv(q: Tensor, kv: StridedKv, opts: { causal: boolean; scale?: number; softcap?: number; window?: number }): Tensor {
   if (q.rank !== 4) throw new ShapeError("attentionOverKv", `expected a rank-4 q, got ${shapeStr(q.shape)}`);
   if (q.requiresGrad) throw new Error("attentionOverKv: inference only (q requires a gradient)");
   const [B, T, H, D] = q.shape as [number, number, number, number];
@@ -133,6 +141,8 @@ export function attentionOverKv(q: Tensor, kv: StridedKv, opts: { causal: boolea
     causal: opts.causal,
     keyMask: kv.keyMask,
     scale: opts.scale ?? 1 / Math.sqrt(D),
+    softcap: opts.softcap ?? 0,
+    window: opts.window ?? 0,
     dropoutP: 0,
     seed: 0,
     kvStride: kv.stride,

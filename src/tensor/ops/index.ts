@@ -5,7 +5,7 @@ export { embedding } from "./embedding.js";
 export { rmsnorm } from "./rmsnorm.js";
 export { rope, type RopeTables } from "./rope.js";
 export { attention, attentionPacked, type AttentionOptions } from "./attention.js";
-export { gatedActivation, activation } from "./activation.js";
+export { gatedActivation, activation, softcap } from "./activation.js";
 export { crossEntropy, IGNORE_INDEX } from "./loss.js";
 export { softmax, logSoftmax } from "./softmax.js";
 export { l2Normalize, cosineSimilarity } from "./normalize.js";
