@@ -52,8 +52,8 @@ export function parsePostgresUrl(db: string): { connectionString: string; table:
   return { connectionString, table, location: url.toString() };
 }
 
-/** pgvector's text form of a vector; a float32 printed as a double reads back as the same float32. */
-const literal = (v: Float32Array): string => `[${Array.from(v).join(",")}]`;
+/** pgvector's text form of a vector; 9 significant digits read back as the same float32. */
+const literal = (v: Float32Array): string => `[${Array.from(v, (x) => x.toPrecision(9)).join(",")}]`;
 
 export class PgVectorStore implements VectorStore {
   private constructor(
