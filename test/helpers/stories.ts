@@ -32,3 +32,8 @@ export const STORIES = [
   "Sue baked a cake with her grandma. They ate it with milk.",
   "The boat went up and down on the big waves.",
 ];
+
+/** STORIES as an `index` input: {"id":"s<i>","text","metadata":{"n":i,"kind":"odd"|"even"}} a line. */
+export function writeStoriesJsonl(file: string): void {
+  fs.writeFileSync(file, STORIES.map((text, i) => JSON.stringify({ id: `s${i}`, text, metadata: { n: i, kind: i % 2 ? "odd" : "even" } })).join("\n") + "\n");
+}

@@ -16,7 +16,7 @@ import type { StoreInfo } from "../../src/store/types.js";
 import { indexCommand } from "../../src/cli/commands/index.js";
 import { searchCommand } from "../../src/cli/commands/search.js";
 import { startPgliteServer, type PgliteServer } from "../helpers/pglite-server.js";
-import { STORIES, storiesFolder } from "../helpers/stories.js";
+import { STORIES, storiesFolder, writeStoriesJsonl } from "../helpers/stories.js";
 import { unitVectors } from "../helpers/rng.js";
 
 const info = (dimension: number, model = "m"): StoreInfo => ({ model, dimension, queryInstruction: "Retrieve:", load: { model } });
@@ -92,7 +92,7 @@ describe("store: pgvector adapter", () => {
     before(() => {
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-pgindex-"));
       input = path.join(tmp, "docs.jsonl");
-      fs.writeFileSync(input, STORIES.map((text, i) => JSON.stringify({ id: `s${i}`, text, metadata: { n: i, kind: i % 2 ? "odd" : "even" } })).join("\n") + "\n");
+      writeStoriesJsonl(input);
     });
     after(() => fs.rmSync(tmp, { recursive: true, force: true }));
     const base = () => ({ model: storiesFolder(), input, progress: false, queryInstruction: instruction });

@@ -14,7 +14,7 @@ import type { StoreInfo } from "../../src/store/types.js";
 import { indexCommand } from "../../src/cli/commands/index.js";
 import { searchCommand } from "../../src/cli/commands/search.js";
 import { encodeCommand } from "../../src/cli/commands/encode.js";
-import { STORIES, storiesFolder } from "../helpers/stories.js";
+import { STORIES, storiesFolder, writeStoriesJsonl } from "../helpers/stories.js";
 import { unitVectors } from "../helpers/rng.js";
 
 const info = (dimension: number, model = "m"): StoreInfo => ({ model, dimension, queryInstruction: null, load: { model } });
@@ -76,7 +76,7 @@ describe("store: llm2vec index and search", () => {
   before(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-index-"));
     input = path.join(tmp, "docs.jsonl");
-    fs.writeFileSync(input, STORIES.map((text, i) => JSON.stringify({ id: `s${i}`, text, metadata: { n: i, kind: i % 2 ? "odd" : "even" } })).join("\n") + "\n");
+    writeStoriesJsonl(input);
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const base = () => ({ model: storiesFolder(), input, progress: false, queryInstruction: instruction });
