@@ -120,9 +120,9 @@ export class PgVectorStore implements VectorStore {
     // A null matches a missing key too, as SQL's json_extract(…) IS NULL does in the embedded store.
     const where = filterEntries(filter).map(([key, v]) => {
       params.push(key);
-      if (v === null) return `coalesce(metadata -> $${params.length}, 'null') = 'null'`;
+      if (v === null) return `coalesce(metadata -> $${params.length}::text, 'null') = 'null'`;
       params.push(JSON.stringify(v));
-      return `metadata -> $${params.length - 1} = $${params.length}::jsonb`;
+      return `metadata -> $${params.length - 1}::text = $${params.length}::jsonb`;
     });
     const { rows } = await this.client.query(
       `SELECT id, text, metadata, embedding <=> $1::vector AS distance FROM ${this.table}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY distance LIMIT $2`,
