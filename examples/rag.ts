@@ -41,7 +41,7 @@ const dbDir = path.join(os.tmpdir(), "llm2vec-rag-example");
 const db = await vectorStore.openStore(dbDir, model);
 await vectorStore.indexDocuments(model, db, corpus.map((text, i) => ({ id: `story-${i}`, text, metadata: { n: i } })));
 const top = await vectorStore.searchText(model, db, question, { topK: 2 });
-db.close();
+await db.close();
 console.log(`question: ${question}\n\nretrieved (from ${dbDir}):`);
 for (const t of top) console.log(`  ${t.score.toFixed(3)}  ${t.id}  ${t.text}`);
 

@@ -10,10 +10,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { Metadata, MetadataFilter, SearchHit, StoreInfo, VectorStore } from "./types.js";
+import { alreadyStored, checkAdd, checkSame, checkSearch, filterEntries, infoFromMeta, metaRows } from "./common.js";
+import type { Metadata, MetadataFilter, OpenStoreOptions, SearchHit, StoreInfo, VectorStore } from "./types.js";
 
 export const STORE_FILE = "store.sqlite";
-const FORMAT = "llm2vec-store/1";
 
 /** node:sqlite, loaded on first use so the rest of the package runs where it is missing. */
 async function loadSqlite(): Promise<typeof import("node:sqlite")> {
@@ -39,12 +39,6 @@ function sqliteVecPath(): string {
   } catch (e) {
     throw new Error(`the vector store needs the sqlite-vec package and its binary for ${process.platform}-${process.arch}: ${(e as Error).message}`);
   }
-}
-
-export interface OpenStoreOptions {
-  /** Create the store if DIR has none, for this model and dimension; an existing one must match them. */
-  create?: StoreInfo;
-  readOnly?: boolean;
 }
 
 const blob = (v: Float32Array): Uint8Array => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
@@ -85,22 +79,17 @@ export class SqliteVecStore implements VectorStore {
     }
   }
 
+  get location(): string {
+    return this.file;
+  }
+
   add(ids: readonly string[], vectors: readonly Float32Array[], texts: readonly string[], metadata?: readonly Metadata[]): void {
-    const n = ids.length;
-    if (vectors.length !== n || texts.length !== n || (metadata && metadata.length !== n))
-      throw new Error(`store add: ${n} ids, ${vectors.length} vectors, ${texts.length} texts${metadata ? `, ${metadata.length} metadata` : ""}: one of each per passage`);
-    const seen = new Map<string, number>();
-    ids.forEach((id, i) => {
-      if (typeof id !== "string" || id === "") throw new Error(`store add: ids[${i}] must be a non-empty string`);
-      if (seen.has(id)) throw new Error(`store add: id "${id}" appears twice (ids[${seen.get(id)}] and ids[${i}])`);
-      seen.set(id, i);
-      if (vectors[i]!.length !== this.info.dimension) throw new Error(`store add: vector ${i} (id "${id}") has dimension ${vectors[i]!.length}; ${this.file} holds ${this.info.dimension} (${this.info.model})`);
-    });
+    checkAdd(this.file, this.info, ids, vectors, texts, metadata);
     const stored = this.storedIds(ids);
-    if (stored.size) throw new Error(`store add: id "${[...stored][0]}" is already in ${this.file}${stored.size > 1 ? ` (and ${stored.size - 1} more)` : ""}`);
+    if (stored.size) throw alreadyStored(this.file, stored);
     this.db.exec("BEGIN IMMEDIATE");
     try {
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < ids.length; i++) {
         const { lastInsertRowid } = this.insertDoc.run(ids[i]!, texts[i]!, JSON.stringify(metadata?.[i] ?? {}));
         this.insertVec.run(BigInt(lastInsertRowid), blob(vectors[i]!));
       }
@@ -112,21 +101,16 @@ export class SqliteVecStore implements VectorStore {
   }
 
   search(vector: Float32Array, k: number, filter?: MetadataFilter): SearchHit[] {
-    if (!Number.isInteger(k) || k <= 0) throw new Error(`store search: k must be a positive integer, got ${k}`);
-    if (vector.length !== this.info.dimension) throw new Error(`store search: the query has dimension ${vector.length}; ${this.file} holds ${this.info.dimension} (${this.info.model})`);
-    const keys = Object.keys(filter ?? {});
+    checkSearch(this.file, this.info, vector, k);
+    const entries = filterEntries(filter);
     let rows: Record<string, unknown>[];
-    if (keys.length === 0) {
+    if (entries.length === 0) {
       rows = this.db
         .prepare("SELECT d.id, d.text, d.metadata, v.distance FROM (SELECT rowid, distance FROM vecs WHERE embedding MATCH ? AND k = ?) v JOIN docs d ON d.rowid = v.rowid ORDER BY v.distance")
         .all(blob(vector), k);
     } else {
-      const where = keys.map(() => "json_extract(d.metadata, ?) IS ?").join(" AND ");
-      const params = keys.flatMap((key) => {
-        const v = filter![key];
-        if (v !== null && !["string", "number", "boolean"].includes(typeof v)) throw new Error(`store search: filter "${key}" must be a string, number, boolean or null`);
-        return [`$.${JSON.stringify(key)}`, typeof v === "boolean" ? Number(v) : v];
-      });
+      const where = entries.map(() => "json_extract(d.metadata, ?) IS ?").join(" AND ");
+      const params = entries.flatMap(([key, v]) => [`$.${JSON.stringify(key)}`, typeof v === "boolean" ? Number(v) : v]);
       rows = this.db
         .prepare(`SELECT d.id, d.text, d.metadata, vec_distance_cosine(v.embedding, ?) AS distance FROM docs d JOIN vecs v ON v.rowid = d.rowid WHERE ${where} ORDER BY distance LIMIT ?`)
         .all(blob(vector), ...(params as (string | number | null)[]), k);
@@ -151,32 +135,18 @@ export class SqliteVecStore implements VectorStore {
 }
 
 function createTables(db: DatabaseSync, info: StoreInfo): StoreInfo {
-  if (!Number.isInteger(info.dimension) || info.dimension <= 0) throw new Error(`dimension must be a positive integer, got ${info.dimension}`);
+  const rows = metaRows(info);
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("BEGIN");
   db.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   db.exec("CREATE TABLE docs (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, text TEXT NOT NULL, metadata TEXT NOT NULL)");
   db.exec(`CREATE VIRTUAL TABLE vecs USING vec0(embedding float[${info.dimension}] distance_metric=cosine)`);
   const put = db.prepare("INSERT INTO meta(key, value) VALUES (?, ?)");
-  put.run("format", FORMAT);
-  put.run("model", info.model);
-  put.run("dimension", String(info.dimension));
-  put.run("query_instruction", JSON.stringify(info.queryInstruction));
-  put.run("load", JSON.stringify(info.load));
+  for (const [key, value] of rows) put.run(key, value);
   db.exec("COMMIT");
   return info;
 }
 
 function readInfo(db: DatabaseSync, file: string): StoreInfo {
-  const meta = new Map((db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
-  if (meta.get("format") !== FORMAT) throw new Error(`${file}: not an llm2vec store (format ${JSON.stringify(meta.get("format") ?? null)}, expected ${FORMAT})`);
-  const dimension = Number(meta.get("dimension"));
-  const model = meta.get("model");
-  if (!model || !Number.isInteger(dimension) || dimension <= 0) throw new Error(`${file}: its meta table lacks a model or a dimension`);
-  return { model, dimension, queryInstruction: JSON.parse(meta.get("query_instruction") ?? "null") as string | null, load: JSON.parse(meta.get("load") ?? JSON.stringify({ model })) as StoreInfo["load"] };
-}
-
-function checkSame(file: string, have: StoreInfo, want: StoreInfo): void {
-  if (have.model !== want.model || have.dimension !== want.dimension)
-    throw new Error(`${file}: was built with ${have.model} (dimension ${have.dimension}), not ${want.model} (dimension ${want.dimension}); use another --db or the same model`);
+  return infoFromMeta(file, new Map((db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[]).map((r) => [r.key, r.value])));
 }

@@ -9,7 +9,7 @@
 import * as path from "node:path";
 import * as fs from "node:fs";
 import type { FromPretrainedOptions, LLM2Vec } from "../encoder/llm2vec.js";
-import { SqliteVecStore } from "./sqlite-vec.js";
+import { openVectorStore } from "./open.js";
 import type { Metadata, MetadataFilter, SearchHit, StoreInfo, VectorStore } from "./types.js";
 
 export interface Passage {
@@ -44,10 +44,13 @@ export async function loadStoreModel(info: StoreInfo, onNote?: (line: string) =>
   return LLM2Vec.fromPretrained(info.load.model, { ...(info.load as FromPretrainedOptions), onNote });
 }
 
-/** The store in `dir` for this model: created if absent, refused if built with another model or dimension. */
-export async function openStore(dir: string, model: LLM2Vec): Promise<SqliteVecStore> {
+/**
+ * The store at `db` (a folder, or a postgres:// URL) for this model: created if absent, refused if
+ * built with another model or dimension.
+ */
+export async function openStore(db: string, model: LLM2Vec): Promise<VectorStore> {
   const info: StoreInfo = { model: modelIdentity(model), dimension: model.dimension, queryInstruction: model.options.queryInstruction, load: loadSpec(model) };
-  return SqliteVecStore.open(dir, { create: info });
+  return openVectorStore(db, { create: info });
 }
 
 export interface IndexOptions {
@@ -67,13 +70,13 @@ export async function indexDocuments(model: LLM2Vec, store: VectorStore, passage
   let skipped = 0;
   let batch: Passage[] = [];
   const flush = async () => {
-    const stored = store.storedIds(batch.map((p) => p.id));
+    const stored = await store.storedIds(batch.map((p) => p.id));
     const todo = batch.filter((p) => !stored.has(p.id));
     skipped += batch.length - todo.length;
     batch = [];
     if (todo.length) {
       const vecs = await model.encodeDocuments(todo.map((p) => p.text), { normalize: true, batchSize, signal: opts.signal });
-      store.add(todo.map((p) => p.id), vecs, todo.map((p) => p.text), todo.map((p) => p.metadata ?? {}));
+      await store.add(todo.map((p) => p.id), vecs, todo.map((p) => p.text), todo.map((p) => p.metadata ?? {}));
       added += todo.length;
     }
     opts.onProgress?.(added, skipped);
@@ -98,5 +101,5 @@ export interface SearchTextOptions {
 export async function searchText(model: LLM2Vec, store: VectorStore, query: string, opts: SearchTextOptions = {}): Promise<SearchHit[]> {
   const instruction = opts.instruction ?? model.options.queryInstruction ?? store.info.queryInstruction ?? undefined;
   const [q] = await model.encodeQueries([query], { instruction, normalize: true });
-  return store.search(q!, opts.topK ?? 10, opts.filter);
+  return await store.search(q!, opts.topK ?? 10, opts.filter);
 }

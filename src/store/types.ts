@@ -24,14 +24,26 @@ export interface StoreInfo {
   load: { model: string } & Record<string, unknown>;
 }
 
+export interface OpenStoreOptions {
+  /** Create the store if there is none, for this model and dimension; an existing one must match them. */
+  create?: StoreInfo;
+  readOnly?: boolean;
+}
+
+/** A method's result, or a promise of it: the embedded store answers at once, a server store asynchronously. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** Await every call: `await store.search(…)` is right for both kinds of store. */
 export interface VectorStore {
   readonly info: StoreInfo;
+  /** Where the store lives, for messages: its file, or its server and table (without a password). */
+  readonly location: string;
   /** Adds passages; refuses an id already stored or repeated in the call, and vectors of another dimension. */
-  add(ids: readonly string[], vectors: readonly Float32Array[], texts: readonly string[], metadata?: readonly Metadata[]): void;
+  add(ids: readonly string[], vectors: readonly Float32Array[], texts: readonly string[], metadata?: readonly Metadata[]): Awaitable<void>;
   /** The k passages nearest the vector (cosine), optionally only those whose metadata matches `filter`. */
-  search(vector: Float32Array, k: number, filter?: MetadataFilter): SearchHit[];
+  search(vector: Float32Array, k: number, filter?: MetadataFilter): Awaitable<SearchHit[]>;
   /** Which of these ids are stored (an interrupted `index` run skips them). */
-  storedIds(ids: readonly string[]): Set<string>;
-  count(): number;
-  close(): void;
+  storedIds(ids: readonly string[]): Awaitable<Set<string>>;
+  count(): Awaitable<number>;
+  close(): Awaitable<void>;
 }

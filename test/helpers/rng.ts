@@ -19,3 +19,13 @@ export function randn(n: number, seed: number, scale = 1): Float32Array {
   }
   return out;
 }
+
+/** n random unit vectors of dimension d (a vector store's test data). */
+export function unitVectors(n: number, d: number, seed: number): Float32Array[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => {
+    const v = Float32Array.from({ length: d }, () => r() - 0.5);
+    const s = Math.hypot(...v);
+    return v.map((x) => x / s);
+  });
+}

@@ -14,29 +14,10 @@ import type { StoreInfo } from "../../src/store/types.js";
 import { indexCommand } from "../../src/cli/commands/index.js";
 import { searchCommand } from "../../src/cli/commands/search.js";
 import { encodeCommand } from "../../src/cli/commands/encode.js";
-import { storiesFolder } from "../helpers/stories.js";
-import { rng } from "../helpers/rng.js";
+import { STORIES, storiesFolder, writeStoriesJsonl } from "../helpers/stories.js";
+import { unitVectors } from "../helpers/rng.js";
 
 const info = (dimension: number, model = "m"): StoreInfo => ({ model, dimension, queryInstruction: null, load: { model } });
-
-function unitVectors(n: number, d: number, seed: number): Float32Array[] {
-  const r = rng(seed);
-  return Array.from({ length: n }, () => {
-    const v = Float32Array.from({ length: d }, () => r() - 0.5);
-    const s = Math.hypot(...v);
-    return v.map((x) => x / s);
-  });
-}
-
-const STORIES = [
-  "Lily had a red ball. She played with her dog in the park every day.",
-  "Tom found a little bird in the garden. The bird was hungry, so Tom gave it seeds.",
-  "The sun was hot, so Mia and her mom went to the beach and swam in the sea.",
-  "Ben was sad because his toy car was broken. His dad fixed it and Ben smiled.",
-  "A big cat lived in a tree. It liked to sleep in the sun all afternoon.",
-  "Sue baked a cake with her grandma. They ate it with milk.",
-  "The boat went up and down on the big waves.",
-];
 
 describe("store: sqlite-vec", () => {
   let tmp: string;
@@ -95,7 +76,7 @@ describe("store: llm2vec index and search", () => {
   before(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm2vec-index-"));
     input = path.join(tmp, "docs.jsonl");
-    fs.writeFileSync(input, STORIES.map((text, i) => JSON.stringify({ id: `s${i}`, text, metadata: { n: i, kind: i % 2 ? "odd" : "even" } })).join("\n") + "\n");
+    writeStoriesJsonl(input);
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const base = () => ({ model: storiesFolder(), input, progress: false, queryInstruction: instruction });

@@ -2,7 +2,7 @@
  * `llm2vec index`: a .jsonl of passages ({"id","text","metadata"?} a line; a .txt's ids are its line
  * numbers) encoded as documents into the vector store in --db. Resumable by construction: each
  * batch is one transaction and ids already stored are skipped, so running it again after a kill
- * (or with more lines) adds only what is missing.
+ * (or with more lines) adds only what is missing. --db is a folder or a postgres:// URL (pgvector).
  */
 import type { Command } from "commander";
 import { LLM2Vec } from "../../encoder/llm2vec.js";
@@ -64,10 +64,10 @@ export async function indexCommand(o: IndexCommandOptions): Promise<{ added: num
         o.onBatch?.(added);
       },
     });
-    return { ...r, total: store.count() };
+    return { ...r, total: await store.count() };
   } finally {
     bar?.stop();
-    store.close();
+    await store.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
@@ -76,7 +76,7 @@ export async function indexCommand(o: IndexCommandOptions): Promise<{ added: num
 export function registerIndex(program: Command): void {
   addEncoderFlags(program.command("index").description("encode passages (.jsonl: {id, text, metadata} a line) into a vector store; run again to resume"))
     .requiredOption("--input <file>", "passages (.jsonl, or .txt with line numbers as ids)")
-    .requiredOption("--db <dir>", "the store's folder (created if absent)")
+    .requiredOption("--db <dir|url>", "the store's folder (created if absent), or postgres://user@host/db[?table=name] for pgvector")
     .option("--batch-size <n>", "passages per forward pass and per stored batch", "32")
     .option("--no-progress", "no progress bar")
     .action(async (o: IndexCommandOptions) => {

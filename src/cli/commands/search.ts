@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { LLM2Vec } from "../../encoder/llm2vec.js";
-import { SqliteVecStore } from "../../store/sqlite-vec.js";
+import { openVectorStore } from "../../store/open.js";
 import { loadStoreModel, modelIdentity, searchText } from "../../store/text.js";
 import type { MetadataFilter, SearchHit } from "../../store/types.js";
 
@@ -35,16 +35,16 @@ export async function searchCommand(o: SearchCommandOptions): Promise<SearchHit[
   if (!Number.isInteger(topK) || topK <= 0) throw new Error(`--top-k must be a positive integer, got ${o.topK}`);
   if (o.query.trim() === "") throw new Error("--query is empty");
   const filter = parseFilter(o.filter);
-  const store = await SqliteVecStore.open(o.db, { readOnly: true });
+  const store = await openVectorStore(o.db, { readOnly: true });
   try {
-    if (store.count() === 0) throw new Error(`${store.file} holds no passages; add some with \`llm2vec index --db ${o.db}\``);
+    if ((await store.count()) === 0) throw new Error(`${store.location} holds no passages; add some with \`llm2vec index --db ${o.db}\``);
     const model = o.model === undefined ? await loadStoreModel(store.info) : await LLM2Vec.fromPretrained(o.model);
     const id = modelIdentity(model);
     if (id !== store.info.model || model.dimension !== store.info.dimension)
-      throw new Error(`${store.file} was built with ${store.info.model} (dimension ${store.info.dimension}), not ${id} (dimension ${model.dimension}); leave out --model to use the store's`);
+      throw new Error(`${store.location} was built with ${store.info.model} (dimension ${store.info.dimension}), not ${id} (dimension ${model.dimension}); leave out --model to use the store's`);
     return await searchText(model, store, o.query, { topK, filter, instruction: o.instruction });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -52,7 +52,7 @@ export function registerSearch(program: Command): void {
   program
     .command("search")
     .description("the passages of a vector store (built by `llm2vec index`) nearest a query")
-    .requiredOption("--db <dir>", "the store's folder")
+    .requiredOption("--db <dir|url>", "the store's folder, or its postgres:// URL")
     .requiredOption("--query <text>", "the query")
     .option("--top-k <k>", "how many passages", "10")
     .option("--json", "print a JSON array of {id, score, text, metadata}")
