@@ -16,6 +16,7 @@ import { atomicWriteText, writeFolderAtomically } from "../formats/atomic.js";
 import { readLoraAdapter } from "../formats/peft.js";
 import { writeSafetensors, type TensorToWrite } from "../formats/safetensors.js";
 import type { Tokenizer } from "../formats/tokenizer.js";
+import { LazyTokenizer } from "../formats/lazy-tokenizer.js";
 import type { RawConfig } from "../models/config-fields.js";
 import type { DecoderModel } from "../models/decoder.js";
 import { loadResolved, noteToStderr } from "../models/load.js";
@@ -107,14 +108,23 @@ export class LLM2Vec {
   mergedAdapters: readonly string[] = [];
   private chatTemplate: ChatTemplate | null = null;
 
+  /** The tokenizer, built when text first needs it: token-id inputs never build it. */
+  private readonly lazyTokenizer: LazyTokenizer;
+
   constructor(
     readonly model: DecoderModel,
-    readonly tokenizer: Tokenizer,
+    tokenizer: Tokenizer | LazyTokenizer,
     readonly options: EncoderOptions,
     /** config.json as loaded, written back by save(). */
     readonly rawConfig: RawConfig,
     readonly tokenizerDir: string,
-  ) {}
+  ) {
+    this.lazyTokenizer = tokenizer instanceof LazyTokenizer ? tokenizer : LazyTokenizer.of(tokenizer);
+  }
+
+  get tokenizer(): Tokenizer {
+    return this.lazyTokenizer.get();
+  }
 
   /** What loading resolved (folders, adapters, names, notes); null for an encoder built by hand. */
   resolved: ResolvedModel | null = null;
@@ -150,11 +160,11 @@ export class LLM2Vec {
     if (!(Number.isFinite(packMB) && packMB >= 0)) throw new Error(`LLM2Vec.fromPretrained: packWeightsMB must be a non-negative number, got ${String(opts.packWeightsMB)}`);
     for (const n of resolved.notes) note(n);
     const merge = opts.mergeAdapter ?? true;
-    const { model, rawConfig, tokenizer } = loadResolved(resolved, { mergeAdapters: merge, allowUnusedWeights: opts.allowUnusedWeights, onNote: note });
+    const { model, rawConfig, lazyTokenizer: tokenizer } = loadResolved(resolved, { mergeAdapters: merge, allowUnusedWeights: opts.allowUnusedWeights, onNote: note });
     setComputeDtype(model, opts.computeDtype ?? "f32", "computeDtype");
     if (opts.quantize !== undefined) quantizeFrozenWeights(model, opts.quantize, { where: "LLM2Vec.fromPretrained: quantize" });
     if (packMB > 0) packFrozenWeights(model, model.computeDtype, packMB * 1024 * 1024);
-    checkTokenizerFitsModel(tokenizer, model.spec.vocabSize, resolved.tokenizerDir, resolved.weightsDir);
+    checkTokenizerFitsModel(tokenizer.summary(), model.spec.vocabSize, resolved.tokenizerDir, resolved.weightsDir);
     // llm2vec_config.json: the weights folder's, then each adapter's over it (the reference reads the adapter's over the base's).
     let fileOpts = readConfigFile(resolved.weightsDir);
     for (const a of resolved.adapters) fileOpts = { ...fileOpts, ...readConfigFile(a.dir) };
@@ -167,7 +177,7 @@ export class LLM2Vec {
     if (merge) enc.mergedAdapters = resolved.adapters.map((a) => a.source);
     const tokDir = resolved.tokenizerDir;
     if (opts.chatTemplateJinja !== undefined) enc.setChatTemplate(opts.chatTemplateJinja, "the chatTemplateJinja option");
-    else if (tokenizer.chatTemplate !== null) enc.setChatTemplate(tokenizer.chatTemplate, path.join(tokDir, "tokenizer_config.json"));
+    else if (tokenizer.summary().chatTemplate !== null) enc.setChatTemplate(tokenizer.summary().chatTemplate!, path.join(tokDir, "tokenizer_config.json"));
     return enc;
   }
 
@@ -314,7 +324,7 @@ export class LLM2Vec {
     const out: Float32Array[] = [];
     for (let start = 0; start < rows.length; start += batchSize) {
       const batch = rows.slice(start, start + batchSize);
-      const padded = padLeft(batch, this.tokenizer.padTokenId ?? 0);
+      const padded = padLeft(batch, this.lazyTokenizer.summary().padTokenId ?? 0);
       const { T } = padded;
       const h = noGrad(() => hiddenStates(this.model, padded, this.encoderPass())).f32;
       batch.forEach((r, b) => out.push(h.slice((b * T + T - r.length) * C, (b + 1) * T * C)));
@@ -328,11 +338,11 @@ export class LLM2Vec {
 
   /** How this encoder runs a batch: the pass and pooling that training uses too (forward.ts). */
   encoderPass(training: Partial<Pick<EncoderPass, "training" | "attentionDropout" | "seed" | "checkpointLayers">> = {}, adapter?: string): EncoderPass {
-    return { mode: this.mode, padTokenId: this.tokenizer.padTokenId ?? 0, ...training, adapters: this.adapterChoice(adapter) };
+    return { mode: this.mode, padTokenId: this.lazyTokenizer.summary().padTokenId ?? 0, ...training, adapters: this.adapterChoice(adapter) };
   }
 
   poolingChoice(): PoolingChoice {
-    return { pooling: this.options.pooling, skipInstruction: this.options.skipInstruction, bosTokenId: this.tokenizer.bosTokenId };
+    return { pooling: this.options.pooling, skipInstruction: this.options.skipInstruction, bosTokenId: this.lazyTokenizer.summary().bosTokenId };
   }
 
   /** One left-padded batch through the model and the pooling. Returns [B·C]. */

@@ -10,7 +10,8 @@
  * starts a new one. `close()` (or `await using`) lets queued calls finish, then ends the worker.
  */
 import type { FromPretrainedOptions, EncodeOptions } from "./llm2vec.js";
-import { Tokenizer } from "../formats/tokenizer.js";
+import type { Tokenizer } from "../formats/tokenizer.js";
+import { LazyTokenizer } from "../formats/lazy-tokenizer.js";
 import { Batcher, DEFAULT_BATCHING, type BatchingOptions, type BatchMetrics } from "../runtime/batcher.js";
 import { ModelWorker } from "../runtime/compute.js";
 import type { ModelInfo } from "../runtime/protocol.js";
@@ -58,8 +59,7 @@ export class WorkerLLM2Vec {
     private readonly load: FromPretrainedOptions,
     private worker: ModelWorker,
     private readonly info: ModelInfo,
-    /** The tokenizer, on this thread: the batcher packs by each row's token count. */
-    readonly tokenizer: Tokenizer,
+    private readonly lazyTokenizer: LazyTokenizer,
     batching: Partial<Omit<BatchingOptions, "maxQueue">>,
   ) {
     this.batcher = new Batcher((rows) => this.worker.run(rows), { ...DEFAULT_BATCHING, ...batching, maxQueue: Infinity }, this.stats);
@@ -70,7 +70,12 @@ export class WorkerLLM2Vec {
     const { batching = {}, ...load } = opts;
     const worker = new ModelWorker(model, load, 0, false);
     const info = await worker.ready;
-    return new WorkerLLM2Vec(model, load, worker, info, Tokenizer.fromFolder(info.tokenizerDir), batching);
+    return new WorkerLLM2Vec(model, load, worker, info, new LazyTokenizer(info.tokenizerDir), batching);
+  }
+
+  /** The tokenizer, on this thread (the batcher packs by each row's token count), built when text first needs it. */
+  get tokenizer(): Tokenizer {
+    return this.lazyTokenizer.get();
   }
 
   get dimension(): number {
