@@ -7,6 +7,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { SafetensorsFile, writeSafetensors } from "../../src/formats/safetensors.js";
 import { registerFileMapper } from "../../src/formats/file-map.js";
 import { loadNativeBackend, mapFile } from "../../src/tensor/backend/native.js";
@@ -129,4 +130,36 @@ test("without a mapper the reader reads (the reference path)", () => {
     f.close();
     registerFileMapper(prev);
   }
+});
+
+test("the mapping lives while a view does and is unmapped once the last view is collected", { skip: skip || (process.platform !== "linux" && "reads /proc/self/maps") }, () => {
+  const p = path.join(dir, "gc.safetensors");
+  writeSafetensors(p, { w: { dtype: "f32", shape: [8], data: new Float32Array(8).fill(3) } });
+  const mod = (rel: string) => JSON.stringify(new URL(rel, import.meta.url).href);
+  // A child with --expose-gc, so collection can be forced; it polls until the finalizer has run.
+  const script = `
+    import * as fs from "node:fs";
+    const { mapFile } = await import(${mod("../../src/tensor/backend/native.js")});
+    const { registerFileMapper } = await import(${mod("../../src/formats/file-map.js")});
+    const { SafetensorsFile } = await import(${mod("../../src/formats/safetensors.js")});
+    registerFileMapper(mapFile);
+    const maps = () => fs.readFileSync("/proc/self/maps", "utf8").split("\\n").filter((l) => l.endsWith(${JSON.stringify(p)})).length;
+    let f = SafetensorsFile.open(${JSON.stringify(p)});
+    let v = f.read("w").data;
+    f.close();
+    f = null;
+    const live = maps();
+    const sum = v.reduce((a, b) => a + b, 0);
+    v = null;
+    let after = -1;
+    for (let i = 0; i < 200 && after !== 0; i++) {
+      globalThis.gc();
+      await new Promise((r) => setTimeout(r, 10));
+      after = maps();
+    }
+    console.log(JSON.stringify({ live, sum, after }));
+  `;
+  const r = spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout.trim()), { live: 1, sum: 24, after: 0 });
 });
