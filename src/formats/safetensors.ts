@@ -198,8 +198,11 @@ export class SafetensorsFile {
   }
 
   private mapped(): ArrayBuffer | null {
-    if (this.mapping === undefined) this.mapping = this.fd === null ? null : mapWholeFile(this.fd, this.fileSize);
-    return this.mapping;
+    if (this.mapping !== undefined) return this.mapping;
+    // A file that changed size since its header was checked is read instead, so that the read
+    // refuses it naming the file; mapping it would fault past its end.
+    const sameSize = this.fd !== null && fs.fstatSync(this.fd).size === this.fileSize;
+    return (this.mapping = sameSize ? mapWholeFile(this.fd!, this.fileSize) : null);
   }
 
   /** Raw little-endian bytes of a tensor of any dtype. */
