@@ -56,6 +56,7 @@
         "native/src/addon.cc",
         "native/src/addon_gemm.cc",
         "native/src/addon_process.cc",
+        "native/src/addon_map.cc",
         "native/src/isa.cc",
         "native/src/thread_pool.cc",
         "native/src/gemm.cc",

@@ -85,10 +85,18 @@ function timedWorker(worker: string, args: string[]): [Record<string, unknown>, 
   return [r, performance.now() - t0];
 }
 
+/** Wall time of one PyTorch competitor process from spawn to exit (interpreter start, imports, load, the runs). */
+function timedTorch(script: string, args: string[]): [Record<string, unknown>, number] {
+  const t0 = performance.now();
+  const r = runTorch(script, args);
+  return [r, performance.now() - t0];
+}
+
 /**
  * Issue #10's encode workload: ours (f32, and bf16 compute) and onnxruntime-node on the same
  * weights and ids, compute only (median of the timed runs, after a warm-up) and whole process (one
- * process that loads and encodes once, timed from spawn to exit). The embeddings are compared
+ * process that loads and encodes once, timed from spawn to exit; PyTorch's too, its 96 rows as 3
+ * runs of one batch of 32). The embeddings are compared
  * (max difference in the note). Skipped with a warning when onnxruntime cannot be installed or the
  * export fails.
  */
@@ -113,6 +121,8 @@ export function benchOrtEncode(opts: { warmup?: number; repeats?: number } = {})
   const bf16 = runWorker("encode-throughput-worker.js", ["--model", dir, ...rep, ...timing, "--dtype", "bf16", "--dump", dumps.bf16]);
   const [ortOnce, ortWall] = timedWorker("ort-encode-worker.js", [...ortArgs, ...once]);
   const [oursOnce, oursWall] = timedWorker("encode-throughput-worker.js", ["--model", dir, ...rep, ...once]);
+  ensureOpenBlas();
+  const [torchOnce, torchWall] = timedTorch("bench/competitors/torch_forward.py", ["--model", dir, "--batch", String(B), "--seq", String(T), "--warmup", "0", "--repeats", String(N / B), "--threads", "2", "--dtype", "float32", "--pool", "mean"]);
   const ref = readRows(dumps.ort);
   const d32 = maxDiff(ref, readRows(dumps.ours));
   const d16 = maxDiff(ref, readRows(dumps.bf16));
@@ -150,6 +160,14 @@ export function benchOrtEncode(opts: { warmup?: number; repeats?: number } = {})
       competitor_ms: ortWall,
       ratio: ortWall / oursWall,
       note: `ours / ort = ${(oursWall / ortWall).toFixed(2)}×; load ${(oursOnce.load_ms as number).toFixed(0)} vs ${(ortOnce.load_ms as number).toFixed(0)} ms (ort: session create), encode ${oursOnce.median_ms} vs ${ortOnce.median_ms} ms (cold)`,
+    },
+    {
+      name: `encode ${what}, whole process (start, load, one encode, exit), f32`,
+      ours_ms: oursWall,
+      competitor: `PyTorch ${torchOnce.torch} CPU (2 threads, ${torchOnce.blas}), f32, forward + mean pool`,
+      competitor_ms: torchWall,
+      ratio: torchWall / oursWall,
+      note: `ours / PyTorch = ${(oursWall / torchWall).toFixed(2)}×; load ${(oursOnce.load_ms as number).toFixed(0)} vs ${((torchOnce.load_s as number) * 1000).toFixed(0)} ms`,
     },
   ];
 }

@@ -22,7 +22,7 @@ import torch
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "scripts", "reference"))
-from hf_model import HFDecoder, build_attention_mask, read_config, rope_cos_sin  # noqa: E402
+from hf_model import HFDecoder, build_attention_mask, read_config, rope_cos_sin, rope_inv_freq  # noqa: E402
 from safetensors_io import load_hf_folder_tensors  # noqa: E402
 
 
@@ -41,7 +41,8 @@ class MeanPooledEncoder(torch.nn.Module):
         T = input_ids.shape[1]
         h = torch.nn.functional.embedding(input_ids, d.w["embed_tokens.weight"])
         mask = build_attention_mask(attention_mask, "bidirectional", d.dtype)
-        cos, sin = rope_cos_sin(d.inv_freq, T, d.dtype)
+        inv_freq, scaling = rope_inv_freq(cfg, T)
+        cos, sin = rope_cos_sin(inv_freq, T, d.dtype, scaling)
         for i in range(cfg.num_hidden_layers):
             h = h + d.attention(d.rms_norm(h, d.w[f"layers.{i}.input_layernorm.weight"]), i, mask, cos, sin)
             h = h + d.mlp(d.rms_norm(h, d.w[f"layers.{i}.post_attention_layernorm.weight"]), i)

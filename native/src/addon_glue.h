@@ -14,5 +14,7 @@ Napi::Value SetComputeNice(const Napi::CallbackInfo& info);    // addon_process.
 Napi::Value SetMmapThreshold(const Napi::CallbackInfo& info);  // addon_process.cc
 void pin_library();                                            // addon_process.cc
 
+napi_value MapFile(napi_env env, napi_callback_info info);  // addon_map.cc
+
 }  // namespace napi_glue
 }  // namespace llm

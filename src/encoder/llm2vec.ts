@@ -17,6 +17,7 @@ import { atomicWriteText, writeFolderAtomically } from "../formats/atomic.js";
 import { readLoraAdapter } from "../formats/peft.js";
 import { writeSafetensors, type TensorToWrite } from "../formats/safetensors.js";
 import type { Tokenizer } from "../formats/tokenizer.js";
+import { LazyTokenizer } from "../formats/lazy-tokenizer.js";
 import type { RawConfig } from "../models/config-fields.js";
 import type { DecoderModel } from "../models/decoder.js";
 import { loadResolved, noteToStderr } from "../models/load.js";
@@ -113,14 +114,23 @@ export class LLM2Vec implements LLM2VecApi {
   mergedAdapters: readonly string[] = [];
   private chatTemplate: ChatTemplate | null = null;
 
+  /** The tokenizer, built when text first needs it: token-id inputs never build it. */
+  private readonly lazyTokenizer: LazyTokenizer;
+
   constructor(
     readonly model: DecoderModel,
-    readonly tokenizer: Tokenizer,
+    tokenizer: Tokenizer | LazyTokenizer,
     readonly options: EncoderOptions,
     /** config.json as loaded, written back by save(). */
     readonly rawConfig: RawConfig,
     readonly tokenizerDir: string,
-  ) {}
+  ) {
+    this.lazyTokenizer = tokenizer instanceof LazyTokenizer ? tokenizer : LazyTokenizer.of(tokenizer);
+  }
+
+  get tokenizer(): Tokenizer {
+    return this.lazyTokenizer.get();
+  }
 
   /** What loading resolved (folders, adapters, names, notes); null for an encoder built by hand. */
   resolved: ResolvedModel | null = null;
@@ -156,11 +166,11 @@ export class LLM2Vec implements LLM2VecApi {
     if (!(Number.isFinite(packMB) && packMB >= 0)) throw new Error(`LLM2Vec.fromPretrained: packWeightsMB must be a non-negative number, got ${String(opts.packWeightsMB)}`);
     for (const n of resolved.notes) note(n);
     const merge = opts.mergeAdapter ?? true;
-    const { model, rawConfig, tokenizer } = loadResolved(resolved, { mergeAdapters: merge, allowUnusedWeights: opts.allowUnusedWeights, onNote: note });
+    const { model, rawConfig, lazyTokenizer: tokenizer } = loadResolved(resolved, { mergeAdapters: merge, allowUnusedWeights: opts.allowUnusedWeights, onNote: note });
     if (opts.quantize !== undefined) quantizeFrozenWeights(model, opts.quantize, { where: "LLM2Vec.fromPretrained: quantize" });
     const computeDtype = setComputeDtype(model, opts.computeDtype ?? "f32", "computeDtype", note);
     if (packMB > 0) packFrozenWeights(model, model.computeDtype, packMB * 1024 * 1024);
-    checkTokenizerFitsModel(tokenizer, model.spec.vocabSize, resolved.tokenizerDir, resolved.weightsDir);
+    checkTokenizerFitsModel(tokenizer.summary(), model.spec.vocabSize, resolved.tokenizerDir, resolved.weightsDir);
     // llm2vec_config.json: the weights folder's, then each adapter's over it (the reference reads the adapter's over the base's).
     let fileOpts = readConfigFile(resolved.weightsDir);
     for (const a of resolved.adapters) fileOpts = { ...fileOpts, ...readConfigFile(a.dir) };
@@ -171,13 +181,8 @@ export class LLM2Vec implements LLM2VecApi {
     enc.resolved = resolved;
     enc.prompts = readPrompts([resolved.weightsDir, ...resolved.adapters.map((a) => a.dir)]);
     if (merge) enc.mergedAdapters = resolved.adapters.map((a) => a.source);
-    enc.chatTemplate = modelChatTemplate(tokenizer, resolved.tokenizerDir, opts.chatTemplateJinja);
+    enc.chatTemplate = modelChatTemplate(tokenizer.summary(), resolved.tokenizerDir, opts.chatTemplateJinja);
     return enc;
-  }
-
-  /** Replaces the chat template; `source` names it in errors. */
-  setChatTemplate(text: string, source: string): void {
-    this.chatTemplate = new ChatTemplate(text, source);
   }
 
   /**
@@ -316,7 +321,7 @@ export class LLM2Vec implements LLM2VecApi {
     const out: Float32Array[] = [];
     for (let start = 0; start < rows.length; start += batchSize) {
       const batch = rows.slice(start, start + batchSize);
-      const padded = padLeft(batch, this.tokenizer.padTokenId ?? 0);
+      const padded = padLeft(batch, this.lazyTokenizer.summary().padTokenId ?? 0);
       const { T } = padded;
       const h = noGrad(() => hiddenStates(this.model, padded, this.encoderPass())).f32;
       batch.forEach((r, b) => out.push(h.slice((b * T + T - r.length) * C, (b + 1) * T * C)));
@@ -330,11 +335,11 @@ export class LLM2Vec implements LLM2VecApi {
 
   /** How this encoder runs a batch: the pass and pooling that training uses too (forward.ts). */
   encoderPass(training: Partial<Pick<EncoderPass, "training" | "attentionDropout" | "seed" | "checkpointLayers">> = {}, adapter?: string): EncoderPass {
-    return { mode: this.mode, padTokenId: this.tokenizer.padTokenId ?? 0, ...training, adapters: this.adapterChoice(adapter) };
+    return { mode: this.mode, padTokenId: this.lazyTokenizer.summary().padTokenId ?? 0, ...training, adapters: this.adapterChoice(adapter) };
   }
 
   poolingChoice(): PoolingChoice {
-    return { pooling: this.options.pooling, skipInstruction: this.options.skipInstruction, bosTokenId: this.tokenizer.bosTokenId };
+    return { pooling: this.options.pooling, skipInstruction: this.options.skipInstruction, bosTokenId: this.lazyTokenizer.summary().bosTokenId };
   }
 
   /** One left-padded batch through the model and the pooling. Returns [B·C]. */

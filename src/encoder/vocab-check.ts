@@ -3,9 +3,7 @@
  * (config.json `vocab_size`) used to fail only at the first batch that held one, naming a batch
  * position. Checked once, where the encoder brings the two together.
  */
-import type { Tokenizer } from "../formats/tokenizer.js";
-
-export function checkTokenizerFitsModel(tokenizer: Tokenizer, vocabSize: number, tokenizerDir: string, modelDir: string): void {
+export function checkTokenizerFitsModel(tokenizer: { vocabSize: number }, vocabSize: number, tokenizerDir: string, modelDir: string): void {
   if (tokenizer.vocabSize > vocabSize) {
     throw new Error(
       `${tokenizerDir}: the tokenizer has ids up to ${tokenizer.vocabSize - 1} but ${modelDir}/config.json vocab_size is ${vocabSize} ` +

@@ -18,7 +18,8 @@ import { DEFAULT_MAX_TOKENS, type GeneratedText } from "../generation/text-sessi
 import { asInputList, asTextList, queryInputs } from "./inputs.js";
 import type { NamedPrompts } from "./prompts.js";
 import * as path from "node:path";
-import { Tokenizer } from "../formats/tokenizer.js";
+import type { Tokenizer } from "../formats/tokenizer.js";
+import { LazyTokenizer } from "../formats/lazy-tokenizer.js";
 import { Batcher, DEFAULT_BATCHING, type BatchingOptions, type BatchMetrics } from "../runtime/batcher.js";
 import { ModelWorker } from "../runtime/compute.js";
 import type { ModelInfo } from "../runtime/protocol.js";
@@ -66,8 +67,7 @@ export class WorkerLLM2Vec implements LLM2VecApi {
     private readonly load: FromPretrainedOptions,
     private worker: ModelWorker,
     private readonly info: ModelInfo,
-    /** The tokenizer, on this thread: the batcher packs by each row's token count. */
-    readonly tokenizer: Tokenizer,
+    private readonly lazyTokenizer: LazyTokenizer,
     /** Rendered here too: generation's prompt ids are made on this thread, as the server makes them. */
     private readonly chatTemplate: ChatTemplate | null,
     batching: Partial<Omit<BatchingOptions, "maxQueue">>,
@@ -80,8 +80,13 @@ export class WorkerLLM2Vec implements LLM2VecApi {
     const { batching = {}, ...load } = opts;
     const worker = new ModelWorker(model, load, 0, false);
     const info = await worker.ready;
-    const tokenizer = Tokenizer.fromFolder(info.tokenizerDir);
-    return new WorkerLLM2Vec(model, load, worker, info, tokenizer, modelChatTemplate(tokenizer, info.tokenizerDir, load.chatTemplateJinja), batching);
+    const tokenizer = new LazyTokenizer(info.tokenizerDir);
+    return new WorkerLLM2Vec(model, load, worker, info, tokenizer, modelChatTemplate(tokenizer.summary(), info.tokenizerDir, load.chatTemplateJinja), batching);
+  }
+
+  /** The tokenizer, on this thread (the batcher packs by each row's token count), built when text first needs it. */
+  get tokenizer(): Tokenizer {
+    return this.lazyTokenizer.get();
   }
 
   get dimension(): number {

@@ -7,9 +7,18 @@
  * holes, no overlaps, nothing left over) and byte sizes equal to prod(shape) · element size.
  * Every error names the file and, where there is one, the tensor.
  *
- * The file is opened once; tensor bytes are read on demand with `fs.readSync` straight into a
- * fresh typed array, so a 10 GB checkpoint never becomes a 10 GB Buffer and nothing large is
- * allocated before the header has been validated against the real file size.
+ * The file is opened once and its header validated against the real file size before anything
+ * large is touched. Tensors then come, by default, as zero-copy views over the whole file mapped
+ * into memory by the native addon (file-map.ts): loading costs no read and no copy, 16-bit weights
+ * stay 16-bit, and every process or worker mapping the same file shares its pages. A tensor whose
+ * offset is not a multiple of its element size (safetensors does not align) is copied out of the
+ * mapping alone. Without a mapping (no addon, `{ map: false }`, a big-endian host) tensor bytes are
+ * read on demand with `fs.readSync` straight into a fresh typed array: the reference path.
+ *
+ * The mapping is copy-on-write: writing into a view changes this process's copy of that page only,
+ * never the file nor another process's view. It stays valid after `close()` and is unmapped when the
+ * last view is collected; a file truncated in place while mapped faults on access (atomic writers,
+ * which rename a new file over the old, are safe).
  */
 import * as fs from "node:fs";
 import type { DType, Storage } from "../tensor/dtype.js";
@@ -17,6 +26,7 @@ import { readLfsPointerPrefix, lfsPointerError } from "./lfs.js";
 import { atomicWrite, writeAll } from "./atomic.js";
 import { scanJson } from "./json-scan.js";
 import { requireRegularFile } from "./regular-file.js";
+import { mapWholeFile } from "./file-map.js";
 
 /** `MAX_HEADER_SIZE` in safetensors' tensor.rs. */
 export const MAX_HEADER_SIZE = 100_000_000;
@@ -106,22 +116,30 @@ export function readFully(fd: number, target: Uint8Array, position: number, file
   }
 }
 
+export interface SafetensorsOpenOptions {
+  /** Serve tensors as views over the file mapped into memory when the addon can (default true). */
+  map?: boolean;
+}
+
 export class SafetensorsFile {
   readonly path: string;
   /** The `__metadata__` string map (empty when absent). */
   readonly metadata: Readonly<Record<string, string>>;
   private fd: number | null;
   private readonly entries: Map<string, Entry>;
+  /** The whole file mapped (null: read instead; undefined: not tried yet). */
+  private mapping: ArrayBuffer | null | undefined;
 
-  private constructor(file: string, fd: number, entries: Map<string, Entry>, metadata: Record<string, string>) {
+  private constructor(file: string, fd: number, entries: Map<string, Entry>, metadata: Record<string, string>, private readonly fileSize: number, map: boolean) {
     this.path = file;
     this.fd = fd;
     this.entries = entries;
     this.metadata = metadata;
+    this.mapping = map && LITTLE_ENDIAN ? undefined : null;
   }
 
   /** Open and validate a file. The descriptor stays open until `close()`. */
-  static open(file: string): SafetensorsFile {
+  static open(file: string, opts: SafetensorsOpenOptions = {}): SafetensorsFile {
     requireRegularFile(file, "cannot open safetensors file");
     let fd: number;
     try {
@@ -130,8 +148,8 @@ export class SafetensorsFile {
       throw new Error(`${file}: cannot open safetensors file: ${(e as Error).message}`);
     }
     try {
-      const { entries, metadata } = parseHeader(fd, file);
-      return new SafetensorsFile(file, fd, entries, metadata);
+      const { entries, metadata, fileSize } = parseHeader(fd, file);
+      return new SafetensorsFile(file, fd, entries, metadata, fileSize, opts.map ?? true);
     } catch (e) {
       fs.closeSync(fd);
       throw e;
@@ -152,15 +170,39 @@ export class SafetensorsFile {
     return { dtype: e.dtype, shape: [...e.shape] };
   }
 
-  /** Read one tensor into a fresh, aligned typed array (F32/BF16/F16 only). */
+  /**
+   * One tensor (F32/BF16/F16 only) as an aligned typed array: a view over the mapped file, or a
+   * fresh array when the file is not mapped or the tensor's offset is misaligned for its dtype.
+   */
   read(name: string): LoadedTensor {
     const e = this.entry(name);
     const dtype = loadableDtype(e.dtype, this.path, name);
     if (this.fd === null) throw new Error(`${this.path}: file is closed (reading "${name}")`);
-    const data = allocStorage(dtype, numel(e.shape));
-    readFully(this.fd, new Uint8Array(data.buffer, 0, e.end - e.begin), e.begin, `${this.path} (tensor "${name}")`);
+    const n = numel(e.shape);
+    const mapped = n > 0 ? this.mapped() : null;
+    if (mapped) {
+      const w = dtype === "f32" ? 4 : 2;
+      if (e.begin % w === 0) return { dtype, shape: [...e.shape], data: dtype === "f32" ? new Float32Array(mapped, e.begin, n) : new Uint16Array(mapped, e.begin, n) };
+    }
+    const data = allocStorage(dtype, n);
+    const bytes = new Uint8Array(data.buffer, 0, e.end - e.begin);
+    if (mapped) bytes.set(new Uint8Array(mapped, e.begin, e.end - e.begin));
+    else readFully(this.fd, bytes, e.begin, `${this.path} (tensor "${name}")`);
     fromLittleEndian(data);
     return { dtype, shape: [...e.shape], data };
+  }
+
+  /** Whether tensors come as views over the mapped file (maps it on first call). */
+  isMapped(): boolean {
+    return this.mapped() !== null;
+  }
+
+  private mapped(): ArrayBuffer | null {
+    if (this.mapping !== undefined) return this.mapping;
+    // A file that changed size since its header was checked is read instead, so that the read
+    // refuses it naming the file; mapping it would fault past its end.
+    const sameSize = this.fd !== null && fs.fstatSync(this.fd).size === this.fileSize;
+    return (this.mapping = sameSize ? mapWholeFile(this.fd!, this.fileSize) : null);
   }
 
   /** Raw little-endian bytes of a tensor of any dtype. */
@@ -215,7 +257,7 @@ export function fromLittleEndian(data: Storage): void {
   for (let i = 0; i < bytes.length; i += w) bytes.subarray(i, i + w).reverse();
 }
 
-function parseHeader(fd: number, file: string): { entries: Map<string, Entry>; metadata: Record<string, string> } {
+function parseHeader(fd: number, file: string): { entries: Map<string, Entry>; metadata: Record<string, string>; fileSize: number } {
   const fileSize = fs.fstatSync(fd).size;
   // An un-fetched LFS file is a small text file; say so instead of "header too large".
   if (readLfsPointerPrefix(fd)) throw lfsPointerError(file);
@@ -307,7 +349,7 @@ function parseHeader(fd: number, file: string): { entries: Map<string, Entry>; m
   for (const t of list) {
     entries.set(t.name, { ...t.info, begin: dataStart + t.rel[0], end: dataStart + t.rel[1] });
   }
-  return { entries, metadata };
+  return { entries, metadata, fileSize };
 }
 
 export interface TensorToWrite {

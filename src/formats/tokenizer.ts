@@ -42,10 +42,10 @@ export interface BatchEncoding {
   attentionMask: Uint8Array[];
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 /** A token in tokenizer_config may be a string, an AddedToken object, or null. */
-function tokenString(v: unknown): string | null {
+export function tokenString(v: unknown): string | null {
   if (typeof v === "string") return v;
   if (v && typeof v === "object" && typeof (v as Json).content === "string") return (v as Json).content as string;
   return null;
@@ -62,6 +62,30 @@ function readJson(file: string): Json {
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error(`${file}: not a JSON object`);
   return raw as Json;
+}
+
+/** A tokenizer folder's files, parsed: tokenizer.json, and the config merged from its side files. */
+export function readTokenizerFolder(dir: string): { tokenizerJson: Json; config: Json; tokenizerJsonPath: string } {
+  const tjPath = path.join(dir, "tokenizer.json");
+  if (!fs.existsSync(tjPath)) throw new Error(`${dir}: no tokenizer.json in the tokenizer folder`);
+  const tj = readJson(tjPath);
+  const cfgPath = path.join(dir, "tokenizer_config.json");
+  const stmPath = path.join(dir, "special_tokens_map.json");
+  // special_tokens_map.json fills tokens that tokenizer_config.json leaves out.
+  const config: Json = {
+    ...(fs.existsSync(stmPath) ? readJson(stmPath) : {}),
+    ...(fs.existsSync(cfgPath) ? readJson(cfgPath) : {}),
+  };
+  // Recent transformers save the template beside the config instead of inside it.
+  const jinjaPath = path.join(dir, "chat_template.jinja");
+  if ((config.chat_template === undefined || config.chat_template === null) && fs.existsSync(jinjaPath)) config.chat_template = fs.readFileSync(jinjaPath, "utf8");
+  for (const k of ["bos_token", "eos_token", "pad_token", "unk_token"]) {
+    if (config[k] === null || config[k] === undefined) {
+      const fromMap = fs.existsSync(stmPath) ? readJson(stmPath)[k] : undefined;
+      if (fromMap !== undefined) config[k] = fromMap;
+    }
+  }
+  return { tokenizerJson: tj, config, tokenizerJsonPath: tjPath };
 }
 
 export class Tokenizer {
@@ -139,26 +163,8 @@ export class Tokenizer {
 
   /** Load `tokenizer.json` and (optionally) `tokenizer_config.json` / `special_tokens_map.json`. */
   static fromFolder(dir: string): Tokenizer {
-    const tjPath = path.join(dir, "tokenizer.json");
-    if (!fs.existsSync(tjPath)) throw new Error(`${dir}: no tokenizer.json in the tokenizer folder`);
-    const tj = readJson(tjPath);
-    const cfgPath = path.join(dir, "tokenizer_config.json");
-    const stmPath = path.join(dir, "special_tokens_map.json");
-    // special_tokens_map.json fills tokens that tokenizer_config.json leaves out.
-    const config: Json = {
-      ...(fs.existsSync(stmPath) ? readJson(stmPath) : {}),
-      ...(fs.existsSync(cfgPath) ? readJson(cfgPath) : {}),
-    };
-    // Recent transformers save the template beside the config instead of inside it.
-    const jinjaPath = path.join(dir, "chat_template.jinja");
-    if ((config.chat_template === undefined || config.chat_template === null) && fs.existsSync(jinjaPath)) config.chat_template = fs.readFileSync(jinjaPath, "utf8");
-    for (const k of ["bos_token", "eos_token", "pad_token", "unk_token"]) {
-      if (config[k] === null || config[k] === undefined) {
-        const fromMap = fs.existsSync(stmPath) ? readJson(stmPath)[k] : undefined;
-        if (fromMap !== undefined) config[k] = fromMap;
-      }
-    }
-    return Tokenizer.build(tj, config, dir, tjPath);
+    const { tokenizerJson, config, tokenizerJsonPath } = readTokenizerFolder(dir);
+    return Tokenizer.build(tokenizerJson, config, dir, tokenizerJsonPath);
   }
 
   /** Build from already-parsed JSON objects. */
@@ -284,7 +290,7 @@ function indexOfSeq(hay: readonly number[], needle: readonly number[]): number {
   return -1;
 }
 
-function chatTemplateOf(t: unknown, source: string): string | null {
+export function chatTemplateOf(t: unknown, source: string): string | null {
   if (t === undefined || t === null) return null;
   if (typeof t === "string") return t;
   if (Array.isArray(t)) {

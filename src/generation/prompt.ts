@@ -29,7 +29,7 @@ export function promptIds(tokenizer: Tokenizer, template: ChatTemplate | null, i
 }
 
 /** The chat template generation renders conversations with: the one given (`jinja`), else the tokenizer's; null when neither. */
-export function modelChatTemplate(tokenizer: Tokenizer, tokenizerDir: string, jinja?: string): ChatTemplate | null {
+export function modelChatTemplate(tokenizer: { readonly chatTemplate: string | null }, tokenizerDir: string, jinja?: string): ChatTemplate | null {
   if (jinja !== undefined) return new ChatTemplate(jinja, "the chatTemplateJinja option");
   return tokenizer.chatTemplate !== null ? new ChatTemplate(tokenizer.chatTemplate, path.join(tokenizerDir, "tokenizer_config.json")) : null;
 }

@@ -1,14 +1,15 @@
 /**
  * Step two of loading: a ResolvedModel (resolve.ts) into a DecoderModel with its adapters merged
  * or attached, and its tokenizer. The files are read by the formats layer (`openHfFolder`,
- * `readLoraAdapter`, `Tokenizer.fromFolder`); this module only interprets them, through
+ * `readLoraAdapter`, `LazyTokenizer`); this module only interprets them, through
  * `specFromConfig` and `loadDecoder`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { hfConfigPath, openHfFolder, readHfConfig } from "../formats/hf-folder.js";
 import { readLoraAdapter } from "../formats/peft.js";
-import { Tokenizer } from "../formats/tokenizer.js";
+import { LazyTokenizer } from "../formats/lazy-tokenizer.js";
+import type { Tokenizer } from "../formats/tokenizer.js";
 import { loadDecoder, type LoadOptions } from "./build.js";
 import type { RawConfig } from "./config-fields.js";
 import type { DecoderModel } from "./decoder.js";
@@ -58,14 +59,17 @@ export interface LoadedModel {
   model: DecoderModel;
   /** The weights folder's config.json as read. */
   rawConfig: RawConfig;
-  tokenizer: Tokenizer;
+  /** The tokenizer, built on first access (what token-id inputs never need). */
+  readonly tokenizer: Tokenizer;
+  /** The same tokenizer unbuilt: its summary (special ids, largest id, chat template) costs no build. */
+  lazyTokenizer: LazyTokenizer;
 }
 
 export function noteToStderr(line: string): void {
   process.stderr.write(`llm2vec: ${line}\n`);
 }
 
-/** Loads what resolveModel decided: weights, then each adapter in order, then the tokenizer. */
+/** Loads what resolveModel decided: weights, then each adapter in order; the tokenizer when first used. */
 export function loadResolved(r: ResolvedModel, opts: LoadResolvedOptions = {}): LoadedModel {
   const note = opts.onNote ?? noteToStderr;
   const { model, rawConfig } = loadWeightsFolder(r.weightsDir, {
@@ -77,7 +81,15 @@ export function loadResolved(r: ResolvedModel, opts: LoadResolvedOptions = {}): 
     if (a.reason === "requested") warnIfTrainedOnAnotherBase(a.dir, adapter.config.baseModelNameOrPath, r.weightsDir, rawConfig, note);
     applyLoraAdapter(model, adapter, { merge: opts.mergeAdapters ?? true, source: a.dir });
   }
-  return { model, rawConfig, tokenizer: Tokenizer.fromFolder(r.tokenizerDir) };
+  const lazyTokenizer = new LazyTokenizer(r.tokenizerDir);
+  return {
+    model,
+    rawConfig,
+    lazyTokenizer,
+    get tokenizer() {
+      return lazyTokenizer.get();
+    },
+  };
 }
 
 /**

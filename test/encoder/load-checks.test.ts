@@ -27,3 +27,23 @@ test("a tokenizer whose ids exceed the embedding table is refused at load, namin
   // The shipped model's own tokenizer fits.
   await LLM2Vec.fromPretrained(storiesFolder());
 });
+
+test("token-id inputs never build the tokenizer; text builds it once, and the ids agree with it", async () => {
+  const { Tokenizer } = await import("../../src/formats/tokenizer.js");
+  const build = Tokenizer.fromFolder;
+  let builds = 0;
+  Tokenizer.fromFolder = (d: string) => (builds++, build.call(Tokenizer, d));
+  try {
+    const enc = await LLM2Vec.fromPretrained(storiesFolder());
+    const ids = [[1, 5, 9, 12], [1, 7]];
+    const fromIds = await enc.encodeIds(ids);
+    assert.equal(builds, 0, "loading and encoding ids built no tokenizer");
+    await enc.encode(["once upon a time"]);
+    await enc.encode(["twice"]);
+    assert.equal(builds, 1, "text built it, once");
+    // Padding and BOS ids taken before the build are the built tokenizer's.
+    assert.deepEqual(await enc.encodeIds(ids), fromIds);
+  } finally {
+    Tokenizer.fromFolder = build;
+  }
+});

@@ -29,6 +29,7 @@ describe("packed frozen weights", { skip }, () => {
     const plain = await LLM2Vec.fromPretrained(storiesFolder(), { packWeightsMB: 0 });
     const [, lin] = packed.model.linearModules().next().value!;
     assert.ok(packedWeight(lin.weight, "f32"), "default load packs the projections");
+    assert.equal(packedWeight(packed.model.lmHead, "f32"), null, "the LM head is not packed: encoding never uses it");
     const [, lin0] = plain.model.linearModules().next().value!;
     assert.equal(packedWeight(lin0.weight, "f32"), null, "packWeightsMB: 0 packs nothing");
     const a = await packed.encode(TEXTS, { batchSize: 4 });

@@ -2,14 +2,19 @@
  * Chooses the kernel backend once: the native addon when it loads, else the TypeScript
  * reference (with one clear warning). LLM2VEC_BACKEND=reference forces the reference path;
  * LLM2VEC_PROFILE=1 wraps the chosen backend in the per-op timer of profile.ts.
+ * Importing it also lends the addon's file mapping to the formats layer (formats/file-map.ts), so
+ * safetensors weights load as views over the mapped file; LLM2VEC_BACKEND=reference reads them.
  */
+import { registerFileMapper } from "../../formats/file-map.js";
 import { referenceBackend } from "./reference.js";
-import { loadNativeBackend } from "./native.js";
+import { loadNativeBackend, mapFile } from "./native.js";
 import { NATIVE_REMEDY } from "./native-resolve.js";
 import { profiledBackend, profileReport, profileTable } from "./profile.js";
 import type { Backend } from "./types.js";
 
 let active: Backend | null = null;
+
+registerFileMapper(process.env.LLM2VEC_BACKEND === "reference" ? null : mapFile);
 
 export function backend(): Backend {
   if (active) return active;

@@ -18,6 +18,8 @@ interface Addon {
   /** Optional: an addon built before it existed lacks it. */
   setComputeNice?(nice: number): number;
   setMmapThreshold?(bytes: number): number;
+  /** Optional: an addon built before it existed lacks it (then weights files are read). */
+  mapFile?(fd: number, length: number): ArrayBuffer | string;
   gemm: AddonGemm;
   /** Optional: an addon built before it existed lacks it (then nothing is packed ahead). */
   packB?: AddonPackB;
@@ -333,6 +335,17 @@ export function setMmapThreshold(bytes: number): boolean {
   if (!Number.isInteger(bytes) || bytes < 0 || bytes > 2 ** 31 - 1) throw new RangeError(`setMmapThreshold: bytes must be an integer in [0, 2^31), got ${bytes}`);
   if (!loadNativeBackend().backend || typeof cachedAddon?.setMmapThreshold !== "function") return false;
   return cachedAddon.setMmapThreshold(bytes) === 1;
+}
+
+/**
+ * Maps an open file copy-on-write into one ArrayBuffer (native/src/addon_map.cc), or says why it
+ * cannot (no addon, a stale one, the OS or the runtime refused): the formats layer's FileMapper.
+ */
+export function mapFile(fd: number, length: number): ArrayBuffer | string {
+  const { backend, error } = loadNativeBackend();
+  if (!backend || !cachedAddon) return `the native addon is not loaded (${error ?? "unknown reason"})`;
+  if (typeof cachedAddon.mapFile !== "function") return "the native addon is stale (no mapFile)";
+  return cachedAddon.mapFile(fd, length);
 }
 
 /** The loaded addon's binary and where it came from (native-resolve.ts), or why none loaded. */
