@@ -11,15 +11,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { loadNativeBackend, nativeInfo } from "../src/tensor/backend/native.js";
 import type { GemmArgs, QuantKind } from "../src/tensor/backend/types.js";
 import { quantizeWeight } from "../src/tensor/quant.js";
-import { median, printTable, runTorch, type BenchRow } from "./common.js";
-
-interface Shape {
-  M: number;
-  N: number;
-  K: number;
-  warmup: number;
-  reps: number;
-}
+import { median, printTable, randomF32, runTorch, type BenchRow, type Shape } from "./common.js";
 
 const SHAPES: Shape[] = [
   { M: 1, N: 5504, K: 2048, warmup: 5, reps: 21 },
@@ -32,18 +24,6 @@ const SHAPES: Shape[] = [
 ];
 
 const label = (s: Shape) => `${s.M}×${s.N}×${s.K}`;
-
-function randomF32(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    a[i] = ((x >>> 0) / 4294967296) * 2 - 1;
-  }
-  return a;
-}
 
 function timeMs(fn: () => void, s: Shape): number {
   for (let i = 0; i < s.warmup; i++) fn();
