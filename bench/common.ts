@@ -19,6 +19,28 @@ export interface BenchRow {
   note?: string;
 }
 
+/** A product x·Wᵀ of [M, K] by [N, K] and its timing repetitions (the GEMM benches). */
+export interface Shape {
+  M: number;
+  N: number;
+  K: number;
+  warmup: number;
+  reps: number;
+}
+
+/** n values uniform in [−1, 1) from a xorshift seeded by `seed` (the GEMM benches' operands). */
+export function randomF32(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    a[i] = ((x >>> 0) / 4294967296) * 2 - 1;
+  }
+  return a;
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

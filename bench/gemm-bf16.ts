@@ -21,15 +21,7 @@ import { loadNativeBackend, nativeInfo } from "../src/tensor/backend/native.js";
 import type { GemmArgs } from "../src/tensor/backend/types.js";
 import { fromFloat32, type DType } from "../src/tensor/dtype.js";
 import { benchCacheDir } from "./checkpoints.js";
-import { median, printTable, ROOT, type BenchRow } from "./common.js";
-
-interface Shape {
-  M: number;
-  N: number;
-  K: number;
-  warmup: number;
-  reps: number;
-}
+import { median, printTable, randomF32, ROOT, type BenchRow, type Shape } from "./common.js";
 
 /** Issue #10's shapes: 2048³, a 1.3B MLP up-projection, and the h512 encode workload's MLP pair. */
 const SHAPES: Shape[] = [
@@ -40,18 +32,6 @@ const SHAPES: Shape[] = [
 ];
 
 const label = (s: Shape) => `${s.M}×${s.N}×${s.K}`;
-
-function randomF32(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    a[i] = ((x >>> 0) / 4294967296) * 2 - 1;
-  }
-  return a;
-}
 
 /** Child: median ms of x·Wᵀ per shape, W stored as `wDtype`, products in `compute`. */
 function timeShape(s: Shape, wDtype: DType, compute: "f32" | "bf16"): number {

@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { loadNativeBackend, nativeInfo } from "../src/tensor/backend/native.js";
 import type { GemmArgs } from "../src/tensor/backend/types.js";
 import { fromFloat32, type DType } from "../src/tensor/dtype.js";
-import type { BenchRow } from "./common.js";
+import { randomF32, type BenchRow } from "./common.js";
 
 
 interface Case {
@@ -63,18 +63,6 @@ const CASES: Case[] = [
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
-}
-
-function randomF32(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    a[i] = ((x >>> 0) / 4294967296) * 2 - 1;
-  }
-  return a;
 }
 
 function timeOurs(c: Case): number {

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each beside its competitor measured in the same run, printed
  * as Markdown tables (and saved to .bench-cache/bench-results.md).
- *   node dist/bench/run.js [--only gemm,gemm-bf16,block,load,encode,encode-ort,mntp,simcse,generate,serve,qwen3] [--qwen3-8b]
+ *   node dist/bench/run.js [--only gemm,gemm-bf16,gemm-quant,block,load,encode,encode-ort,mntp,simcse,generate,serve,qwen3] [--qwen3-8b]
  * (`--qwen3-8b`, or LLM2VEC_BENCH_QWEN3_8B=1, adds the Qwen3-8B shapes to `qwen3`: see bench/qwen3.ts.)
  */
 import * as fs from "node:fs";
@@ -12,6 +12,7 @@ import { printTable, type BenchRow } from "./common.js";
 import { benchEncodeThroughput, benchOrtEncode } from "./encode-throughput.js";
 import { benchGemm } from "./gemm.js";
 import { benchGemmBf16 } from "./gemm-bf16.js";
+import { benchGemmQuant } from "./gemm-quant.js";
 import { benchLlamaBlock } from "./llama-block.js";
 import { benchModelLoad } from "./model-load.js";
 import { benchMntpTrain } from "./mntp-train.js";
@@ -23,6 +24,7 @@ import { benchQwen3 } from "./qwen3.js";
 const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> = {
   gemm: ["float32 GEMM (native addon vs numpy/OpenBLAS; [2T] both sides on 2 threads, [1T] on one)", () => benchGemm()],
   "gemm-bf16": ["bf16 GEMM (bf16 operands, f32 accumulation and output) vs oneDNN's bf16 matmul, 2 threads", () => benchGemmBf16()],
+  "gemm-quant": ["Quantized-weight GEMM (int8 Q8_0, int4 Q4_0) vs our f32 GEMM and PyTorch's dynamic int8 Linear, 2 threads", () => benchGemmQuant()],
   block: ["Llama block stack: B8 T128, hidden 512, 8 heads, FFN 1408, 4 layers (vs PyTorch)", () => benchLlamaBlock()],
   load: ["Sheared-LLaMA-1.3B-shaped bf16 checkpoint: load and forward B8×T128 (vs PyTorch)", () => benchModelLoad()],
   encode: ["Encoding throughput (vs PyTorch forward + mean pooling, and vs onnxruntime-node)", () => benchEncodeThroughput()],

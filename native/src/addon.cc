@@ -320,6 +320,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   def(env, exports, "gemm", Gemm);
   def(env, exports, "packB", PackB);
   def(env, exports, "gemmQ", GemmQ);
+  def(env, exports, "quantizeWeight", QuantizeWeight);
   def(env, exports, "attentionForward", AttnFwd);
   def(env, exports, "attentionForwardPacked", AttnFwdPacked);
   def(env, exports, "attentionBackward", AttnBwd);

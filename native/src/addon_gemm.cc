@@ -117,5 +117,28 @@ napi_value GemmQ(napi_env env, napi_callback_info info) {
 }
 #undef KNAME
 
+#define KNAME "quantizeWeight"
+// quantizeWeight(data, qs, d, params [N, K, dtype, kind], why Float64Array(4)): why = [code, n, k, value].
+napi_value QuantizeWeight(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  if (a.argc < 5) return fail(env, "quantizeWeight: expected (data, qs, d, params, why)");
+  PARAMS(3, p, 4);
+  PARAMS(4, why, 4);
+  const int dtype = static_cast<int>(p[2]), kind = static_cast<int>(p[3]);
+  const void* data;
+  if (!storage(env, a.argv[0], dtype, &data)) return fail(env, "quantizeWeight: data does not match dtype");
+  void* qs = nullptr;
+  void* d = nullptr;
+  if (!arr(env, a.argv[1], kind == 0 ? napi_int8_array : napi_uint8_array, &qs, nullptr)) return fail(env, "quantizeWeight: qs has the wrong element type");
+  if (!arr(env, a.argv[2], napi_uint16_array, &d, nullptr)) return fail(env, "quantizeWeight: d must be a Uint16Array");
+  const QuantRefusal r = quantize_weight(data, dtype, static_cast<long>(p[0]), static_cast<long>(p[1]), kind, qs, static_cast<uint16_t*>(d));
+  why[0] = r.code;
+  why[1] = static_cast<double>(r.n);
+  why[2] = static_cast<double>(r.k);
+  why[3] = r.value;
+  return nullptr;
+}
+#undef KNAME
+
 }  // namespace napi_glue
 }  // namespace llm

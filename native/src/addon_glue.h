@@ -8,6 +8,7 @@ namespace napi_glue {
 napi_value Gemm(napi_env env, napi_callback_info info);   // addon_gemm.cc
 napi_value PackB(napi_env env, napi_callback_info info);  // addon_gemm.cc
 napi_value GemmQ(napi_env env, napi_callback_info info);  // addon_gemm.cc
+napi_value QuantizeWeight(napi_env env, napi_callback_info info);  // addon_gemm.cc
 
 Napi::Value Info(const Napi::CallbackInfo& info);              // addon_process.cc
 Napi::Value SetComputeNice(const Napi::CallbackInfo& info);    // addon_process.cc

@@ -57,6 +57,31 @@ static inline float f16_to_f32(uint16_t h) {
   return f;
 }
 
+// f32 -> f16 bits, round to nearest even (subnormals, overflow to ±Inf, NaN kept); twin of
+// `f32ToF16` in src/tensor/dtype.ts.
+static inline uint16_t f32_to_f16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  const uint32_t sign = (u >> 16) & 0x8000, exp = (u >> 23) & 0xff;
+  uint32_t mant = u & 0x7fffff;
+  if (exp == 0xff) return static_cast<uint16_t>(sign | 0x7c00 | (mant ? 0x200 : 0));
+  const int e = static_cast<int>(exp) - 127 + 15;
+  if (e >= 31) return static_cast<uint16_t>(sign | 0x7c00);
+  if (e <= 0) {
+    if (e < -10) return static_cast<uint16_t>(sign);
+    mant |= 0x800000;
+    const int shift = 14 - e;
+    uint32_t half = mant >> shift;
+    const uint32_t rem = mant & ((1u << shift) - 1), mid = 1u << (shift - 1);
+    if (rem > mid || (rem == mid && (half & 1))) half++;
+    return static_cast<uint16_t>(sign | half);
+  }
+  uint32_t half = static_cast<uint32_t>(e) << 10 | mant >> 13;
+  const uint32_t rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem == 0x1000 && (half & 1))) half++;
+  return static_cast<uint16_t>(sign | half);
+}
+
 static inline float load_widen(const void* p, int dt, long i) {
   if (dt == DT_F32) return static_cast<const float*>(p)[i];
   if (dt == DT_BF16) return bf16_to_f32(static_cast<const uint16_t*>(p)[i]);

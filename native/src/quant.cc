@@ -1,4 +1,4 @@
-// The portable quantized dot kernels and the driver shared by every ISA (see quant.h).
+// The portable quantized kernels and the driver shared by every ISA (see quant.h).
 #include "quant.h"
 
 #include <cmath>
@@ -14,26 +14,54 @@ namespace qgeneric {
 }  // namespace qgeneric
 const QuantKernel* quant_kernel_generic() { return &qgeneric::table; }
 
-void quantize_rows(const float* A, long M, long K, long Kp, int8_t* q, float* s) {
-  const long nb = Kp / QBLOCK;
-  for (long m = 0; m < M; m++)
-    for (long b = 0; b < nb; b++) {
-      const long k0 = b * QBLOCK, k1 = k0 + QBLOCK < K ? k0 + QBLOCK : K;
-      const float* x = A + m * K;
-      int8_t* qr = q + m * Kp;
-      for (long k = k0; k < k0 + QBLOCK; k++) qr[k] = 0;
-      float amax = 0;
-      bool bad = false;
-      for (long k = k0; k < k1; k++) {
-        if (!std::isfinite(x[k])) bad = true;
-        else if (std::fabs(x[k]) > amax) amax = std::fabs(x[k]);
+// One row; returns false at its first refusal.
+static bool quantize_weight_row(const void* data, int dtype, long n, long K, int kind, void* qs, uint16_t* d, QuantRefusal* why) {
+  const long nb = (K + QBLOCK - 1) / QBLOCK, Kp = nb * QBLOCK;
+  float vals[QBLOCK];
+  for (long b = 0; b < nb; b++) {
+    const long k0 = b * QBLOCK;
+    float amax = 0, m = 0;
+    for (long j = 0; j < QBLOCK; j++) {
+      const long k = k0 + j;
+      const float v = k < K ? load_widen(data, dtype, n * K + k) : 0.0f;
+      if (!std::isfinite(v)) {
+        *why = {1, n, k, v};
+        return false;
       }
-      const float d = amax / 127.0f;
-      s[m * nb + b] = bad ? NAN : d;
-      if (bad || d == 0) continue;
-      const float id = 1.0f / d;
-      for (long k = k0; k < k1; k++) qr[k] = static_cast<int8_t>(std::round(x[k] * id));
+      vals[j] = v;
+      if (std::fabs(v) > amax) amax = std::fabs(v), m = v;
     }
+    // The scale in double, then f32, then f16: the TypeScript twin's roundings.
+    const double scale = kind == 0 ? static_cast<double>(amax) / 127.0 : static_cast<double>(m) / -8.0;
+    if (std::fabs(scale) > 65504.0) {
+      *why = {2, n, 0, amax};
+      return false;
+    }
+    const uint16_t dh = f32_to_f16(static_cast<float>(scale));
+    d[n * nb + b] = dh;
+    const float df = f16_to_f32(dh), id = df == 0 ? 0.0f : 1.0f / df;
+    auto q = [&](long j, int lo, int hi) { const int r = round_half_away(vals[j] * id); return r < lo ? lo : r > hi ? hi : r; };
+    if (kind == 0) {
+      int8_t* row = static_cast<int8_t*>(qs) + n * Kp + k0;
+      for (long j = 0; j < QBLOCK; j++) row[j] = static_cast<int8_t>(q(j, -127, 127));
+    } else {
+      uint8_t* row = static_cast<uint8_t*>(qs) + (n * Kp + k0) / 2;
+      for (long j = 0; j < QBLOCK / 2; j++) row[j] = static_cast<uint8_t>((q(j, -8, 7) + 8) | (q(j + QBLOCK / 2, -8, 7) + 8) << 4);
+    }
+  }
+  return true;
+}
+
+QuantRefusal quantize_weight(const void* data, int dtype, long N, long K, int kind, void* qs, uint16_t* d) {
+  const long chunk = 16, tasks = (N + chunk - 1) / chunk;
+  std::vector<QuantRefusal> why(static_cast<size_t>(tasks));
+  parallel_for(static_cast<int>(tasks), [&](int t, int) {
+    for (long n = t * chunk; n < N && n < (t + 1) * chunk; n++)
+      if (!quantize_weight_row(data, dtype, n, K, kind, qs, d, &why[static_cast<size_t>(t)])) return;
+  });
+  for (const QuantRefusal& w : why)
+    if (w.code) return w;
+  return {};
 }
 
 void gemm_q(const QuantKernel* k, long M, long N, long K, long Kp, int kind, const float* A, const void* qs, const uint16_t* d,
@@ -41,28 +69,20 @@ void gemm_q(const QuantKernel* k, long M, long N, long K, long Kp, int kind, con
   const long nb = Kp / QBLOCK;
   std::vector<int8_t> xq(static_cast<size_t>(M * Kp));
   std::vector<float> xs(static_cast<size_t>(M * nb));
-  // Activation rows in parallel chunks (a row's quantization is independent of the others).
-  const long rowChunk = 64, rowTasks = (M + rowChunk - 1) / rowChunk;
+  // Activations quantized once per call, rows in parallel chunks (each row is independent).
+  const long rowChunk = 16, rowTasks = (M + rowChunk - 1) / rowChunk;
   parallel_for(static_cast<int>(rowTasks), [&](int t, int) {
     const long m0 = t * rowChunk, m1 = m0 + rowChunk < M ? m0 + rowChunk : M;
-    quantize_rows(A + m0 * K, m1 - m0, K, Kp, xq.data() + m0 * Kp, xs.data() + m0 * nb);
+    k->quantize_rows(A + m0 * K, m1 - m0, K, Kp, xq.data() + m0 * Kp, xs.data() + m0 * nb);
   });
-  // Tiles of 64 weight rows × 64 activation rows: a weight tile (64·Kp bytes or half) stays in
-  // cache while every activation row of the tile meets it.
-  const long tn = 64, tm = 64, nTiles = (N + tn - 1) / tn, mTiles = (M + tm - 1) / tm;
-  const int8_t* w8 = static_cast<const int8_t*>(qs);
-  const uint8_t* w4 = static_cast<const uint8_t*>(qs);
+  // Tiles of 64 weight rows × 64 activation rows: the weight tile (64·Kp bytes or half) stays in
+  // cache while every activation row of the tile meets it. Few rows (decode steps): tiles of 16
+  // weight rows, so both threads share the weight stream.
+  const long tn = M <= 4 ? 16 : 64, tm = 64, nTiles = (N + tn - 1) / tn, mTiles = (M + tm - 1) / tm;
   parallel_for(static_cast<int>(nTiles * mTiles), [&](int t, int) {
     const long n0 = (t / mTiles) * tn, m0 = (t % mTiles) * tm;
     const long n1 = n0 + tn < N ? n0 + tn : N, m1 = m0 + tm < M ? m0 + tm : M;
-    for (long n = n0; n < n1; n++)
-      for (long m = m0; m < m1; m++) {
-        const int8_t* x = xq.data() + m * Kp;
-        const float* dx = xs.data() + m * nb;
-        const float v = kind == 0 ? k->dot_q8(w8 + n * Kp, d + n * nb, x, dx, nb) : k->dot_q4(w4 + n * Kp / 2, d + n * nb, x, dx, nb);
-        float* c = C + m * N + n;
-        *c = beta == 0 ? alpha * v : alpha * v + beta * *c;
-      }
+    k->tile(kind, qs, d, nb, n0, n1, xq.data(), xs.data(), m0, m1, C, N, alpha, beta);
   });
 }
 

@@ -1,5 +1,8 @@
-// AVX2 build of the quantized dot kernels (compiled with -mavx2 -mfma -mf16c; chosen at run time).
+// AVX2 build of the quantized kernels (compiled with -mavx2 -mfma -mf16c; chosen at run time).
 #include <immintrin.h>
+
+#include <cmath>
+#include <vector>
 
 #include "common.h"
 #include "quant.h"

@@ -14,6 +14,7 @@ import type { ComputeDtype } from "../tensor/compute.js";
 import { packWeight } from "../tensor/packed-weights.js";
 import { QUANT_KINDS, quantBytes, quantizeWeight, type QuantizeOption } from "../tensor/quant.js";
 import { Tensor } from "../tensor/tensor.js";
+import { backend } from "../tensor/backend/index.js";
 import type { DecoderModel } from "./decoder.js";
 
 export interface PackReport {
@@ -65,12 +66,15 @@ export function quantizeFrozenWeights(model: DecoderModel, option: QuantizeOptio
   const kind = QUANT_KINDS[option];
   if (kind === undefined) throw new Error(`${where} must be one of ${QUANTIZE_OPTIONS.join(", ")}, got ${JSON.stringify(option)}`);
   const r: QuantizeReport = { quantized: 0, bytes: 0 };
+  // The addon's twin where there is one (the same bits, threaded), else the TypeScript definition.
+  const be = backend();
+  const quantizeW = be.quantizeWeight ? be.quantizeWeight.bind(be) : quantizeWeight;
   const quantize = (w: Tensor, name: string): Tensor => {
     if (w.quant?.kind === kind) return w;
     if (w.quant) throw new Error(`${where} ${option}: ${name} is stored quantized as ${w.quant.kind} (config.json's quantization_config), which loads as stored; drop ${where} or load the f32/bf16 checkpoint`);
     if (w.requiresGrad) throw new Error(`${where}: ${name} trains; quantized weights are frozen (train LoRA adapters over them instead)`);
     const [N, K] = w.shape as [number, number];
-    const q = Tensor.quantized(quantizeWeight(w.data, w.dtype, N, K, kind, name), name);
+    const q = Tensor.quantized(quantizeW(w.data, w.dtype, N, K, kind, name), name);
     r.quantized++;
     r.bytes += quantBytes(q.quant!);
     return q;

@@ -28,12 +28,20 @@ function roundHalfAway(v: number): number {
 
 const F16_MAX = 65504;
 
+/** The refusals of quantizeWeight (shared with the native twin, which reports where and why). */
+export const quantRefusal = {
+  shape: (name: string, length: number, N: number, K: number) => new Error(`quantize ${name}: ${length} values for shape [${N},${K}]`),
+  nonFinite: (name: string, v: number, n: number, k: number) => new Error(`quantize ${name}: non-finite value ${v} at [${n},${k}]; refusing to quantize it`),
+  scaleRange: (name: string, amax: number, n: number) => new Error(`quantize ${name}: |value| ${amax} at row ${n} is beyond the f16 block scale's range`),
+};
+
 /**
  * Quantizes a weight [N, K] stored in `dtype`. Refuses NaN/Inf and scales beyond f16, naming the
- * tensor and the element.
+ * tensor and the element. This is the definition; `Backend.quantizeWeight` (the addon's twin)
+ * gives the same bits faster and is used at load where the addon has it (models/pack-weights.ts).
  */
 export function quantizeWeight(data: Storage, dtype: DType, N: number, K: number, kind: QuantKind, name: string): QuantWeight {
-  if (data.length !== N * K) throw new Error(`quantize ${name}: ${data.length} values for shape [${N},${K}]`);
+  if (data.length !== N * K) throw quantRefusal.shape(name, data.length, N, K);
   const x = toFloat32(data, dtype);
   const nb = Math.ceil(K / QBLOCK);
   const Kp = nb * QBLOCK;
@@ -49,12 +57,12 @@ export function quantizeWeight(data: Storage, dtype: DType, N: number, K: number
       for (let j = 0; j < QBLOCK; j++) {
         const k = k0 + j;
         const v = k < K ? x[n * K + k]! : 0;
-        if (!Number.isFinite(v)) throw new Error(`quantize ${name}: non-finite value ${v} at [${n},${k}]; refusing to quantize it`);
+        if (!Number.isFinite(v)) throw quantRefusal.nonFinite(name, v, n, k);
         vals[j] = v;
         if (Math.abs(v) > amax) (amax = Math.abs(v)), (m = v);
       }
       const scale = q8 ? amax / 127 : m / -8;
-      if (Math.abs(scale) > F16_MAX) throw new Error(`quantize ${name}: |value| ${amax} at row ${n} is beyond the f16 block scale's range`);
+      if (Math.abs(scale) > F16_MAX) throw quantRefusal.scaleRange(name, amax, n);
       const dh = f32ToF16(scale);
       d[n * nb + b] = dh;
       const df = f16ToF32(dh);

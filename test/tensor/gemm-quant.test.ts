@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { loadNativeBackend, nativeInfo } from "../../src/tensor/backend/native.js";
 import { referenceBackend } from "../../src/tensor/backend/reference.js";
 import type { Backend, QuantKind, QuantWeight } from "../../src/tensor/backend/types.js";
-import { f32ToF16 } from "../../src/tensor/dtype.js";
+import { f32ToF16, fromFloat32 } from "../../src/tensor/dtype.js";
 import { dequantizeWeight, QBLOCK, quantizeRows, quantizeWeight, quantValue } from "../../src/tensor/quant.js";
 import { linear, matmul } from "../../src/tensor/ops/index.js";
 import { Tensor } from "../../src/tensor/tensor.js";
@@ -46,8 +46,9 @@ function unitWeight(kind: QuantKind, N: number, K: number, seed: number): QuantW
 
 for (const kind of KINDS)
   test(`${kind}: the integer part is exact on odd shapes ${tag}`, { skip }, () => {
-    for (const M of ROWS)
-      for (const [N, K] of [[1, 32], [7, 40], [33, 100], [5, 64]] as const) {
+    // Rows 1, 15, 17, 33 and columns 1, 7, 33, 5 leave every remainder of the kernel's 4×2 register
+    // tile; [67, 67] crosses the driver's 64-row tiles and [3, 37] its 16-row few-row tiles.
+    for (const [M, N, K] of [...ROWS.flatMap((M) => [[M, 1, 32], [M, 7, 40], [M, 33, 100], [M, 5, 64]]), [67, 67, 100], [3, 37, 64], [66, 130, 32]] as const) {
         const W = unitWeight(kind, N, K, M * 1000 + N + K);
         // Integer activations with 127 in every block: the activation scale is exactly 1.
         const r = rng(M + K);
@@ -66,6 +67,42 @@ for (const kind of KINDS)
         }
       }
   });
+
+// One-hot weight rows with unit scales read back each quantized activation (C[m,n] = s·q of
+// element n), so the kernel's activation quantization must round exactly as quantizeRows does:
+// ties (k + ½ against a scale of exactly 1) go away from zero, 0.49999997 goes to 0.
+test(`activation quantization rounds exactly as the reference (ties away from zero) ${tag}`, { skip }, () => {
+  const [M, K] = [5, 100];
+  const r = rng(11);
+  const A = Float32Array.from({ length: M * K }, () => (r() * 2 - 1) * 3);
+  for (let k = 0; k < QBLOCK; k++) A[k] = k === 0 ? 127 : k % 2 ? k + 0.5 : -(k + 0.5);
+  A[K + 1] = 127;
+  A[K + 2] = 0.49999997;
+  A[K + 3] = -0.49999997;
+  A.fill(0, 2 * K, 2 * K + QBLOCK); // an all-zero block
+  const Kp = Math.ceil(K / QBLOCK) * QBLOCK;
+  for (const kind of KINDS) {
+    const N = K;
+    const W = unitWeight(kind, N, K, 1);
+    if (kind === "q8_0") (W.qs as Int8Array).fill(0).forEach((_, i) => i % Kp === Math.floor(i / Kp) && (W.qs[i] = 1));
+    else {
+      (W.qs as Uint8Array).fill(0x88);
+      for (let n = 0; n < N; n++) {
+        const j = n % QBLOCK,
+          at = (n * Kp + n - j) / 2 + (j % 16);
+        W.qs[at] = j < 16 ? 0x89 : 0x98;
+      }
+    }
+    const x = quantizeRows(A, M, K);
+    const want = new Float32Array(M * N);
+    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) want[m * N + n] = x.q[m * Kp + n]! * x.s[m * (Kp / QBLOCK) + ((n / QBLOCK) | 0)]!;
+    assert.equal(x.q[1], 2);
+    assert.equal(x.q[2], -3);
+    const C = new Float32Array(M * N);
+    native!.gemmQ({ M, A, W, C, alpha: 1, beta: 0 });
+    assert.deepEqual(C, want, kind);
+  }
+});
 
 function maxRelErr(got: Float32Array, want: Float32Array): number {
   let scale = 0,
@@ -165,4 +202,35 @@ test("a quantized weight Tensor is read only as x·Wᵀ; its product and backwar
   const xd = new Tensor(x.f32, [M, K], { requiresGrad: true });
   backward(linear(xd, W.toF32()), g);
   assert.deepEqual(x.grad!.f32, xd.grad!.f32);
+});
+
+test(`the addon's quantizeWeight gives quantizeWeight's bits and refusals (f32, bf16, f16; ties, tiny and huge blocks) ${tag}`, { skip }, () => {
+  assert.ok(native!.quantizeWeight, "the addon has quantizeWeight");
+  const q = native!.quantizeWeight!.bind(native);
+  for (const [N, K] of [[37, 100], [1, 31], [16, 64]] as const) {
+    const w = randn(N * K, N + K);
+    // A block whose scale is exactly 1 (127 → q8; −8 → q4) with values at k + ½: ties go away from zero.
+    for (let j = 0; j < Math.min(K, QBLOCK); j++) w[j] = j === 0 ? 127 : j % 2 ? (j % 8) + 0.5 : -((j % 8) + 0.5);
+    if (N > 1) for (let j = 0; j < Math.min(K, QBLOCK); j++) w[K + j] *= 1e-7; // f16-subnormal scales
+    for (const dtype of ["f32", "bf16", "f16"] as const) {
+      const data = fromFloat32(w, dtype);
+      for (const kind of KINDS) assert.deepEqual(q(data, dtype, N, K, kind, "w"), quantizeWeight(data, dtype, N, K, kind, "w"), `${kind} ${dtype} [${N},${K}]`);
+    }
+  }
+  const w = randn(3 * 40, 1);
+  w[40 + 33] = -Infinity;
+  for (const kind of KINDS) assert.throws(() => q(w, "f32", 3, 40, kind, "model.layers.0.mlp.up_proj.weight"), /model\.layers\.0\.mlp\.up_proj\.weight: non-finite value -Infinity at \[1,33\]/);
+  w[40 + 33] = 1e7;
+  for (const kind of KINDS) {
+    const want = (() => {
+      try {
+        quantizeWeight(w, "f32", 3, 40, kind, "q_proj");
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    assert.match(want!, /q_proj: \|value\| 10000000 at row 1 is beyond the f16 block scale's range/);
+    assert.throws(() => q(w, "f32", 3, 40, kind, "q_proj"), { message: want });
+  }
+  assert.throws(() => q(w, "f32", 3, 41, "q8_0", "q_proj"), /quantize q_proj: 120 values for shape \[3,41\]/);
 });

@@ -1,7 +1,8 @@
 /** The native GEMM binding: shape and bounds checks, then one call into the addon. */
 import type { Storage } from "../dtype.js";
 import { counts, DTYPE_CODE, f32, fmt, KernelArgError, span, storage } from "./native-args.js";
-import type { ComputeDtype, GemmArgs, PackBSpec, PackedB, QuantGemmArgs } from "./types.js";
+import type { Backend, ComputeDtype, GemmArgs, PackBSpec, PackedB, QuantGemmArgs } from "./types.js";
+import { QBLOCK, quantRefusal } from "../quant.js";
 
 export type AddonGemm = (A: Float32Array, B: Storage, C: Float32Array, params: Float64Array, packed?: Float32Array | null) => void;
 export type AddonPackB = (B: Storage, out: Float32Array | null, params: Float64Array) => { words: number; kernel: number };
@@ -109,5 +110,24 @@ export function gemmQBinding(addon: { gemmQ: AddonGemmQ }): (g: QuantGemmArgs) =
     qp[5] = g.alpha;
     qp[6] = g.beta;
     addon.gemmQ(A, W.qs, W.d, C, qp);
+  };
+}
+
+export type AddonQuantizeWeight = (data: Storage, qs: Int8Array | Uint8Array, d: Uint16Array, params: Float64Array, why: Float64Array) => void;
+
+/** Backend.quantizeWeight on the addon: the arrays allocated here, the refusal worded by tensor/quant.ts. */
+export function quantizeWeightBinding(addon: { quantizeWeight: AddonQuantizeWeight }): NonNullable<Backend["quantizeWeight"]> {
+  const why = new Float64Array(4);
+  return (data, dtype, N, K, kind, name) => {
+    if (data.length !== N * K) throw quantRefusal.shape(name, data.length, N, K);
+    if (kind !== "q8_0" && kind !== "q4_0") throw new KernelArgError("quantizeWeight", `unknown quantization ${String(kind)}`);
+    const nb = Math.ceil(K / QBLOCK),
+      Kp = nb * QBLOCK;
+    const qs = kind === "q8_0" ? new Int8Array(N * Kp) : new Uint8Array((N * Kp) / 2);
+    const d = new Uint16Array(N * nb);
+    addon.quantizeWeight(storage("quantizeWeight", "data", data, dtype, N * K, { N, K }), qs, d, new Float64Array([N, K, DTYPE_CODE[dtype], kind === "q8_0" ? 0 : 1]), why);
+    if (why[0] === 1) throw quantRefusal.nonFinite(name, why[3]!, why[1]!, why[2]!);
+    if (why[0] === 2) throw quantRefusal.scaleRange(name, why[3]!, why[1]!);
+    return { kind, N, K, Kp, qs, d };
   };
 }

@@ -7,7 +7,7 @@
 import type { Storage } from "../dtype.js";
 import { counts, DTYPE_CODE, f32, fmt, i32, KernelArgError, storage } from "./native-args.js";
 import { attnCheck, attnParams, kvStride, packedCheck } from "./native-attention-args.js";
-import { gemmBinding, gemmQBinding, packBBinding, type AddonGemm, type AddonGemmQ, type AddonPackB } from "./native-gemm.js";
+import { gemmBinding, gemmQBinding, packBBinding, quantizeWeightBinding, type AddonGemm, type AddonGemmQ, type AddonPackB, type AddonQuantizeWeight } from "./native-gemm.js";
 import { referenceGemmQ } from "./quant-reference.js";
 import type { Backend, GatedActivation, PackedAttentionShape } from "./types.js";
 import { loadNativeAddon, NATIVE_REMEDY, type NativeSource } from "./native-resolve.js";
@@ -25,6 +25,8 @@ interface Addon {
   packB?: AddonPackB;
   /** Optional: an addon built before it existed lacks it (then the TypeScript kernel runs). */
   gemmQ?: AddonGemmQ;
+  /** Optional: an addon built before it existed lacks it (then quantizeWeight in tensor/quant.ts runs). */
+  quantizeWeight?: AddonQuantizeWeight;
   attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, keyMask: Uint8Array | null, params: Float64Array): void;
   /** Optional: an addon built before it existed lacks it (then attentionPacked calls attentionForward per row). */
   attentionForwardPacked?(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, starts: Int32Array, params: Float64Array): void;
@@ -78,6 +80,7 @@ function makeBackend(addon: Addon): Backend {
     gemm: gemmBinding(addon),
     ...(addon.packB ? { packB: packBBinding({ packB: addon.packB }) } : {}),
     gemmQ: addon.gemmQ ? gemmQBinding({ gemmQ: addon.gemmQ }) : referenceGemmQ,
+    ...(addon.quantizeWeight ? { quantizeWeight: quantizeWeightBinding({ quantizeWeight: addon.quantizeWeight }) } : {}),
 
     attentionForward(s, q, k, v, out, lse) {
       const K = "attentionForward";

@@ -159,6 +159,12 @@ export interface Backend {
   packB?(spec: PackBSpec): PackedB;
   /** Products with a block-quantized weight (integer dot products, see QuantGemmArgs). */
   gemmQ(a: QuantGemmArgs): void;
+  /**
+   * Quantizes a weight [N, K] stored in `dtype`, bit for bit as `quantizeWeight` in tensor/quant.ts
+   * (which is the definition, and runs where a backend has no such entry), refusing the same input
+   * with the same error naming `name`.
+   */
+  quantizeWeight?(data: Storage, dtype: DType, N: number, K: number, kind: QuantKind, name: string): QuantWeight;
 
   /**
    * q [B,T,H,D], k/v [B,S,KVH,D] (head h reads kv head floor(h / (H/KVH))), out [B,T,H,D],
