@@ -108,6 +108,7 @@ describe("phi3 config", () => {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ rope_scaling: { type: "dynamic", factor: 2 } }, /field "rope_scaling\.type" is "dynamic"; Phi-3 supports "longrope"/],
       [{ rope_scaling: { rope_type: "linear", factor: 2 } }, /field "rope_scaling\.rope_type" is "linear"/],
+      [{ rope_scaling: { factor: 2 } }, /field "rope_scaling\.rope_type" is missing; Phi-3 supports "longrope"/],
       [{ rope_scaling: { type: "longrope", short_factor: [1, 1], long_factor: [1, 1, 1, 1] } }, /field "rope_scaling\.short_factor" must list 4 positive numbers/],
       [{ partial_rotary_factor: 0.75 }, /field "partial_rotary_factor" is 0\.75/],
       [{ hidden_act: "gelu" }, /field "hidden_act"/],
