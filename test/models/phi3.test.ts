@@ -132,6 +132,12 @@ describe("adapters of another architecture", () => {
       /adapter module "layers\.\d\.self_attn\.[qkv]_proj" has A \[2,32\] and B \[(32|16),2\], but this qwen3 model's weight is \[(64|32),32\]: the adapter was made for another architecture/.test(e.message));
   });
 
+  it("a Qwen2 adapter on a Qwen3 whose attention matches but whose MLP does not (as Qwen2.5-14B and Qwen3-14B) names the MLP module", () => {
+    const qwen3 = randomDecoder(specFromConfig({ model_type: "qwen3", hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, vocab_size: 40 }), 6);
+    assert.throws(() => applyLoraAdapter(qwen3, readLoraAdapter(dir), { merge: true, source: dir }), (e: Error) =>
+      /adapter module "layers\.\d\.mlp\.(gate|up|down)_proj" has A \[2,(32|48)\] and B \[(48|32),2\], but this qwen3 model's weight is \[(64,32|32,64)\]/.test(e.message));
+  });
+
   it("a Qwen2 adapter on Phi-3 names the missing module and the projections Phi-3 has", () => {
     const phi = randomDecoder(specFromConfig(tiny()), 7);
     assert.throws(() => applyLoraAdapter(phi, readLoraAdapter(dir), { merge: true, source: dir }), (e: Error) =>
