@@ -27,7 +27,7 @@ from hf_model import load_model  # noqa: E402
 import json  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-CASES = ["llama", "llama-bf16", "mistral", "qwen2", "gemma", "gemma2"]
+CASES = ["llama", "llama-bf16", "mistral", "qwen2", "qwen3", "qwen3-bias", "gemma", "gemma2", "phi3", "phi3-long"]
 
 
 def bf16(t):

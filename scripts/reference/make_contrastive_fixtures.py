@@ -14,10 +14,11 @@ One fixture per tiny parity model test/fixtures/parity/<case> (weights read from
     norm, pooled with given per-position weights: pooled[b] = sum_t w[b, t] * h[b, t, :].
     The weights are mean weights 1/L_b on the last L_b positions (f32-rounded, so the JSON
     value is exactly what is used); L_b < real length on some rows (an excluded instruction).
-  * LoRA r=4, alpha=8 on q/k/v/o/gate/up/down of every layer, A, B ~ N(0, 0.1^2), base frozen:
+  * LoRA r=4, alpha=8 on q/k/v/o/gate/up/down of every layer (Phi-3: qkv/o/gate_up/down, its
+    fused projections), A, B ~ N(0, 0.1^2), base frozen:
         y = x W^T + b + (alpha/r) * (drop(x) A^T) B^T       (only the LoRA branch sees drop(x))
   * dropout (see keep() below): for a pass with seed s, in layer i (0-based)
-        LoRA input of projection k (0..6 = q,k,v,o,gate,up,down), x viewed as [B*T, in]
+        LoRA input of projection k (0..6 = q,k,v,o,gate,up,down; 9, 10 = qkv, gate_up), x viewed as [B*T, in]
         row-major, index = flat element index, layer seed fmix32(s ^ fmix32(i*16 + k + 1));
         attention probabilities P[b, h, iq, j] after softmax, before P.V,
         index ((b*H + h)*T + iq)*S + j (H query heads, T = S), layer seed fmix32(s ^ fmix32(i*16 + 9));
@@ -51,8 +52,9 @@ from make_training_fixtures import (DT, LORA_ALPHA, LORA_R, PROJ, fd_check, load
                                     lora_shapes)
 from safetensors_io import load_hf_folder_tensors, save_file  # noqa: E402
 
-CASES = {"llama": 1, "llama-bf16": 2, "mistral": 3, "qwen2": 4, "gemma": 5}  # case -> seed offset
-PROJ_INDEX = {p: k for k, (_, p) in enumerate(PROJ)}  # q_proj 0 ... down_proj 6
+CASES = {"llama": 1, "llama-bf16": 2, "mistral": 3, "qwen2": 4, "gemma": 5, "qwen3": 6, "gemma2": 7, "phi3": 8}  # case -> seed offset
+# q_proj 0 ... down_proj 6; Phi-3's fused qkv_proj 9, gate_up_proj 10 (streams 10, 11 in blocks/call.ts)
+PROJ_INDEX = {**{p: k for k, (_, p) in enumerate(PROJ)}, "qkv_proj": 9, "gate_up_proj": 10}
 ATTN_SLOT = 9  # attention dropout uses fmix32(i*16 + 9)
 
 # (T, real lengths, pooled lengths) per batch; pooled < real where an instruction is excluded.

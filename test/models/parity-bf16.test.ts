@@ -1,14 +1,15 @@
 /**
  * bf16 compute of the decoder against PyTorch doing the same (scripts/reference/
  * make_bf16_fixtures.py: Linear and LM-head operands rounded to bf16, f32 accumulation and
- * outputs, everything else f32), for six parity checkpoints (Gemma 2 with its final-logit soft-cap), causal and bidirectional.
+ * outputs, everything else f32), for every parity checkpoint (Gemma 2 with its final-logit
+ * soft-cap, Phi-3 through its fused projections), causal and bidirectional.
  *
  * Tolerance, on real positions: ‖ours − torch‖₂/‖torch‖₂ < 2e-3 and max|ours − torch| /
  * max|torch| < 3e-3. Both sides round the same values, but a last-bit difference in an f32
  * activation can flip its bf16 rounding by one bf16 step (2⁻⁸ relative) and the flip propagates:
- * PyTorch itself moves llama-bf16's and gemma's causal hidden states by 1.3e-3 and 7.7e-4 (max)
+ * PyTorch itself moves phi3's, llama-bf16's and gemma's hidden states by up to 2.0e-3, 1.3e-3 and 7.7e-4 (max)
  * when only its accumulation changes from f32 to f64 (the fixture script prints this; the
- * reference backend accumulates in f64). Most cases agree to ~1e-7. bf16 compute is 3.3e-3 to 5.5e-3 (rms) from f32 on these models, and the test checks
+ * reference backend accumulates in f64). Most cases agree to ~1e-7. bf16 compute is 3.2e-3 to 6.4e-3 (rms) from f32 on these models, and the test checks
  * that it stays more than twice as far from f32 as from torch's bf16 (so the mode cannot be
  * silently off).
  */
@@ -24,7 +25,7 @@ import { noGrad } from "../../src/tensor/autograd.js";
 import { backend, referenceBackend, setBackend } from "../../src/tensor/backend/index.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test/fixtures/parity");
-const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "gemma", "gemma2"];
+const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "qwen3", "qwen3-bias", "gemma", "gemma2", "phi3", "phi3-long"];
 const TOL_RMS = 2e-3,
   TOL_MAX = 3e-3;
 
@@ -57,8 +58,8 @@ function rmsRelErr(ours: Float32Array, ref: Float32Array, mask: number[], width:
 
 const active = backend();
 const RUNS: [string, string][] = CASES.map((c) => [c, active.name]);
-// The TypeScript reference kernels (the fallback path) too, on two families.
-if (active.name !== referenceBackend.name) RUNS.push(["llama", referenceBackend.name], ["gemma", referenceBackend.name]);
+// The TypeScript reference kernels (the fallback path) too, on three families.
+if (active.name !== referenceBackend.name) RUNS.push(["llama", referenceBackend.name], ["gemma", referenceBackend.name], ["phi3", referenceBackend.name]);
 
 describe("bf16 compute: decoder parity with PyTorch in bf16", () => {
   for (const [name, backendName] of RUNS) {

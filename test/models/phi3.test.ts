@@ -108,6 +108,7 @@ describe("phi3 config", () => {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ rope_scaling: { type: "dynamic", factor: 2 } }, /field "rope_scaling\.type" is "dynamic"; Phi-3 supports "longrope"/],
       [{ rope_scaling: { rope_type: "linear", factor: 2 } }, /field "rope_scaling\.rope_type" is "linear"/],
+      [{ rope_scaling: { factor: 2 } }, /field "rope_scaling\.rope_type" is missing; Phi-3 supports "longrope"/],
       [{ rope_scaling: { type: "longrope", short_factor: [1, 1], long_factor: [1, 1, 1, 1] } }, /field "rope_scaling\.short_factor" must list 4 positive numbers/],
       [{ partial_rotary_factor: 0.75 }, /field "partial_rotary_factor" is 0\.75/],
       [{ hidden_act: "gelu" }, /field "hidden_act"/],
@@ -129,6 +130,12 @@ describe("adapters of another architecture", () => {
     // q_proj [64, 32] and k_proj, v_proj [32, 32] in Qwen3 (head_dim 16) vs [32, 32], [16, 32] in Qwen2 (head_dim 8).
     assert.throws(() => applyLoraAdapter(qwen3, readLoraAdapter(dir), { merge: false, source: dir }), (e: Error) =>
       /adapter module "layers\.\d\.self_attn\.[qkv]_proj" has A \[2,32\] and B \[(32|16),2\], but this qwen3 model's weight is \[(64|32),32\]: the adapter was made for another architecture/.test(e.message));
+  });
+
+  it("a Qwen2 adapter on a Qwen3 whose attention matches but whose MLP does not (as Qwen2.5-14B and Qwen3-14B) names the MLP module", () => {
+    const qwen3 = randomDecoder(specFromConfig({ model_type: "qwen3", hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, vocab_size: 40 }), 6);
+    assert.throws(() => applyLoraAdapter(qwen3, readLoraAdapter(dir), { merge: true, source: dir }), (e: Error) =>
+      /adapter module "layers\.\d\.mlp\.(gate|up|down)_proj" has A \[2,(32|48)\] and B \[(48|32),2\], but this qwen3 model's weight is \[(64,32|32,64)\]/.test(e.message));
   });
 
   it("a Qwen2 adapter on Phi-3 names the missing module and the projections Phi-3 has", () => {

@@ -2,7 +2,7 @@
  * SimCSE (two dropout views, given seeds) and supervised (hard negatives) losses through LoRA on
  * all seven projections, against the independent PyTorch reference
  * (scripts/reference/make_contrastive_fixtures.py, float64, with the same counter-hash dropout),
- * four families; and gradient caching: chunked gradients equal the whole batch's, dropout on.
+ * seven families (Phi-3 on its fused projections); and gradient caching: chunked gradients equal the whole batch's, dropout on.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -23,7 +23,7 @@ import { Rng } from "../../src/tensor/random.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const fixtures = path.join(repo, "test/fixtures/training");
-const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "gemma"];
+const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3"];
 
 interface Rows {
   input_ids: number[][];

@@ -19,12 +19,15 @@ import type { DecoderSpec, RopeScaling } from "../spec.js";
 import { baseSpec, ropeScaling, siluActivation } from "./llama.js";
 
 const LONGROPE_NAMES = new Set(["longrope", "su", "yarn"]);
+const SUPPORTED = 'Phi-3 supports "longrope" (or its older names "su", "yarn") and default RoPE';
 
 function phi3Rope(rs: ConfigReader | null, cfg: ConfigReader): RopeScaling {
-  const type = rs && (rs.str("rope_type") ?? rs.str("type"));
-  if (!rs || type === null || !LONGROPE_NAMES.has(type)) {
-    if (type !== null && type !== "default")
-      throw rs!.error(rs!.has("rope_type") ? "rope_type" : "type", `is ${JSON.stringify(type)}; Phi-3 supports "longrope" (or its older names "su", "yarn") and default RoPE`);
+  if (!rs) return { type: "none" };
+  const type = rs.str("rope_type") ?? rs.str("type");
+  // Phi3Config's validation needs a type too; Llama's message would list Llama's types.
+  if (type === null) throw rs.error("rope_type", `is missing; ${SUPPORTED}`);
+  if (!LONGROPE_NAMES.has(type)) {
+    if (type !== "default") throw rs.error(rs.has("rope_type") ? "rope_type" : "type", `is ${JSON.stringify(type)}; ${SUPPORTED}`);
     return ropeScaling(rs);
   }
   const headDim = cfg.has("head_dim") ? cfg.int("head_dim") : cfg.int("hidden_size") / cfg.int("num_attention_heads");
