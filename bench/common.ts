@@ -123,6 +123,50 @@ export function writeRowsF32(file: string, rows: readonly Float32Array[]): void 
   fs.writeFileSync(file, new Uint8Array(all.buffer));
 }
 
+/** Reads a writeRowsF32 dump (rows × dim, float32) as one flat array. */
+export function readRowsF32(file: string): Float32Array {
+  const b = fs.readFileSync(file);
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+}
+
+/**
+ * The smallest cosine similarity between matching rows of two flat row dumps of width `dim`, over
+ * the rows both hold (a competitor may encode only the first batch of the same ids).
+ */
+export function minRowCosine(a: Float32Array, b: Float32Array, dim: number): number {
+  if (!(dim > 0) || a.length % dim || b.length % dim) throw new Error(`minRowCosine: dumps of ${a.length} and ${b.length} floats are not rows of ${dim}`);
+  const rows = Math.min(a.length, b.length) / dim;
+  if (rows === 0) throw new Error("minRowCosine: no rows to compare");
+  let min = Infinity;
+  for (let r = 0; r < rows; r++) {
+    let ab = 0,
+      aa = 0,
+      bb = 0;
+    for (let i = r * dim; i < (r + 1) * dim; i++) {
+      ab += a[i]! * b[i]!;
+      aa += a[i]! * a[i]!;
+      bb += b[i]! * b[i]!;
+    }
+    // A zero or non-finite row gives NaN, which Math.min keeps: the caller sees it, not a 1.
+    min = Math.min(min, ab / Math.sqrt(aa * bb));
+  }
+  return min;
+}
+
+/** Wall time of one worker process from spawn to exit (node start, imports, load, the runs). */
+export function timedWorker(worker: string, args: string[]): [Record<string, unknown>, number] {
+  const t0 = performance.now();
+  const r = runWorker(worker, args);
+  return [r, performance.now() - t0];
+}
+
+/** Wall time of one PyTorch competitor process from spawn to exit (interpreter start, imports, load, the runs). */
+export function timedTorch(script: string, args: string[]): [Record<string, unknown>, number] {
+  const t0 = performance.now();
+  const r = runTorch(script, args);
+  return [r, performance.now() - t0];
+}
+
 export function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }

@@ -17,10 +17,9 @@
  *
  *   npm run build && node dist/bench/encode-throughput.js [--big-repeats 1] [--only-ort]
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { benchCacheDir, ensureOpenBlas, shearedLlamaCheckpoint, stories260KCheckpoint } from "./checkpoints.js";
-import { printTable, runTorch, runWorker, type BenchRow } from "./common.js";
+import { printTable, readRowsF32, runTorch, runWorker, timedTorch, timedWorker, type BenchRow } from "./common.js";
 import { ensureOnnxEncoder, ensureOnnxRuntime } from "./ort.js";
 import { llama4RandomCheckpoint } from "./serve-checkpoint.js";
 
@@ -61,11 +60,6 @@ export async function benchEncodeThroughput(opts: { bigRepeats?: number; bigWarm
   return rows;
 }
 
-function readRows(file: string): Float32Array {
-  const b = fs.readFileSync(file);
-  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-}
-
 /** Max |a − b| and max |a| over two dumps of the same rows. */
 function maxDiff(a: Float32Array, b: Float32Array): { diff: number; scale: number } {
   if (a.length !== b.length) throw new Error(`embedding dumps differ in size (${a.length} vs ${b.length} floats)`);
@@ -76,20 +70,6 @@ function maxDiff(a: Float32Array, b: Float32Array): { diff: number; scale: numbe
     scale = Math.max(scale, Math.abs(a[i]!));
   }
   return { diff, scale };
-}
-
-/** Wall time of one worker process from spawn to exit (node start, imports, load, the runs). */
-function timedWorker(worker: string, args: string[]): [Record<string, unknown>, number] {
-  const t0 = performance.now();
-  const r = runWorker(worker, args);
-  return [r, performance.now() - t0];
-}
-
-/** Wall time of one PyTorch competitor process from spawn to exit (interpreter start, imports, load, the runs). */
-function timedTorch(script: string, args: string[]): [Record<string, unknown>, number] {
-  const t0 = performance.now();
-  const r = runTorch(script, args);
-  return [r, performance.now() - t0];
 }
 
 /**
@@ -123,9 +103,9 @@ export function benchOrtEncode(opts: { warmup?: number; repeats?: number } = {})
   const [oursOnce, oursWall] = timedWorker("encode-throughput-worker.js", ["--model", dir, ...rep, ...once]);
   ensureOpenBlas();
   const [torchOnce, torchWall] = timedTorch("bench/competitors/torch_forward.py", ["--model", dir, "--batch", String(B), "--seq", String(T), "--warmup", "0", "--repeats", String(N / B), "--threads", "2", "--dtype", "float32", "--pool", "mean"]);
-  const ref = readRows(dumps.ort);
-  const d32 = maxDiff(ref, readRows(dumps.ours));
-  const d16 = maxDiff(ref, readRows(dumps.bf16));
+  const ref = readRowsF32(dumps.ort);
+  const d32 = maxDiff(ref, readRowsF32(dumps.ours));
+  const d16 = maxDiff(ref, readRowsF32(dumps.bf16));
   // Tolerances relative to the largest |embedding|: f32 sums in another order (1e-3 is far above
   // what that gives); bf16 rounds every GEMM operand to 8 significant bits (5e-2).
   const agree = (d: { diff: number; scale: number }, tol: number): string =>

@@ -4,7 +4,7 @@
  *   - ort/: `npm install onnxruntime-node@1` into a bench-local folder, with
  *     ONNXRUNTIME_NODE_INSTALL=skip (its postinstall would fetch CUDA libraries; the CPU build
  *     ships inside the npm package);
- *   - <checkpoint>/encoder.onnx: the checkpoint exported through PyTorch's ONNX exporter by
+ *   - <checkpoint>/onnx/encoder.onnx: the checkpoint exported through PyTorch's ONNX exporter by
  *     bench/competitors/onnx_export.py (hf_model.py's bidirectional forward + mean pooling, dynamic
  *     batch and sequence axes), under /usr/bin/python3 (Debian's python3-torch; the exporter needs
  *     no onnx package).
@@ -40,10 +40,14 @@ export function ensureOnnxRuntime(): string {
   return dir;
 }
 
-/** `<checkpoint dir>/encoder.onnx`, exported on first use. */
+/**
+ * `<checkpoint dir>/onnx/encoder.onnx`, exported on first use. Its own folder: past 2 GB of weights
+ * the exporter writes every initializer as a separate file beside the graph (ONNX's external data).
+ */
 export function ensureOnnxEncoder(checkpointDir: string): string {
-  const file = path.join(checkpointDir, "encoder.onnx");
+  const file = path.join(checkpointDir, "onnx", "encoder.onnx");
   if (fs.existsSync(file)) return file;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   log(`exporting ${checkpointDir} to ONNX with torch.onnx.export (bench/competitors/onnx_export.py)`);
   const r = spawnSync("/usr/bin/python3", [path.join(ROOT, "bench/competitors/onnx_export.py"), "--model", checkpointDir, "--output", file], {
     encoding: "utf8",

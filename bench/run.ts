@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each beside its competitor measured in the same run, printed
  * as Markdown tables (and saved to .bench-cache/bench-results.md).
- *   node dist/bench/run.js [--only gemm,gemm-bf16,gemm-quant,block,load,encode,encode-ort,mntp,simcse,generate,serve,qwen3] [--qwen3-8b]
+ *   node dist/bench/run.js [--only gemm,gemm-bf16,gemm-quant,block,load,encode,encode-ort,encode-quant,mntp,simcse,generate,serve,qwen3] [--qwen3-8b]
  * (`--qwen3-8b`, or LLM2VEC_BENCH_QWEN3_8B=1, adds the Qwen3-8B shapes to `qwen3`: see bench/qwen3.ts.)
  */
 import * as fs from "node:fs";
@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { benchCacheDir, ensureOpenBlas } from "./checkpoints.js";
 import { printTable, type BenchRow } from "./common.js";
+import { benchEncodeQuant, ENCODE_QUANT_TITLE } from "./encode-quant.js";
 import { benchEncodeThroughput, benchOrtEncode } from "./encode-throughput.js";
 import { benchGemm } from "./gemm.js";
 import { benchGemmBf16 } from "./gemm-bf16.js";
@@ -29,6 +30,7 @@ const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> 
   load: ["Sheared-LLaMA-1.3B-shaped bf16 checkpoint: load and forward B8×T128 (vs PyTorch)", () => benchModelLoad()],
   encode: ["Encoding throughput (vs PyTorch forward + mean pooling, and vs onnxruntime-node)", () => benchEncodeThroughput()],
   "encode-ort": ["Encoding, issue #10's h512 workload (vs onnxruntime-node on the same weights and ids)", async () => benchOrtEncode()],
+  "encode-quant": [ENCODE_QUANT_TITLE, async () => benchEncodeQuant()],
   mntp: ["MNTP training step, LoRA r16 on all seven projections (vs PyTorch, same masking and LoRA)", () => benchMntpTrain()],
   simcse: ["SimCSE training step, two dropout views, LoRA r16 on all seven projections (vs PyTorch)", () => benchSimcseTrain()],
   generate: ["Generation with a KV cache, batch 1 and 8 (vs PyTorch cached loop); memory of one process serving both uses vs two", () => benchGenerate()],

@@ -11,15 +11,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_common import setup_process  # noqa: E402
+from torch_common import select_quantized_engine, setup_process  # noqa: E402
 
 setup_process()
 import torch  # noqa: E402
 
 torch.set_num_threads(2)
-engines = torch.backends.quantized.supported_engines
-engine = next((e for e in ("fbgemm", "x86", "onednn") if e in engines), engines[0])
-torch.backends.quantized.engine = engine
+engine = select_quantized_engine()
 
 
 def median_ms(fn, warmup, reps):

@@ -64,3 +64,25 @@ def peak_rss_mb():
     import resource
     # Linux reports ru_maxrss in KiB.
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+
+
+def select_quantized_engine():
+    """The x86 quantized engine this torch build has: fbgemm where present, else x86 or onednn
+    (Debian's 1.13 ships onednn only). Sets it and returns its name. Call after importing torch."""
+    import torch
+    engines = torch.backends.quantized.supported_engines
+    engine = next((e for e in ("fbgemm", "x86", "onednn") if e in engines), engines[0])
+    torch.backends.quantized.engine = engine
+    return engine
+
+
+def bench_ids(rows, seq, vocab, seed=4242):
+    """bench/common.ts benchIds: the same seeded LCG, so both sides encode the same token ids."""
+    s, out = seed, []
+    for _ in range(rows):
+        row = []
+        for _ in range(seq):
+            s = (s * 1103515245 + 12345) % 4294967296
+            row.append(s % vocab)
+        out.append(row)
+    return out
