@@ -54,7 +54,13 @@ export async function openStore(db: string, model: LLM2Vec): Promise<VectorStore
 }
 
 export interface IndexOptions {
+  /** Passages per forward pass and per stored transaction (default 32). */
   batchSize?: number;
+  /**
+   * Passages given to one encode call (default 8 × batchSize): the encoder sorts them by length
+   * before cutting forward batches, so passages of mixed lengths pad little.
+   */
+  window?: number;
   signal?: AbortSignal;
   /** After each stored batch: passages added and skipped (already stored) so far. */
   onProgress?: (added: number, skipped: number) => void;
@@ -62,31 +68,36 @@ export interface IndexOptions {
 
 /**
  * Encodes and stores the passages not yet in the store (an id already there is skipped, which is
- * what makes a killed run resumable), a batch per transaction. Vectors are L2-normalised.
+ * what makes a killed run resumable), a batch per transaction. Vectors are L2-normalised. A
+ * window of passages is encoded at once, since a forward batch of passages taken in input order
+ * is padded to its longest one (on 1–3-sentence passages that is most of the work).
  */
 export async function indexDocuments(model: LLM2Vec, store: VectorStore, passages: Iterable<Passage> | AsyncIterable<Passage>, opts: IndexOptions = {}): Promise<{ added: number; skipped: number }> {
   const batchSize = opts.batchSize ?? 32;
+  const window = opts.window ?? 8 * batchSize;
   let added = 0;
   let skipped = 0;
-  let batch: Passage[] = [];
+  let pending: Passage[] = [];
   const flush = async () => {
-    const stored = await store.storedIds(batch.map((p) => p.id));
-    const todo = batch.filter((p) => !stored.has(p.id));
-    skipped += batch.length - todo.length;
-    batch = [];
-    if (todo.length) {
-      const vecs = await model.encodeDocuments(todo.map((p) => p.text), { normalize: true, batchSize, signal: opts.signal });
-      await store.add(todo.map((p) => p.id), vecs, todo.map((p) => p.text), todo.map((p) => p.metadata ?? {}));
-      added += todo.length;
+    const stored = await store.storedIds(pending.map((p) => p.id));
+    const todo = pending.filter((p) => !stored.has(p.id));
+    skipped += pending.length - todo.length;
+    pending = [];
+    if (todo.length === 0) return opts.onProgress?.(added, skipped);
+    const vecs = await model.encodeDocuments(todo.map((p) => p.text), { normalize: true, batchSize, signal: opts.signal });
+    for (let i = 0; i < todo.length; i += batchSize) {
+      const part = todo.slice(i, i + batchSize);
+      await store.add(part.map((p) => p.id), vecs.slice(i, i + batchSize), part.map((p) => p.text), part.map((p) => p.metadata ?? {}));
+      added += part.length;
+      opts.onProgress?.(added, skipped);
     }
-    opts.onProgress?.(added, skipped);
   };
   for await (const p of passages) {
     if (opts.signal?.aborted) throw new Error("index: aborted");
-    batch.push(p);
-    if (batch.length >= batchSize) await flush();
+    pending.push(p);
+    if (pending.length >= window) await flush();
   }
-  if (batch.length) await flush();
+  if (pending.length) await flush();
   return { added, skipped };
 }
 

@@ -13,6 +13,7 @@ import { SqliteVecStore } from "../../src/store/sqlite-vec.js";
 import type { StoreInfo } from "../../src/store/types.js";
 import { indexCommand } from "../../src/cli/commands/index.js";
 import { searchCommand } from "../../src/cli/commands/search.js";
+import { indexDocuments, openStore } from "../../src/store/text.js";
 import { encodeCommand } from "../../src/cli/commands/encode.js";
 import { STORIES, storiesFolder, writeStoriesJsonl } from "../helpers/stories.js";
 import { unitVectors } from "../helpers/rng.js";
@@ -106,6 +107,26 @@ describe("store: llm2vec index and search", () => {
     ha.forEach((h, i) => assert.ok(Math.abs(h.score - hb[i]!.score) < 1e-5));
     a.close();
     b.close();
+  });
+
+  it("index encodes a window of passages in one call (so the encoder's length sort pads little), storing batch by batch", async () => {
+    const model = await LLM2Vec.fromPretrained(storiesFolder(), { onNote: () => {} });
+    const encode = model.encodeDocuments.bind(model);
+    const calls: number[] = [];
+    model.encodeDocuments = (texts, o) => (calls.push(texts.length), encode(texts, o));
+    const store = await openStore(path.join(tmp, "window"), model);
+    const added: number[] = [];
+    const passages = STORIES.map((text, i) => ({ id: `s${i}`, text }));
+    await indexDocuments(model, store, passages, { batchSize: 2, onProgress: (n) => added.push(n) });
+    assert.deepEqual(calls, [7]);
+    assert.deepEqual(added, [2, 4, 6, 7]);
+    const want = await encode(STORIES, { normalize: true });
+    for (const [i, v] of want.entries()) {
+      const [hit] = await store.search(v, 1);
+      assert.equal(hit!.id, `s${i}`);
+      assert.ok(hit!.score > 1 - 1e-5);
+    }
+    await store.close();
   });
 
   it("search returns {id, score, text, metadata} with the query encoded by encodeQueries; a filter narrows it", async () => {
