@@ -317,6 +317,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setComputeNice", Napi::Function::New(env, SetComputeNice, "setComputeNice"));
   exports.Set("setMmapThreshold", Napi::Function::New(env, SetMmapThreshold, "setMmapThreshold"));
   def(env, exports, "mapFile", MapFile);
+  def(env, exports, "releasePages", ReleasePages);
   def(env, exports, "gemm", Gemm);
   def(env, exports, "packB", PackB);
   def(env, exports, "gemmQ", GemmQ);

@@ -16,6 +16,7 @@ Napi::Value SetMmapThreshold(const Napi::CallbackInfo& info);  // addon_process.
 void pin_library();                                            // addon_process.cc
 
 napi_value MapFile(napi_env env, napi_callback_info info);  // addon_map.cc
+napi_value ReleasePages(napi_env env, napi_callback_info info);  // addon_map.cc
 
 }  // namespace napi_glue
 }  // namespace llm

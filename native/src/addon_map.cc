@@ -9,6 +9,7 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <sys/mman.h>
+#include <unistd.h>
 #include <cerrno>
 #define LLM2VEC_HAVE_MMAP 1
 #endif
@@ -71,6 +72,35 @@ napi_value MapFile(napi_env env, napi_callback_info info) {
 #else
   return reason(env, "memory mapping is not supported on this platform");
 #endif
+}
+
+// releasePages(arrayBuffer, byteOffset, byteLength) → bytes handed back: the whole pages inside the
+// range are dropped from this process (madvise MADV_DONTNEED), so a weight that was only read to be
+// quantized stops counting in the resident set while the rest of the file stays mapped. On a
+// private file mapping a dropped page reads back from the file on the next access: callers pass
+// only ranges they will not read again and never wrote.
+napi_value ReleasePages(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  void* data = nullptr;
+  size_t total = 0;
+  int64_t off = 0, len = 0;
+  if (argc < 3 || napi_get_arraybuffer_info(env, argv[0], &data, &total) != napi_ok || napi_get_value_int64(env, argv[1], &off) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &len) != napi_ok || off < 0 || len < 0 || static_cast<uint64_t>(off) + static_cast<uint64_t>(len) > total) {
+    napi_throw_type_error(env, nullptr, "releasePages: expected (ArrayBuffer, byteOffset, byteLength) inside the buffer");
+    return nullptr;
+  }
+  double released = 0;
+#ifdef LLM2VEC_HAVE_MMAP
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t a = reinterpret_cast<uintptr_t>(data) + static_cast<uintptr_t>(off);
+  const uintptr_t start = (a + page - 1) / page * page, end = (a + static_cast<uintptr_t>(len)) / page * page;
+  if (end > start && madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED) == 0) released = static_cast<double>(end - start);
+#endif
+  napi_value r;
+  napi_create_double(env, released, &r);
+  return r;
 }
 
 }  // namespace napi_glue

@@ -8,12 +8,22 @@
 /** Maps bytes [0, length) of the open file `fd`: an ArrayBuffer over them, or why not (a string). */
 export type FileMapper = (fd: number, length: number) => ArrayBuffer | string;
 
-let mapper: FileMapper | null = null;
+/** Drops the whole pages inside bytes [byteOffset, byteOffset + byteLength) of a mapping; bytes dropped. */
+export type PageReleaser = (buffer: ArrayBuffer, byteOffset: number, byteLength: number) => number;
 
-/** Installs (or, with null, removes) the process's mapper. Returns the previous one. */
-export function registerFileMapper(m: FileMapper | null): FileMapper | null {
+let mapper: FileMapper | null = null;
+let releaser: PageReleaser | null = null;
+/** The buffers this process mapped: only their pages may be released. */
+const mapped = new WeakSet<ArrayBuffer>();
+
+/**
+ * Installs (or, with null, removes) the process's mapper, and with it the releaser of mapped pages
+ * (kept when not given: it only ever acts on buffers a mapper made). Returns the previous mapper.
+ */
+export function registerFileMapper(m: FileMapper | null, release?: PageReleaser): FileMapper | null {
   const prev = mapper;
   mapper = m;
+  if (release) releaser = release;
   return prev;
 }
 
@@ -21,5 +31,20 @@ export function registerFileMapper(m: FileMapper | null): FileMapper | null {
 export function mapWholeFile(fd: number, length: number): ArrayBuffer | null {
   if (!mapper || length <= 0) return null;
   const r = mapper(fd, length);
-  return typeof r === "string" ? null : r;
+  if (typeof r === "string") return null;
+  mapped.add(r);
+  return r;
+}
+
+/**
+ * Hands back the resident pages of a weight that is a view over a mapped file and will not be read
+ * again (a projection once it is quantized): without this, the pages its quantization read stay in
+ * the resident set for as long as any other tensor keeps the file's mapping alive. A dropped page
+ * reads back from the file, so the view stays valid but shows the file's bytes, not any write made
+ * into it. Returns the bytes dropped (0 for a view over an ordinary buffer).
+ */
+export function releaseMappedPages(view: ArrayBufferView): number {
+  const buf = view.buffer;
+  if (!releaser || !(buf instanceof ArrayBuffer) || !mapped.has(buf)) return 0;
+  return releaser(buf, view.byteOffset, view.byteLength);
 }

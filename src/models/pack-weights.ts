@@ -15,6 +15,7 @@ import { packWeight } from "../tensor/packed-weights.js";
 import { QUANT_KINDS, quantBytes, quantizeWeight, type QuantizeOption } from "../tensor/quant.js";
 import { Tensor } from "../tensor/tensor.js";
 import { backend } from "../tensor/backend/index.js";
+import { releaseMappedPages } from "../formats/file-map.js";
 import type { DecoderModel } from "./decoder.js";
 
 export interface PackReport {
@@ -75,6 +76,8 @@ export function quantizeFrozenWeights(model: DecoderModel, option: QuantizeOptio
     if (w.requiresGrad) throw new Error(`${where}: ${name} trains; quantized weights are frozen (train LoRA adapters over them instead)`);
     const [N, K] = w.shape as [number, number];
     const q = Tensor.quantized(quantizeW(w.data, w.dtype, N, K, kind, name), name);
+    // The stored weight is not read again: its pages of a mapped file leave the resident set.
+    releaseMappedPages(w.data);
     r.quantized++;
     r.bytes += quantBytes(q.quant!);
     return q;

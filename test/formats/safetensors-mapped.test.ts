@@ -9,14 +9,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { SafetensorsFile, writeSafetensors } from "../../src/formats/safetensors.js";
-import { registerFileMapper } from "../../src/formats/file-map.js";
-import { loadNativeBackend, mapFile } from "../../src/tensor/backend/native.js";
+import { registerFileMapper, releaseMappedPages } from "../../src/formats/file-map.js";
+import { loadNativeBackend, mapFile, releasePages } from "../../src/tensor/backend/native.js";
 import { f32ToBf16, f32ToF16 } from "../../src/tensor/dtype.js";
 import { rawSafetensors, tmpDir, writeTmp } from "./helpers.js";
 
 const dir = tmpDir("st-map-");
 // Independent of LLM2VEC_BACKEND: these tests are about the addon's mapping.
-const prevMapper = registerFileMapper(mapFile);
+const prevMapper = registerFileMapper(mapFile, releasePages);
 after(() => {
   registerFileMapper(prevMapper);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -175,4 +175,39 @@ test("the mapping lives while a view does and is unmapped once the last view is 
   const r = spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout.trim()), { live: 1, sum: 24, after: 0 });
+});
+
+/** This process's resident file-backed pages (Linux's /proc/self/status RssFile), in bytes; null elsewhere. */
+function rssFile(): number | null {
+  try {
+    const m = /RssFile:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+test("releaseMappedPages drops a mapped weight's pages from the resident set; the view reads the file's bytes again", { skip: skip || (rssFile() === null ? "no /proc/self/status RssFile" : false) }, () => {
+  const n = 8 << 20; // 32 MiB of f32
+  const w = new Float32Array(n);
+  for (let i = 0; i < n; i += 1024) w[i] = i;
+  const p = path.join(dir, "release.safetensors");
+  writeSafetensors(p, { w: { dtype: "f32", shape: [n], data: w }, keep: { dtype: "f32", shape: [4], data: new Float32Array([1, 2, 3, 4]) } });
+  const f = SafetensorsFile.open(p);
+  const view = f.read("w").data as Float32Array;
+  const keep = f.read("keep").data as Float32Array;
+  assert.ok(f.isMapped(), "the file is mapped");
+  let sum = 0;
+  for (let i = 0; i < n; i += 1024) sum += view[i]!; // touch every page
+  const touched = rssFile()!;
+  const dropped = releaseMappedPages(view);
+  const after = rssFile()!;
+  assert.ok(dropped >= n * 4 - 2 * 4096 && dropped <= n * 4, `dropped ${dropped} bytes of ${n * 4}`);
+  assert.ok(touched - after > (n * 4) / 2, `RssFile went from ${touched} to ${after} bytes after releasing ${n * 4}`);
+  let again = 0;
+  for (let i = 0; i < n; i += 1024) again += view[i]!;
+  assert.equal(again, sum, "the released view reads the file's values again");
+  assert.deepEqual(Array.from(keep), [1, 2, 3, 4], "the rest of the mapping is untouched");
+  assert.equal(releaseMappedPages(new Float32Array(1 << 20)), 0, "an ordinary buffer is never released");
+  f.close();
 });

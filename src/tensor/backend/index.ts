@@ -7,14 +7,14 @@
  */
 import { registerFileMapper } from "../../formats/file-map.js";
 import { referenceBackend } from "./reference.js";
-import { loadNativeBackend, mapFile } from "./native.js";
+import { loadNativeBackend, mapFile, releasePages } from "./native.js";
 import { NATIVE_REMEDY } from "./native-resolve.js";
 import { profiledBackend, profileReport, profileTable } from "./profile.js";
 import type { Backend } from "./types.js";
 
 let active: Backend | null = null;
 
-registerFileMapper(process.env.LLM2VEC_BACKEND === "reference" ? null : mapFile);
+registerFileMapper(process.env.LLM2VEC_BACKEND === "reference" ? null : mapFile, releasePages);
 
 export function backend(): Backend {
   if (active) return active;

@@ -20,6 +20,8 @@ interface Addon {
   setMmapThreshold?(bytes: number): number;
   /** Optional: an addon built before it existed lacks it (then weights files are read). */
   mapFile?(fd: number, length: number): ArrayBuffer | string;
+  /** Optional: an addon built before it existed lacks it (then mapped pages stay resident). */
+  releasePages?(buffer: ArrayBuffer, byteOffset: number, byteLength: number): number;
   gemm: AddonGemm;
   /** Optional: an addon built before it existed lacks it (then nothing is packed ahead). */
   packB?: AddonPackB;
@@ -349,6 +351,11 @@ export function mapFile(fd: number, length: number): ArrayBuffer | string {
   if (!backend || !cachedAddon) return `the native addon is not loaded (${error ?? "unknown reason"})`;
   if (typeof cachedAddon.mapFile !== "function") return "the native addon is stale (no mapFile)";
   return cachedAddon.mapFile(fd, length);
+}
+
+/** Drops the whole pages of a range of a mapped file from this process (addon_map.cc); bytes dropped. */
+export function releasePages(buffer: ArrayBuffer, byteOffset: number, byteLength: number): number {
+  return typeof cachedAddon?.releasePages === "function" ? cachedAddon.releasePages(buffer, byteOffset, byteLength) : 0;
 }
 
 /** The loaded addon's binary and where it came from (native-resolve.ts), or why none loaded. */
