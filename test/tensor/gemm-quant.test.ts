@@ -161,6 +161,9 @@ test(`gemmQ refuses arrays that do not match the weight's shape ${tag}`, { skip 
   assert.throws(() => native!.gemmQ({ M: 2, A: new Float32Array(64), W: { ...W, qs: new Int8Array(64) }, C, alpha: 1, beta: 0 }), /gemmQ: W.qs/);
   assert.throws(() => native!.gemmQ({ M: 2, A: new Float32Array(63), W, C, alpha: 1, beta: 0 }), /gemmQ.*A/);
   assert.throws(() => native!.gemmQ({ M: 2, A: new Float32Array(64), W: { ...W, Kp: 64 }, C, alpha: 1, beta: 0 }), /Kp must be/);
+  const W1 = quantizeWeight(randn(4 * 32, 1), "f32", 4, 32, "q4_1", "w");
+  assert.throws(() => native!.gemmQ({ M: 2, A: new Float32Array(64), W: { ...W1, m: undefined }, C, alpha: 1, beta: 0 }), /gemmQ: W.m must be a Uint16Array of 4 minimums/);
+  assert.throws(() => native!.gemmQ({ M: 2, A: new Float32Array(64), W: { ...W, m: W1.m }, C, alpha: 1, beta: 0 }), /gemmQ: W.m is for q4_1 only, not q4_0/);
 });
 
 test("quantization refuses NaN/Inf weights, naming the tensor and the element", () => {
