@@ -34,12 +34,6 @@ static inline float quantize_block_scalar(const float* x, long k0, long k1, int8
   return d;
 }
 
-// Σ_b a[b]·b[b] in f32 (Q4_1's minimum term), in block order.
-static inline float dot_blocks(const float* a, const float* b, long nb) {
-  float s = 0;
-  for (long i = 0; i < nb; i++) s += a[i] * b[i];
-  return s;
-}
 
 static inline int32_t idot_block(const int8_t* w, const int8_t* x) {
   int32_t s = 0;
@@ -120,6 +114,16 @@ static inline float hsum8(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// Q4_1's minimum term, 8 blocks per FMA (a scalar dot here costs a quarter of the block products).
+static inline float dot_blocks8(const float* a, const float* b, long nb) {
+  __m256 s = _mm256_setzero_ps();
+  long i = 0;
+  for (; i + 8 <= nb; i += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s);
+  float r = hsum8(s);
+  for (; i < nb; i++) r += a[i] * b[i];
+  return r;
+}
+
 // NR weight rows from n × MR activation rows from m, over all nb blocks; mw (Q4_1's minimums,
 // else null) meets the activation rows' block sums xsum.
 template <int KIND, int NR, int MR>
@@ -143,7 +147,7 @@ static inline void micro(const uint8_t* w, long wrow, const float* dw, const flo
     }
   }
   for (int i = 0; i < NR; i++)
-    for (int j = 0; j < MR; j++) store_out(C + j * ldc + i, hsum8(acc[i][j]) + (mw ? dot_blocks(mw + i * nb, xsum + j * nb, nb) : 0.0f), alpha, beta);
+    for (int j = 0; j < MR; j++) store_out(C + j * ldc + i, hsum8(acc[i][j]) + (mw ? dot_blocks8(mw + i * nb, xsum + j * nb, nb) : 0.0f), alpha, beta);
 }
 
 static inline void widen_f16(const uint16_t* h, long n, float* out) {
