@@ -11,7 +11,7 @@
 // rows: each loaded weight block (unpacked once, for Q4_0) meets two activation blocks and each
 // activation block four weight blocks, every output accumulates in its own __m256 across all
 // blocks, and one horizontal sum per output ends it. Q4_1's nibbles (0…15) go through the same
-// path; its minimum term Σ_b m_w·xsum is one f32 dot over the blocks per output, added at the end.
+// path; its minimum term Σ_b m_w·xsum is one f32 dot over the blocks per output, added after.
 
 // One activation block, scalar: [k0, k1) of row x into q[k0, k0+32) (zero past k1), scale·Σq into
 // *sum; returns the scale.
@@ -114,7 +114,7 @@ static inline float hsum8(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// Q4_1's minimum term, 8 blocks per FMA (a scalar dot here costs a quarter of the block products).
+// Q4_1's minimum term Σ_b m_w·xsum, 8 blocks per FMA.
 static inline float dot_blocks8(const float* a, const float* b, long nb) {
   __m256 s = _mm256_setzero_ps();
   long i = 0;
@@ -124,11 +124,10 @@ static inline float dot_blocks8(const float* a, const float* b, long nb) {
   return r;
 }
 
-// NR weight rows from n × MR activation rows from m, over all nb blocks; mw (Q4_1's minimums,
-// else null) meets the activation rows' block sums xsum.
+// NR weight rows from n × MR activation rows from m, over all nb blocks.
 template <int KIND, int NR, int MR>
-static inline void micro(const uint8_t* w, long wrow, const float* dw, const float* mw, long nb, const int8_t* xq, long Kp, const float* xs,
-                         const float* xsum, float* C, long ldc, float alpha, float beta) {
+static inline void micro(const uint8_t* w, long wrow, const float* dw, long nb, const int8_t* xq, long Kp, const float* xs, float* C, long ldc,
+                         float alpha, float beta) {
   __m256 acc[NR][MR];
   for (int i = 0; i < NR; i++)
     for (int j = 0; j < MR; j++) acc[i][j] = _mm256_setzero_ps();
@@ -147,7 +146,7 @@ static inline void micro(const uint8_t* w, long wrow, const float* dw, const flo
     }
   }
   for (int i = 0; i < NR; i++)
-    for (int j = 0; j < MR; j++) store_out(C + j * ldc + i, hsum8(acc[i][j]) + (mw ? dot_blocks8(mw + i * nb, xsum + j * nb, nb) : 0.0f), alpha, beta);
+    for (int j = 0; j < MR; j++) store_out(C + j * ldc + i, hsum8(acc[i][j]), alpha, beta);
 }
 
 static inline void widen_f16(const uint16_t* h, long n, float* out) {
@@ -157,7 +156,9 @@ static inline void widen_f16(const uint16_t* h, long n, float* out) {
 }
 
 // The weight rows' f16 scales (and minimums) are widened once per row group into a thread's
-// buffer, so the inner loop broadcasts them from memory.
+// buffer, so the inner loop broadcasts them from memory. Q4_1's minimum term is added after the
+// register tiles, in a pass of its own, so the tiles run Q4_0's code (inside them, the extra
+// registers and work doubled the time of a 64-row product).
 template <int KIND, int NR>
 static inline void row_group(const uint8_t* w, long wrow, const uint16_t* dw16, const uint16_t* mw16, long nb, const int8_t* xq, const float* xs,
                              const float* xsum, long m0, long m1, float* C, long ldc, float alpha, float beta) {
@@ -169,8 +170,11 @@ static inline void row_group(const uint8_t* w, long wrow, const uint16_t* dw16, 
   widen_f16(dw16, NR * nb, dw);
   if (mw) widen_f16(mw16, NR * nb, mw);
   long m = m0;
-  for (; m + 2 <= m1; m += 2) micro<KIND, NR, 2>(w, wrow, dw, mw, nb, xq + m * Kp, Kp, xs + m * nb, xsum + m * nb, C + m * ldc, ldc, alpha, beta);
-  if (m < m1) micro<KIND, NR, 1>(w, wrow, dw, mw, nb, xq + m * Kp, Kp, xs + m * nb, xsum + m * nb, C + m * ldc, ldc, alpha, beta);
+  for (; m + 2 <= m1; m += 2) micro<KIND, NR, 2>(w, wrow, dw, nb, xq + m * Kp, Kp, xs + m * nb, C + m * ldc, ldc, alpha, beta);
+  if (m < m1) micro<KIND, NR, 1>(w, wrow, dw, nb, xq + m * Kp, Kp, xs + m * nb, C + m * ldc, ldc, alpha, beta);
+  if (mw)
+    for (m = m0; m < m1; m++)
+      for (int i = 0; i < NR; i++) C[m * ldc + i] += alpha * dot_blocks8(mw + i * nb, xsum + m * nb, nb);
 }
 
 // 4-bit rows meeting more than one pair of activation rows are unpacked once to Q8_0 bytes (a
