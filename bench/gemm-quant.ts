@@ -1,5 +1,5 @@
 /**
- * Quantized-weight products (Backend.gemmQ, x·Wᵀ with W in Q8_0 / Q4_0) against our own f32 GEMM
+ * Quantized-weight products (Backend.gemmQ, x·Wᵀ with W in Q8_0 / Q4_1, and Q4_0 beside int4) against our own f32 GEMM
  * on the same shape (W f32, packed once as frozen weights are) and PyTorch's dynamic int8 Linear
  * (`torch.ao.quantization.quantize_dynamic`, per-tensor int8 weights) in the same run, 2 threads
  * on both sides. Shapes: a 1.3B decode step (M = 1), small batches against the h512 MLP, the h512
@@ -36,9 +36,9 @@ function timeMs(fn: () => void, s: Shape): number {
   return median(ts);
 }
 
-type Side = { f32: number; q8: number; q4: number };
+type Side = { f32: number; q8: number; q4: number; q40: number };
 
-/** Child (LLM2VEC_THREADS=2): median ms of f32 (packed W), q8_0 and q4_0 per shape. */
+/** Child (LLM2VEC_THREADS=2): median ms of f32 (packed W), q8_0 (int8), q4_1 (int4) and q4_0 per shape. */
 function child(): Side[] {
   const be = loadNativeBackend().backend;
   if (!be?.packB) throw new Error("native backend unavailable");
@@ -52,19 +52,19 @@ function child(): Side[] {
       const w = quantizeWeight(W, "f32", s.N, s.K, kind, "w");
       return timeMs(() => be.gemmQ({ M: s.M, A, W: w, C, alpha: 1, beta: 0 }), s);
     };
-    return { f32: timeMs(() => be.gemm(g), s), q8: q("q8_0"), q4: q("q4_0") };
+    return { f32: timeMs(() => be.gemm(g), s), q8: q("q8_0"), q4: q("q4_1"), q40: q("q4_0") };
   });
 }
 
 export async function benchGemmQuant(rounds = 2): Promise<BenchRow[]> {
-  const best: Side[] = SHAPES.map(() => ({ f32: Infinity, q8: Infinity, q4: Infinity }));
+  const best: Side[] = SHAPES.map(() => ({ f32: Infinity, q8: Infinity, q4: Infinity, q40: Infinity }));
   const torch = SHAPES.map(() => Infinity);
   let engine = "?";
   // Interleaved rounds, best median per side: damps other processes on the shared cores.
   for (let r = 0; r < rounds; r++) {
     const c = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child"], { env: { ...process.env, LLM2VEC_THREADS: "2" }, encoding: "utf8", maxBuffer: 1 << 24 });
     if (c.status !== 0) throw new Error(`gemm-quant child failed: ${c.stderr}`);
-    (JSON.parse(c.stdout) as Side[]).forEach((x, i) => (best[i] = { f32: Math.min(best[i]!.f32, x.f32), q8: Math.min(best[i]!.q8, x.q8), q4: Math.min(best[i]!.q4, x.q4) }));
+    (JSON.parse(c.stdout) as Side[]).forEach((x, i) => (best[i] = { f32: Math.min(best[i]!.f32, x.f32), q8: Math.min(best[i]!.q8, x.q8), q4: Math.min(best[i]!.q4, x.q4), q40: Math.min(best[i]!.q40, x.q40) }));
     const t = runTorch("bench/competitors/gemm_torch_qint8.py", SHAPES.map((s) => `${s.M},${s.N},${s.K},${s.warmup},${s.reps}`)) as { engine: string; torch: string; results: { q8: number }[] };
     engine = `PyTorch ${t.torch} dynamic int8 (${t.engine})`;
     t.results.forEach((x, i) => (torch[i] = Math.min(torch[i]!, x.q8)));
@@ -81,7 +81,7 @@ export async function benchGemmQuant(rounds = 2): Promise<BenchRow[]> {
       competitor: engine,
       competitor_ms: t,
       ratio: t / b[k],
-      note: `${gf(s, b[k])} GFLOP/s-equivalent on the ${kernel} kernel, ${(b.f32 / b[k]).toFixed(2)}× our f32 speed; ${f32}`,
+      note: `${gf(s, b[k])} GFLOP/s-equivalent on the ${kernel} kernel, ${(b.f32 / b[k]).toFixed(2)}× our f32 speed${k === "q4" ? ` (q4_1; q4_0 ${b.q40.toFixed(2)} ms)` : ""}; ${f32}`,
     }));
   });
 }

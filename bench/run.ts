@@ -25,7 +25,7 @@ import { benchQwen3 } from "./qwen3.js";
 const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> = {
   gemm: ["float32 GEMM (native addon vs numpy/OpenBLAS; [2T] both sides on 2 threads, [1T] on one)", () => benchGemm()],
   "gemm-bf16": ["bf16 GEMM (bf16 operands, f32 accumulation and output) vs oneDNN's bf16 matmul, 2 threads", () => benchGemmBf16()],
-  "gemm-quant": ["Quantized-weight GEMM (int8 Q8_0, int4 Q4_0) vs our f32 GEMM and PyTorch's dynamic int8 Linear, 2 threads", () => benchGemmQuant()],
+  "gemm-quant": ["Quantized-weight GEMM (int8 Q8_0, int4 Q4_1, Q4_0 beside it) vs our f32 GEMM and PyTorch's dynamic int8 Linear, 2 threads", () => benchGemmQuant()],
   block: ["Llama block stack: B8 T128, hidden 512, 8 heads, FFN 1408, 4 layers (vs PyTorch)", () => benchLlamaBlock()],
   load: ["Sheared-LLaMA-1.3B-shaped bf16 checkpoint: load and forward B8×T128 (vs PyTorch)", () => benchModelLoad()],
   encode: ["Encoding throughput (vs PyTorch forward + mean pooling, and vs onnxruntime-node)", () => benchEncodeThroughput()],

@@ -98,7 +98,8 @@ napi_value PackB(napi_env env, napi_callback_info info) {
 #undef KNAME
 
 #define KNAME "gemmQ"
-// gemmQ(A, qs, d, C, params [M, N, K, Kp, kind, alpha, beta]); shapes checked in native-gemm.ts.
+// gemmQ(A, qs, d, C, params [M, N, K, Kp, kind, alpha, beta], m): m is q4_1's minimums (a
+// Uint16Array like d), absent for the other kinds; shapes checked in native-gemm.ts.
 napi_value GemmQ(napi_env env, napi_callback_info info) {
   Args a(env, info);
   if (a.argc < 5) return fail(env, "gemmQ: expected (A, qs, d, C, params)");
@@ -111,14 +112,17 @@ napi_value GemmQ(napi_env env, napi_callback_info info) {
   size_t qlen = 0, dlen = 0;
   if (!arr(env, a.argv[1], kind == 0 ? napi_int8_array : napi_uint8_array, &qs, &qlen)) return fail(env, "gemmQ: qs has the wrong element type");
   if (!arr(env, a.argv[2], napi_uint16_array, &d, &dlen)) return fail(env, "gemmQ: d must be a Uint16Array");
+  void* m = nullptr;
+  if (kind == 2 && (a.argc < 6 || !arr(env, a.argv[5], napi_uint16_array, &m, nullptr))) return fail(env, "gemmQ: q4_1 needs its minimums m as a Uint16Array");
   gemm_q(isa_choice().quant, static_cast<long>(p[0]), static_cast<long>(p[1]), static_cast<long>(p[2]), static_cast<long>(p[3]), kind, A, qs,
-         static_cast<const uint16_t*>(d), C, static_cast<float>(p[5]), static_cast<float>(p[6]));
+         static_cast<const uint16_t*>(d), static_cast<const uint16_t*>(m), C, static_cast<float>(p[5]), static_cast<float>(p[6]));
   return nullptr;
 }
 #undef KNAME
 
 #define KNAME "quantizeWeight"
-// quantizeWeight(data, qs, d, params [N, K, dtype, kind], why Float64Array(4)): why = [code, n, k, value].
+// quantizeWeight(data, qs, d, params [N, K, dtype, kind], why Float64Array(4), m): why = [code, n,
+// k, value]; m (q4_1's minimums, a Uint16Array like d) only for kind 2.
 napi_value QuantizeWeight(napi_env env, napi_callback_info info) {
   Args a(env, info);
   if (a.argc < 5) return fail(env, "quantizeWeight: expected (data, qs, d, params, why)");
@@ -131,7 +135,9 @@ napi_value QuantizeWeight(napi_env env, napi_callback_info info) {
   void* d = nullptr;
   if (!arr(env, a.argv[1], kind == 0 ? napi_int8_array : napi_uint8_array, &qs, nullptr)) return fail(env, "quantizeWeight: qs has the wrong element type");
   if (!arr(env, a.argv[2], napi_uint16_array, &d, nullptr)) return fail(env, "quantizeWeight: d must be a Uint16Array");
-  const QuantRefusal r = quantize_weight(data, dtype, static_cast<long>(p[0]), static_cast<long>(p[1]), kind, qs, static_cast<uint16_t*>(d));
+  void* m = nullptr;
+  if (kind == 2 && (a.argc < 6 || !arr(env, a.argv[5], napi_uint16_array, &m, nullptr))) return fail(env, "quantizeWeight: q4_1 needs m as a Uint16Array");
+  const QuantRefusal r = quantize_weight(data, dtype, static_cast<long>(p[0]), static_cast<long>(p[1]), kind, qs, static_cast<uint16_t*>(d), static_cast<uint16_t*>(m));
   why[0] = r.code;
   why[1] = static_cast<double>(r.n);
   why[2] = static_cast<double>(r.k);

@@ -84,7 +84,7 @@ export function dtypeOption(): Option {
 }
 
 /** `--quantize`: block-quantized projection weights, shared by every command that runs a model. */
-export function quantizeOption(description = "quantize the projection weights at load: int8 (about half the bf16 memory) or int4 (a quarter); products run on integer dot products"): Option {
+export function quantizeOption(description = "quantize the projection weights at load: int8 (about half the bf16 memory) or int4 (under a third); products run on integer dot products"): Option {
   return new Option("--quantize <kind>", description).choices([
     ...QUANTIZE_OPTIONS,
   ]);

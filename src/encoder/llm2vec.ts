@@ -75,7 +75,7 @@ export interface FromPretrainedOptions extends Partial<Omit<EncoderOptions, "cha
   packWeightsMB?: number;
   /**
    * Quantize the projection weights at load, in blocks of 32 along K with an f16 scale each
-   * (int8: llama.cpp's Q8_0, about half the bf16 size; int4: Q4_0, about a quarter); their products
+   * (int8: llama.cpp's Q8_0, about half the bf16 size; int4: Q4_1, under a third); their products
    * run as integer dot products with activations quantized per row and block. Embeddings, norms,
    * attention, pooling and the LM head for generation stay as loaded. Default: none. A folder
    * saved quantized loads as stored whatever this says; asking for another kind is refused.

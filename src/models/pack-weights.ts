@@ -7,7 +7,7 @@
  *
  * With `quantize`, this is also where the projections (and, for generation, the LM head) become
  * block-quantized storage (tensor/quant.ts): the quantized blocks are their own pack, and the
- * original arrays are dropped, so the model takes about half (int8) or a quarter (int4) of its
+ * original arrays are dropped, so the model takes about half (int8) or under a third (int4) of its
  * bf16 size. Embeddings, norms and LoRA adapters stay as they are.
  */
 import type { ComputeDtype } from "../tensor/compute.js";

@@ -3,8 +3,9 @@
  * as stored, with no re-quantization. A quantized projection `X.weight` [N, K] is written as two
  * safetensors tensors, its integers and its scales exactly as QuantWeight holds them:
  *
- *   X.weight.qs  I8 [N, Kp] (q8_0) or U8 [N, Kp/2] (q4_0, llama.cpp's nibble order)
+ *   X.weight.qs  I8 [N, Kp] (q8_0) or U8 [N, Kp/2] (q4_0, q4_1: llama.cpp's nibble order)
  *   X.weight.d   F16 [N, Kp/32], one scale per block of 32 along K (K zero-padded to Kp)
+ *   X.weight.m   F16 [N, Kp/32], q4_1 only: one minimum per block
  *
  * and config.json carries a `quantization_config` in the shape transformers uses (its
  * `quant_method` names the method, so transformers refuses the folder instead of misreading it),
@@ -23,11 +24,13 @@ export const QUANT_METHOD = "llm2vec";
 export const LAYOUT_VERSION = 1;
 const QS = ".qs";
 const D = ".d";
+const MIN = ".m";
 
-/** Per kind: bits per value and the safetensors dtype of its integers. */
-const KINDS: Record<QuantKind, { bits: number; qsDtype: "I8" | "U8" }> = {
-  q8_0: { bits: 8, qsDtype: "I8" },
-  q4_0: { bits: 4, qsDtype: "U8" },
+/** Per kind: bits per value, the safetensors dtype of its integers, and whether it has block minimums. */
+const KINDS: Record<QuantKind, { bits: number; qsDtype: "I8" | "U8"; mins: boolean }> = {
+  q8_0: { bits: 8, qsDtype: "I8", mins: false },
+  q4_0: { bits: 4, qsDtype: "U8", mins: false },
+  q4_1: { bits: 4, qsDtype: "U8", mins: true },
 };
 
 /** config.json's `quantization_config` for weights of `kind`. */
@@ -66,16 +69,17 @@ export function quantizedTensors(name: string, q: QuantWeight): Record<string, T
   return {
     [name + QS]: { dtype: KINDS[q.kind].qsDtype, shape: [q.N, q.qs.length / q.N], data: q.qs },
     [name + D]: { dtype: "f16", shape: [q.N, q.d.length / q.N], data: q.d },
+    ...(q.m ? { [name + MIN]: { dtype: "f16", shape: [q.N, q.m.length / q.N], data: q.m } } : {}),
   };
 }
 
 /**
  * A weight reader over a quantized folder's tensors: `X` reads as the QuantWeight of `X.qs` and
- * `X.d` when those exist (their shapes checked against the one the config implies, naming the
+ * `X.d` (and `X.m` for q4_1) when those exist (their shapes checked against the one the config implies, naming the
  * tensor and both shapes), else as stored.
  */
 export function quantizedReader(source: WeightSource, kind: QuantKind, where: string): WeightReader {
-  const { bits, qsDtype } = KINDS[kind];
+  const { bits, qsDtype, mins } = KINDS[kind];
   const quantized = (name: string) => source.has(name + QS);
   const expect = (name: string, dtype: string, shape: readonly number[]) => {
     if (!source.has(name)) throw new Error(`${where}: tensor "${name}" is missing (expected ${dtype} ${shapeStr(shape)} for ${kind})`);
@@ -86,7 +90,12 @@ export function quantizedReader(source: WeightSource, kind: QuantKind, where: st
   };
   return {
     has: (name) => quantized(name) || source.has(name),
-    names: () => source.names().flatMap((n) => (n.endsWith(QS) ? [n.slice(0, -QS.length)] : n.endsWith(D) && quantized(n.slice(0, -D.length)) ? [] : [n])),
+    names: () =>
+      source.names().flatMap((n) => {
+        if (n.endsWith(QS)) return [n.slice(0, -QS.length)];
+        const part = [D, MIN].find((s) => n.endsWith(s) && quantized(n.slice(0, -s.length)));
+        return part ? [] : [n];
+      }),
     read(name, shape) {
       if (!quantized(name)) return source.read(name);
       if (source.has(name)) throw new Error(`${where}: tensor "${name}" is stored both plain and quantized ("${name}${QS}")`);
@@ -98,7 +107,10 @@ export function quantizedReader(source: WeightSource, kind: QuantKind, where: st
       const bytes = source.readBytes(name + QS);
       const qs = qsDtype === "I8" ? new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
       const d = source.read(name + D).data as Uint16Array;
-      return { dtype: "f32", shape: [N, K], data: new Float32Array(0), quant: { kind, N, K, Kp, qs, d } };
+      if (!mins) return { dtype: "f32", shape: [N, K], data: new Float32Array(0), quant: { kind, N, K, Kp, qs, d } };
+      expect(name + MIN, "F16", [N, Kp / QBLOCK]);
+      const m = source.read(name + MIN).data as Uint16Array;
+      return { dtype: "f32", shape: [N, K], data: new Float32Array(0), quant: { kind, N, K, Kp, qs, d, m } };
     },
   };
 }

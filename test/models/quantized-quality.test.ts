@@ -1,8 +1,7 @@
 /**
- * Quantized projections (int8 = Q8_0, int4 = Q4_0) against the same model in f32: the mean-pooled
+ * Quantized projections (int8 = Q8_0, int4 = Q4_1) against the same model in f32: the mean-pooled
  * embedding of every row of the five families' parity checkpoints and of stories260K texts has
- * cosine ≥ 0.999 (int8) and ≥ 0.97 (int4) with the f32 one. (Q4_0 measures 0.972–0.98 on these
- * tiny random models, whose 32–64-wide rows leave one or two blocks per row.) Quantizing refuses a weight that
+ * cosine ≥ 0.999 (int8) and ≥ 0.98 (int4, the issue's bound) with the f32 one. Quantizing refuses a weight that
  * trains, naming the flag, and quantized weights refuse an adapter merged into them (saving them:
  * quantized-save.test.ts).
  */
@@ -22,7 +21,7 @@ import { storiesFolder } from "../helpers/stories.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test/fixtures/parity");
 const CASES = ["llama", "llama-bf16", "mistral", "qwen2", "qwen3", "qwen3-bias", "gemma"];
-const BOUND = { int8: 0.999, int4: 0.97 } as const;
+const BOUND = { int8: 0.999, int4: 0.98 } as const;
 
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let ab = 0,
@@ -69,7 +68,7 @@ describe("quantized weights keep the embeddings", () => {
     for (const q of ["int8", "int4"] as const) {
       const enc = await LLM2Vec.fromPretrained(storiesFolder(), { quantize: q });
       const [, lin] = enc.model.linearModules().next().value!;
-      assert.equal(lin.weight.quant?.kind, q === "int8" ? "q8_0" : "q4_0");
+      assert.equal(lin.weight.quant?.kind, q === "int8" ? "q8_0" : "q4_1");
       const got = await enc.encode(texts);
       got.forEach((e, i) => {
         const c = cosine(e, ref[i]!);
@@ -87,6 +86,6 @@ describe("quantized weights keep the embeddings", () => {
     assert.throws(() => quantizeFrozenWeights(model, "int3" as "int8", { where: "--quantize" }), /--quantize must be one of int8, int4, got "int3"/);
     quantizeFrozenWeights(model, "int4");
     const [out, inp] = first.weight.shape as [number, number];
-    assert.throws(() => mergeInto(first, new Tensor(randn(2 * inp, 1), [2, inp]), new Tensor(randn(out * 2, 2), [out, 2]), 1), /merge: .*q_proj\.weight is quantized \(q4_0\)/);
+    assert.throws(() => mergeInto(first, new Tensor(randn(2 * inp, 1), [2, inp]), new Tensor(randn(out * 2, 2), [out, 2]), 1), /merge: .*q_proj\.weight is quantized \(q4_1\)/);
   });
 });

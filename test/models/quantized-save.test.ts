@@ -74,8 +74,10 @@ describe("saved quantized models", () => {
     const [N, K] = [64, 172]; // down_proj: K padded to 192 (6 blocks)
     assert.deepEqual(h4[DOWN + ".qs"], { dtype: "U8", shape: [N, 96] }, `K ${K}`);
     assert.deepEqual(h4[DOWN + ".d"], { dtype: "F16", shape: [N, 6] });
+    assert.deepEqual(h4[DOWN + ".m"], { dtype: "F16", shape: [N, 6] });
+    assert.equal(h[Q + ".m"], undefined);
     const cfg = JSON.parse(fs.readFileSync(path.join(saved.int4, "config.json"), "utf8"));
-    assert.deepEqual(cfg.quantization_config, { quant_method: "llm2vec", quant_type: "q4_0", bits: 4, group_size: 32, scale_dtype: "float16", layout_version: 1 });
+    assert.deepEqual(cfg.quantization_config, { quant_method: "llm2vec", quant_type: "q4_1", bits: 4, group_size: 32, scale_dtype: "float16", layout_version: 1 });
   });
 
   for (const q of ["int8", "int4"] as const)
@@ -90,6 +92,7 @@ describe("saved quantized models", () => {
         assert.deepEqual([b.quant.kind, b.quant.N, b.quant.K, b.quant.Kp], [t.quant.kind, t.quant.N, t.quant.K, t.quant.Kp], name);
         assert.deepEqual(Buffer.from(b.quant.qs.buffer, b.quant.qs.byteOffset, b.quant.qs.byteLength), Buffer.from(t.quant.qs.buffer, t.quant.qs.byteOffset, t.quant.qs.byteLength), name);
         assert.deepEqual(b.quant.d, t.quant.d, name);
+        assert.deepEqual(b.quant.m, t.quant.m, name);
       }
       assert.deepEqual(await back.encode(TEXTS), await mem.encode(TEXTS));
       const prev = setBackend(referenceBackend);
@@ -100,6 +103,15 @@ describe("saved quantized models", () => {
         setBackend(prev);
       }
     });
+
+  it("a q4_0 folder (int4's earlier kind) still loads as stored: the same nibbles without minimums", async () => {
+    const dir = edited(saved.int4, "q4_0", { config: (c) => (c.quant_type = "q4_0"), tensors: (t) => Object.keys(t).forEach((n) => n.endsWith(".m") && delete t[n]) });
+    const m = await LLM2Vec.fromPretrained(dir, quiet);
+    const w = new Map(m.model.namedWeights()).get(Q)!;
+    assert.equal(w.quant?.kind, "q4_0");
+    assert.equal(w.quant.m, undefined);
+    assert.ok((await m.encode(TEXTS)).every((e) => Array.from(e).every(Number.isFinite)));
+  });
 
   it("does not re-quantize: blocks no quantizer would make (max |q| 50, not 127) load exactly as written", async () => {
     const dir = edited(saved.int8, "odd-blocks", {
@@ -145,7 +157,7 @@ describe("saved quantized models", () => {
 
   it("refuses an unknown kind or layout (naming the field), a qs/d shape or dtype mismatch (naming the tensor and both shapes), another --quantize kind, and merging into it", async () => {
     const cases: [string, Parameters<typeof edited>[2], RegExp][] = [
-      ["kind", { config: (c) => (c.quant_type = "q5_k") }, /config\.json: field "quantization_config\.quant_type" is "q5_k", a kind this build does not know \(it knows q8_0, q4_0\)/],
+      ["kind", { config: (c) => (c.quant_type = "q5_k") }, /config\.json: field "quantization_config\.quant_type" is "q5_k", a kind this build does not know \(it knows q8_0, q4_0, q4_1\)/],
       ["layout", { config: (c) => (c.layout_version = 2) }, /field "quantization_config\.layout_version" is 2/],
       ["method", { config: (c) => (c.quant_method = "gptq") }, /field "quantization_config\.quant_method" is "gptq"/],
       ["qs-shape", { tensors: (t) => (t[Q + ".qs"] = { dtype: "I8", shape: [64, 32], data: new Uint8Array(64 * 32) }) }, /tensor "model\.layers\.0\.self_attn\.q_proj\.weight\.qs" has shape \[64, ?32\], the config implies \[64, ?64\] for q8_0/],
@@ -155,6 +167,7 @@ describe("saved quantized models", () => {
       ["embed", { tensors: (t) => ((t["model.embed_tokens.weight.qs"] = { dtype: "I8", shape: [512, 64], data: new Uint8Array(512 * 64) }), (t["model.embed_tokens.weight.d"] = { dtype: "F16", shape: [512, 2], data: new Uint16Array(1024) }), delete t["model.embed_tokens.weight"]) }, /tensor "model\.embed_tokens\.weight" is stored quantized .* only projection weights may be/],
     ];
     for (const [name, edit, re] of cases) await assert.rejects(LLM2Vec.fromPretrained(edited(saved.int8, name, edit), quiet), re, name);
+    await assert.rejects(LLM2Vec.fromPretrained(edited(saved.int4, "m-missing", { tensors: (t) => delete t[Q + ".m"] }), quiet), /tensor "model\.layers\.0\.self_attn\.q_proj\.weight\.m" is missing \(expected F16 \[64, ?2\] for q4_1\)/);
     await assert.rejects(LLM2Vec.fromPretrained(saved.int8, { ...quiet, quantize: "int4" }), /quantize int4: model\.layers\.0\.self_attn\.q_proj\.weight is stored quantized as q8_0 \(config\.json's quantization_config\), which loads as stored/);
     const adapter = path.join(tmp, "adapter");
     await assert.rejects(merge({ model: saved.int8, adapter: [adapter], output: path.join(tmp, "never") }), /merge: model\.layers\.0\.[a-z_.]*\.weight is quantized \(q8_0\); adapters merge into unquantized weights only/);

@@ -13,7 +13,7 @@ import { loadNativeBackend, nativeInfo } from "../../src/tensor/backend/native.j
 import { referenceBackend } from "../../src/tensor/backend/reference.js";
 import type { Backend, QuantKind, QuantWeight } from "../../src/tensor/backend/types.js";
 import { f32ToF16, fromFloat32 } from "../../src/tensor/dtype.js";
-import { dequantizeWeight, QBLOCK, quantizeRows, quantizeWeight, quantValue } from "../../src/tensor/quant.js";
+import { dequantizeWeight, QBLOCK, quantizeRows, quantizeWeight } from "../../src/tensor/quant.js";
 import { linear, matmul } from "../../src/tensor/ops/index.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { backward } from "../../src/tensor/autograd.js";
@@ -24,14 +24,17 @@ const info = nativeInfo();
 const tag = info ? `[quant on ${info.quant ?? "?"}]` : "[native missing]";
 const skip = native && info?.quant ? undefined : "native addon not built (or without gemmQ)";
 const ROWS = [1, 15, 17, 33];
-const KINDS: QuantKind[] = ["q8_0", "q4_0"];
+const KINDS: QuantKind[] = ["q8_0", "q4_0", "q4_1"];
 
 test(`the quantized dot kernel is the one the ISA cap and the CPU allow ${tag}`, { skip }, () => {
   const cap = process.env.LLM2VEC_NATIVE_ISA;
   assert.equal(info!.quant, cap !== "generic" && info!.cpu.avx2 ? "avx2" : "generic");
 });
 
-/** A weight with unit scales and random integers in the kind's range. */
+/**
+ * A weight with unit scales and random integers in the kind's range (q4_1: the same values as
+ * q4_0, stored as q+8 with a block minimum of −8).
+ */
 function unitWeight(kind: QuantKind, N: number, K: number, seed: number): QuantWeight {
   const Kp = Math.ceil(K / QBLOCK) * QBLOCK;
   const r = rng(seed);
@@ -41,7 +44,7 @@ function unitWeight(kind: QuantKind, N: number, K: number, seed: number): QuantW
   const qs = new Uint8Array((N * Kp) / 2);
   for (let i = 0; i < N * Kp; i += QBLOCK)
     for (let j = 0; j < 16; j++) qs[i / 2 + j] = (vals[i + j]! + 8) | ((vals[i + j + 16]! + 8) << 4);
-  return { kind, N, K, Kp, qs, d };
+  return { kind, N, K, Kp, qs, d, ...(kind === "q4_1" ? { m: new Uint16Array(d.length).fill(f32ToF16(-8)) } : {}) };
 }
 
 for (const kind of KINDS)
@@ -54,10 +57,11 @@ for (const kind of KINDS)
         const r = rng(M + K);
         const A = Float32Array.from({ length: M * K }, (_, i) => (i % K) % QBLOCK === 0 ? 127 : Math.floor(r() * 255) - 127);
         const want = new Float32Array(M * N);
+        const Wd = dequantizeWeight(W); // integers: unit scales, q4_1's minimum −8
         for (let m = 0; m < M; m++)
           for (let n = 0; n < N; n++) {
             let s = 0;
-            for (let k = 0; k < K; k++) s += A[m * K + k]! * quantValue(W, n, k);
+            for (let k = 0; k < K; k++) s += A[m * K + k]! * Wd[n * K + k]!;
             want[m * N + n] = s;
           }
         for (const be of [referenceBackend, native!]) {
@@ -70,7 +74,8 @@ for (const kind of KINDS)
 
 // One-hot weight rows with unit scales read back each quantized activation (C[m,n] = s·q of
 // element n), so the kernel's activation quantization must round exactly as quantizeRows does:
-// ties (k + ½ against a scale of exactly 1) go away from zero, 0.49999997 goes to 0.
+// ties (k + ½ against a scale of exactly 1) go away from zero, 0.49999997 goes to 0. (q4_1
+// shares this quantization; its minimum term rounds in f32, so it is checked with tolerance below.)
 test(`activation quantization rounds exactly as the reference (ties away from zero) ${tag}`, { skip }, () => {
   const [M, K] = [5, 100];
   const r = rng(11);
@@ -81,7 +86,7 @@ test(`activation quantization rounds exactly as the reference (ties away from ze
   A[K + 3] = -0.49999997;
   A.fill(0, 2 * K, 2 * K + QBLOCK); // an all-zero block
   const Kp = Math.ceil(K / QBLOCK) * QBLOCK;
-  for (const kind of KINDS) {
+  for (const kind of ["q8_0", "q4_0"] as const) {
     const N = K;
     const W = unitWeight(kind, N, K, 1);
     if (kind === "q8_0") (W.qs as Int8Array).fill(0).forEach((_, i) => i % Kp === Math.floor(i / Kp) && (W.qs[i] = 1));
@@ -156,6 +161,9 @@ test(`gemmQ refuses arrays that do not match the weight's shape ${tag}`, { skip 
   assert.throws(() => native!.gemmQ({ M: 2, A: new Float32Array(64), W: { ...W, qs: new Int8Array(64) }, C, alpha: 1, beta: 0 }), /gemmQ: W.qs/);
   assert.throws(() => native!.gemmQ({ M: 2, A: new Float32Array(63), W, C, alpha: 1, beta: 0 }), /gemmQ.*A/);
   assert.throws(() => native!.gemmQ({ M: 2, A: new Float32Array(64), W: { ...W, Kp: 64 }, C, alpha: 1, beta: 0 }), /Kp must be/);
+  const W1 = quantizeWeight(randn(4 * 32, 1), "f32", 4, 32, "q4_1", "w");
+  assert.throws(() => native!.gemmQ({ M: 2, A: new Float32Array(64), W: { ...W1, m: undefined }, C, alpha: 1, beta: 0 }), /gemmQ: W.m must be a Uint16Array of 4 minimums/);
+  assert.throws(() => native!.gemmQ({ M: 2, A: new Float32Array(64), W: { ...W, m: W1.m }, C, alpha: 1, beta: 0 }), /gemmQ: W.m is for q4_1 only, not q4_0/);
 });
 
 test("quantization refuses NaN/Inf weights, naming the tensor and the element", () => {
@@ -182,6 +190,23 @@ test("quantization error is within a block's step (q8_0: amax/254, q4_0: amax/8 
         }
       }
   }
+});
+
+// Q4_1 spends its extra f16 per block on a minimum: 16 levels fitted to the block instead of a
+// grid symmetric about 0, and a least-squares refit onto them; on Gaussian weights (K not a
+// multiple of the block, so the padded last block is fitted to its real values only).
+test("q4_1's squared error is well under q4_0's, and its last partial block ignores the padding", () => {
+  const [N, K] = [16, 200];
+  const w = randn(N * K, 6);
+  const sq = (kind: QuantKind) => dequantizeWeight(quantizeWeight(w, "f32", N, K, kind, "w")).reduce((s, v, i) => s + (v - w[i]!) ** 2, 0);
+  const [e0, e1] = [sq("q4_0"), sq("q4_1")];
+  assert.ok(e1 < 0.8 * e0, `q4_1 ${e1} vs q4_0 ${e0}`);
+  // A last block of 8 real values in [10, 11): its grid (step ≈ 0.06) spans them; one spanning the
+  // zero padding too would have a step of 0.73.
+  const v = Float32Array.from({ length: 40 }, (_, k) => 10 + (k % 8) / 8);
+  const q = quantizeWeight(v, "f32", 1, 40, "q4_1", "w");
+  const back = dequantizeWeight(q);
+  for (let k = 32; k < 40; k++) assert.ok(Math.abs(back[k]! - v[k]!) < 0.05, `[${k}] ${back[k]} vs ${v[k]}`);
 });
 
 test("a quantized weight Tensor is read only as x·Wᵀ; its product and backward follow the dequantized weight", () => {

@@ -1,7 +1,7 @@
 /** The native GEMM binding: shape and bounds checks, then one call into the addon. */
 import type { Storage } from "../dtype.js";
 import { counts, DTYPE_CODE, f32, fmt, KernelArgError, span, storage } from "./native-args.js";
-import type { Backend, ComputeDtype, GemmArgs, PackBSpec, PackedB, QuantGemmArgs } from "./types.js";
+import type { Backend, ComputeDtype, GemmArgs, PackBSpec, PackedB, QuantGemmArgs, QuantKind } from "./types.js";
 import { QBLOCK, quantRefusal } from "../quant.js";
 
 export type AddonGemm = (A: Float32Array, B: Storage, C: Float32Array, params: Float64Array, packed?: Float32Array | null) => void;
@@ -83,7 +83,10 @@ export function packBBinding(addon: { packB: AddonPackB }): (s: PackBSpec) => Pa
   };
 }
 
-export type AddonGemmQ = (A: Float32Array, qs: Int8Array | Uint8Array, d: Uint16Array, C: Float32Array, params: Float64Array) => void;
+export type AddonGemmQ = (A: Float32Array, qs: Int8Array | Uint8Array, d: Uint16Array, C: Float32Array, params: Float64Array, m?: Uint16Array) => void;
+
+/** The addon's code of each kind (quant.h). */
+const KIND_CODE: Record<QuantKind, number> = { q8_0: 0, q4_0: 1, q4_1: 2 };
 
 /** Backend.gemmQ on the addon: the quantized weight's arrays checked against its shape, then one call. */
 export function gemmQBinding(addon: { gemmQ: AddonGemmQ }): (g: QuantGemmArgs) => void {
@@ -95,10 +98,14 @@ export function gemmQBinding(addon: { gemmQ: AddonGemmQ }): (g: QuantGemmArgs) =
     counts(K, shape);
     if (W.Kp % 32 !== 0 || W.Kp < W.K || W.Kp >= W.K + 32) throw new KernelArgError(K, `Kp must be K rounded up to 32 (${fmt(shape)})`);
     const q8 = W.kind === "q8_0";
-    if (!q8 && W.kind !== "q4_0") throw new KernelArgError(K, `unknown quantization ${String(W.kind)}`);
+    if (!Object.hasOwn(KIND_CODE, W.kind)) throw new KernelArgError(K, `unknown quantization ${String(W.kind)}`);
     const qs = q8 ? W.qs instanceof Int8Array : W.qs instanceof Uint8Array;
     if (!qs || W.qs.length !== (q8 ? W.N * W.Kp : (W.N * W.Kp) / 2)) throw new KernelArgError(K, `W.qs is not a ${W.kind} array of [${W.N},${W.Kp}] (${fmt(shape)})`);
-    if (!(W.d instanceof Uint16Array) || W.d.length !== (W.N * W.Kp) / 32) throw new KernelArgError(K, `W.d must be a Uint16Array of ${(W.N * W.Kp) / 32} scales (${fmt(shape)})`);
+    const blocks = (W.N * W.Kp) / 32;
+    if (!(W.d instanceof Uint16Array) || W.d.length !== blocks) throw new KernelArgError(K, `W.d must be a Uint16Array of ${blocks} scales (${fmt(shape)})`);
+    const mins = W.kind === "q4_1";
+    if (mins ? !(W.m instanceof Uint16Array) || W.m.length !== blocks : W.m !== undefined)
+      throw new KernelArgError(K, mins ? `W.m must be a Uint16Array of ${blocks} minimums (${fmt(shape)})` : `W.m is for q4_1 only, not ${W.kind} (${fmt(shape)})`);
     const A = f32(K, "A", g.A, g.M * W.K, shape);
     const C = f32(K, "C", g.C, g.M * W.N, shape);
     if (g.M === 0 || W.N === 0) return;
@@ -106,28 +113,29 @@ export function gemmQBinding(addon: { gemmQ: AddonGemmQ }): (g: QuantGemmArgs) =
     qp[1] = W.N;
     qp[2] = W.K;
     qp[3] = W.Kp;
-    qp[4] = q8 ? 0 : 1;
+    qp[4] = KIND_CODE[W.kind];
     qp[5] = g.alpha;
     qp[6] = g.beta;
-    addon.gemmQ(A, W.qs, W.d, C, qp);
+    addon.gemmQ(A, W.qs, W.d, C, qp, W.m);
   };
 }
 
-export type AddonQuantizeWeight = (data: Storage, qs: Int8Array | Uint8Array, d: Uint16Array, params: Float64Array, why: Float64Array) => void;
+export type AddonQuantizeWeight = (data: Storage, qs: Int8Array | Uint8Array, d: Uint16Array, params: Float64Array, why: Float64Array, m?: Uint16Array) => void;
 
 /** Backend.quantizeWeight on the addon: the arrays allocated here, the refusal worded by tensor/quant.ts. */
 export function quantizeWeightBinding(addon: { quantizeWeight: AddonQuantizeWeight }): NonNullable<Backend["quantizeWeight"]> {
   const why = new Float64Array(4);
   return (data, dtype, N, K, kind, name) => {
     if (data.length !== N * K) throw quantRefusal.shape(name, data.length, N, K);
-    if (kind !== "q8_0" && kind !== "q4_0") throw new KernelArgError("quantizeWeight", `unknown quantization ${String(kind)}`);
+    if (!Object.hasOwn(KIND_CODE, kind)) throw new KernelArgError("quantizeWeight", `unknown quantization ${String(kind)}`);
     const nb = Math.ceil(K / QBLOCK),
       Kp = nb * QBLOCK;
     const qs = kind === "q8_0" ? new Int8Array(N * Kp) : new Uint8Array((N * Kp) / 2);
     const d = new Uint16Array(N * nb);
-    addon.quantizeWeight(storage("quantizeWeight", "data", data, dtype, N * K, { N, K }), qs, d, new Float64Array([N, K, DTYPE_CODE[dtype], kind === "q8_0" ? 0 : 1]), why);
+    const m = kind === "q4_1" ? new Uint16Array(N * nb) : undefined;
+    addon.quantizeWeight(storage("quantizeWeight", "data", data, dtype, N * K, { N, K }), qs, d, new Float64Array([N, K, DTYPE_CODE[dtype], KIND_CODE[kind]]), why, m);
     if (why[0] === 1) throw quantRefusal.nonFinite(name, why[3]!, why[1]!, why[2]!);
     if (why[0] === 2) throw quantRefusal.scaleRange(name, why[3]!, why[1]!);
-    return { kind, N, K, Kp, qs, d };
+    return { kind, N, K, Kp, qs, d, ...(m ? { m } : {}) };
   };
 }

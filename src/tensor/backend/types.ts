@@ -69,8 +69,8 @@ export interface PackedB {
 }
 
 /**
- * A frozen weight [N, K] quantized in blocks of 32 along K (llama.cpp's Q8_0 / Q4_0), each block
- * with its own f16 scale; K is zero-padded to Kp, a multiple of 32 (padding multiplies to 0).
+ * A frozen weight [N, K] quantized in blocks of 32 along K (llama.cpp's Q8_0 / Q4_0 / Q4_1), each
+ * block with its own f16 scale (and, for Q4_1, an f16 minimum); K is zero-padded to Kp, a multiple of 32 (padding multiplies to 0).
  * Made once at load by `quantizeWeight` (tensor/quant.ts); read only by `Backend.gemmQ`.
  */
 export interface QuantWeight {
@@ -81,18 +81,22 @@ export interface QuantWeight {
   /**
    * q8_0: Int8Array [N·Kp], value = q·d. q4_0: Uint8Array [N·Kp/2], 16 bytes per block: byte j
    * holds value j in its low nibble and value j+16 in its high one, each stored as q+8 (q in −8…7).
+   * q4_1: the same nibble order, q in 0…15 stored as is, value = q·d + m.
    */
   readonly qs: Int8Array | Uint8Array;
   /** One f16 scale per block, [N·Kp/32]. */
   readonly d: Uint16Array;
+  /** q4_1 only: one f16 minimum per block, [N·Kp/32]. */
+  readonly m?: Uint16Array;
 }
 
-export type QuantKind = "q8_0" | "q4_0";
+export type QuantKind = "q8_0" | "q4_0" | "q4_1";
 
 /**
  * C[M,N] = alpha·A[M,K]·Wᵀ + beta·C for a quantized W. Each row of A is quantized on the fly to
  * int8 in the same 32-blocks (scale = max|x|/127, f32, round half away from zero), so every block
- * product is an exact integer dot scaled by d_w·d_x and summed in f32.
+ * product is an exact integer dot scaled by d_w·d_x and summed in f32 (q4_1 adds m_w·d_x·Σq_x,
+ * the block minimum times the activation block's sum).
  */
 export interface QuantGemmArgs {
   M: number;
