@@ -1,9 +1,9 @@
 /**
  * One llm2vec workload of the encoding benchmark, in its own process (clean peak RSS):
  *   node --expose-gc dist/bench/encode-throughput-worker.js --model DIR [--rows 32 --batch 32 --seq 128
- *        --warmup 0 --repeats 2 --dtype f32|bf16 --dump FILE --profile]
+ *        --warmup 0 --repeats 2 --dtype f32|bf16 --quantize int8|int4 --dump FILE --profile]
  * Loads with LLM2Vec.fromPretrained(DIR) (default options: mean pooling, bidirectional; computeDtype
- * from --dtype) and times LLM2Vec.encodeIds on `rows` rows of `seq` seeded random ids (benchIds) in
+ * from --dtype, projections quantized at load with --quantize) and times LLM2Vec.encodeIds on `rows` rows of `seq` seeded random ids (benchIds) in
  * batches of `batch`: the full encode path (row checks, left-padding, forward, pooling weights,
  * weighted pool, copying out the rows). The ids are random, so the tokenizer is loaded but not used
  * by the timed call. --dump writes the last run's embeddings (rows × hidden, f32) to FILE, so the
@@ -27,11 +27,13 @@ const warmup = Number(arg("--warmup", "0"));
 const repeats = Number(arg("--repeats", "2"));
 const dtype = arg("--dtype", "f32");
 if (dtype !== "f32" && dtype !== "bf16") throw new Error(`--dtype must be f32 or bf16, got ${dtype}`);
+const quantize = arg("--quantize", "");
+if (quantize !== "" && quantize !== "int8" && quantize !== "int4") throw new Error(`--quantize must be int8 or int4, got ${quantize}`);
 const dump = arg("--dump", "");
 const profile = args.includes("--profile");
 
 const t0 = performance.now();
-const enc = await LLM2Vec.fromPretrained(dir, { computeDtype: dtype });
+const enc = await LLM2Vec.fromPretrained(dir, { computeDtype: dtype, ...(quantize ? { quantize } : {}) });
 const loadMs = performance.now() - t0;
 const rows = benchIds(N, T, enc.model.spec.vocabSize);
 
@@ -58,6 +60,7 @@ console.log(
     pooling: enc.options.pooling,
     bidirectional: enc.options.bidirectional,
     weight_dtype: enc.model.embedTokens.dtype,
+    quantize: quantize || null,
     load_ms: +loadMs.toFixed(1),
     median_ms: +med.toFixed(1),
     runs_ms: runs.map((r) => +r.toFixed(1)),
