@@ -127,6 +127,22 @@ export function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
+/**
+ * The process's resident memory now, split as Linux counts it (/proc/self/status): anonymous pages
+ * (heap, packs, quantized weights, activations) and file-backed ones (pages of mapped safetensors
+ * that were read; clean, so the kernel can drop them under pressure). Empty where there is no /proc.
+ */
+export function rssSplitMb(): { rss_anon_mb?: number; rss_file_mb?: number } {
+  let status = "";
+  try {
+    status = fs.readFileSync("/proc/self/status", "utf8");
+  } catch {
+    return {};
+  }
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  return { rss_anon_mb: Math.round(kb("RssAnon") / 1024), rss_file_mb: Math.round(kb("RssFile") / 1024) };
+}
+
 export function printTable(title: string, rows: BenchRow[]): string {
   const head = `| workload | llm2vec (ms) | competitor | competitor (ms) | speed vs competitor (×, >1 = faster) | note |`;
   const sep = `|---|---:|---|---:|---:|---|`;

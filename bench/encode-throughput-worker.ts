@@ -14,7 +14,7 @@
  */
 import { LLM2Vec } from "../src/encoder/llm2vec.js";
 import { profileReport, startProfile } from "../src/tensor/backend/profile.js";
-import { benchIds, median, peakRssMb, timeIt, writeRowsF32 } from "./common.js";
+import { benchIds, median, peakRssMb, rssSplitMb, timeIt, writeRowsF32 } from "./common.js";
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : dflt);
@@ -35,6 +35,7 @@ const profile = args.includes("--profile");
 const t0 = performance.now();
 const enc = await LLM2Vec.fromPretrained(dir, { computeDtype: dtype, ...(quantize ? { quantize } : {}) });
 const loadMs = performance.now() - t0;
+const afterLoad = { peak_rss_mb: Math.round(peakRssMb()), ...rssSplitMb() };
 const rows = benchIds(N, T, enc.model.spec.vocabSize);
 
 let vecs: Float32Array[] = [];
@@ -68,6 +69,8 @@ console.log(
     tokens_per_s: +((N * T) / (med / 1000)).toFixed(1),
     embedding_checksum: +checksum.toFixed(6),
     peak_rss_mb: +peakRssMb().toFixed(0),
+    ...rssSplitMb(),
+    after_load: afterLoad,
     ...(prof ? { profile: prof } : {}),
   }),
 );

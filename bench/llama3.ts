@@ -25,6 +25,11 @@ export function llama3BigRequested(argv: readonly string[] = process.argv): bool
 }
 
 const gb = (mb: unknown) => `${((mb as number) / 1024).toFixed(2)} GiB`;
+/** Where a worker's memory was: anonymous and mapped-file pages after load and at the end. */
+const split = (r: Record<string, unknown>) => {
+  const l = r.after_load as Record<string, number>;
+  return `after load ${gb(l.peak_rss_mb)} peak (anon ${gb(l.rss_anon_mb)}, mapped file ${gb(l.rss_file_mb)}); at the end anon ${gb(r.rss_anon_mb)}, mapped file ${gb(r.rss_file_mb)}`;
+};
 
 export async function benchLlama3(): Promise<BenchRow[]> {
   const avail = memAvailableGiB();
@@ -46,7 +51,7 @@ export async function benchLlama3(): Promise<BenchRow[]> {
     competitor: q === "bf16" ? "—" : "ours, bf16 weights",
     competitor_ms: q === "bf16" ? NaN : (bf16.median_ms as number),
     ratio: q === "bf16" ? NaN : (bf16.median_ms as number) / (r.median_ms as number),
-    note: `tokens/s ${r.tokens_per_s}; LLM2Vec.fromPretrained (weights mapped${q === "bf16" ? "" : `, quantized to ${q}`}, panels packed) ${((r.load_ms as number) / 1000).toFixed(1)} s; peak RSS (load + encode) ${gb(r.peak_rss_mb)}`,
+    note: `tokens/s ${r.tokens_per_s}; LLM2Vec.fromPretrained (weights mapped${q === "bf16" ? "" : `, quantized to ${q}`}, panels packed) ${((r.load_ms as number) / 1000).toFixed(1)} s; peak RSS (load + encode) ${gb(r.peak_rss_mb)}: ${split(r)}`,
   }));
   const m = MNTP;
   const mntp = runWorker("mntp-train-worker.js", ["--model", dir, "--batch", String(m.B), "--seq", String(m.T), "--steps", String(m.steps), "--warmup", String(m.warmup), "--quantize", "int8"]);
@@ -56,7 +61,7 @@ export async function benchLlama3(): Promise<BenchRow[]> {
     competitor: "—",
     competitor_ms: NaN,
     ratio: NaN,
-    note: `tokens/s ${mntp.tokens_per_s}; load (quantized to int8) ${((mntp.load_ms as number) / 1000).toFixed(1)} s; peak RSS (load + step) ${gb(mntp.peak_rss_mb)}`,
+    note: `tokens/s ${mntp.tokens_per_s}; load (quantized to int8) ${((mntp.load_ms as number) / 1000).toFixed(1)} s; peak RSS (load + step) ${gb(mntp.peak_rss_mb)}: ${split(mntp)}`,
   });
   return rows;
 }

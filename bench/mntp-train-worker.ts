@@ -15,7 +15,7 @@ import { Rng } from "../src/tensor/random.js";
 import { maskTokens } from "../src/train/mntp/masking.js";
 import { mntpLoss } from "../src/train/mntp/objective.js";
 import { AdamW } from "../src/train/optim/adamw.js";
-import { median, peakRssMb } from "./common.js";
+import { median, peakRssMb, rssSplitMb } from "./common.js";
 
 const arg = (k: string, d: string) => {
   const i = process.argv.indexOf(`--${k}`);
@@ -33,6 +33,7 @@ const loadMs = performance.now() - t0;
 const model = enc.model;
 const params = injectLora(model, { r: 16, alpha: 32, dropout: 0.05, targets: LINEAR_MODULES, seed: 0 });
 const opt = new AdamW(params, { weightDecay: 0 });
+const afterLoad = { peak_rss_mb: Math.round(peakRssMb()), ...rssSplitMb() };
 const V = model.spec.vocabSize;
 const rng = new Rng(1);
 const batches = Array.from({ length: warmup + steps }, () => {
@@ -52,4 +53,4 @@ batches.forEach((m, k) => {
   if (k >= warmup) runs.push(performance.now() - ts);
 });
 const med = median(runs);
-console.log(JSON.stringify({ runs_ms: runs.map((r) => Math.round(r)), median_ms: med, tokens_per_s: Math.round((B * T) / (med / 1000)), peak_rss_mb: Math.round(peakRssMb()), load_ms: loadMs, weight_dtype: model.layers[0]!.linears.q_proj!.weight.dtype, quantize: quantize || null }));
+console.log(JSON.stringify({ runs_ms: runs.map((r) => Math.round(r)), median_ms: med, tokens_per_s: Math.round((B * T) / (med / 1000)), peak_rss_mb: Math.round(peakRssMb()), ...rssSplitMb(), after_load: afterLoad, load_ms: loadMs, weight_dtype: model.layers[0]!.linears.q_proj!.weight.dtype, quantize: quantize || null }));
