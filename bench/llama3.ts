@@ -41,7 +41,9 @@ export async function benchLlama3(): Promise<BenchRow[]> {
   const label = `Llama-3.1-8B shapes (random, bf16 ${(checkpointBytes(dir) / 1e9).toFixed(2)} GB)`;
   const e = ENCODE;
   const encArgs = ["--model", dir, "--batch", String(e.B), "--seq", String(e.T), "--warmup", String(e.warmup), "--repeats", String(e.repeats)];
-  const encode = (quantize: string) => runWorker("encode-throughput-worker.js", quantize === "bf16" ? encArgs : [...encArgs, "--quantize", quantize]);
+  // Each worker's line goes to stderr as it ends: a row takes minutes, and a later one may fail.
+  const logged = (what: string, r: Record<string, unknown>) => (process.stderr.write(`[llama3] ${what}: ${JSON.stringify(r)}\n`), r);
+  const encode = (q: string) => logged(`encode ${q}`, runWorker("encode-throughput-worker.js", q === "bf16" ? encArgs : [...encArgs, "--quantize", q]));
   // One process at a time: each holds up to the whole checkpoint.
   const runs = ["bf16", "int8", "int4"].map((q) => [q, encode(q)] as const);
   const bf16 = runs[0]![1];
@@ -54,7 +56,7 @@ export async function benchLlama3(): Promise<BenchRow[]> {
     note: `tokens/s ${r.tokens_per_s}; LLM2Vec.fromPretrained (weights mapped${q === "bf16" ? "" : `, quantized to ${q}`}, panels packed) ${((r.load_ms as number) / 1000).toFixed(1)} s; peak RSS (load + encode) ${gb(r.peak_rss_mb)}: ${split(r)}`,
   }));
   const m = MNTP;
-  const mntp = runWorker("mntp-train-worker.js", ["--model", dir, "--batch", String(m.B), "--seq", String(m.T), "--steps", String(m.steps), "--warmup", String(m.warmup), "--quantize", "int8"]);
+  const mntp = logged("MNTP int8", runWorker("mntp-train-worker.js", ["--model", dir, "--batch", String(m.B), "--seq", String(m.T), "--steps", String(m.steps), "--warmup", String(m.warmup), "--quantize", "int8"]));
   rows.push({
     name: `${label}: MNTP step B${m.B}×T${m.T} on the int8 base, LoRA r16 ×7 (f32), AdamW, logits at masked rows`,
     ours_ms: mntp.median_ms as number,
