@@ -11,6 +11,9 @@
  *   - qwen3-0.6b-bf16/, qwen3-8b-bf16/: the same at Qwen3-0.6B's / Qwen3-8B's published shapes
  *     (test/fixtures/configs/), with Qwen3's real tokenizer (1.2 GB and 16.4 GB; the 8B one only
  *     when its bench entry is asked for).
+ *   - llama-3.1-8b-bf16/: the same at Llama-3.1-8B's shapes (16.1 GB; only when its bench entry is
+ *     asked for), with the Llama-2 tokenizer fixture: the bench feeds random ids, and the loader
+ *     only needs a tokenizer whose ids fit the model's 128,256-row vocabulary.
  *   - stories260K/: the real llama2.c stories260K fixture, converted with importLlama2c.
  *   - openblas/: Debian's OpenBLAS, unpacked (not installed) by scripts/reference/fetch_openblas.sh;
  *     bench/competitors/torch_common.py re-execs the PyTorch competitors against it (its default
@@ -90,6 +93,11 @@ function randomCheckpoint(name: string, shape: string[], size: string, tokenizer
 /** The Sheared-LLaMA-1.3B-shaped bf16 checkpoint folder (random weights, Llama-2 tokenizer). */
 export function shearedLlamaCheckpoint(): string {
   return randomCheckpoint("sheared-llama-1.3b-bf16", ["--preset", "sheared-llama-1.3b"], "~2.7 GB, ~30 s+", path.join(ROOT, "test/fixtures/tokenizers/llama2"));
+}
+
+/** The Llama-3.1-8B-shaped bf16 checkpoint folder (random weights, Llama-2 tokenizer; 16.1 GB). */
+export function llama3Checkpoint(): string {
+  return randomCheckpoint("llama-3.1-8b-bf16", ["--preset", "llama-3.1-8b"], "16.1 GB, minutes", path.join(ROOT, "test/fixtures/tokenizers/llama2"));
 }
 
 export type Qwen3Size = "0.6B" | "8B";

@@ -14,7 +14,7 @@ export interface BenchRow {
   ours_ms: number;
   competitor: string;
   competitor_ms: number;
-  /** competitor_ms / ours_ms: above 1 means we are faster. */
+  /** competitor_ms / ours_ms: above 1 means we are faster (NaN, with competitor_ms, where there is no competitor). */
   ratio: number;
   note?: string;
 }
@@ -171,13 +171,47 @@ export function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
+/**
+ * The process's resident memory now, split as Linux counts it (/proc/self/status): anonymous pages
+ * (heap, packs, quantized weights, activations) and file-backed ones (pages of mapped safetensors
+ * that were read; clean, so the kernel can drop them under pressure). Empty where there is no /proc.
+ */
+export function rssSplitMb(): { rss_anon_mb?: number; rss_file_mb?: number } {
+  let status = "";
+  try {
+    status = fs.readFileSync("/proc/self/status", "utf8");
+  } catch {
+    return {};
+  }
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  return { rss_anon_mb: Math.round(kb("RssAnon") / 1024), rss_file_mb: Math.round(kb("RssFile") / 1024) };
+}
+
 export function printTable(title: string, rows: BenchRow[]): string {
   const head = `| workload | llm2vec (ms) | competitor | competitor (ms) | speed vs competitor (×, >1 = faster) | note |`;
   const sep = `|---|---:|---|---:|---:|---|`;
+  // A row without a competitor carries NaN for its time and ratio: printed as a dash.
+  const num = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : "—");
   const lines = rows.map(
-    (r) => `| ${r.name} | ${r.ours_ms.toFixed(1)} | ${r.competitor} | ${r.competitor_ms.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.note ?? ""} |`,
+    (r) => `| ${r.name} | ${num(r.ours_ms, 1)} | ${r.competitor} | ${num(r.competitor_ms, 1)} | ${num(r.ratio, 2)} | ${r.note ?? ""} |`,
   );
   const text = [`### ${title}`, "", head, sep, ...lines, ""].join("\n");
   console.log(text);
   return text;
+}
+
+/**
+ * The sections `npm run bench` runs: those `--only a,b` names, else every section but the opt-in
+ * ones (big checkpoints), each of which joins when `optIn` says it was asked for (its flag or
+ * environment variable). Unknown names are refused.
+ */
+export function selectSections(argv: readonly string[], known: readonly string[], optIn: Readonly<Record<string, boolean>>): string[] {
+  const i = argv.indexOf("--only");
+  if (i >= 0) {
+    const only = (argv[i + 1] ?? "").split(",").filter((k) => k !== "");
+    if (only.length === 0) throw new Error(`--only: no section named (known: ${known.join(", ")})`);
+    for (const k of only) if (!known.includes(k)) throw new Error(`--only: unknown section ${k} (known: ${known.join(", ")})`);
+    return only;
+  }
+  return known.filter((k) => optIn[k] ?? true);
 }

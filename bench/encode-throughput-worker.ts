@@ -3,7 +3,7 @@
  *   node --expose-gc dist/bench/encode-throughput-worker.js --model DIR [--rows 32 --batch 32 --seq 128
  *        --warmup 0 --repeats 2 --dtype f32|bf16 --quantize int8|int4 --dump FILE --profile]
  * Loads with LLM2Vec.fromPretrained(DIR) (default options: mean pooling, bidirectional; computeDtype
- * from --dtype, quantize from --quantize) and times LLM2Vec.encodeIds on `rows` rows of `seq` seeded random ids (benchIds) in
+ * from --dtype, projections quantized at load with --quantize) and times LLM2Vec.encodeIds on `rows` rows of `seq` seeded random ids (benchIds) in
  * batches of `batch`: the full encode path (row checks, left-padding, forward, pooling weights,
  * weighted pool, copying out the rows). The ids are random, so the tokenizer is loaded but not used
  * by the timed call. --dump writes the last run's embeddings (rows × hidden, f32) to FILE, so the
@@ -14,7 +14,7 @@
  */
 import { LLM2Vec } from "../src/encoder/llm2vec.js";
 import { profileReport, startProfile } from "../src/tensor/backend/profile.js";
-import { benchIds, median, peakRssMb, timeIt, writeRowsF32 } from "./common.js";
+import { benchIds, median, peakRssMb, rssSplitMb, timeIt, writeRowsF32 } from "./common.js";
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : dflt);
@@ -35,6 +35,7 @@ const profile = args.includes("--profile");
 const t0 = performance.now();
 const enc = await LLM2Vec.fromPretrained(dir, { computeDtype: dtype, ...(quantize ? { quantize } : {}) });
 const loadMs = performance.now() - t0;
+const afterLoad = { peak_rss_mb: Math.round(peakRssMb()), ...rssSplitMb() };
 const rows = benchIds(N, T, enc.model.spec.vocabSize);
 
 let vecs: Float32Array[] = [];
@@ -61,6 +62,7 @@ console.log(
     pooling: enc.options.pooling,
     bidirectional: enc.options.bidirectional,
     weight_dtype: enc.model.embedTokens.dtype,
+    quantize: quantize || null,
     load_ms: +loadMs.toFixed(1),
     median_ms: +med.toFixed(1),
     runs_ms: runs.map((r) => +r.toFixed(1)),
@@ -68,6 +70,8 @@ console.log(
     tokens_per_s: +((N * T) / (med / 1000)).toFixed(1),
     embedding_checksum: +checksum.toFixed(6),
     peak_rss_mb: +peakRssMb().toFixed(0),
+    ...rssSplitMb(),
+    after_load: afterLoad,
     ...(prof ? { profile: prof } : {}),
   }),
 );

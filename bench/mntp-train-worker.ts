@@ -4,7 +4,8 @@
  * of mask → forward (bidirectional, logits at the masked rows only) → backward → AdamW, on random
  * ids with BOS first, masked as the reference's collator does (p 0.2, BERT 80/10/10). Prints one
  * JSON line.
- *   node dist/bench/mntp-train-worker.js --model DIR --batch 8 --seq 128 --steps 5 --warmup 1 [--checkpointing]
+ *   node dist/bench/mntp-train-worker.js --model DIR --batch 8 --seq 128 --steps 5 --warmup 1 [--checkpointing] [--quantize int8|int4]
+ * (--quantize: the frozen base's projections quantized at load, LoRA in f32 — QLoRA-style.)
  */
 import { LLM2Vec } from "../src/encoder/llm2vec.js";
 import { injectLora } from "../src/models/lora.js";
@@ -14,7 +15,7 @@ import { Rng } from "../src/tensor/random.js";
 import { maskTokens } from "../src/train/mntp/masking.js";
 import { mntpLoss } from "../src/train/mntp/objective.js";
 import { AdamW } from "../src/train/optim/adamw.js";
-import { median, peakRssMb } from "./common.js";
+import { median, peakRssMb, rssSplitMb } from "./common.js";
 
 const arg = (k: string, d: string) => {
   const i = process.argv.indexOf(`--${k}`);
@@ -23,13 +24,16 @@ const arg = (k: string, d: string) => {
 const dir = arg("model", "");
 const [B, T, steps, warmup] = [Number(arg("batch", "8")), Number(arg("seq", "128")), Number(arg("steps", "5")), Number(arg("warmup", "1"))];
 const checkpointLayers = process.argv.includes("--checkpointing");
+const quantize = arg("quantize", "");
+if (quantize !== "" && quantize !== "int8" && quantize !== "int4") throw new Error(`--quantize must be int8 or int4, got ${quantize}`);
 
 const t0 = performance.now();
-const enc = await LLM2Vec.fromPretrained(dir);
+const enc = await LLM2Vec.fromPretrained(dir, quantize ? { quantize } : {});
 const loadMs = performance.now() - t0;
 const model = enc.model;
 const params = injectLora(model, { r: 16, alpha: 32, dropout: 0.05, targets: LINEAR_MODULES, seed: 0 });
 const opt = new AdamW(params, { weightDecay: 0 });
+const afterLoad = { peak_rss_mb: Math.round(peakRssMb()), ...rssSplitMb() };
 const V = model.spec.vocabSize;
 const rng = new Rng(1);
 const batches = Array.from({ length: warmup + steps }, () => {
@@ -49,4 +53,4 @@ batches.forEach((m, k) => {
   if (k >= warmup) runs.push(performance.now() - ts);
 });
 const med = median(runs);
-console.log(JSON.stringify({ runs_ms: runs.map((r) => Math.round(r)), median_ms: med, tokens_per_s: Math.round((B * T) / (med / 1000)), peak_rss_mb: Math.round(peakRssMb()), load_ms: loadMs, weight_dtype: model.layers[0]!.linears.q_proj!.weight.dtype }));
+console.log(JSON.stringify({ runs_ms: runs.map((r) => Math.round(r)), median_ms: med, tokens_per_s: Math.round((B * T) / (med / 1000)), peak_rss_mb: Math.round(peakRssMb()), ...rssSplitMb(), after_load: afterLoad, load_ms: loadMs, weight_dtype: model.layers[0]!.linears.q_proj!.weight.dtype, quantize: quantize || null }));

@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: every benchmark, each beside its competitor measured in the same run, printed
  * as Markdown tables (and saved to .bench-cache/bench-results.md).
- *   node dist/bench/run.js [--only gemm,gemm-bf16,gemm-quant,block,load,encode,encode-ort,encode-quant,mntp,simcse,generate,serve,qwen3] [--qwen3-8b]
- * (`--qwen3-8b`, or LLM2VEC_BENCH_QWEN3_8B=1, adds the Qwen3-8B shapes to `qwen3`: see bench/qwen3.ts.)
+ *   node dist/bench/run.js [--only gemm,gemm-bf16,gemm-quant,block,load,encode,encode-ort,encode-quant,mntp,simcse,generate,serve,qwen3,llama3-8b] [--qwen3-8b] [--llama3-8b]
+ * (`--qwen3-8b`, or LLM2VEC_BENCH_QWEN3_8B=1, adds the Qwen3-8B shapes to `qwen3`: see bench/qwen3.ts.
+ * `llama3-8b`, a 16.1 GB checkpoint, runs only when named in --only or with `--llama3-8b` or
+ * LLM2VEC_BENCH_LLAMA3_8B=1: see bench/llama3.ts.)
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { benchCacheDir, ensureOpenBlas } from "./checkpoints.js";
-import { printTable, type BenchRow } from "./common.js";
+import { printTable, selectSections, type BenchRow } from "./common.js";
 import { benchEncodeQuant, ENCODE_QUANT_TITLE } from "./encode-quant.js";
 import { benchEncodeThroughput, benchOrtEncode } from "./encode-throughput.js";
 import { benchGemm } from "./gemm.js";
@@ -20,6 +22,7 @@ import { benchMntpTrain } from "./mntp-train.js";
 import { benchSimcseTrain } from "./simcse-train.js";
 import { benchServeLoad } from "./serve-load.js";
 import { benchGenerate } from "./generate.js";
+import { benchLlama3, llama3BigRequested } from "./llama3.js";
 import { benchQwen3 } from "./qwen3.js";
 
 const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> = {
@@ -36,11 +39,10 @@ const SECTIONS: Record<string, [title: string, run: () => Promise<BenchRow[]>]> 
   generate: ["Generation with a KV cache, batch 1 and 8 (vs PyTorch cached loop); memory of one process serving both uses vs two", () => benchGenerate()],
   serve: ["Serving: llm2vec serve under load (one text a request) vs the encoder's batch throughput", async () => (await benchServeLoad()).rows],
   qwen3: ["Qwen3-0.6B (and, opt-in, Qwen3-8B) shapes, bf16 random checkpoints: load, encode, MNTP step (vs PyTorch)", () => benchQwen3()],
+  "llama3-8b": ["Llama-3.1-8B shapes, bf16 random checkpoint: encode with bf16, int8 and int4 weights, an MNTP step on the int8 base", () => benchLlama3()],
 };
 
-const i = process.argv.indexOf("--only");
-const only = i > 0 ? process.argv[i + 1]!.split(",") : Object.keys(SECTIONS);
-for (const k of only) if (!SECTIONS[k]) throw new Error(`--only: unknown section ${k} (known: ${Object.keys(SECTIONS).join(", ")})`);
+const only = selectSections(process.argv.slice(2), Object.keys(SECTIONS), { "llama3-8b": llama3BigRequested() });
 
 const header = [
   `# llm2vec benchmarks`,

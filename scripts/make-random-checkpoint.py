@@ -16,6 +16,9 @@ Presets:
   sheared-llama-1.3b  princeton-nlp/Sheared-LLaMA-1.3B shapes: llama, hidden 2048,
                       intermediate 5504, 24 layers, 16 heads, 16 kv heads, vocab 32000,
                       untied lm_head, rms eps 1e-5, rope theta 10000, max pos 4096
+  llama-3.1-8b        meta-llama/Llama-3.1-8B shapes: hidden 4096, intermediate 14336, 32 layers,
+                      32 heads, 8 kv heads, vocab 128256, untied lm_head, rope theta 500000 with
+                      llama3 rope scaling (factor 8, original max pos 8192), ~16.1 GB in bf16
   llama4-bench        the 4-layer block stack of bench/competitors/torch_llama_block.py
                       (hidden 512, 8 heads, FFN 1408) + a 32000 vocab, ~46M params
 Or `--config FILE`: a published config.json (llama or qwen3; e.g. the golden ones under
@@ -47,6 +50,16 @@ PRESETS = {
         hidden_act="silu", tie_word_embeddings=False, attention_bias=False, mlp_bias=False,
         initializer_range=0.02, pretraining_tp=1, bos_token_id=1, eos_token_id=2,
         use_cache=True, transformers_version="4.44.2"),
+    # meta-llama/Llama-3.1-8B's config.json (Llama-3-8B's shapes, with Llama 3.1's rope scaling).
+    "llama-3.1-8b": dict(
+        architectures=["LlamaForCausalLM"], model_type="llama", hidden_size=4096, intermediate_size=14336,
+        num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=8, vocab_size=128256,
+        max_position_embeddings=131072, rms_norm_eps=1e-5, rope_theta=500000.0,
+        rope_scaling=dict(factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0,
+                          original_max_position_embeddings=8192, rope_type="llama3"),
+        hidden_act="silu", tie_word_embeddings=False, attention_bias=False, attention_dropout=0.0,
+        mlp_bias=False, initializer_range=0.02, pretraining_tp=1, bos_token_id=128000,
+        eos_token_id=128001, use_cache=True, transformers_version="4.43.0.dev0"),
 }
 
 DTYPES = {"bf16": (torch.bfloat16, "bfloat16"), "f16": (torch.float16, "float16"),
