@@ -62,7 +62,6 @@ console.log(
     pooling: enc.options.pooling,
     bidirectional: enc.options.bidirectional,
     weight_dtype: enc.model.embedTokens.dtype,
-    quantize: quantize || null,
     load_ms: +loadMs.toFixed(1),
     median_ms: +med.toFixed(1),
     runs_ms: runs.map((r) => +r.toFixed(1)),
