@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { randomDecoder } from "../src/models/build.js";
 import { specFromConfig } from "../src/models/registry.js";
-import { writeSafetensors, type TensorToWrite } from "../src/formats/safetensors.js";
+import { writeSafetensors, type TensorToWrite } from "../src/formats/safetensors-write.js";
 import { benchCacheDir } from "./checkpoints.js";
 import { ROOT } from "./common.js";
 

@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { atomicWriteText, writeFolderAtomically } from "../formats/atomic.js";
 import { readLoraAdapter } from "../formats/peft.js";
-import { writeSafetensors, type TensorToWrite } from "../formats/safetensors.js";
+import { writeSafetensors, type TensorToWrite } from "../formats/safetensors-write.js";
 import type { Tokenizer } from "../formats/tokenizer.js";
 import { LazyTokenizer } from "../formats/lazy-tokenizer.js";
 import type { RawConfig } from "../models/config-fields.js";

@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { openTorchBinWeights } from "./hf-folder.js";
 import { writeFolderAtomically, atomicWriteText } from "./atomic.js";
-import { numel, writeSafetensorsStreaming, type TensorSpec } from "./safetensors.js";
+import { numel } from "./safetensors.js";
+import { writeSafetensorsStreaming, type TensorSpec } from "./safetensors-write.js";
 
 /** transformers' default `max_shard_size` ("5GB", decimal). */
 export const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;

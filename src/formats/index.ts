@@ -1,14 +1,13 @@
 /** Public API of the file-format layer: safetensors, HF folders, tokenizers, llama2.c, PEFT. */
 export {
   SafetensorsFile,
-  writeSafetensors,
   numel,
   MAX_HEADER_SIZE,
   type TensorInfo,
   type LoadedTensor,
-  type TensorToWrite,
   type SafetensorsDType,
 } from "./safetensors.js";
+export { writeSafetensors, type TensorToWrite } from "./safetensors-write.js";
 export { atomicWrite, atomicWriteText, writeFolderAtomically } from "./atomic.js";
 export { cleanStaleTemps } from "./stale-temps.js";
 export { isLfsPointer } from "./lfs.js";

@@ -6,7 +6,7 @@
 import { EMBED_TOKENS, FINAL_NORM, linearTensorName, LM_HEAD, normName, type LinearModuleName } from "../models/names.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeSafetensors, type TensorToWrite } from "./safetensors.js";
+import { writeSafetensors, type TensorToWrite } from "./safetensors-write.js";
 import { atomicWriteText, writeFolderAtomically } from "./atomic.js";
 import { buildTokenizerJson, readLlama2cTokenizer } from "./llama2c-tokenizer.js";
 

@@ -9,7 +9,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RE2JS } from "re2js";
-import { SafetensorsFile, writeSafetensors, type LoadedTensor } from "./safetensors.js";
+import { SafetensorsFile, type LoadedTensor } from "./safetensors.js";
+import { writeSafetensors } from "./safetensors-write.js";
 import { atomicWriteText, writeFolderAtomically } from "./atomic.js";
 import { isLfsPointer, lfsPointerError } from "./lfs.js";
 

@@ -23,7 +23,6 @@
 import * as fs from "node:fs";
 import type { DType, Storage } from "../tensor/dtype.js";
 import { readLfsPointerPrefix, lfsPointerError } from "./lfs.js";
-import { atomicWrite, writeAll } from "./atomic.js";
 import { scanJson } from "./json-scan.js";
 import { requireRegularFile } from "./regular-file.js";
 import { mapWholeFile } from "./file-map.js";
@@ -32,7 +31,7 @@ import { mapWholeFile } from "./file-map.js";
 export const MAX_HEADER_SIZE = 100_000_000;
 
 /** Every dtype string the format defines, with its size in bits (`Dtype::bitsize`). */
-const DTYPE_BITS: Readonly<Record<string, number>> = {
+export const DTYPE_BITS: Readonly<Record<string, number>> = {
   BOOL: 8,
   U8: 8,
   I8: 8,
@@ -59,7 +58,7 @@ const DTYPE_BITS: Readonly<Record<string, number>> = {
 
 /** The on-disk dtypes we can turn into storage dtypes. */
 const TO_STORAGE: Readonly<Record<string, DType>> = { F32: "f32", BF16: "bf16", F16: "f16" };
-const FROM_STORAGE: Readonly<Record<DType, string>> = { f32: "F32", bf16: "BF16", f16: "F16" };
+export const FROM_STORAGE: Readonly<Record<DType, string>> = { f32: "F32", bf16: "BF16", f16: "F16" };
 
 /** A safetensors dtype string (e.g. "BF16", "I64"). */
 export type SafetensorsDType = string;
@@ -350,90 +349,4 @@ function parseHeader(fd: number, file: string): { entries: Map<string, Entry>; m
     entries.set(t.name, { ...t.info, begin: dataStart + t.rel[0], end: dataStart + t.rel[1] });
   }
   return { entries, metadata, fileSize };
-}
-
-export interface TensorToWrite {
-  /** Storage dtype ("f32" | "bf16" | "f16") or any safetensors dtype string with raw bytes. */
-  dtype: DType | SafetensorsDType;
-  shape: number[];
-  data: Storage | Uint8Array | ArrayBufferView;
-}
-
-/** Dtype order of the reference writer (descending `Dtype` enum order, then by name). */
-const WRITE_ORDER = ["F64", "I64", "U64", "C64", "F32", "I32", "U32", "F16", "BF16", "I16", "U16"];
-
-/** One tensor of a streamed write: its bytes are asked for only when they are written. */
-export interface TensorSpec {
-  name: string;
-  /** Storage dtype ("f32" | "bf16" | "f16") or any safetensors dtype string. */
-  dtype: DType | SafetensorsDType;
-  shape: number[];
-}
-
-/**
- * Write a safetensors file atomically: a temp file in the same folder, fsync, then rename, so a
- * crash never leaves a half-written file under the final name. The header is padded with
- * spaces to a multiple of 8 bytes, as the reference writer does.
- */
-export function writeSafetensors(
-  file: string,
-  tensors: Record<string, TensorToWrite>,
-  metadata?: Record<string, string>,
-): void {
-  const specs = Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape }));
-  writeSafetensorsStreaming(file, specs, (name) => {
-    const d = tensors[name]!.data;
-    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-  }, metadata);
-}
-
-/**
- * `writeSafetensors` from specs, fetching each tensor's little-endian bytes with `bytesOf` just
- * before writing them, so memory holds one tensor at a time whatever the file's size.
- */
-export function writeSafetensorsStreaming(
-  file: string,
-  specs: readonly TensorSpec[],
-  bytesOf: (name: string) => Uint8Array,
-  metadata?: Record<string, string>,
-): void {
-  const items = specs.map((t) => {
-    const dtype = (FROM_STORAGE as Record<string, string>)[t.dtype] ?? t.dtype;
-    const bits = DTYPE_BITS[dtype];
-    if (bits === undefined) throw new Error(`${file}: tensor "${t.name}": unknown dtype "${t.dtype}"`);
-    return { name: t.name, dtype, shape: t.shape, size: (numel(t.shape) * bits) / 8 };
-  });
-  const rank = (d: string) => {
-    const i = WRITE_ORDER.indexOf(d);
-    return i < 0 ? WRITE_ORDER.length : i;
-  };
-  items.sort((a, b) => rank(a.dtype) - rank(b.dtype) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-
-  for (const [k, v] of Object.entries(metadata ?? {})) {
-    if (typeof v !== "string") throw new Error(`${file}: __metadata__ value for "${k}" must be a string`);
-  }
-  const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
-  let offset = 0;
-  for (const it of items) {
-    header[it.name] = { dtype: it.dtype, shape: it.shape, data_offsets: [offset, offset + it.size] };
-    offset += it.size;
-  }
-  let headerBytes = Buffer.from(JSON.stringify(header), "utf8");
-  const padded = Math.ceil(headerBytes.length / 8) * 8;
-  if (padded !== headerBytes.length) headerBytes = Buffer.concat([headerBytes, Buffer.alloc(padded - headerBytes.length, 0x20)]);
-  const lenBuf = Buffer.alloc(8);
-  lenBuf.writeBigUInt64LE(BigInt(headerBytes.length));
-
-  atomicWrite(file, (fd) => {
-    writeAll(fd, lenBuf);
-    writeAll(fd, headerBytes);
-    for (const it of items) {
-      const bytes = bytesOf(it.name);
-      if (bytes.length !== it.size) {
-        throw new Error(`${file}: tensor "${it.name}": ${bytes.length} bytes of data but shape ${JSON.stringify(it.shape)} × ${it.dtype} needs ${it.size}`);
-      }
-      writeAll(fd, bytes);
-    }
-  });
 }

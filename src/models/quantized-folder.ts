@@ -12,7 +12,7 @@
  * with llama.cpp's kind names and GPTQ/AWQ's `bits` / `group_size`.
  */
 import type { WeightSource } from "../formats/hf-folder.js";
-import type { TensorToWrite } from "../formats/safetensors.js";
+import type { TensorToWrite } from "../formats/safetensors-write.js";
 import type { QuantKind, QuantWeight } from "../tensor/backend/types.js";
 import { QBLOCK } from "../tensor/quant.js";
 import { shapeStr, type Tensor } from "../tensor/tensor.js";

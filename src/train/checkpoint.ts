@@ -11,7 +11,8 @@ import { createHash } from "node:crypto";
 import { atomicWriteText, writeFolderAtomically } from "../formats/atomic.js";
 import { cleanStaleTemps } from "../formats/stale-temps.js";
 import { readLoraAdapter, writeLoraAdapterFiles, type LoraAdapter, type LoraToWrite } from "../formats/peft.js";
-import { SafetensorsFile, writeSafetensors, type TensorToWrite } from "../formats/safetensors.js";
+import { SafetensorsFile } from "../formats/safetensors.js";
+import { writeSafetensors, type TensorToWrite } from "../formats/safetensors-write.js";
 import type { AdamWState } from "./optim/adamw.js";
 
 export const TRAINER_STATE = "trainer_state.json";

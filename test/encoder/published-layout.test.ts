@@ -15,7 +15,7 @@ import { merge } from "../../src/train/merge.js";
 import { encoderOptionsFromFlags } from "../../src/cli/encoder-flags.js";
 import { writeLoraAdapter } from "../../src/formats/peft.js";
 import type { LoadedTensor } from "../../src/formats/safetensors.js";
-import { writeSafetensors, type TensorToWrite } from "../../src/formats/safetensors.js";
+import { writeSafetensors, type TensorToWrite } from "../../src/formats/safetensors-write.js";
 import { randomDecoder } from "../../src/models/build.js";
 import { specFromConfig } from "../../src/models/registry.js";
 import { resolveModel } from "../../src/models/resolve.js";

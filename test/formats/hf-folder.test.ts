@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { hfConfigPath, openHfFolder, openWeights, readHfConfig, ShardedWeights } from "../../src/formats/hf-folder.js";
-import { writeSafetensors } from "../../src/formats/safetensors.js";
+import { writeSafetensors } from "../../src/formats/safetensors-write.js";
 import { FIXTURES, tmpDir } from "./helpers.js";
 
 const CONFIGS = path.join(FIXTURES, "formats", "configs");

@@ -12,7 +12,7 @@ import {
   isTargetModule,
   parseLoraTensorName,
 } from "../../src/formats/peft.js";
-import { writeSafetensors } from "../../src/formats/safetensors.js";
+import { writeSafetensors } from "../../src/formats/safetensors-write.js";
 import { FIXTURES, tmpDir } from "./helpers.js";
 
 const PEFT = path.join(FIXTURES, "formats", "peft");

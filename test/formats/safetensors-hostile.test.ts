@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import { SafetensorsFile } from "../../src/formats/safetensors.js";
 import { writeAll } from "../../src/formats/atomic.js";
 import { openWeights } from "../../src/formats/hf-folder.js";
-import { writeSafetensors } from "../../src/formats/safetensors.js";
+import { writeSafetensors } from "../../src/formats/safetensors-write.js";
 import { rawSafetensors, ROOT, tmpDir, writeTmp } from "./helpers.js";
 
 const dir = tmpDir("st-hostile-");

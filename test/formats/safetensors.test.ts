@@ -2,7 +2,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SafetensorsFile, writeSafetensors, MAX_HEADER_SIZE } from "../../src/formats/safetensors.js";
+import { SafetensorsFile, MAX_HEADER_SIZE } from "../../src/formats/safetensors.js";
+import { writeSafetensors } from "../../src/formats/safetensors-write.js";
 import { f32ToBf16, f32ToF16 } from "../../src/tensor/dtype.js";
 import { rawSafetensors, tmpDir, writeTmp } from "./helpers.js";
 

@@ -10,7 +10,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SafetensorsFile, writeSafetensors } from "../../src/formats/safetensors.js";
+import { SafetensorsFile } from "../../src/formats/safetensors.js";
+import { writeSafetensors } from "../../src/formats/safetensors-write.js";
 import { Tokenizer } from "../../src/formats/tokenizer.js";
 import { readInputs } from "../../src/io/text-input.js";
 import { rng } from "./rng.js";

@@ -5,7 +5,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { SafetensorsFile, writeSafetensors, type TensorToWrite } from "../../src/formats/safetensors.js";
+import { SafetensorsFile } from "../../src/formats/safetensors.js";
+import { writeSafetensors, type TensorToWrite } from "../../src/formats/safetensors-write.js";
 import { loadModelFolder } from "../../src/models/load.js";
 
 const parity = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test/fixtures/parity/qwen2");

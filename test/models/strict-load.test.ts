@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LLM2Vec } from "../../src/encoder/llm2vec.js";
-import { SafetensorsFile, writeSafetensors, type TensorToWrite } from "../../src/formats/safetensors.js";
+import { SafetensorsFile } from "../../src/formats/safetensors.js";
+import { writeSafetensors, type TensorToWrite } from "../../src/formats/safetensors-write.js";
 import { loadModelFolder } from "../../src/models/load.js";
 import { storiesFolder } from "../helpers/stories.js";
 
